@@ -1,0 +1,210 @@
+"""Clocks, epoch parsing and freshness windows.
+
+Every check that depends on the time takes a :class:`Clock`, so tests (and users re-verifying queued
+requests) control "now". Freshness windows are symmetric: a timestamp too far in the future is refused
+just like one too far in the past.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from typing import Final, Protocol, TypeAlias, runtime_checkable
+
+from examkit.core.errors import ConfigurationError, TimestampOutsideToleranceError, ValidationError
+
+__all__ = [
+    "DEFAULT_TOLERANCE",
+    "Clock",
+    "FixedClock",
+    "SystemClock",
+    "Tolerance",
+    "check_freshness",
+    "epoch_to_datetime",
+    "parse_epoch_seconds",
+    "tolerance_seconds",
+]
+
+DEFAULT_TOLERANCE: Final = 300.0
+"""The default freshness window in seconds, either way (five minutes)."""
+
+Tolerance: TypeAlias = "float | int | timedelta"
+"""A tolerance as users give it: seconds, or a :class:`~datetime.timedelta`."""
+
+_EPOCH_RE: Final = re.compile(r"\A[+-]?[0-9]{1,12}\Z", re.ASCII)
+
+
+@runtime_checkable
+class Clock(Protocol):
+    """Anything that tells the current time as Unix seconds."""
+
+    def time(self) -> float:
+        """Return the current time in seconds since the Unix epoch."""
+        ...
+
+
+class SystemClock:
+    """The real clock (:func:`time.time`)."""
+
+    def time(self) -> float:
+        """Return :func:`time.time`."""
+        return time.time()
+
+    def __repr__(self) -> str:
+        return "SystemClock()"
+
+
+class FixedClock:
+    """A clock that stands still until told to move; for tests and for re-verifying stored requests.
+
+    Args:
+        now: The time to show, as Unix seconds or an aware :class:`~datetime.datetime`.
+
+    >>> clock = FixedClock(1_700_000_000)
+    >>> clock.advance(30)
+    >>> clock.time()
+    1700000030.0
+    """
+
+    def __init__(self, now: float | datetime) -> None:
+        self._lock = threading.Lock()
+        self._now = _to_seconds(now)
+
+    def time(self) -> float:
+        """Return the time this clock shows."""
+        with self._lock:
+            return self._now
+
+    def set(self, now: float | datetime) -> None:
+        """Show ``now`` from here on."""
+        with self._lock:
+            self._now = _to_seconds(now)
+
+    def advance(self, seconds: float | timedelta) -> None:
+        """Move the clock forward (or back, with a negative value)."""
+        delta = seconds.total_seconds() if isinstance(seconds, timedelta) else float(seconds)
+        with self._lock:
+            self._now += delta
+
+    def __repr__(self) -> str:
+        return f"FixedClock({self._now!r})"
+
+
+def _to_seconds(value: float | datetime) -> float:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ConfigurationError("a clock's datetime must be timezone-aware", setting="now")
+        return value.timestamp()
+    return float(value)
+
+
+def tolerance_seconds(tolerance: Tolerance, *, setting: str = "tolerance") -> float:
+    """Normalise a tolerance to a non-negative number of seconds.
+
+    Raises:
+        ConfigurationError: The tolerance is negative, not a number, or not finite. ``None`` is refused
+            on purpose: a freshness check cannot be switched off by accident.
+    """
+    if isinstance(tolerance, timedelta):
+        seconds = tolerance.total_seconds()
+    elif isinstance(tolerance, int | float) and not isinstance(tolerance, bool):
+        seconds = float(tolerance)
+    else:
+        raise ConfigurationError(
+            f"{setting} must be a number of seconds or a timedelta, not {type(tolerance).__name__}",
+            setting=setting,
+        )
+    if not (0 <= seconds < float("inf")):
+        raise ConfigurationError(f"{setting} must be a finite, non-negative number of seconds", setting=setting)
+    return seconds
+
+
+def parse_epoch_seconds(
+    value: object,
+    *,
+    what: str = "timestamp",
+    error: Callable[[str], Exception] = ValidationError,
+) -> int:
+    """Read whole Unix seconds from an ``int`` or a decimal string such as ``"1586808802"``.
+
+    Only ASCII digits with an optional sign are accepted (no spaces, fractions, underscores or
+    non-ASCII digits), and at most 12 of them.
+
+    Args:
+        value: The value as received.
+        what: What the value is, for the message.
+        error: The error class (or factory) to raise; callers pick the one that fits their context,
+            for example :class:`~examkit.core.errors.MalformedSignatureError` for a header.
+
+    Raises:
+        ValidationError: Or whatever ``error`` builds, when the value is not whole epoch seconds.
+    """
+    if isinstance(value, bool):
+        raise error(f"{what} must be whole Unix seconds, not a boolean")
+    if isinstance(value, int):
+        if abs(value) >= 10**12:
+            raise error(f"{what} is out of range for Unix seconds")
+        return value
+    if isinstance(value, bytes):
+        try:
+            value = value.decode("ascii")
+        except UnicodeDecodeError:
+            raise error(f"{what} must be whole Unix seconds in ASCII digits") from None
+    if isinstance(value, str):
+        text = value.strip()
+        if _EPOCH_RE.match(text):
+            return int(text)
+        raise error(f"{what} must be whole Unix seconds (digits only), got {_preview(value)}")
+    raise error(f"{what} must be whole Unix seconds, not {type(value).__name__}")
+
+
+def epoch_to_datetime(seconds: float) -> datetime:
+    """Return the aware UTC :class:`~datetime.datetime` for Unix seconds.
+
+    Raises:
+        ValidationError: The value is outside the range a datetime can hold.
+    """
+    try:
+        return datetime.fromtimestamp(seconds, tz=timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        raise ValidationError(f"{seconds!r} is outside the range of dates") from None
+
+
+def check_freshness(
+    timestamp: float,
+    *,
+    clock: Clock,
+    tolerance: float,
+    vendor: str | None = None,
+    header: str | None = None,
+) -> None:
+    """Check that ``timestamp`` lies within ``tolerance`` seconds of the clock, either way.
+
+    The boundary is inclusive: a timestamp exactly ``tolerance`` seconds away is accepted.
+
+    Raises:
+        TimestampOutsideToleranceError: The timestamp is too old or too far in the future. The error
+            carries the skew, so a wrong server clock is easy to spot.
+    """
+    now = clock.time()
+    skew = timestamp - now
+    if abs(skew) <= tolerance:
+        return
+    direction = "old" if skew < 0 else "in the future"
+    raise TimestampOutsideToleranceError(
+        f"the request timestamp is {abs(skew):.0f} s {direction}, more than the {tolerance:g} s "
+        "tolerance: check this server's clock (NTP) or raise the tolerance",
+        timestamp=timestamp,
+        now=now,
+        tolerance=tolerance,
+        vendor=vendor,
+        header=header,
+    )
+
+
+def _preview(value: str, limit: int = 24) -> str:
+    shown = value if len(value) <= limit else value[:limit] + "..."
+    return repr(shown)

@@ -1,0 +1,530 @@
+"""From vendor JSON to typed models, strictly, with the vendor's key names kept out of the models.
+
+Each vendor builds one :class:`PayloadConverter` and registers its attrs models with the vendor's key
+names. The converter then:
+
+* reads numbers sent as strings (``"42"``, ``"0.75"``) into ``int`` and :class:`~decimal.Decimal`
+  without silent coercion: ``"false"`` is not a bool, ``1.9`` is not an int, ``"1e3"`` is not an int;
+* reads epoch seconds (``1586808802`` or ``"1586808802"``) into aware UTC datetimes where a field is
+  marked ``Annotated[datetime, EpochSeconds()]``;
+* turns sentinel values into ``None`` where a field is marked ``Annotated[X | None, NoneIf("-1", "0")]``;
+* keeps enum values it does not know, for fields typed ``SomeEnum | str``;
+* keeps unknown keys in the model's ``extra`` mapping instead of dropping them;
+* reports any problem as :class:`~examkit.core.errors.PayloadError` whose ``field`` is the path in the
+  vendor's spelling, e.g. ``Sessions[2].Start_Date``.
+
+The fast path runs cattrs without detailed validation; only when it fails does a second, detailed pass
+run to explain where and why.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import re
+import types
+import typing
+from collections.abc import Callable, Mapping
+from datetime import date, datetime, timezone, tzinfo
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any, Final, TypeVar, Union, get_args, get_origin
+
+import attrs
+import cattrs
+from cattrs.errors import BaseValidationError, ClassValidationError, IterableValidationError
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+
+from examkit.core.clock import epoch_to_datetime, parse_epoch_seconds
+from examkit.core.errors import ExamkitError, PayloadError
+
+__all__ = [
+    "EXTRA",
+    "AssumeTimezone",
+    "EpochSeconds",
+    "NoneIf",
+    "PayloadConverter",
+    "extra_field",
+    "load_json",
+]
+
+T = TypeVar("T")
+
+EXTRA: Final = "extra"
+"""The attribute name under which models keep the keys they do not know."""
+
+_EXTRA_KEY: Final = "\x00examkit-extra"
+_INT_RE: Final = re.compile(r"\A[+-]?[0-9]+\Z", re.ASCII)
+_DECIMAL_RE: Final = re.compile(r"\A[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z", re.ASCII)
+_MAX_NUMBER_CHARS: Final = 100
+
+
+@attrs.frozen
+class EpochSeconds:
+    """Marks a ``datetime`` field whose wire value is whole Unix seconds (a number or a digit string).
+
+    Use as ``Annotated[datetime, EpochSeconds()]``.
+    """
+
+
+@attrs.frozen(init=False)
+class NoneIf:
+    """Marks a field whose wire value means "none" when it equals one of ``sentinels``.
+
+    Use as ``Annotated[datetime | None, NoneIf("-1", "0"), EpochSeconds()]``. Strings and numbers are
+    compared as sent: ``NoneIf("-1")`` matches the string ``"-1"`` only, ``NoneIf("-1", -1)`` both.
+    ``None`` on the wire is always ``None`` for an optional field.
+    """
+
+    sentinels: tuple[object, ...]
+
+    def __init__(self, *sentinels: object) -> None:
+        self.__attrs_init__(sentinels)  # type: ignore[attr-defined]
+
+
+@attrs.frozen
+class AssumeTimezone:
+    """Marks a ``datetime`` field whose wire value is an ISO 8601 time that may lack a UTC offset.
+
+    Without this marker a naive time is refused, because it cannot be placed on the time line.
+    Use as ``Annotated[datetime, AssumeTimezone(timezone.utc)]``.
+    """
+
+    tz: tzinfo = timezone.utc
+
+
+def extra_field() -> Any:
+    """Return the attrs field definition for a model's ``extra`` mapping (unknown keys, kept).
+
+    It defaults to an empty mapping, takes no part in hashing, and is left out of ``repr``.
+    """
+    return attrs.field(factory=dict, hash=False, repr=False, kw_only=True)
+
+
+class _Problem(ValueError):
+    """A value that does not fit its type; the message says why (internal)."""
+
+
+def _describe(value: object) -> str:
+    if isinstance(value, str):
+        text = value if len(value) <= 32 else value[:32] + "..."
+        return f"the string {text!r}"
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float | Decimal):
+        text = str(value)
+        return f"the number {text if len(text) <= 32 else text[:32] + '...'}"
+    if isinstance(value, Mapping):
+        return "an object"
+    if isinstance(value, list | tuple):
+        return "an array"
+    return f"a {type(value).__name__}"
+
+
+# --- scalar hooks -----------------------------------------------------------------------------
+
+
+def _structure_int(value: object, _: Any) -> int:
+    if isinstance(value, bool):
+        raise _Problem(f"expected an integer, got {_describe(value)}")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        if len(text) <= _MAX_NUMBER_CHARS and _INT_RE.match(text):
+            return int(text)
+    elif isinstance(value, float | Decimal):
+        # 3.0 or Decimal("3") is an integer written with a fraction; no information is lost.
+        finite = value.is_finite() if isinstance(value, Decimal) else abs(value) < float("inf")
+        if finite and value % 1 == 0 and abs(value) < 10**_MAX_NUMBER_CHARS:
+            return int(value)
+    raise _Problem(f"expected an integer, got {_describe(value)}")
+
+
+def _structure_decimal(value: object, _: Any) -> Decimal:
+    if isinstance(value, Decimal):
+        if value.is_finite():
+            return value
+    elif isinstance(value, bool):
+        pass
+    elif isinstance(value, int):
+        return Decimal(value)
+    elif isinstance(value, float):
+        if value == value and value not in (float("inf"), float("-inf")):
+            return Decimal(repr(value))
+    elif isinstance(value, str):
+        text = value.strip()
+        if len(text) <= _MAX_NUMBER_CHARS and _DECIMAL_RE.match(text):
+            try:
+                return Decimal(text)
+            except InvalidOperation:  # pragma: no cover - the pattern admits only valid literals
+                pass
+    raise _Problem(f"expected a decimal number, got {_describe(value)}")
+
+
+def _structure_float(value: object, _: Any) -> float:
+    return float(_structure_decimal(value, _))
+
+
+def _structure_bool(value: object, _: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise _Problem(f"expected true or false, got {_describe(value)}")
+
+
+def _structure_str(value: object, _: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        # An identifier sent as a number: writing it as text loses nothing.
+        return str(value)
+    raise _Problem(f"expected a string, got {_describe(value)}")
+
+
+def _structure_any(value: object, _: Any) -> Any:
+    return value
+
+
+def _structure_datetime(value: object, _: Any, tz: tzinfo | None = None) -> datetime:
+    if isinstance(value, str):
+        text = value.strip()
+        if text.endswith(("Z", "z")):
+            text = text[:-1] + "+00:00"
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            raise _Problem(f"expected an ISO 8601 date and time, got {_describe(value)}") from None
+        if parsed.tzinfo is None:
+            if tz is None:
+                raise _Problem(f"expected a time with a UTC offset, got {_describe(value)}")
+            parsed = parsed.replace(tzinfo=tz)
+        return parsed
+    raise _Problem(f"expected an ISO 8601 date and time, got {_describe(value)}")
+
+
+def _structure_date(value: object, _: Any) -> date:
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise _Problem(f"expected an ISO 8601 date (YYYY-MM-DD), got {_describe(value)}")
+
+
+def _structure_epoch(value: object) -> datetime:
+    if isinstance(value, str | int) and not isinstance(value, bool):
+        try:
+            return epoch_to_datetime(parse_epoch_seconds(value, what="the value", error=_Problem))
+        except (ExamkitError, _Problem):
+            pass
+    raise _Problem(f"expected whole Unix seconds, got {_describe(value)}")
+
+
+# --- predicates for composite types ----------------------------------------------------------
+
+
+def _is_union(tp: Any) -> bool:
+    return get_origin(tp) in (Union, types.UnionType)
+
+
+def _strip_optional(tp: Any) -> tuple[Any, bool]:
+    """Return ``(inner, optional)`` for ``X | None``."""
+    if _is_union(tp):
+        args = [a for a in get_args(tp) if a is not type(None)]
+        if len(args) < len(get_args(tp)):
+            inner = args[0] if len(args) == 1 else Union[tuple(args)]  # noqa: UP007
+            return inner, True
+    return tp, False
+
+
+def _has_marker(tp: Any) -> bool:
+    return get_origin(tp) is Annotated and any(
+        isinstance(m, EpochSeconds | NoneIf | AssumeTimezone) for m in tp.__metadata__
+    )
+
+
+def _open_enum(tp: Any) -> type[enum.Enum] | None:
+    """Return ``E`` when ``tp`` is ``E | str`` for an Enum ``E`` (optionally with ``None``)."""
+    if not _is_union(tp):
+        return None
+    args = [a for a in get_args(tp) if a is not type(None)]
+    if len(args) != 2 or str not in args:
+        return None
+    other = args[0] if args[1] is str else args[1]
+    if isinstance(other, type) and issubclass(other, enum.Enum):
+        return other
+    return None
+
+
+class PayloadConverter:
+    """A vendor's converter between its JSON payloads and examkit's attrs models.
+
+    Args:
+        vendor: The vendor name, carried by every :class:`~examkit.core.errors.PayloadError`.
+        key_style: Maps an attribute name to the vendor's key when no explicit rename is given
+            (for example ``str.title`` style functions); the default keeps the name as it is.
+
+    Register every model (nested ones too) with :meth:`register` before use.
+    """
+
+    def __init__(self, *, vendor: str, key_style: Callable[[str], str] | None = None) -> None:
+        self.vendor = vendor
+        self._key_style = key_style or (lambda name: name)
+        self._wire_names: dict[type, dict[str, str]] = {}
+        self._fast = self._make_converter(detailed=False)
+        self._detailed = self._make_converter(detailed=True)
+
+    # -- building -------------------------------------------------------------------------------
+
+    def _make_converter(self, *, detailed: bool) -> cattrs.Converter:
+        conv = cattrs.Converter(detailed_validation=detailed)
+        conv.register_structure_hook(int, _structure_int)
+        conv.register_structure_hook(Decimal, _structure_decimal)
+        conv.register_structure_hook(float, _structure_float)
+        conv.register_structure_hook(bool, _structure_bool)
+        conv.register_structure_hook(str, _structure_str)
+        conv.register_structure_hook(datetime, _structure_datetime)
+        conv.register_structure_hook(date, _structure_date)
+        conv.register_structure_hook_func(lambda tp: tp is Any, _structure_any)
+        conv.register_structure_hook_factory(_has_marker, lambda tp: self._marker_hook(conv, tp))
+        conv.register_structure_hook_factory(
+            lambda tp: _open_enum(tp) is not None, lambda tp: self._open_enum_hook(tp)
+        )
+        conv.register_unstructure_hook(Decimal, str)
+        conv.register_unstructure_hook(datetime, lambda d: d.isoformat())
+        conv.register_unstructure_hook(date, lambda d: d.isoformat())
+        return conv
+
+    @staticmethod
+    def _marker_hook(conv: cattrs.Converter, tp: Any) -> Callable[[Any, Any], Any]:
+        base = get_args(tp)[0]
+        markers = tp.__metadata__
+        sentinels: tuple[object, ...] = ()
+        epoch = False
+        assume: tzinfo | None = None
+        for marker in markers:
+            if isinstance(marker, NoneIf):
+                sentinels += marker.sentinels
+            elif isinstance(marker, EpochSeconds):
+                epoch = True
+            elif isinstance(marker, AssumeTimezone):
+                assume = marker.tz
+        inner, optional = _strip_optional(base)
+        if sentinels and not optional:
+            raise TypeError(f"NoneIf needs an optional type, got {base!r}")
+        inner_hook: Callable[[Any], Any]
+        if epoch:
+            inner_hook = _structure_epoch
+        elif assume is not None:
+            inner_hook = lambda v: _structure_datetime(v, None, assume)  # noqa: E731
+        else:
+            structure_inner = conv.get_structure_hook(inner)
+            inner_hook = lambda v: structure_inner(v, inner)  # noqa: E731
+
+        def hook(value: Any, _: Any) -> Any:
+            if value is None and optional:
+                return None
+            for sentinel in sentinels:
+                if type(value) is type(sentinel) and value == sentinel:
+                    return None
+            return inner_hook(value)
+
+        return hook
+
+    @staticmethod
+    def _open_enum_hook(tp: Any) -> Callable[[Any, Any], Any]:
+        enum_cls = _open_enum(tp)
+        assert enum_cls is not None  # noqa: S101 - guaranteed by the predicate
+        optional = type(None) in get_args(tp)
+        values = {member.value: member for member in enum_cls}
+
+        def hook(value: Any, _: Any) -> Any:
+            if value is None and optional:
+                return None
+            if isinstance(value, str):
+                return values.get(value, value)
+            raise _Problem(f"expected a string, got {_describe(value)}")
+
+        return hook
+
+    def register(self, cls: type, *, rename: Mapping[str, str] | None = None) -> None:
+        """Register an attrs model: its attributes map to vendor keys through ``rename`` or ``key_style``.
+
+        A model with an ``extra`` attribute (see :func:`extra_field`) receives every key it does not
+        know there.
+
+        Args:
+            cls: The attrs class.
+            rename: Attribute name to vendor key, for names ``key_style`` does not produce.
+        """
+        rename = dict(rename or {})
+        fields = attrs.fields(cls)
+        names = {a.name for a in fields}
+        unknown = set(rename) - names
+        if unknown:
+            raise TypeError(f"{cls.__name__} has no attributes {sorted(unknown)}")
+        keeps_extra = EXTRA in names
+        wire = {
+            a.name: rename.get(a.name, self._key_style(a.name)) for a in fields if a.name != EXTRA
+        }
+        self._wire_names[cls] = wire
+        known = frozenset(wire.values())
+        for conv in (self._fast, self._detailed):
+            overrides = {name: override(rename=key) for name, key in wire.items()}
+            if keeps_extra:
+                overrides[EXTRA] = override(rename=_EXTRA_KEY)
+            generated = make_dict_structure_fn(cls, conv, **overrides)  # type: ignore[arg-type]
+            conv.register_structure_hook(cls, _wrap_structure(cls, generated, known, keeps_extra))
+            unstruct_overrides = {name: override(rename=key) for name, key in wire.items()}
+            if keeps_extra:
+                unstruct_overrides[EXTRA] = override(omit=True)
+            gen_unstructure = make_dict_unstructure_fn(cls, conv, **unstruct_overrides)  # type: ignore[arg-type]
+            conv.register_unstructure_hook(cls, _wrap_unstructure(gen_unstructure, keeps_extra))
+
+    # -- using ----------------------------------------------------------------------------------
+
+    def structure(self, data: object, cls: type[T]) -> T:
+        """Build a ``cls`` from decoded JSON.
+
+        Raises:
+            PayloadError: The data does not fit the model; ``field`` names the vendor key path.
+        """
+        try:
+            return self._fast.structure(data, cls)
+        except Exception:  # noqa: BLE001 - every failure is explained by the detailed pass below
+            pass
+        try:
+            result = self._detailed.structure(data, cls)
+        except Exception as exc:  # noqa: BLE001
+            path, reason = self._explain(exc, cls, "")
+            where = path.lstrip(".") or "the payload"
+            raise PayloadError(
+                f"{where}: {reason}", field=path.lstrip(".") or None, reason=reason, vendor=self.vendor
+            ) from None
+        return result  # pragma: no cover - the fast and detailed converters agree
+
+    def loads(self, body: bytes | str, cls: type[T]) -> T:
+        """Decode a JSON body (see :func:`load_json`) and build a ``cls`` from it.
+
+        Raises:
+            PayloadError: The body is not JSON, or does not fit the model.
+        """
+        return self.structure(load_json(body, vendor=self.vendor), cls)
+
+    def unstructure(self, obj: object) -> Any:
+        """Turn a model back into JSON-ready data with the vendor's key names (extras merged back)."""
+        return self._fast.unstructure(obj)
+
+    def wire_name(self, cls: type, attribute: str) -> str:
+        """Return the vendor's key for ``cls.attribute``."""
+        return self._wire_names.get(cls, {}).get(attribute, attribute)
+
+    def _explain(self, exc: BaseException, cls: Any, path: str) -> tuple[str, str]:
+        if isinstance(exc, ClassValidationError | IterableValidationError | BaseValidationError):
+            owner = getattr(exc, "cl", cls)
+            for sub in exc.exceptions:
+                segment = ""
+                for note in getattr(sub, "__notes__", ()):
+                    name = getattr(note, "name", None)
+                    index = getattr(note, "index", None)
+                    if isinstance(name, str):
+                        segment = "." + self.wire_name(owner, name)
+                    elif index is not None:
+                        segment = f"[{index}]"
+                return self._explain(sub, getattr(sub, "cl", None), path + segment)
+        if isinstance(exc, KeyError):
+            return path, "is missing"
+        if isinstance(exc, _Problem | PayloadError):
+            return path, str(exc)
+        return path, "has the wrong type or shape"
+
+
+def _wrap_structure(
+    cls: type, generated: Callable[[Any, Any], Any], known: frozenset[str], keeps_extra: bool
+) -> Callable[[Any, Any], Any]:
+    name = cls.__name__
+
+    def hook(data: Any, tp: Any) -> Any:
+        if not isinstance(data, Mapping):
+            raise _Problem(f"expected an object ({name}), got {_describe(data)}")
+        if keeps_extra:
+            unknown = {k: v for k, v in data.items() if k not in known}
+            if unknown:
+                data = {**data, _EXTRA_KEY: unknown}
+        return generated(data, tp)
+
+    return hook
+
+
+def _wrap_unstructure(generated: Callable[[Any], Any], keeps_extra: bool) -> Callable[[Any], Any]:
+    if not keeps_extra:
+        return generated
+
+    def hook(obj: Any) -> Any:
+        data = generated(obj)
+        extra = getattr(obj, EXTRA)
+        if extra:
+            data.update({k: v for k, v in extra.items() if k not in data})
+        return data
+
+    return hook
+
+
+def _reject_constant(name: str) -> typing.NoReturn:
+    raise _Problem(f"{name} is not allowed in JSON")
+
+
+def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _Problem(f"the key {key!r} appears more than once in one object")
+            seen.add(key)
+    return result
+
+
+def load_json(body: bytes | str, *, vendor: str | None = None) -> Any:
+    """Decode a JSON body strictly.
+
+    The body must be UTF-8. Decimal fractions become :class:`~decimal.Decimal` (so ``"0.10"`` and
+    ``0.10`` keep their digits), ``NaN`` and ``Infinity`` are refused, and so is an object that repeats
+    a key (two parsers could disagree on which value counts).
+
+    Raises:
+        PayloadError: The body is not UTF-8, not JSON, nested too deeply, or repeats a key.
+    """
+    if isinstance(body, bytes | bytearray | memoryview):
+        try:
+            text = bytes(body).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise PayloadError(
+                f"the body is not UTF-8 text (bad byte at offset {exc.start})",
+                reason="not UTF-8",
+                vendor=vendor,
+            ) from None
+    elif isinstance(body, str):
+        text = body
+    else:
+        raise PayloadError(f"the body must be bytes, not {type(body).__name__}", reason="not bytes", vendor=vendor)
+    try:
+        return json.loads(
+            text,
+            parse_float=Decimal,
+            parse_constant=_reject_constant,
+            object_pairs_hook=_object_without_duplicates,
+        )
+    except json.JSONDecodeError as exc:
+        raise PayloadError(
+            f"the body is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",
+            reason="not JSON",
+            vendor=vendor,
+        ) from None
+    except _Problem as exc:
+        raise PayloadError(f"the body is not acceptable JSON: {exc}", reason="not JSON", vendor=vendor) from None
+    except RecursionError:
+        raise PayloadError("the body is nested too deeply", reason="too deep", vendor=vendor) from None
+    except ValueError as exc:  # for example an integer literal with too many digits
+        raise PayloadError(f"the body is not acceptable JSON: {exc}", reason="not JSON", vendor=vendor) from None

@@ -1,0 +1,383 @@
+"""HMAC primitives shared by every vendor scheme.
+
+Everything here works on bytes. Signatures arrive as text from headers or JSON; they are decoded
+strictly (:func:`decode_signature`) into bytes before a constant-time comparison, so malformed input is
+reported as :class:`~examkit.core.errors.MalformedSignatureError` and never leaks a ``binascii.Error``,
+``UnicodeEncodeError`` or ``TypeError``.
+
+Secrets are wrapped in :class:`Secret`, whose ``repr`` and ``str`` never show the value.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import re
+from collections.abc import Iterable, Sequence
+from typing import Final, Literal, TypeAlias
+
+from examkit.core.errors import (
+    ConfigurationError,
+    MalformedSignatureError,
+    SignatureMismatchError,
+)
+
+__all__ = [
+    "DIGEST_SIZES",
+    "HashAlgorithm",
+    "Secret",
+    "SecretInput",
+    "SignatureEncoding",
+    "decode_base64_key",
+    "decode_signature",
+    "hmac_digest",
+    "hmac_sha256",
+    "hmac_sha512",
+    "matches_any",
+    "secrets_from",
+    "sign",
+    "to_base64",
+    "to_hex",
+    "verify_signature",
+]
+
+HashAlgorithm: TypeAlias = Literal["sha256", "sha512"]
+"""The hash functions vendor schemes use with HMAC."""
+
+SignatureEncoding: TypeAlias = Literal["hex", "base64"]
+"""How a signature is written as text."""
+
+DIGEST_SIZES: Final[dict[str, int]] = {"sha256": 32, "sha512": 64}
+"""Digest length in bytes for each :data:`HashAlgorithm`."""
+
+_HEX_RE: Final = re.compile(rb"\A[0-9a-fA-F]*\Z")
+_BASE64_RE: Final = re.compile(rb"\A[A-Za-z0-9+/]*={0,2}\Z")
+_BASE64URL_RE: Final = re.compile(rb"\A[A-Za-z0-9_-]*={0,2}\Z")
+
+
+class Secret:
+    """A secret value (API key, shared secret) that never shows itself.
+
+    ``repr`` and ``str`` print ``Secret('***')``; the value is reached only through :meth:`reveal`
+    (text) and :attr:`key` (the bytes used as an HMAC key). Two secrets compare equal when their
+    values do (in constant time).
+
+    Args:
+        value: The secret as text or bytes. Text is used as its UTF-8 bytes unless ``key`` is given.
+        key: The HMAC key bytes, when they differ from the UTF-8 bytes of the text (for example a
+            base64-encoded API key whose decoded bytes are the key).
+        name: The setting's name, used in error messages.
+
+    Raises:
+        ConfigurationError: The secret is empty or not text or bytes.
+    """
+
+    __slots__ = ("_key", "_name", "_value")
+
+    def __init__(self, value: str | bytes, *, key: bytes | None = None, name: str = "secret") -> None:
+        if isinstance(value, bytes | bytearray):
+            value = bytes(value)
+            text_key = value
+        elif isinstance(value, str):
+            try:
+                text_key = value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ConfigurationError(
+                    f"{name} contains characters that cannot be encoded as UTF-8",
+                    setting=name,
+                ) from None
+        else:
+            raise ConfigurationError(
+                f"{name} must be text or bytes, not {type(value).__name__}", setting=name
+            )
+        if not value:
+            raise ConfigurationError(f"{name} is empty: set it to the value the vendor gave you", setting=name)
+        self._value: str | bytes = value
+        self._key: bytes = text_key if key is None else key
+        self._name = name
+
+    @property
+    def key(self) -> bytes:
+        """The bytes used as the HMAC key."""
+        return self._key
+
+    @property
+    def name(self) -> str:
+        """The setting's name, for messages."""
+        return self._name
+
+    def reveal(self) -> str:
+        """Return the secret as text (for headers that carry it verbatim).
+
+        Raises:
+            ConfigurationError: The secret was given as bytes that are not UTF-8.
+        """
+        if isinstance(self._value, str):
+            return self._value
+        try:
+            return self._value.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ConfigurationError(f"{self._name} is not valid UTF-8 text", setting=self._name) from None
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Secret):
+            return NotImplemented
+        return hmac.compare_digest(self._key, other._key)
+
+    def __hash__(self) -> int:
+        return hash((Secret, len(self._key)))
+
+    def __reduce__(self) -> str:
+        # Secrets must not travel through pickle by accident (caches, multiprocessing payloads).
+        raise TypeError("examkit secrets cannot be pickled")
+
+
+SecretInput: TypeAlias = "str | bytes | Secret"
+"""A secret as users pass it: text, bytes, or an already wrapped :class:`Secret`."""
+
+
+def secrets_from(
+    value: SecretInput | Sequence[SecretInput] | None,
+    *,
+    name: str,
+    vendor: str | None = None,
+) -> tuple[Secret, ...]:
+    """Normalise one secret or several (for rotation) into a non-empty tuple of :class:`Secret`.
+
+    Args:
+        value: One secret, or a sequence of secrets where any one may match (old and new during a
+            rotation).
+        name: The setting's name, used in error messages.
+        vendor: The vendor, for the error.
+
+    Raises:
+        ConfigurationError: No secret, an empty one, or a value of the wrong type.
+    """
+    if value is None:
+        raise ConfigurationError(f"{name} is required", setting=name, vendor=vendor)
+    items: Iterable[object]
+    if isinstance(value, str | bytes | bytearray | Secret):
+        items = (value,)
+    elif isinstance(value, Sequence):
+        items = value
+    else:
+        raise ConfigurationError(
+            f"{name} must be a secret or a sequence of secrets, not {type(value).__name__}",
+            setting=name,
+            vendor=vendor,
+        )
+    result: list[Secret] = []
+    for item in items:
+        if isinstance(item, Secret):
+            result.append(item)
+        elif isinstance(item, str | bytes | bytearray):
+            result.append(Secret(bytes(item) if isinstance(item, bytearray) else item, name=name))
+        else:
+            raise ConfigurationError(
+                f"{name} must contain text or bytes, not {type(item).__name__}", setting=name, vendor=vendor
+            )
+    if not result:
+        raise ConfigurationError(f"{name} is an empty sequence: give at least one secret", setting=name, vendor=vendor)
+    return tuple(result)
+
+
+def hmac_digest(key: bytes, message: bytes, algorithm: HashAlgorithm = "sha256") -> bytes:
+    """Return the raw HMAC of ``message`` under ``key``.
+
+    >>> hmac_digest(b"key", b"message").hex()[:16]
+    '6e9ef29b75fffc5b'
+    """
+    return hmac.new(key, message, algorithm).digest()
+
+
+def hmac_sha256(key: bytes, message: bytes) -> bytes:
+    """Return the raw HMAC-SHA256 of ``message`` under ``key`` (32 bytes)."""
+    return hmac.new(key, message, hashlib.sha256).digest()
+
+
+def hmac_sha512(key: bytes, message: bytes) -> bytes:
+    """Return the raw HMAC-SHA512 of ``message`` under ``key`` (64 bytes)."""
+    return hmac.new(key, message, hashlib.sha512).digest()
+
+
+def to_hex(digest: bytes) -> str:
+    """Encode a digest as lower-case hex."""
+    return digest.hex()
+
+
+def to_base64(digest: bytes) -> str:
+    """Encode a digest as standard, padded base64."""
+    return base64.b64encode(digest).decode("ascii")
+
+
+def sign(
+    key: bytes,
+    message: bytes,
+    *,
+    algorithm: HashAlgorithm = "sha256",
+    encoding: SignatureEncoding = "hex",
+) -> str:
+    """Return the HMAC of ``message`` as text in the given encoding (lower-case hex or base64)."""
+    digest = hmac_digest(key, message, algorithm)
+    return to_hex(digest) if encoding == "hex" else to_base64(digest)
+
+
+def decode_signature(
+    signature: str | bytes,
+    *,
+    encoding: SignatureEncoding,
+    algorithm: HashAlgorithm = "sha256",
+    vendor: str | None = None,
+    header: str | None = None,
+) -> bytes:
+    """Decode a signature from text into digest bytes, strictly.
+
+    Hex is accepted in either case. Base64 must be standard base64 (URL-safe base64 is accepted too)
+    with correct padding. The decoded length must equal the algorithm's digest size.
+
+    Raises:
+        MalformedSignatureError: Not ASCII, not valid hex or base64, or the wrong length.
+    """
+    expected = DIGEST_SIZES[algorithm]
+
+    def malformed(reason: str) -> MalformedSignatureError:
+        where = f" in {header}" if header else ""
+        return MalformedSignatureError(
+            f"the signature{where} is not a valid {encoding} {algorithm.upper()} HMAC: {reason}",
+            vendor=vendor,
+            reason=reason,
+            header=header,
+        )
+
+    if isinstance(signature, str):
+        if not signature.isascii():
+            raise malformed("it contains non-ASCII characters")
+        raw = signature.encode("ascii")
+    elif isinstance(signature, bytes | bytearray):
+        raw = bytes(signature)
+    else:
+        raise malformed(f"expected text, got {type(signature).__name__}")
+    raw = raw.strip()
+    if not raw:
+        raise malformed("it is empty")
+    if encoding == "hex":
+        if len(raw) != 2 * expected:
+            raise malformed(f"expected {2 * expected} hex characters, got {len(raw)}")
+        if not _HEX_RE.match(raw):
+            raise malformed("it contains characters that are not hex digits")
+        return bytes.fromhex(raw.decode("ascii"))
+    urlsafe = not _BASE64_RE.match(raw)
+    if urlsafe and not _BASE64URL_RE.match(raw):
+        raise malformed("it contains characters that are not base64")
+    try:
+        digest = (
+            base64.urlsafe_b64decode(raw)
+            if urlsafe
+            else base64.b64decode(raw, validate=True)
+        )
+    except (binascii.Error, ValueError):
+        raise malformed("its base64 padding is wrong") from None
+    if len(digest) != expected:
+        raise malformed(f"expected {expected} bytes once decoded, got {len(digest)}")
+    return digest
+
+
+def matches_any(candidate: bytes, expected: Iterable[bytes]) -> bool:
+    """Tell whether ``candidate`` equals any of ``expected``, comparing each in constant time.
+
+    Every expected digest is compared (no early exit), so timing does not reveal which secret matched.
+    """
+    found = False
+    for digest in expected:
+        found |= hmac.compare_digest(candidate, digest)
+    return found
+
+
+def verify_signature(
+    *,
+    secrets: Sequence[Secret],
+    message: bytes,
+    signature: str | bytes,
+    algorithm: HashAlgorithm = "sha256",
+    encoding: SignatureEncoding = "hex",
+    vendor: str | None = None,
+    header: str | None = None,
+) -> None:
+    """Verify that ``signature`` is the HMAC of ``message`` under any of ``secrets``.
+
+    Args:
+        secrets: The secrets to try (several during a rotation); each one's :attr:`Secret.key` is used.
+        message: The exact bytes that were signed.
+        signature: The signature as received (text).
+        algorithm: The hash function.
+        encoding: How the signature is written.
+        vendor: The vendor, for errors.
+        header: The header the signature came from, for errors.
+
+    Raises:
+        MalformedSignatureError: The signature cannot be decoded.
+        SignatureMismatchError: It decodes but matches none of the secrets.
+    """
+    candidate = decode_signature(
+        signature, encoding=encoding, algorithm=algorithm, vendor=vendor, header=header
+    )
+    if not matches_any(candidate, (hmac_digest(s.key, message, algorithm) for s in secrets)):
+        raise SignatureMismatchError(
+            "the signature does not match: check that the secret is the one the vendor uses "
+            "and that the body is passed exactly as received",
+            vendor=vendor,
+            reason="signature mismatch",
+            header=header,
+        )
+
+
+def decode_base64_key(
+    value: str | bytes | Secret,
+    *,
+    name: str,
+    length: int | None = None,
+    vendor: str | None = None,
+) -> Secret:
+    """Decode a base64-encoded key strictly and return it as a :class:`Secret` whose key is the bytes.
+
+    Whitespace around the value is ignored; anything else that is not standard base64 with correct
+    padding is refused. The message never repeats the value.
+
+    Args:
+        value: The key as the vendor gave it.
+        name: The setting's name, used in error messages.
+        length: The required decoded length in bytes, when the vendor documents one.
+        vendor: The vendor, for errors.
+
+    Raises:
+        ConfigurationError: The value is empty, not base64, or decodes to the wrong length.
+    """
+    text: str | bytes = value.reveal() if isinstance(value, Secret) else value
+    raw = text.encode("utf-8", "replace") if isinstance(text, str) else bytes(text)
+    raw = raw.strip()
+    if not raw:
+        raise ConfigurationError(f"{name} is empty", setting=name, vendor=vendor)
+    if not _BASE64_RE.match(raw) or len(raw) % 4:
+        raise ConfigurationError(
+            f"{name} is not a base64 string: copy it exactly as the vendor shows it",
+            setting=name,
+            vendor=vendor,
+        )
+    try:
+        key = base64.b64decode(raw, validate=True)
+    except (binascii.Error, ValueError):
+        raise ConfigurationError(f"{name} is not valid base64", setting=name, vendor=vendor) from None
+    if length is not None and len(key) != length:
+        raise ConfigurationError(
+            f"{name} decodes to {len(key)} bytes, expected {length}: check that the whole key was copied",
+            setting=name,
+            vendor=vendor,
+        )
+    return Secret(raw.decode("ascii"), key=key, name=name)

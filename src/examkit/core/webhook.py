@@ -1,0 +1,283 @@
+"""Webhook requests, the verifier protocol and replay protection.
+
+A :class:`WebhookRequest` holds a request exactly as it arrived: the raw body bytes, the headers
+(looked up case-insensitively), and the absolute URL and method for schemes that sign them. Every
+vendor verifier takes one and returns a typed event, or raises a
+:class:`~examkit.core.errors.WebhookVerificationError`.
+"""
+
+from __future__ import annotations
+
+import collections
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Final, Protocol, TypeVar, runtime_checkable
+
+from examkit.core.clock import Clock, SystemClock
+from examkit.core.errors import (
+    ConfigurationError,
+    MalformedSignatureError,
+    PayloadTooLargeError,
+    ValidationError,
+)
+
+__all__ = [
+    "DEFAULT_MAX_BODY_SIZE",
+    "Headers",
+    "InMemoryReplayGuard",
+    "ReplayGuard",
+    "WebhookRequest",
+    "WebhookVerifier",
+    "check_body_size",
+]
+
+DEFAULT_MAX_BODY_SIZE: Final = 1024 * 1024
+"""Verifiers refuse bodies larger than this (1 MiB) before reading them, unless configured otherwise."""
+
+EventT_co = TypeVar("EventT_co", covariant=True)
+
+
+class Headers(Mapping[str, str]):
+    """An immutable, case-insensitive view of HTTP headers.
+
+    Built from any mapping (Django's ``request.headers``, Werkzeug's ``EnvironHeaders``, a ``dict``)
+    or from ``(name, value)`` pairs, which may repeat a name. Looking up a repeated name returns the
+    values joined by ``", "``, as HTTP defines; :meth:`get_all` returns them one by one and
+    :meth:`get_single` refuses conflicting repeats.
+
+    >>> h = Headers({"Content-Type": "application/json"})
+    >>> h["content-type"]
+    'application/json'
+    """
+
+    __slots__ = ("_items",)
+
+    def __init__(self, headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None) -> None:
+        items: dict[str, list[tuple[str, str]]] = {}
+        pairs: Iterable[tuple[str, str]]
+        if headers is None:
+            pairs = ()
+        elif isinstance(headers, Headers):
+            pairs = headers.items_all()
+        elif isinstance(headers, Mapping):
+            pairs = headers.items()
+        else:
+            pairs = headers
+        try:
+            for name, value in pairs:
+                if not isinstance(name, str) or not isinstance(value, str):
+                    raise ValidationError(
+                        "header names and values must be text", field=str(name), reason="not text"
+                    )
+                items.setdefault(name.lower(), []).append((name, value))
+        except (TypeError, ValueError) as exc:
+            if isinstance(exc, ValidationError):
+                raise
+            raise ValidationError(
+                "headers must be a mapping or (name, value) pairs", reason="not headers"
+            ) from None
+        self._items = items
+
+    def __getitem__(self, name: str) -> str:
+        values = self._items[name.lower()]
+        if len(values) == 1:
+            return values[0][1]
+        return ", ".join(v for _, v in values)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name.lower() in self._items
+
+    def __iter__(self) -> Iterator[str]:
+        return (values[0][0] for values in self._items.values())
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def get_all(self, name: str) -> tuple[str, ...]:
+        """Return every value sent under ``name``, in order (an empty tuple when absent)."""
+        return tuple(v for _, v in self._items.get(name.lower(), ()))
+
+    def items_all(self) -> Iterator[tuple[str, str]]:
+        """Yield every ``(name, value)`` pair, repeats included, with the names as sent."""
+        for values in self._items.values():
+            yield from values
+
+    def get_single(self, name: str, *, vendor: str | None = None) -> str | None:
+        """Return the one value of ``name``, or ``None`` when absent.
+
+        A header a signature scheme depends on must not be ambiguous: when it was sent several times
+        with different values, this refuses it.
+
+        Raises:
+            MalformedSignatureError: The header was sent several times with different values.
+        """
+        values = self._items.get(name.lower())
+        if not values:
+            return None
+        first = values[0][1]
+        if any(v != first for _, v in values[1:]):
+            raise MalformedSignatureError(
+                f"the {name} header was sent {len(values)} times with different values",
+                vendor=vendor,
+                reason="conflicting duplicate header",
+                header=name,
+            )
+        return first
+
+    def __repr__(self) -> str:
+        # Header values can hold credentials (Authorization); show the names only.
+        names = ", ".join(repr(n) for n in self)
+        return f"Headers([{names}])"
+
+
+class WebhookRequest:
+    """A webhook request as it arrived, ready for a verifier.
+
+    Args:
+        body: The raw body bytes, exactly as received: ``request.body`` in Django,
+            ``request.get_data()`` in Flask. Never a parsed or re-serialised body.
+        headers: The request headers, any mapping or ``(name, value)`` pairs; looked up
+            case-insensitively.
+        url: The absolute URL the vendor called (scheme, host, path and query), for schemes that sign
+            the URL. Behind a proxy, the public URL, not the internal one.
+        method: The HTTP method, upper-cased.
+
+    Raises:
+        ValidationError: The body is not bytes (a ``str`` or ``dict`` here usually means the framework
+            already decoded it, which breaks signatures).
+
+    >>> req = WebhookRequest(body=b'{"a": 1}', headers={"X-Signature": "abc"})
+    >>> req.headers["x-signature"], req.method
+    ('abc', 'POST')
+    """
+
+    __slots__ = ("body", "headers", "method", "url")
+
+    def __init__(
+        self,
+        *,
+        body: bytes,
+        headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
+        url: str | None = None,
+        method: str = "POST",
+    ) -> None:
+        if isinstance(body, bytearray | memoryview):
+            body = bytes(body)
+        if not isinstance(body, bytes):
+            raise ValidationError(
+                f"body must be the raw request bytes, not {type(body).__name__}: pass request.body "
+                "(Django) or request.get_data() (Flask), never a decoded or parsed body",
+                field="body",
+                reason="not bytes",
+            )
+        if url is not None and not isinstance(url, str):
+            raise ValidationError("url must be text", field="url", reason="not text")
+        if not isinstance(method, str) or not method:
+            raise ValidationError("method must be a non-empty string", field="method", reason="not text")
+        self.body: bytes = body
+        self.headers: Headers = headers if isinstance(headers, Headers) else Headers(headers)
+        self.url: str | None = url
+        self.method: str = method.upper()
+
+    def __repr__(self) -> str:
+        return (
+            f"WebhookRequest(method={self.method!r}, url={self.url!r}, "
+            f"body=<{len(self.body)} bytes>, headers={self.headers!r})"
+        )
+
+
+def check_body_size(body: bytes, *, limit: int | None, vendor: str | None = None) -> None:
+    """Refuse a body larger than ``limit`` bytes (``None`` means no limit).
+
+    Raises:
+        PayloadTooLargeError: The body is too large.
+    """
+    if limit is not None and len(body) > limit:
+        raise PayloadTooLargeError(
+            f"the body is {len(body)} bytes, over the {limit}-byte limit; raise max_body_size if "
+            "such bodies are expected",
+            size=len(body),
+            limit=limit,
+            vendor=vendor,
+        )
+
+
+@runtime_checkable
+class WebhookVerifier(Protocol[EventT_co]):
+    """What every vendor's webhook verifier provides."""
+
+    def verify(self, request: WebhookRequest) -> EventT_co:
+        """Verify ``request`` and return its typed event.
+
+        Raises:
+            WebhookVerificationError: The request must not be trusted.
+            PayloadError: The request is authentic but its body is malformed.
+        """
+        ...
+
+
+@runtime_checkable
+class ReplayGuard(Protocol):
+    """Remembers nonces or ids of accepted requests, so each is accepted once.
+
+    Verifiers call :meth:`add` only after the signature and timestamp checked out, with a key that
+    already names the vendor. Implementations must make :meth:`add` atomic: when several workers see
+    the same key at once, exactly one gets ``True``.
+    """
+
+    def add(self, key: str, *, ttl: float) -> bool:
+        """Remember ``key`` for ``ttl`` seconds; return ``False`` when it was already there."""
+        ...
+
+
+class InMemoryReplayGuard:
+    """A bounded, thread-safe replay guard for one process.
+
+    Entries expire after their ``ttl``. When ``max_entries`` live entries are held, the oldest is
+    forgotten to make room, so a burst beyond that size weakens protection rather than exhausting
+    memory; size it above the number of requests you expect within a tolerance window. Several
+    processes or hosts need a shared guard (see :mod:`examkit.integrations.django`).
+
+    Args:
+        max_entries: The most keys held at once.
+        clock: The clock that decides expiry.
+    """
+
+    def __init__(self, *, max_entries: int = 100_000, clock: Clock | None = None) -> None:
+        if not isinstance(max_entries, int) or max_entries < 1:
+            raise ConfigurationError("max_entries must be a positive integer", setting="max_entries")
+        self._max = max_entries
+        self._clock: Clock = clock or SystemClock()
+        self._lock = threading.Lock()
+        self._entries: collections.OrderedDict[str, float] = collections.OrderedDict()
+
+    def add(self, key: str, *, ttl: float) -> bool:
+        """Remember ``key`` for ``ttl`` seconds; return ``False`` when it is already remembered."""
+        now = self._clock.time()
+        with self._lock:
+            self._purge(now)
+            expires = self._entries.get(key)
+            if expires is not None and expires > now:
+                return False
+            self._entries[key] = now + ttl
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._max:
+                self._entries.popitem(last=False)
+            return True
+
+    def __len__(self) -> int:
+        with self._lock:
+            self._purge(self._clock.time())
+            return len(self._entries)
+
+    def _purge(self, now: float) -> None:
+        # Entries are appended in time order and usually share one ttl, so expired ones sit in front.
+        entries = self._entries
+        while entries:
+            key, expires = next(iter(entries.items()))
+            if expires > now:
+                break
+            del entries[key]
+
+    def __repr__(self) -> str:
+        return f"InMemoryReplayGuard(max_entries={self._max})"

@@ -4,7 +4,7 @@ from examkit import __version__
 
 project = "examkit"
 author = "The examkit developers"
-copyright = "2026, The examkit developers"  # noqa: A001
+copyright = "2026, The examkit developers"
 release = __version__
 version = __version__
 

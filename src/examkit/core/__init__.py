@@ -1,5 +1,6 @@
-"""Vendor-neutral building blocks: errors, HMAC primitives, clocks, encodings, payload conversion,
-webhook requests and the HTTP transport.
+"""Vendor-neutral building blocks of examkit.
+
+Errors, HMAC primitives, clocks, encodings, payload conversion, webhook requests and the HTTP transport.
 
 ``examkit.core`` imports nothing else from examkit. The submodules are the public API; this package
 re-exports the names most integrations need. :mod:`examkit.core.http` (which imports ``requests``) is

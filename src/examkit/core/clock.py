@@ -118,7 +118,9 @@ def tolerance_seconds(tolerance: Tolerance, *, setting: str = "tolerance") -> fl
             setting=setting,
         )
     if not (0 <= seconds < float("inf")):
-        raise ConfigurationError(f"{setting} must be a finite, non-negative number of seconds", setting=setting)
+        raise ConfigurationError(
+            f"{setting} must be a finite, non-negative number of seconds", setting=setting
+        )
     return seconds
 
 

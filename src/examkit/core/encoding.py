@@ -44,7 +44,7 @@ class PercentEncoding(enum.Enum):
     """Python's ``urllib.parse.quote(value, safe="/")``: keeps ``/``; ``"a b/c"`` becomes ``"a%20b/c"``."""
 
     QUOTE_PLUS = "quote_plus"
-    """Python's ``urllib.parse.quote_plus``: space as ``+``, ``/`` encoded; ``"a b/c"`` becomes ``"a+b%2Fc"``."""
+    """Python's ``urllib.parse.quote_plus``: space as ``+``, ``/`` encoded; ``"a b/c"`` is ``"a+b%2Fc"``."""
 
 
 def percent_encode(value: str, variant: PercentEncoding) -> str:
@@ -76,7 +76,7 @@ def percent_encode(value: str, variant: PercentEncoding) -> str:
 
 
 def canonical_json(value: Any, *, sort_keys: bool = False, ensure_ascii: bool = False) -> bytes:
-    """Serialise ``value`` as compact JSON bytes: no whitespace, UTF-8, no NaN or Infinity.
+    r"""Serialise ``value`` as compact JSON bytes: no whitespace, UTF-8, no NaN or Infinity.
 
     Keys keep their order unless ``sort_keys`` is set, so a body built in the vendor's documented
     order is sent in that order. Sign the bytes this returns and send exactly those bytes.

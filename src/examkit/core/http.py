@@ -9,6 +9,7 @@ exponential backoff that honours ``Retry-After``, and turns every failure into t
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import logging
 import random
@@ -85,7 +86,8 @@ class RetryPolicy:
     def delay(self, attempt: int) -> float:
         """Return the wait before attempt ``attempt + 1`` (``attempt`` counts from 1)."""
         base = min(self.max_backoff, self.backoff * 2 ** (attempt - 1))
-        return min(self.max_backoff, base + random.uniform(0, base / 2))  # noqa: S311 - jitter, not crypto
+        jitter = random.uniform(0, base / 2)  # noqa: S311 - jitter, not cryptography
+        return float(min(self.max_backoff, base + jitter))
 
 
 @attrs.frozen
@@ -258,10 +260,16 @@ class Transport:
             prepared = requests.Request(method, url, params=params, headers=base_headers, data=body)
             try:
                 prep = self.session.prepare_request(prepared)
-            except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
-                    requests.exceptions.InvalidSchema, ValueError) as exc:
+            except (
+                requests.exceptions.InvalidURL,
+                requests.exceptions.MissingSchema,
+                requests.exceptions.InvalidSchema,
+                ValueError,
+            ) as exc:
                 raise ConfigurationError(
-                    f"invalid URL for {self.vendor}: {self.redact(str(exc))}", setting="base_url", vendor=self.vendor
+                    f"invalid URL for {self.vendor}: {self.redact(str(exc))}",
+                    setting="base_url",
+                    vendor=self.vendor,
                 ) from None
             if sign is not None:
                 prep.headers.update(sign(method, prep.url or url, payload))
@@ -331,20 +339,17 @@ class Transport:
                 **common,
             )
         if status >= 500:
-            return ServerError(f"{self.vendor} failed on its side ({status}) for {method} {url}{detail}", **common)
+            return ServerError(
+                f"{self.vendor} failed on its side ({status}) for {method} {url}{detail}", **common
+            )
         return ApiError(f"{self.vendor} rejected {method} {url} ({status}){detail}", **common)
 
 
 def _secret_forms(secret: Secret) -> tuple[str, ...]:
     forms: list[str] = []
-    try:
+    with contextlib.suppress(ConfigurationError):
         forms.append(secret.reveal())
-    except ConfigurationError:
-        pass
-    try:
+    with contextlib.suppress(UnicodeDecodeError):
         forms.append(secret.key.decode("utf-8"))
-    except UnicodeDecodeError:
-        pass
     # Very short values would blank out unrelated text; real keys are far longer than this.
     return tuple(form for form in forms if len(form) >= 6)
-

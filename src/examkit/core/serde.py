@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import enum
 import json
+import math
 import re
 import types
 import typing
@@ -78,7 +79,7 @@ class NoneIf:
     sentinels: tuple[object, ...]
 
     def __init__(self, *sentinels: object) -> None:
-        self.__attrs_init__(sentinels)  # type: ignore[attr-defined]
+        self.__attrs_init__(sentinels)
 
 
 @attrs.frozen
@@ -100,11 +101,11 @@ def extra_field() -> Any:
     return attrs.field(factory=dict, hash=False, repr=False, kw_only=True)
 
 
-class _Problem(ValueError):
+class _ConversionError(ValueError):
     """A value that does not fit its type; the message says why (internal)."""
 
 
-def _describe(value: object) -> str:
+def _describe(value: object) -> str:  # noqa: PLR0911 - one return per kind of value
     if isinstance(value, str):
         text = value if len(value) <= 32 else value[:32] + "..."
         return f"the string {text!r}"
@@ -127,7 +128,7 @@ def _describe(value: object) -> str:
 
 def _structure_int(value: object, _: Any) -> int:
     if isinstance(value, bool):
-        raise _Problem(f"expected an integer, got {_describe(value)}")
+        raise _ConversionError(f"expected an integer, got {_describe(value)}")
     if isinstance(value, int):
         return value
     if isinstance(value, str):
@@ -139,7 +140,7 @@ def _structure_int(value: object, _: Any) -> int:
         finite = value.is_finite() if isinstance(value, Decimal) else abs(value) < float("inf")
         if finite and value % 1 == 0 and abs(value) < 10**_MAX_NUMBER_CHARS:
             return int(value)
-    raise _Problem(f"expected an integer, got {_describe(value)}")
+    raise _ConversionError(f"expected an integer, got {_describe(value)}")
 
 
 def _structure_decimal(value: object, _: Any) -> Decimal:
@@ -151,7 +152,7 @@ def _structure_decimal(value: object, _: Any) -> Decimal:
     elif isinstance(value, int):
         return Decimal(value)
     elif isinstance(value, float):
-        if value == value and value not in (float("inf"), float("-inf")):
+        if math.isfinite(value):
             return Decimal(repr(value))
     elif isinstance(value, str):
         text = value.strip()
@@ -160,7 +161,7 @@ def _structure_decimal(value: object, _: Any) -> Decimal:
                 return Decimal(text)
             except InvalidOperation:  # pragma: no cover - the pattern admits only valid literals
                 pass
-    raise _Problem(f"expected a decimal number, got {_describe(value)}")
+    raise _ConversionError(f"expected a decimal number, got {_describe(value)}")
 
 
 def _structure_float(value: object, _: Any) -> float:
@@ -170,7 +171,7 @@ def _structure_float(value: object, _: Any) -> float:
 def _structure_bool(value: object, _: Any) -> bool:
     if isinstance(value, bool):
         return value
-    raise _Problem(f"expected true or false, got {_describe(value)}")
+    raise _ConversionError(f"expected true or false, got {_describe(value)}")
 
 
 def _structure_str(value: object, _: Any) -> str:
@@ -179,7 +180,7 @@ def _structure_str(value: object, _: Any) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         # An identifier sent as a number: writing it as text loses nothing.
         return str(value)
-    raise _Problem(f"expected a string, got {_describe(value)}")
+    raise _ConversionError(f"expected a string, got {_describe(value)}")
 
 
 def _structure_any(value: object, _: Any) -> Any:
@@ -194,13 +195,13 @@ def _structure_datetime(value: object, _: Any, tz: tzinfo | None = None) -> date
         try:
             parsed = datetime.fromisoformat(text)
         except ValueError:
-            raise _Problem(f"expected an ISO 8601 date and time, got {_describe(value)}") from None
+            raise _ConversionError(f"expected an ISO 8601 date and time, got {_describe(value)}") from None
         if parsed.tzinfo is None:
             if tz is None:
-                raise _Problem(f"expected a time with a UTC offset, got {_describe(value)}")
+                raise _ConversionError(f"expected a time with a UTC offset, got {_describe(value)}")
             parsed = parsed.replace(tzinfo=tz)
         return parsed
-    raise _Problem(f"expected an ISO 8601 date and time, got {_describe(value)}")
+    raise _ConversionError(f"expected an ISO 8601 date and time, got {_describe(value)}")
 
 
 def _structure_date(value: object, _: Any) -> date:
@@ -209,16 +210,16 @@ def _structure_date(value: object, _: Any) -> date:
             return date.fromisoformat(value.strip())
         except ValueError:
             pass
-    raise _Problem(f"expected an ISO 8601 date (YYYY-MM-DD), got {_describe(value)}")
+    raise _ConversionError(f"expected an ISO 8601 date (YYYY-MM-DD), got {_describe(value)}")
 
 
 def _structure_epoch(value: object) -> datetime:
     if isinstance(value, str | int) and not isinstance(value, bool):
         try:
-            return epoch_to_datetime(parse_epoch_seconds(value, what="the value", error=_Problem))
-        except (ExamkitError, _Problem):
+            return epoch_to_datetime(parse_epoch_seconds(value, what="the value", error=_ConversionError))
+        except (ExamkitError, _ConversionError):
             pass
-    raise _Problem(f"expected whole Unix seconds, got {_describe(value)}")
+    raise _ConversionError(f"expected whole Unix seconds, got {_describe(value)}")
 
 
 # --- predicates for composite types ----------------------------------------------------------
@@ -288,10 +289,8 @@ class PayloadConverter:
         conv.register_structure_hook(date, _structure_date)
         conv.register_structure_hook_func(lambda tp: tp is Any, _structure_any)
         conv.register_structure_hook_factory(_has_marker, lambda tp: self._marker_hook(conv, tp))
-        conv.register_structure_hook_factory(
-            lambda tp: _open_enum(tp) is not None, lambda tp: self._open_enum_hook(tp)
-        )
-        conv.register_unstructure_hook(Decimal, str)
+        conv.register_structure_hook_factory(lambda tp: _open_enum(tp) is not None, self._open_enum_hook)
+        conv.register_unstructure_hook(Decimal, Decimal.__str__)
         conv.register_unstructure_hook(datetime, lambda d: d.isoformat())
         conv.register_unstructure_hook(date, lambda d: d.isoformat())
         return conv
@@ -344,7 +343,7 @@ class PayloadConverter:
                 return None
             if isinstance(value, str):
                 return values.get(value, value)
-            raise _Problem(f"expected a string, got {_describe(value)}")
+            raise _ConversionError(f"expected a string, got {_describe(value)}")
 
         return hook
 
@@ -365,21 +364,19 @@ class PayloadConverter:
         if unknown:
             raise TypeError(f"{cls.__name__} has no attributes {sorted(unknown)}")
         keeps_extra = EXTRA in names
-        wire = {
-            a.name: rename.get(a.name, self._key_style(a.name)) for a in fields if a.name != EXTRA
-        }
+        wire = {a.name: rename.get(a.name, self._key_style(a.name)) for a in fields if a.name != EXTRA}
         self._wire_names[cls] = wire
         known = frozenset(wire.values())
         for conv in (self._fast, self._detailed):
-            overrides = {name: override(rename=key) for name, key in wire.items()}
+            overrides: dict[str, Any] = {name: override(rename=key) for name, key in wire.items()}
             if keeps_extra:
                 overrides[EXTRA] = override(rename=_EXTRA_KEY)
-            generated = make_dict_structure_fn(cls, conv, **overrides)  # type: ignore[arg-type]
+            generated: Callable[[Any, Any], Any] = make_dict_structure_fn(cls, conv, **overrides)
             conv.register_structure_hook(cls, _wrap_structure(cls, generated, known, keeps_extra))
-            unstruct_overrides = {name: override(rename=key) for name, key in wire.items()}
+            unstruct_overrides: dict[str, Any] = {name: override(rename=key) for name, key in wire.items()}
             if keeps_extra:
                 unstruct_overrides[EXTRA] = override(omit=True)
-            gen_unstructure = make_dict_unstructure_fn(cls, conv, **unstruct_overrides)  # type: ignore[arg-type]
+            gen_unstructure: Callable[[Any], Any] = make_dict_unstructure_fn(cls, conv, **unstruct_overrides)
             conv.register_unstructure_hook(cls, _wrap_unstructure(gen_unstructure, keeps_extra))
 
     # -- using ----------------------------------------------------------------------------------
@@ -392,17 +389,21 @@ class PayloadConverter:
         """
         try:
             return self._fast.structure(data, cls)
-        except Exception:  # noqa: BLE001 - every failure is explained by the detailed pass below
-            pass
+        except Exception:  # every failure is explained by the detailed pass
+            raise self._explain_failure(data, cls) from None
+
+    def _explain_failure(self, data: object, cls: type) -> PayloadError:
+        """Run the detailed converter over data the fast one refused, and describe the first problem."""
         try:
-            result = self._detailed.structure(data, cls)
-        except Exception as exc:  # noqa: BLE001
+            self._detailed.structure(data, cls)
+        except Exception as exc:  # any failure inside cattrs or a hook is explained
             path, reason = self._explain(exc, cls, "")
-            where = path.lstrip(".") or "the payload"
-            raise PayloadError(
-                f"{where}: {reason}", field=path.lstrip(".") or None, reason=reason, vendor=self.vendor
-            ) from None
-        return result  # pragma: no cover - the fast and detailed converters agree
+        else:  # pragma: no cover - the two converters share every hook, so they agree
+            path, reason = "", "could not be read"
+        field = path.lstrip(".") or None
+        return PayloadError(
+            f"{field or 'the payload'}: {reason}", field=field, reason=reason, vendor=self.vendor
+        )
 
     def loads(self, body: bytes | str, cls: type[T]) -> T:
         """Decode a JSON body (see :func:`load_json`) and build a ``cls`` from it.
@@ -435,7 +436,7 @@ class PayloadConverter:
                 return self._explain(sub, getattr(sub, "cl", None), path + segment)
         if isinstance(exc, KeyError):
             return path, "is missing"
-        if isinstance(exc, _Problem | PayloadError):
+        if isinstance(exc, _ConversionError | PayloadError):
             return path, str(exc)
         return path, "has the wrong type or shape"
 
@@ -447,7 +448,7 @@ def _wrap_structure(
 
     def hook(data: Any, tp: Any) -> Any:
         if not isinstance(data, Mapping):
-            raise _Problem(f"expected an object ({name}), got {_describe(data)}")
+            raise _ConversionError(f"expected an object ({name}), got {_describe(data)}")
         if keeps_extra:
             unknown = {k: v for k, v in data.items() if k not in known}
             if unknown:
@@ -472,7 +473,7 @@ def _wrap_unstructure(generated: Callable[[Any], Any], keeps_extra: bool) -> Cal
 
 
 def _reject_constant(name: str) -> typing.NoReturn:
-    raise _Problem(f"{name} is not allowed in JSON")
+    raise _ConversionError(f"{name} is not allowed in JSON")
 
 
 def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -481,7 +482,7 @@ def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         seen: set[str] = set()
         for key, _ in pairs:
             if key in seen:
-                raise _Problem(f"the key {key!r} appears more than once in one object")
+                raise _ConversionError(f"the key {key!r} appears more than once in one object")
             seen.add(key)
     return result
 
@@ -508,7 +509,9 @@ def load_json(body: bytes | str, *, vendor: str | None = None) -> Any:
     elif isinstance(body, str):
         text = body
     else:
-        raise PayloadError(f"the body must be bytes, not {type(body).__name__}", reason="not bytes", vendor=vendor)
+        raise PayloadError(
+            f"the body must be bytes, not {type(body).__name__}", reason="not bytes", vendor=vendor
+        )
     try:
         return json.loads(
             text,
@@ -522,9 +525,13 @@ def load_json(body: bytes | str, *, vendor: str | None = None) -> Any:
             reason="not JSON",
             vendor=vendor,
         ) from None
-    except _Problem as exc:
-        raise PayloadError(f"the body is not acceptable JSON: {exc}", reason="not JSON", vendor=vendor) from None
+    except _ConversionError as exc:
+        raise PayloadError(
+            f"the body is not acceptable JSON: {exc}", reason="not JSON", vendor=vendor
+        ) from None
     except RecursionError:
         raise PayloadError("the body is nested too deeply", reason="too deep", vendor=vendor) from None
     except ValueError as exc:  # for example an integer literal with too many digits
-        raise PayloadError(f"the body is not acceptable JSON: {exc}", reason="not JSON", vendor=vendor) from None
+        raise PayloadError(
+            f"the body is not acceptable JSON: {exc}", reason="not JSON", vendor=vendor
+        ) from None

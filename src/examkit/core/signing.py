@@ -93,7 +93,9 @@ class Secret:
                 f"{name} must be text or bytes, not {type(value).__name__}", setting=name
             )
         if not value:
-            raise ConfigurationError(f"{name} is empty: set it to the value the vendor gave you", setting=name)
+            raise ConfigurationError(
+                f"{name} is empty: set it to the value the vendor gave you", setting=name
+            )
         self._value: str | bytes = value
         self._key: bytes = text_key if key is None else key
         self._name = name
@@ -181,10 +183,14 @@ def secrets_from(
             result.append(Secret(bytes(item) if isinstance(item, bytearray) else item, name=name))
         else:
             raise ConfigurationError(
-                f"{name} must contain text or bytes, not {type(item).__name__}", setting=name, vendor=vendor
+                f"{name} must contain text or bytes, not {type(item).__name__}",
+                setting=name,
+                vendor=vendor,
             )
     if not result:
-        raise ConfigurationError(f"{name} is an empty sequence: give at least one secret", setting=name, vendor=vendor)
+        raise ConfigurationError(
+            f"{name} is an empty sequence: give at least one secret", setting=name, vendor=vendor
+        )
     return tuple(result)
 
 
@@ -277,11 +283,7 @@ def decode_signature(
     if urlsafe and not _BASE64URL_RE.match(raw):
         raise malformed("it contains characters that are not base64")
     try:
-        digest = (
-            base64.urlsafe_b64decode(raw)
-            if urlsafe
-            else base64.b64decode(raw, validate=True)
-        )
+        digest = base64.urlsafe_b64decode(raw) if urlsafe else base64.b64decode(raw, validate=True)
     except (binascii.Error, ValueError):
         raise malformed("its base64 padding is wrong") from None
     if len(digest) != expected:

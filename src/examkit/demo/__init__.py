@@ -2,7 +2,7 @@
 
 Each vendor contributes one section: a function that takes a :class:`DemoOutput`, runs that vendor's
 features against examkit's in-process fakes (no network), and reports every step. A section raises
-:class:`DemoFailure` when something does not behave as documented, which makes ``examkit demo`` exit
+:class:`DemoError` when something does not behave as documented, which makes ``examkit demo`` exit
 non-zero: the demo doubles as a smoke test.
 """
 
@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TextIO
 
-__all__ = ["SECTIONS", "DemoFailure", "DemoOutput", "Section", "run"]
+__all__ = ["SECTIONS", "DemoError", "DemoOutput", "Section", "run"]
 
 
-class DemoFailure(Exception):
+class DemoError(Exception):
     """A demo step did not behave as documented."""
 
 
@@ -42,10 +42,10 @@ class DemoOutput:
             self._stream.write(f"          {line}\n")
 
     def expect(self, condition: bool, text: str) -> None:
-        """Report a step, raising :class:`DemoFailure` when ``condition`` is false."""
+        """Report a step, raising :class:`DemoError` when ``condition`` is false."""
         if not condition:
             self._stream.write(f"  FAIL  {text}\n")
-            raise DemoFailure(text)
+            raise DemoError(text)
         self.step(text)
 
 
@@ -68,11 +68,12 @@ def run(stream: TextIO, *, only: str | None = None) -> int:
     sections = _sections()
     names = [only] if only else list(SECTIONS)
     out = DemoOutput(stream)
-    for name in names:
-        try:
+    name = ""
+    try:
+        for name in names:
             sections[name](out)
-        except DemoFailure as exc:
-            stream.write(f"\nexamkit demo: the {name} section failed: {exc}\n")
-            return 1
+    except DemoError as exc:
+        stream.write(f"\nexamkit demo: the {name} section failed: {exc}\n")
+        return 1
     stream.write("\nAll demo sections passed. Everything ran offline against examkit's built-in fakes.\n")
     return 0

@@ -56,6 +56,12 @@ IDEMPOTENT_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"
 """Methods that may be retried automatically. POST and PATCH never are."""
 
 _EXCERPT_CHARS: Final = 500
+_BAD_URL: Final = (
+    requests.exceptions.InvalidURL,
+    requests.exceptions.MissingSchema,
+    requests.exceptions.InvalidSchema,
+    requests.exceptions.InvalidHeader,
+)
 
 
 @attrs.frozen
@@ -72,11 +78,19 @@ class RetryPolicy:
             :class:`~examkit.core.errors.RateLimitError` at once.
     """
 
-    max_attempts: int = attrs.field(default=3, validator=attrs.validators.ge(1))
-    backoff: float = attrs.field(default=0.5, validator=attrs.validators.ge(0))
-    max_backoff: float = attrs.field(default=30.0, validator=attrs.validators.ge(0))
+    max_attempts: int = 3
+    backoff: float = 0.5
+    max_backoff: float = 30.0
     retry_statuses: frozenset[int] = frozenset({429, 500, 502, 503, 504})
     max_retry_after: float = 60.0
+
+    def __attrs_post_init__(self) -> None:
+        if not isinstance(self.max_attempts, int) or self.max_attempts < 1:
+            raise ConfigurationError("max_attempts must be a whole number of at least 1", setting="retry")
+        for name in ("backoff", "max_backoff", "max_retry_after"):
+            value = getattr(self, name)
+            if not isinstance(value, int | float) or value < 0:
+                raise ConfigurationError(f"{name} must be a non-negative number of seconds", setting="retry")
 
     @classmethod
     def none(cls) -> RetryPolicy:
@@ -260,30 +274,24 @@ class Transport:
             prepared = requests.Request(method, url, params=params, headers=base_headers, data=body)
             try:
                 prep = self.session.prepare_request(prepared)
-            except (
-                requests.exceptions.InvalidURL,
-                requests.exceptions.MissingSchema,
-                requests.exceptions.InvalidSchema,
-                ValueError,
-            ) as exc:
+                if sign is not None:
+                    prep.headers.update(sign(method, prep.url or url, payload))
+                logger.debug("%s %s %s (attempt %d/%d)", self.vendor, method, shown_url, attempt, attempts)
+                raw = self.session.send(prep, timeout=self.timeout, allow_redirects=False)
+            except _BAD_URL as exc:
                 raise ConfigurationError(
-                    f"invalid URL for {self.vendor}: {self.redact(str(exc))}",
+                    f"invalid URL for {self.vendor} ({type(exc).__name__}): use an absolute http(s) URL",
                     setting="base_url",
                     vendor=self.vendor,
                 ) from None
-            if sign is not None:
-                prep.headers.update(sign(method, prep.url or url, payload))
-            logger.debug("%s %s %s (attempt %d/%d)", self.vendor, method, shown_url, attempt, attempts)
-            try:
-                raw = self.session.send(prep, timeout=self.timeout, allow_redirects=False)
             except requests.RequestException as exc:
                 if attempt < attempts:
                     self._sleep(self.retry.delay(attempt))
                     continue
                 kind = "timed out" if isinstance(exc, requests.Timeout) else "failed"
                 raise TransportError(
-                    f"{method} {shown_url} {kind}: {self.redact(type(exc).__name__)}; nothing was "
-                    "received" + ("" if idempotent else ", and it was not retried"),
+                    f"{method} {shown_url} {kind} ({type(exc).__name__}); nothing was received"
+                    + ("" if idempotent else ", and it was not retried"),
                     vendor=self.vendor,
                     method=method,
                     url=shown_url,

@@ -156,7 +156,7 @@ class WebhookRequest:
     def __init__(
         self,
         *,
-        body: bytes,
+        body: bytes | bytearray | memoryview,
         headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
         url: str | None = None,
         method: str = "POST",

@@ -1,0 +1,264 @@
+"""Tests for examkit.core.http: timeouts, safe retries, error mapping and redaction."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+import pytest
+import requests
+import responses
+from responses import matchers
+
+from examkit._version import __version__
+from examkit.core.errors import (
+    ApiError,
+    AuthenticationError,
+    ConfigurationError,
+    NotFoundError,
+    PayloadError,
+    RateLimitError,
+    ServerError,
+    TransportError,
+)
+from examkit.core.http import RetryPolicy, Transport
+from examkit.core.signing import Secret
+
+URL = "https://api.vendor.example/v1/things"
+SECRET = Secret("canary-secret-0123456789")
+
+
+class Sleeper:
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+
+    def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
+
+
+@pytest.fixture
+def sleeper() -> Sleeper:
+    return Sleeper()
+
+
+@pytest.fixture
+def transport(sleeper: Sleeper) -> Transport:
+    return Transport(
+        vendor="demo",
+        retry=RetryPolicy(max_attempts=3, backoff=0.1),
+        secrets=[SECRET],
+        sleep=sleeper,
+        clock=lambda: 1_700_000_000.0,
+    )
+
+
+@responses.activate
+def test_user_agent_timeout_and_body(transport: Transport) -> None:
+    responses.post(
+        URL,
+        json={"ok": True},
+        match=[matchers.header_matcher({"User-Agent": f"examkit/{__version__}"})],
+    )
+    response = transport.request("POST", URL, body=b'{"a":1}', headers={"Content-Type": "application/json"})
+    assert response.status_code == 200
+    assert response.json() == {"ok": True}
+    assert response.ok
+    assert responses.calls[0].request.body == b'{"a":1}'
+    assert transport.timeout == (5.0, 30.0)
+
+
+def test_timeout_is_passed_to_every_send() -> None:
+    seen: list[object] = []
+
+    class Recorder(requests.adapters.HTTPAdapter):
+        def send(self, request: requests.PreparedRequest, **kwargs: object) -> requests.Response:  # type: ignore[override]
+            seen.append(kwargs.get("timeout"))
+            response = requests.Response()
+            response.status_code = 204
+            response._content = b""
+            return response
+
+    session = requests.Session()
+    session.mount("https://", Recorder())
+    Transport(vendor="demo", session=session, timeout=(2, 9)).request("GET", URL)
+    assert seen == [(2.0, 9.0)]
+
+
+@responses.activate
+def test_get_is_retried_then_succeeds(transport: Transport, sleeper: Sleeper) -> None:
+    responses.get(URL, status=503)
+    responses.get(URL, status=502)
+    responses.get(URL, json=[1])
+    assert transport.request("GET", URL).json() == [1]
+    assert len(responses.calls) == 3
+    assert len(sleeper.waits) == 2
+    assert 0.1 <= sleeper.waits[0] <= 0.15
+    assert 0.2 <= sleeper.waits[1] <= 0.3
+
+
+@responses.activate
+def test_get_gives_up_after_max_attempts(transport: Transport) -> None:
+    responses.get(URL, status=500, body="boom")
+    with pytest.raises(ServerError) as info:
+        transport.request("GET", URL)
+    assert len(responses.calls) == 3
+    assert info.value.status_code == 500
+    assert info.value.response_excerpt == "boom"
+
+
+@pytest.mark.parametrize("method", ["POST", "PATCH"])
+@responses.activate
+def test_post_and_patch_are_never_retried(transport: Transport, method: str, sleeper: Sleeper) -> None:
+    responses.add(method, URL, status=503)
+    with pytest.raises(ServerError):
+        transport.request(method, URL, body=b"{}", retry=True)
+    assert len(responses.calls) == 1
+    assert sleeper.waits == []
+
+
+@pytest.mark.parametrize("method", ["POST", "GET"])
+@responses.activate
+def test_connection_errors(transport: Transport, method: str) -> None:
+    responses.add(method, URL, body=requests.ConnectionError("reset by peer"))
+    with pytest.raises(TransportError) as info:
+        transport.request(method, URL)
+    assert len(responses.calls) == (1 if method == "POST" else 3)
+    assert info.value.status_code is None
+    if method == "POST":
+        assert "not retried" in str(info.value)
+
+
+@responses.activate
+def test_timeout_maps_to_transport_error(transport: Transport) -> None:
+    responses.get(URL, body=requests.ReadTimeout("slow"))
+    with pytest.raises(TransportError, match="timed out"):
+        transport.request("GET", URL, retry=False)
+    assert len(responses.calls) == 1
+
+
+@responses.activate
+def test_retry_after_seconds_is_honoured(transport: Transport, sleeper: Sleeper) -> None:
+    responses.get(URL, status=429, headers={"Retry-After": "7"})
+    responses.get(URL, status=200)
+    transport.request("GET", URL)
+    assert sleeper.waits == [7.0]
+
+
+@responses.activate
+def test_retry_after_date_is_honoured(transport: Transport, sleeper: Sleeper) -> None:
+    # 1_700_000_000 is Tue, 14 Nov 2023 22:13:20 GMT; the header asks for 10 s later.
+    responses.get(URL, status=503, headers={"Retry-After": "Tue, 14 Nov 2023 22:13:30 GMT"})
+    responses.get(URL, status=200)
+    transport.request("GET", URL)
+    assert sleeper.waits == [10.0]
+
+
+@responses.activate
+def test_retry_after_too_long_fails_at_once(transport: Transport, sleeper: Sleeper) -> None:
+    responses.get(URL, status=429, headers={"Retry-After": "3600"})
+    with pytest.raises(RateLimitError) as info:
+        transport.request("GET", URL)
+    assert info.value.retry_after == 3600
+    assert "retry after 3600 s" in str(info.value)
+    assert sleeper.waits == []
+    assert len(responses.calls) == 1
+
+
+@pytest.mark.parametrize(
+    ("status", "error"),
+    [
+        (401, AuthenticationError),
+        (403, AuthenticationError),
+        (404, NotFoundError),
+        (400, ApiError),
+        (409, ApiError),
+    ],
+)
+@responses.activate
+def test_status_mapping(transport: Transport, status: int, error: type[ApiError]) -> None:
+    responses.get(URL, status=status, body="<html><body>Error page</body></html>")
+    with pytest.raises(error) as info:
+        transport.request("GET", URL + "?token=abc")
+    assert type(info.value) is error
+    assert info.value.status_code == status
+    assert info.value.url == URL
+    assert "token=abc" not in str(info.value)
+    assert info.value.vendor == "demo"
+    assert len(responses.calls) == 1
+
+
+@responses.activate
+def test_expected_statuses_are_returned(transport: Transport) -> None:
+    responses.get(URL, status=404, body="nothing")
+    assert transport.request("GET", URL, expected=[404]).status_code == 404
+
+
+@responses.activate
+def test_secrets_are_redacted_from_errors_and_logs(
+    transport: Transport, caplog: pytest.LogCaptureFixture
+) -> None:
+    responses.get(URL, status=400, body=f"bad key {SECRET.reveal()} given")
+    with caplog.at_level(logging.DEBUG), pytest.raises(ApiError) as info:
+        transport.request("GET", URL, headers={"X-Key": SECRET.reveal()})
+    assert SECRET.reveal() not in str(info.value)
+    assert SECRET.reveal() not in (info.value.response_excerpt or "")
+    assert "bad key *** given" in str(info.value)
+    assert all(SECRET.reveal() not in record.getMessage() for record in caplog.records)
+    assert SECRET.reveal() not in repr(transport)
+
+
+@responses.activate
+def test_sign_callback_runs_for_every_attempt(transport: Transport) -> None:
+    responses.get(URL, status=503)
+    responses.get(URL, status=200)
+    counter = iter(range(10))
+
+    def sign(method: str, url: str, body: bytes) -> Mapping[str, str]:
+        assert method == "GET"
+        assert url == URL + "?page=2"
+        assert body == b""
+        return {"Authorization": f"sig-{next(counter)}"}
+
+    transport.request("GET", URL, params={"page": "2"}, sign=sign)
+    assert [c.request.headers["Authorization"] for c in responses.calls] == ["sig-0", "sig-1"]
+
+
+def test_injected_session_is_used_and_not_closed() -> None:
+    session = requests.Session()
+    closed: list[bool] = []
+    session.close = lambda: closed.append(True)  # type: ignore[method-assign]
+    with Transport(vendor="demo", session=session) as transport:
+        assert transport.session is session
+    assert closed == []
+
+
+@pytest.mark.parametrize("url", ["not a url", "ftp://x/y", "http://"])
+def test_invalid_url_is_configuration_error(transport: Transport, url: str) -> None:
+    with pytest.raises(ConfigurationError, match="absolute http"):
+        transport.request("GET", url)
+
+
+@pytest.mark.parametrize("timeout", [0, -1, (1, 0), (1, 2, 3), "5", None])
+def test_invalid_timeout(timeout: object) -> None:
+    with pytest.raises(ConfigurationError):
+        Transport(vendor="demo", timeout=timeout)  # type: ignore[arg-type]
+
+
+@responses.activate
+def test_response_json_errors_are_payload_errors(transport: Transport) -> None:
+    responses.get(URL, body="<html>not json</html>")
+    response = transport.request("GET", URL)
+    with pytest.raises(PayloadError):
+        response.json()
+    assert response.text == "<html>not json</html>"
+
+
+def test_retry_policy() -> None:
+    assert RetryPolicy.none().max_attempts == 1
+    policy = RetryPolicy(backoff=1, max_backoff=5)
+    assert all(1 <= policy.delay(1) <= 1.5 for _ in range(20))
+    assert policy.delay(10) == 5
+    with pytest.raises(ConfigurationError, match="max_attempts"):
+        RetryPolicy(max_attempts=0)
+    with pytest.raises(ConfigurationError, match="backoff"):
+        RetryPolicy(backoff=-1)

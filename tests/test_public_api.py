@@ -1,0 +1,164 @@
+"""Pins the public names and enforces the architecture's rules on the whole package.
+
+- the names importable from ``examkit`` and ``examkit.core`` do not change by accident;
+- every public module, class and function has a docstring;
+- imports go the allowed way: ``core`` imports nothing else from examkit (but the leaf ``_version``),
+  a vendor imports ``core`` and never another vendor, and nothing below imports the top layer.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import inspect
+import pkgutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import examkit
+import examkit.core
+
+SRC = Path(examkit.__file__).parent
+VENDORS = ("itep", "integrity_advocate", "assessio", "testpress")
+TOP_LAYER = ("integrations", "testing", "cli", "demo", "__main__")
+
+ERRORS = [
+    "ApiError",
+    "AuthenticationError",
+    "ConfigurationError",
+    "ExamkitError",
+    "MalformedSignatureError",
+    "MissingSignatureError",
+    "NotFoundError",
+    "PayloadError",
+    "PayloadTooLargeError",
+    "RateLimitError",
+    "ReplayedRequestError",
+    "ServerError",
+    "SignatureMismatchError",
+    "TimestampOutsideToleranceError",
+    "TransportError",
+    "ValidationError",
+    "WebhookVerificationError",
+]
+
+
+def test_examkit_public_names() -> None:
+    assert sorted(examkit.__all__) == sorted([*ERRORS, "WebhookRequest", "__version__"])
+    for name in examkit.__all__:
+        assert hasattr(examkit, name)
+
+
+def test_core_public_names() -> None:
+    assert sorted(examkit.core.__all__) == sorted(
+        [
+            *ERRORS,
+            "DEFAULT_MAX_BODY_SIZE",
+            "DEFAULT_TOLERANCE",
+            "Clock",
+            "FixedClock",
+            "Headers",
+            "InMemoryReplayGuard",
+            "PercentEncoding",
+            "ReplayGuard",
+            "Secret",
+            "SystemClock",
+            "WebhookRequest",
+            "WebhookVerifier",
+            "canonical_json",
+            "percent_encode",
+        ]
+    )
+
+
+def test_error_hierarchy() -> None:
+    from examkit import core as c
+
+    for name in ERRORS:
+        assert issubclass(getattr(examkit, name), examkit.ExamkitError)
+    for name in ("ConfigurationError", "ValidationError", "WebhookVerificationError", "PayloadError"):
+        assert issubclass(getattr(examkit, name), ValueError)
+    for name in (
+        "MissingSignatureError",
+        "MalformedSignatureError",
+        "SignatureMismatchError",
+        "TimestampOutsideToleranceError",
+        "ReplayedRequestError",
+        "PayloadTooLargeError",
+    ):
+        assert issubclass(getattr(c, name), c.WebhookVerificationError)
+    for name in ("AuthenticationError", "NotFoundError", "RateLimitError", "ServerError", "TransportError"):
+        assert issubclass(getattr(c, name), c.ApiError)
+    assert not issubclass(c.ApiError, ValueError)
+    assert not issubclass(c.PayloadError, c.WebhookVerificationError)
+
+
+def test_version_matches_metadata() -> None:
+    from importlib.metadata import version
+
+    assert examkit.__version__ == version("examkit") == "0.1.0.dev0"
+
+
+def _modules() -> list[str]:
+    infos = pkgutil.walk_packages([str(SRC)], prefix="examkit.")
+    return ["examkit", *(info.name for info in infos if info.name != "examkit.__main__")]
+
+
+def _public_members(module: object) -> list[tuple[str, object]]:
+    names = getattr(module, "__all__", [])
+    return [(n, getattr(module, n)) for n in names if not n.startswith("__")]
+
+
+@pytest.mark.parametrize("name", _modules())
+def test_every_public_name_has_a_docstring(name: str) -> None:
+    module = importlib.import_module(name)
+    assert inspect.getdoc(module), f"{name} has no docstring"
+    for member_name, member in _public_members(module):
+        if inspect.isclass(member) or inspect.isfunction(member):
+            assert inspect.getdoc(member), f"{name}.{member_name} has no docstring"
+            if inspect.isclass(member) and member.__module__ == name:
+                for attr, value in vars(member).items():
+                    if attr.startswith("_") or not (inspect.isfunction(value) or isinstance(value, property)):
+                        continue
+                    assert inspect.getdoc(value), f"{name}.{member_name}.{attr} has no docstring"
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+    return {name for name in found if name == "examkit" or name.startswith("examkit.")}
+
+
+def _area(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else ""
+
+
+@pytest.mark.parametrize("path", sorted(SRC.rglob("*.py")), ids=lambda p: str(p.relative_to(SRC)))
+def test_imports_go_the_allowed_way(path: Path) -> None:
+    area = path.relative_to(SRC).parts[0].removesuffix(".py")
+    imported = _imports(path)
+    if area == "core":
+        allowed = {"core", "_version"}
+    elif area in VENDORS:
+        allowed = {"core", area}
+    elif area in TOP_LAYER:
+        return
+    else:  # examkit/__init__.py and _version.py
+        allowed = {"core", "_version"}
+    bad = sorted(m for m in imported if _area(m) not in allowed)
+    assert not bad, f"{path.relative_to(SRC)} imports {bad}"
+
+
+def test_importing_examkit_and_core_does_not_import_requests() -> None:
+    code = "import sys, examkit, examkit.core; print('requests' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"

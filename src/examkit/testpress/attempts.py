@@ -344,6 +344,10 @@ class TestpressAttempts:
 # --- the completion response ----------------------------------------------------------------------
 
 
+def _str_tuple(value: Iterable[str]) -> tuple[str, ...]:
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
 @attrs.frozen(kw_only=True)
 class CompletionHmacScheme:
     """How the completion response's ``hmac`` is computed: you must say, Testpress does not.
@@ -363,7 +367,7 @@ class CompletionHmacScheme:
         ConfigurationError: ``fields`` is empty or names ``hmac``, or the algorithm is unknown.
     """
 
-    fields: tuple[str, ...] = attrs.field(converter=tuple)
+    fields: tuple[str, ...] = attrs.field(converter=_str_tuple)
     algorithm: HashAlgorithm = "sha256"
     encoding: Encoding = DEFAULT_ENCODING
 

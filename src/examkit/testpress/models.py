@@ -46,6 +46,9 @@ class AttemptState(enum.Enum):
     COMPLETED = "completed"
     """The user completed the attempt."""
 
+    def __str__(self) -> str:
+        return self.value
+
 
 class AttemptStatus(enum.Enum):
     """The ``status`` of a completion response posted back to ``surl``."""
@@ -58,6 +61,9 @@ class AttemptStatus(enum.Enum):
 
     PENDING = "pending"
     """The attempt is not finished (for example answers still being evaluated)."""
+
+    def __str__(self) -> str:
+        return self.value
 
 
 @attrs.frozen(kw_only=True)

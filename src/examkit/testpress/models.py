@@ -280,8 +280,7 @@ _DURATION_RE: Final = re.compile(
 )
 
 RESERVED_KEY: Final = "\x00examkit:testpress"
-"""A key no vendor payload uses: fields examkit fills itself map to it, so a payload cannot set
-them."""
+"""A key no payload uses: the fields examkit fills in map to it, so a payload cannot set them."""
 
 
 def _structure_duration(value: object, _: Any) -> timedelta:

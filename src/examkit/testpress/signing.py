@@ -1,12 +1,10 @@
 r"""Testpress's signature schemes, as pure functions.
 
 * :func:`attempt_hmac`: HMAC-SHA256 of ``email|first_name|institute_attempt_id|key|time``, each
-value
-  percent-encoded, for the "create attempt by HMAC" redirect.
+  value percent-encoded, for the "create attempt by HMAC" redirect.
 * :func:`review_hmac`: HMAC-SHA256 of ``id|institute_attempt_id|key|time`` for the review link.
 * :func:`webhook_hash`: HMAC-SHA512 keyed with the private key over the percent-encoded values of
-the
-  exam webhook's ``key``, ``attempt_id``, ``correct_answers_count``, the private key itself,
+  the exam webhook's ``key``, ``attempt_id``, ``correct_answers_count``, the private key itself,
   ``incorrect_answers_count``, ``unanswered_answers_count``, ``percentage``, ``score`` and
   ``user_id``.
 
@@ -16,8 +14,7 @@ Which percent-encoding Testpress means is not documented; every function takes `
 
 **The literal rule.** The webhook hash takes each value exactly as it appears in the JSON text: a
 string contributes its text (escapes such as ``\u00e9`` resolved), a number contributes its
-literal as
-written. So ``"0.00"`` and ``0.00`` both contribute ``0.00``, ``3`` contributes ``3``, ``-0``
+literal as written. So ``"0.00"`` and ``0.00`` both contribute ``0.00``, ``3`` contributes ``3``, ``-0``
 contributes ``-0``, ``1e3`` contributes ``1e3`` and ``1.50`` contributes ``1.50``: nothing is
 re-formatted through ``int``, ``float`` or ``Decimal``. Booleans, ``null``, objects and arrays
 cannot

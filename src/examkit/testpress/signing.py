@@ -12,13 +12,12 @@ Which percent-encoding Testpress means is not documented; every function takes `
 :class:`~examkit.core.encoding.PercentEncoding` (default :data:`DEFAULT_ENCODING`,
 ``PYTHON_QUOTE``, unconfirmed) or ``None`` for no encoding at all.
 
-**The literal rule.** The webhook hash takes each value exactly as it appears in the JSON text: a
-string contributes its text (escapes such as ``\u00e9`` resolved), a number contributes its
-literal as written. So ``"0.00"`` and ``0.00`` both contribute ``0.00``, ``3`` contributes ``3``, ``-0``
-contributes ``-0``, ``1e3`` contributes ``1e3`` and ``1.50`` contributes ``1.50``: nothing is
-re-formatted through ``int``, ``float`` or ``Decimal``. Booleans, ``null``, objects and arrays
-cannot
-be hashed and make the request fail verification.
+**The literal rule.** The webhook hash takes each value exactly as it appears in the JSON text:
+a string contributes its text (escapes such as ``\u00e9`` resolved), a number contributes its
+literal as written. So ``"0.00"`` and ``0.00`` both contribute ``0.00``, ``3`` contributes
+``3``, ``-0`` contributes ``-0``, ``1e3`` contributes ``1e3`` and ``1.50`` contributes ``1.50``:
+nothing is re-formatted through ``int``, ``float`` or ``Decimal``. Booleans, ``null``, objects
+and arrays cannot be hashed and make the request fail verification.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """Create an attempt by HMAC, link to its review, and read the completion response.
 
 The flow works like a payment gateway: your view renders a self-submitting form that POSTs the
-user to the exam URL with signed fields (:meth:`TestpressAttempts.create_attempt`); when the user finishes,
-Testpress sends them back to your ``surl`` with the result fields (:class:`AttemptResult`).
+user to the exam URL with signed fields (:meth:`TestpressAttempts.create_attempt`); when the user
+finishes, Testpress sends them back to your ``surl`` with the result fields
+(:class:`AttemptResult`).
 
 How Testpress signs the completion response's ``hmac`` is not documented, so reading it takes either
 an explicit :class:`CompletionHmacScheme` (:class:`TestpressCompletionVerifier`) or a deliberate

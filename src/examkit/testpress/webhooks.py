@@ -1,0 +1,272 @@
+"""The exam webhook verifier: raw request in, verified :class:`ExamWebhookEvent` out.
+
+Testpress puts its signature (``hash``) inside the JSON body, so the body must be decoded before it
+can be checked. It is decoded once, keeping each number's literal text; a body that cannot be
+decoded
+is reported as :class:`~examkit.core.errors.MalformedSignatureError` (the signature cannot be read),
+never as a :class:`~examkit.core.errors.PayloadError`. Only after the hash matched is the payload
+turned into the typed event; a payload that then does not fit the model is a ``PayloadError``.
+
+The scheme carries no timestamp and no nonce, so there is no freshness window. An optional
+:class:`~examkit.core.webhook.ReplayGuard` can remember each accepted hash so that one delivery is
+processed once.
+"""
+
+from __future__ import annotations
+
+import hmac as _hmac
+import os
+from collections.abc import Sequence
+from typing import Any, Final
+
+import attrs
+
+from examkit.core.encoding import PercentEncoding
+from examkit.core.errors import (
+    ConfigurationError,
+    MalformedSignatureError,
+    MissingSignatureError,
+    ReplayedRequestError,
+    SignatureMismatchError,
+    ValidationError,
+)
+from examkit.core.signing import Secret, SecretInput, decode_signature, matches_any, secrets_from
+from examkit.core.webhook import DEFAULT_MAX_BODY_SIZE, ReplayGuard, WebhookRequest, check_body_size
+from examkit.testpress.models import CONVERTER, VENDOR, ExamWebhookEvent
+from examkit.testpress.signing import (
+    DEFAULT_ENCODING,
+    DEFAULT_WEBHOOK_HASH_FIELDS,
+    PRIVATE_KEY,
+    Encoding,
+    JsonLiteralError,
+    encode_value,
+    is_text,
+    literal_text,
+    load_json_with_literals,
+    plain_json,
+    webhook_hash,
+)
+
+__all__ = ["DEFAULT_REPLAY_TTL", "TestpressWebhookVerifier", "webhook_hash"]
+
+DEFAULT_REPLAY_TTL: Final = 7 * 24 * 3600.0
+"""How long (seconds) a replay guard remembers an accepted hash unless configured: seven days."""
+
+
+def _positive(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value > 0
+
+
+class TestpressWebhookVerifier:
+    """Verifies Testpress exam webhooks.
+
+    Args:
+        public_key: Your public institute key; the payload's ``key`` must equal it.
+        private_key: The private key from the admin dashboard, or several during a rotation.
+        encoding: The percent-encoding of the hashed values (default ``PYTHON_QUOTE``, unconfirmed;
+            ``None`` for none).
+        hash_fields: The payload keys the hash covers, in order, with
+            :data:`~examkit.testpress.signing.PRIVATE_KEY` where the private key goes (default
+            :data:`~examkit.testpress.signing.DEFAULT_WEBHOOK_HASH_FIELDS`).
+        max_body_size: The largest body accepted, in bytes (default 1 MiB; ``None``: no limit).
+        replay_guard: Remembers accepted hashes so a delivery is accepted once (default: none).
+        replay_ttl: How long the guard remembers a hash, in seconds (default seven days).
+
+    Raises:
+        ConfigurationError: A key is missing or a setting is malformed.
+    """
+
+    __test__ = False
+
+    def __init__(
+        self,
+        *,
+        public_key: str,
+        private_key: SecretInput | Sequence[SecretInput],
+        encoding: Encoding = DEFAULT_ENCODING,
+        hash_fields: Sequence[str] = DEFAULT_WEBHOOK_HASH_FIELDS,
+        max_body_size: int | None = DEFAULT_MAX_BODY_SIZE,
+        replay_guard: ReplayGuard | None = None,
+        replay_ttl: float = DEFAULT_REPLAY_TTL,
+    ) -> None:
+        if not is_text(public_key):
+            raise ConfigurationError(
+                "public_key must be a non-empty string", setting="public_key", vendor=VENDOR
+            )
+        if encoding is not None and not isinstance(encoding, PercentEncoding):
+            raise ConfigurationError(
+                "encoding must be a PercentEncoding variant or None",
+                setting="encoding",
+                vendor=VENDOR,
+            )
+        fields = tuple(hash_fields) if not isinstance(hash_fields, str) else ()
+        if not fields or not all(is_text(f) for f in fields) or "hash" in fields:
+            raise ConfigurationError(
+                "hash_fields must be a non-empty sequence of payload keys (not 'hash')",
+                setting="hash_fields",
+                vendor=VENDOR,
+            )
+        if max_body_size is not None and not _positive(max_body_size):
+            raise ConfigurationError(
+                "max_body_size must be a positive integer or None", setting="max_body_size"
+            )
+        if not _positive(replay_ttl):
+            raise ConfigurationError(
+                "replay_ttl must be a positive number of seconds", setting="replay_ttl"
+            )
+        self._public_key = public_key
+        self._public_key_bytes = public_key.encode("utf-8", "surrogatepass")
+        self._secrets: tuple[Secret, ...] = secrets_from(
+            private_key, name="private_key", vendor=VENDOR
+        )
+        self._encoding = encoding
+        self._fields = fields
+        self._authenticated = tuple(f for f in fields if f != PRIVATE_KEY)
+        try:
+            # The private key's encoded form is part of every hashed string: compute it once.
+            self._encoded_private = tuple(
+                encode_value(s.reveal(), encoding, field="private_key") for s in self._secrets
+            )
+        except ValidationError:
+            raise ConfigurationError(
+                "private_key cannot be percent-encoded", setting="private_key", vendor=VENDOR
+            ) from None
+        self._max_body_size = max_body_size
+        self._guard = replay_guard
+        self._replay_ttl = float(replay_ttl)
+
+    @classmethod
+    def from_env(cls, **settings: Any) -> TestpressWebhookVerifier:
+        """Build from ``EXAMKIT_TESTPRESS_PUBLIC_KEY`` and ``EXAMKIT_TESTPRESS_PRIVATE_KEY``.
+
+        Raises:
+            ConfigurationError: A variable is not set; the message names it.
+        """
+        values = {}
+        for name in ("EXAMKIT_TESTPRESS_PUBLIC_KEY", "EXAMKIT_TESTPRESS_PRIVATE_KEY"):
+            value = os.environ.get(name)
+            if not value:
+                raise ConfigurationError(
+                    f"the environment variable {name} is not set", setting=name, vendor=VENDOR
+                )
+            values[name] = value
+        return cls(
+            public_key=values["EXAMKIT_TESTPRESS_PUBLIC_KEY"],
+            private_key=Secret(
+                values["EXAMKIT_TESTPRESS_PRIVATE_KEY"], name="EXAMKIT_TESTPRESS_PRIVATE_KEY"
+            ),
+            **settings,
+        )
+
+    @property
+    def authenticated_fields(self) -> tuple[str, ...]:
+        """The payload keys the hash covers, in order."""
+        return self._authenticated
+
+    def verify(self, request: WebhookRequest) -> ExamWebhookEvent:
+        """Verify an exam webhook and return its typed event.
+
+        Raises:
+            PayloadTooLargeError: The body is over ``max_body_size``.
+            MalformedSignatureError: The body is not a JSON object, the ``hash`` is not 128 hex
+                characters, or a hashed field is missing or not a string or number.
+            MissingSignatureError: The payload has no ``hash``.
+            SignatureMismatchError: The payload's ``key`` is not your public key, or the hash does
+                not match any private key.
+            ReplayedRequestError: The replay guard saw this delivery before.
+            PayloadError: The hash matches but the payload does not fit the event model.
+        """
+        if not isinstance(request, WebhookRequest):
+            raise ValidationError(
+                "verify() takes a WebhookRequest", reason="not a WebhookRequest", vendor=VENDOR
+            )
+        body = request.body
+        check_body_size(body, limit=self._max_body_size, vendor=VENDOR)
+        try:
+            payload = load_json_with_literals(body)
+        except JsonLiteralError as exc:
+            raise MalformedSignatureError(
+                f"the hash cannot be read: {exc}", vendor=VENDOR, reason="body not JSON"
+            ) from None
+        if not isinstance(payload, dict):
+            raise MalformedSignatureError(
+                "the hash cannot be read: the body is not a JSON object",
+                vendor=VENDOR,
+                reason="not an object",
+            )
+        received = payload.get("hash")
+        if received is None or received == "":
+            raise MissingSignatureError("the payload has no hash", vendor=VENDOR, reason="no hash")
+        if not isinstance(received, str):
+            raise MalformedSignatureError(
+                "the hash must be a string", vendor=VENDOR, reason="hash not a string"
+            )
+        candidate = decode_signature(received, encoding="hex", algorithm="sha512", vendor=VENDOR)
+        key = literal_text(payload.get("key"))
+        if key is None or not _hmac.compare_digest(
+            key.encode("utf-8", "surrogatepass"), self._public_key_bytes
+        ):
+            raise SignatureMismatchError(
+                "the payload's key is not the configured public key: the webhook is for another "
+                "institute, or public_key is wrong",
+                vendor=VENDOR,
+                reason="public key mismatch",
+            )
+        expected = [
+            _hmac.new(secret.key, message, "sha512").digest()
+            for secret, message in zip(self._secrets, self._messages(payload), strict=True)
+        ]
+        if not matches_any(candidate, expected):
+            raise SignatureMismatchError(
+                "the hash does not match: check private_key and the encoding and hash_fields "
+                "settings",
+                vendor=VENDOR,
+                reason="signature mismatch",
+            )
+        if self._guard is not None and not self._guard.add(
+            f"examkit:{VENDOR}:{candidate.hex()}", ttl=self._replay_ttl
+        ):
+            raise ReplayedRequestError(
+                "this webhook (same hash) was accepted before", vendor=VENDOR, reason="replayed"
+            )
+        event = CONVERTER.structure(plain_json(payload), ExamWebhookEvent)
+        return attrs.evolve(event, authenticated_fields=self._authenticated)
+
+    def _messages(self, payload: dict[str, Any]) -> list[bytes]:
+        """Build the hashed string once per private key (only the private key's part differs)."""
+        parts: list[str | None] = []
+        for field in self._fields:
+            if field == PRIVATE_KEY:
+                parts.append(None)
+                continue
+            if field not in payload:
+                raise MalformedSignatureError(
+                    f"the payload has no {field!r}, which the hash covers",
+                    vendor=VENDOR,
+                    reason="hashed field missing",
+                )
+            text = literal_text(payload[field])
+            if text is None:
+                raise MalformedSignatureError(
+                    f"{field!r} must be a JSON string or number to be hashed",
+                    vendor=VENDOR,
+                    reason="hashed field not a string or number",
+                )
+            try:
+                parts.append(encode_value(text, self._encoding, field=field))
+            except ValidationError:
+                raise MalformedSignatureError(
+                    f"{field!r} holds text that cannot be percent-encoded",
+                    vendor=VENDOR,
+                    reason="hashed field not encodable",
+                ) from None
+        return [
+            "|".join(private if p is None else p for p in parts).encode("utf-8")
+            for private in self._encoded_private
+        ]
+
+    def __repr__(self) -> str:
+        return (
+            f"TestpressWebhookVerifier(public_key={self._public_key!r}, "
+            f"private_keys=<{len(self._secrets)}>, encoding={self._encoding!r})"
+        )

@@ -81,9 +81,7 @@ def main() -> None:
     print("fake exam answered:", answer.status_code)
     query = answer.headers["Location"].split("?", 1)[1]
     print("done view:", exam_done_view(query)[2])
-    body = sign_exam_webhook(
-        sample_exam_webhook_payload(public_key=PUBLIC_KEY), private_key=PRIVATE_KEY
-    )
+    body = sign_exam_webhook(sample_exam_webhook_payload(public_key=PUBLIC_KEY), private_key=PRIVATE_KEY)
     print("webhook view:", exam_webhook_view(body))
     print("forged webhook:", exam_webhook_view(body.replace(b'"score":"7.00"', b'"score":"9.00"')))
 

@@ -106,9 +106,7 @@ def test_create_attempt_validation(field: str, value: str) -> None:
 
 
 def test_review_url_default_and_table_query() -> None:
-    url = _attempts().review_url(
-        base_url="https://x.example", attempt_id=93, institute_attempt_id="o/1"
-    )
+    url = _attempts().review_url(base_url="https://x.example", attempt_id=93, institute_attempt_id="o/1")
     expected = hmac.new(b"sec", b"93|o/1|pub|1700000000", hashlib.sha256).hexdigest()
     assert url == f"https://x.example/exams/attempts/?id=93&hmac={expected}&time=1700000000"
     legacy = _attempts(
@@ -215,9 +213,7 @@ def test_completion_arbitrary_bytes_raise_only_examkit_errors(body: bytes) -> No
 
 @given(st.text(st.characters(exclude_categories=["Cs"]), min_size=1, max_size=20))
 def test_completion_round_trip_any_unicode(name: str) -> None:
-    scheme = CompletionHmacScheme(
-        fields=("first_name", "attempt_id"), algorithm="sha512", encoding=None
-    )
+    scheme = CompletionHmacScheme(fields=("first_name", "attempt_id"), algorithm="sha512", encoding=None)
     message = f"{name}|93".encode()
     data = {
         **RESPONSE,

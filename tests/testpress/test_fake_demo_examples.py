@@ -31,16 +31,11 @@ def test_fake_accepts_a_good_form_and_refuses_tampering_and_expiry() -> None:
     assert ok.status_code == 302
     assert ok.headers["Location"].startswith("https://me.example/done?")
     tampered = dict(form.fields, first_name="Jo")
-    assert (
-        session.post(form.url, data=tampered, allow_redirects=False, timeout=5).status_code == 403
-    )
+    assert session.post(form.url, data=tampered, allow_redirects=False, timeout=5).status_code == 403
     missing = {k: v for k, v in form.fields.items() if k != "hmac"}
     assert session.post(form.url, data=missing, allow_redirects=False, timeout=5).status_code == 400
     clock.advance(1801)
-    assert (
-        session.post(form.url, data=dict(form.fields), allow_redirects=False, timeout=5).status_code
-        == 403
-    )
+    assert session.post(form.url, data=dict(form.fields), allow_redirects=False, timeout=5).status_code == 403
 
 
 def test_demo_section_runs() -> None:

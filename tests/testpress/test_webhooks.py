@@ -227,18 +227,14 @@ def test_encoding_and_hash_fields_settings() -> None:
     payload = dict(SAMPLE_2023_END, key="a b")
     body = sign_exam_webhook(payload, private_key=PRIV, encoding=PercentEncoding.QUOTE_PLUS)
     assert json.loads(body)["hash"] == _hand_hash(f"a+b|130|0|{PRIV}|0|1|0.00|0.00|2")
-    TestpressWebhookVerifier(
-        public_key="a b", private_key=PRIV, encoding=PercentEncoding.QUOTE_PLUS
-    ).verify(WebhookRequest(body=body))
+    TestpressWebhookVerifier(public_key="a b", private_key=PRIV, encoding=PercentEncoding.QUOTE_PLUS).verify(
+        WebhookRequest(body=body)
+    )
     with pytest.raises(SignatureMismatchError):
-        TestpressWebhookVerifier(public_key="a b", private_key=PRIV).verify(
-            WebhookRequest(body=body)
-        )
+        TestpressWebhookVerifier(public_key="a b", private_key=PRIV).verify(WebhookRequest(body=body))
     fields = tuple(f for f in DEFAULT_WEBHOOK_HASH_FIELDS if f != "user_id")
     custom = TestpressWebhookVerifier(public_key=PUB, private_key=PRIV, hash_fields=fields)
-    body2 = _with_hash(
-        json.dumps(SAMPLE_2023_END).encode(), _hand_hash(f"{PUB}|130|0|{PRIV}|0|1|0.00|0.00")
-    )
+    body2 = _with_hash(json.dumps(SAMPLE_2023_END).encode(), _hand_hash(f"{PUB}|130|0|{PRIV}|0|1|0.00|0.00"))
     assert not custom.verify(WebhookRequest(body=body2)).is_authenticated("user_id")
 
 
@@ -289,9 +285,7 @@ HASHED = [f for f in DEFAULT_WEBHOOK_HASH_FIELDS if f not in (PRIVATE_KEY, "key"
 def test_webhook_round_trip_for_any_unicode(key: str, email: str, score: Decimal) -> None:
     payload = sample_exam_webhook_payload(public_key=key, email=email, score=str(score))
     body = sign_exam_webhook(payload, private_key=PRIV)
-    event = TestpressWebhookVerifier(public_key=key, private_key=PRIV).verify(
-        WebhookRequest(body=body)
-    )
+    event = TestpressWebhookVerifier(public_key=key, private_key=PRIV).verify(WebhookRequest(body=body))
     assert event.email == email
     assert event.score == score
 
@@ -321,14 +315,10 @@ def test_arbitrary_bytes_raise_only_examkit_errors(body: bytes) -> None:
         _verifier().verify(WebhookRequest(body=body))
 
 
-scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=10)
-)
+scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=10))
 
 
-@given(
-    st.dictionaries(st.sampled_from([*HASHED, "key", "hash", "exam"]), scalars | st.lists(scalars))
-)
+@given(st.dictionaries(st.sampled_from([*HASHED, "key", "hash", "exam"]), scalars | st.lists(scalars)))
 def test_arbitrary_json_objects_raise_only_examkit_errors(data: dict[str, Any]) -> None:
     try:
         body = json.dumps(data).encode()

@@ -347,6 +347,16 @@ class PayloadConverter:
 
         return hook
 
+    def register_hook(self, tp: Any, hook: Callable[[Any, Any], Any]) -> None:
+        """Read values of type ``tp`` with ``hook(value, tp)``, for types the core does not know.
+
+        Register hooks before the models that use the type. A hook refuses a value by raising
+        :class:`ValueError` (or :class:`~examkit.core.errors.PayloadError`) with a message that says what
+        was expected; the converter adds the vendor's key path.
+        """
+        for conv in (self._fast, self._detailed):
+            conv.register_structure_hook(tp, hook)
+
     def register(self, cls: type, *, rename: Mapping[str, str] | None = None) -> None:
         """Register an attrs model: its attributes map to vendor keys through ``rename`` or ``key_style``.
 
@@ -437,6 +447,8 @@ class PayloadConverter:
         if isinstance(exc, KeyError):
             return path, "is missing"
         if isinstance(exc, _ConversionError | PayloadError):
+            return path, str(exc)
+        if type(exc) is ValueError:  # raised by a vendor's hook with a message meant for users
             return path, str(exc)
         return path, "has the wrong type or shape"
 

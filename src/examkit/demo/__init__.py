@@ -54,12 +54,13 @@ Section = Callable[[DemoOutput], None]
 
 
 def _sections() -> dict[str, Section]:
-    from examkit.demo import core  # noqa: PLC0415 - sections load only when the demo runs
+    # Sections load only when the demo runs.
+    from examkit.demo import core, testpress  # noqa: PLC0415
 
-    return {"core": core.run}
+    return {"core": core.run, "testpress": testpress.run}
 
 
-SECTIONS: tuple[str, ...] = ("core",)
+SECTIONS: tuple[str, ...] = ("core", "testpress")
 """The names of the demo sections, in the order they run."""
 
 

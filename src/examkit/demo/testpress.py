@@ -42,9 +42,7 @@ def run(out: DemoOutput) -> None:
     out.step("signed a create-attempt form (HMAC-SHA256, percent-encoding PYTHON_QUOTE)")
     out.detail(f"hmac:       {form.fields['hmac']}\nexpires_at: {form.expires_at.isoformat()}")
     page = form.to_html()
-    out.expect(
-        "<form" in page and 'value="Zoë Anne"' in page, "rendered a self-submitting HTML form"
-    )
+    out.expect("<form" in page and 'value="Zoë Anne"' in page, "rendered a self-submitting HTML form")
 
     session = fake.session()
     answer = session.post(form.url, data=dict(form.fields), allow_redirects=False, timeout=5)
@@ -64,9 +62,7 @@ def run(out: DemoOutput) -> None:
 
     clock.advance(31 * 60)
     late = session.post(form.url, data=dict(form.fields), allow_redirects=False, timeout=5)
-    out.expect(
-        late.status_code == 403, "the same form 31 minutes later is refused (30-minute validity)"
-    )
+    out.expect(late.status_code == 403, "the same form 31 minutes later is refused (30-minute validity)")
 
     verifier = TestpressWebhookVerifier(public_key=_PUBLIC, private_key=_PRIVATE)
     body = sign_exam_webhook(
@@ -75,10 +71,7 @@ def run(out: DemoOutput) -> None:
     )
     event = verifier.verify(WebhookRequest(body=body))
     out.expect(event.score == event.percentage / 10, "verified an exam webhook (HMAC-SHA512)")
-    out.detail(
-        f"attempt {event.attempt_id} {event.attempt_state}: "
-        f"score {event.score}, {event.percentage}%"
-    )
+    out.detail(f"attempt {event.attempt_id} {event.attempt_state}: score {event.score}, {event.percentage}%")
     out.detail("hashed fields: " + ", ".join(event.authenticated_fields))
 
     data = json.loads(body)

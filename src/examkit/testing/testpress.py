@@ -115,9 +115,7 @@ def sample_exam_webhook_payload(
                 "total_count": correct + incorrect + unanswered,
             }
         },
-        "completed_on": "2023-03-31T16:27:41.151586+05:30"
-        if attempt_state == "completed"
-        else None,
+        "completed_on": "2023-03-31T16:27:41.151586+05:30" if attempt_state == "completed" else None,
         "unanswered_answers_count": unanswered,
         "key": public_key,
         "attempt_start_time": "2023-03-31T10:55:54.968829Z",
@@ -149,9 +147,7 @@ def sign_exam_webhook(
     try:
         unsigned = json.dumps(data, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     except (TypeError, ValueError) as exc:
-        raise ValidationError(
-            f"the payload cannot be written as JSON: {exc}", reason="not JSON"
-        ) from None
+        raise ValidationError(f"the payload cannot be written as JSON: {exc}", reason="not JSON") from None
     digest = webhook_hash(
         private_key=private_key,
         body=unsigned.encode("utf-8"),
@@ -285,9 +281,7 @@ class FakeTestpress:
             parts = []
             for name in scheme.fields:
                 value = {PUBLIC_KEY: self.public_key, PRIVATE_KEY: self._secret.reveal()}.get(name)
-                parts.append(
-                    encode_value(value if value is not None else fields[name], scheme.encoding)
-                )
+                parts.append(encode_value(value if value is not None else fields[name], scheme.encoding))
             message = "|".join(parts).encode("utf-8")
             fields["hmac"] = _hmac.new(self._secret.key, message, scheme.algorithm).hexdigest()
         return fields

@@ -91,17 +91,13 @@ _FORM_FIELDS: Final = ("email", "first_name", "institute_attempt_id", "key", "ti
 def _env(name: str) -> str:
     value = os.environ.get(name)
     if not value:
-        raise ConfigurationError(
-            f"the environment variable {name} is not set", setting=name, vendor=VENDOR
-        )
+        raise ConfigurationError(f"the environment variable {name} is not set", setting=name, vendor=VENDOR)
     return value
 
 
 def _absolute_url(value: object, field: str) -> str:
     if not isinstance(value, str) or not value:
-        raise ValidationError(
-            f"{field} must be a non-empty URL", field=field, reason="empty", vendor=VENDOR
-        )
+        raise ValidationError(f"{field} must be a non-empty URL", field=field, reason="empty", vendor=VENDOR)
     parts = urlsplit(value)
     if parts.scheme not in ("https", "http") or not parts.netloc:
         raise ValidationError(
@@ -214,9 +210,7 @@ class TestpressAttempts:
         self._encoding = encoding
         self._pre_encode_surl = bool(pre_encode_surl)
         if not is_text(review_path) or not review_path.startswith("/"):
-            raise ConfigurationError(
-                "review_path must start with '/'", setting="review_path", vendor=VENDOR
-            )
+            raise ConfigurationError("review_path must start with '/'", setting="review_path", vendor=VENDOR)
         self._review_path = review_path
         allowed = set(REVIEW_QUERY_DOCUMENTED_TABLE)
         query = tuple(review_query)
@@ -300,9 +294,7 @@ class TestpressAttempts:
             "surl": quote(success, safe="") if self._pre_encode_surl else success,
         }
         issued = epoch_to_datetime(now)
-        return AttemptForm(
-            url=url, fields=fields, issued_at=issued, expires_at=issued + ATTEMPT_VALIDITY
-        )
+        return AttemptForm(url=url, fields=fields, issued_at=issued, expires_at=issued + ATTEMPT_VALIDITY)
 
     def review_url(self, *, base_url: str, attempt_id: str | int, institute_attempt_id: str) -> str:
         """Return a signed link to review an attempt.
@@ -530,9 +522,7 @@ class TestpressCompletionVerifier:
         candidate = decode_signature(
             received, encoding="hex", algorithm=self._scheme.algorithm, vendor=VENDOR
         )
-        missing = [
-            f for f in self._scheme.fields if f not in (PUBLIC_KEY, PRIVATE_KEY) and f not in data
-        ]
+        missing = [f for f in self._scheme.fields if f not in (PUBLIC_KEY, PRIVATE_KEY) and f not in data]
         if missing:
             raise MalformedSignatureError(
                 f"the signed field {missing[0]!r} is missing",
@@ -545,9 +535,7 @@ class TestpressCompletionVerifier:
                 for s in self._secrets
             ]
         except ValidationError as exc:
-            raise MalformedSignatureError(
-                str(exc), vendor=VENDOR, reason="unencodable field"
-            ) from None
+            raise MalformedSignatureError(str(exc), vendor=VENDOR, reason="unencodable field") from None
         except ConfigurationError:
             raise
         if not matches_any(candidate, expected):
@@ -559,6 +547,4 @@ class TestpressCompletionVerifier:
         return _structure_result(data, verified=True)
 
     def __repr__(self) -> str:
-        return (
-            f"TestpressCompletionVerifier(scheme={self._scheme!r}, secrets=<{len(self._secrets)}>)"
-        )
+        return f"TestpressCompletionVerifier(scheme={self._scheme!r}, secrets=<{len(self._secrets)}>)"

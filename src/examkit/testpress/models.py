@@ -15,7 +15,6 @@ from decimal import Decimal
 from typing import Annotated, Any, Final
 
 import attrs
-import cattrs
 
 from examkit.core.errors import PayloadError
 from examkit.core.serde import NoneIf, PayloadConverter, extra_field
@@ -296,27 +295,12 @@ def _structure_duration(value: object, _: Any) -> timedelta:
                 microseconds=int(micro),
             )
     shown = repr(value)[:40]
-    raise PayloadError(
-        f"expected a duration such as '0:30:00', got {shown}", reason="not a duration"
-    )
-
-
-class _TestpressConverter(PayloadConverter):
-    """The core converter plus a hook for ``H:MM:SS`` durations.
-
-    TODO(core): give PayloadConverter a public ``register_structure_hook(type, hook)`` so vendors
-    need
-    not override the private ``_make_converter``.
-    """
-
-    def _make_converter(self, *, detailed: bool) -> cattrs.Converter:
-        conv = super()._make_converter(detailed=detailed)
-        conv.register_structure_hook(timedelta, _structure_duration)
-        return conv
+    raise PayloadError(f"expected a duration such as '0:30:00', got {shown}", reason="not a duration")
 
 
 def _build_converter() -> PayloadConverter:
-    conv = _TestpressConverter(vendor=VENDOR)
+    conv = PayloadConverter(vendor=VENDOR)
+    conv.register_hook(timedelta, _structure_duration)
     conv.register(Exam)
     conv.register(SubjectStats)
     conv.register(DifficultyLevelStats)

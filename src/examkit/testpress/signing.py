@@ -165,9 +165,7 @@ def _epoch_text(time: object) -> str:
     seconds = parse_epoch_seconds(
         time,
         what="time",
-        error=lambda msg: ValidationError(
-            msg, field="time", reason="not epoch seconds", vendor=VENDOR
-        ),
+        error=lambda msg: ValidationError(msg, field="time", reason="not epoch seconds", vendor=VENDOR),
     )
     return str(seconds)
 
@@ -472,7 +470,5 @@ def webhook_hash(
             "the body must be a JSON object", field="body", reason="not an object", vendor=VENDOR
         )
     private_text = secret.reveal()
-    message = webhook_message(
-        payload, private_key=private_text, hash_fields=hash_fields, encoding=encoding
-    )
+    message = webhook_message(payload, private_key=private_text, hash_fields=hash_fields, encoding=encoding)
     return _hmac.new(secret.key, message, "sha512").hexdigest()

@@ -111,14 +111,10 @@ class TestpressWebhookVerifier:
                 "max_body_size must be a positive integer or None", setting="max_body_size"
             )
         if not _positive(replay_ttl):
-            raise ConfigurationError(
-                "replay_ttl must be a positive number of seconds", setting="replay_ttl"
-            )
+            raise ConfigurationError("replay_ttl must be a positive number of seconds", setting="replay_ttl")
         self._public_key = public_key
         self._public_key_bytes = public_key.encode("utf-8", "surrogatepass")
-        self._secrets: tuple[Secret, ...] = secrets_from(
-            private_key, name="private_key", vendor=VENDOR
-        )
+        self._secrets: tuple[Secret, ...] = secrets_from(private_key, name="private_key", vendor=VENDOR)
         self._encoding = encoding
         self._fields = fields
         self._authenticated = tuple(f for f in fields if f != PRIVATE_KEY)
@@ -152,9 +148,7 @@ class TestpressWebhookVerifier:
             values[name] = value
         return cls(
             public_key=values["EXAMKIT_TESTPRESS_PUBLIC_KEY"],
-            private_key=Secret(
-                values["EXAMKIT_TESTPRESS_PRIVATE_KEY"], name="EXAMKIT_TESTPRESS_PRIVATE_KEY"
-            ),
+            private_key=Secret(values["EXAMKIT_TESTPRESS_PRIVATE_KEY"], name="EXAMKIT_TESTPRESS_PRIVATE_KEY"),
             **settings,
         )
 
@@ -218,8 +212,7 @@ class TestpressWebhookVerifier:
         ]
         if not matches_any(candidate, expected):
             raise SignatureMismatchError(
-                "the hash does not match: check private_key and the encoding and hash_fields "
-                "settings",
+                "the hash does not match: check private_key and the encoding and hash_fields settings",
                 vendor=VENDOR,
                 reason="signature mismatch",
             )

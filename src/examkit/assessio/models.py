@@ -398,8 +398,9 @@ converter.register(UnknownEvent, rename={"event_type": "eventType"})
 
 
 LinkPath: TypeAlias = "str | Sequence[str | int]"
-"""Where to look for the link in a response: a dotted path (``"data.link"``) or a sequence of keys
-and list indexes (``("data", "links", 0)``)."""
+"""Where to look for the link in a response: a dotted path (``"data.link"``, ``"links.0.href"``;
+a part of digits indexes a list) or a sequence of keys and list indexes
+(``("links", 0, "href")``)."""
 
 DEFAULT_LINK_PATHS: Final[tuple[tuple[str | int, ...], ...]] = (
     ("assessmentLink",),
@@ -476,6 +477,9 @@ def find_link(data: object, paths: Sequence[tuple[str | int, ...]]) -> str | Non
         for part in path:
             if isinstance(part, str) and isinstance(node, Mapping):
                 node = node.get(part)
+            elif isinstance(part, str) and isinstance(node, list) and part.isdecimal():
+                index = int(part)
+                node = node[index] if index < len(node) else None
             elif (
                 isinstance(part, int) and isinstance(node, list) and -len(node) <= part < len(node)
             ):

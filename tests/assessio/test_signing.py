@@ -300,3 +300,40 @@ header_text = st.one_of(
 def test_garbage_headers_raise_only_examkit_errors(header: str | None, body: bytes) -> None:
     with contextlib.suppress(ExamkitError):
         verify_signature_header(secret="TODO", body=body, header=header, clock=FixedClock(NOW))
+
+
+@given(
+    t=st.integers(0, 10**12 - 1),
+    sep=st.sampled_from([",", ";", " , ", "; "]),
+    sig=st.text("0123456789abcdefABCDEF", min_size=62, max_size=66),
+    body=st.binary(max_size=32),
+)
+def test_fast_and_general_paths_agree(t: int, sep: str, sig: str, body: bytes) -> None:
+    from examkit.assessio.signing import (
+        DEFAULT_HEADER_FORMAT,
+        _check,
+        _fast_pattern,
+        _parse,
+        _verify,
+    )
+
+    header = f"t={t}{sep}signature={sig}"
+    keys = [b"TODO"]
+
+    def outcome(fn: object) -> object:
+        try:
+            return fn()  # type: ignore[operator]
+        except ExamkitError as exc:
+            return type(exc)
+
+    fast = outcome(
+        lambda: _verify(
+            header, body, keys, DEFAULT_HEADER_FORMAT, _fast_pattern(DEFAULT_HEADER_FORMAT)
+        )
+    )
+
+    def general() -> tuple[int, bytes]:
+        ts, sigs = _parse(header, DEFAULT_HEADER_FORMAT, "Signature")
+        return ts, _check(ts, sigs, body, keys)
+
+    assert fast == outcome(general)

@@ -37,9 +37,8 @@ from examkit.assessio.signing import (
     SIGNATURE_HEADER,
     VENDOR,
     SignatureHeaderFormat,
-    _check_parsed,
-    _keyed_macs,
-    parse_signature_header,
+    _fast_pattern,
+    _verify,
 )
 from examkit.core.clock import Clock, SystemClock, Tolerance, check_freshness, tolerance_seconds
 from examkit.core.errors import (
@@ -183,8 +182,11 @@ class AssessioWebhookVerifier:
         self.header_format = header_format
         self.max_body_size = max_body_size
         self._clock: Clock = clock or SystemClock()
-        self._macs = (
-            _keyed_macs(secrets_from(signature_secret, name="signature_secret", vendor=VENDOR))
+        self._macs: tuple[bytes, ...] | None = (
+            tuple(
+                s.key
+                for s in secrets_from(signature_secret, name="signature_secret", vendor=VENDOR)
+            )
             if signature_secret is not None
             else None
         )
@@ -196,6 +198,7 @@ class AssessioWebhookVerifier:
                 vendor=VENDOR,
             )
         self._guard = replay_guard
+        self._fast = _fast_pattern(header_format)
 
     @classmethod
     def from_env(cls, *, check_signature: bool = False, **settings: Any) -> AssessioWebhookVerifier:
@@ -291,10 +294,9 @@ class AssessioWebhookVerifier:
         self.authenticate(request)
         if self._macs is not None:
             header = request.headers.get_single(SIGNATURE_HEADER, vendor=VENDOR)
-            parsed = parse_signature_header(header, header_format=self.header_format)
-            digest = _check_parsed(parsed, body, self._macs)
+            timestamp, digest = _verify(header, body, self._macs, self.header_format, self._fast)
             check_freshness(
-                parsed.timestamp,
+                timestamp,
                 clock=self._clock,
                 tolerance=self.tolerance,
                 vendor=VENDOR,

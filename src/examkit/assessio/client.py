@@ -1,0 +1,313 @@
+"""The Assessio Development API client: signed assessment-link orders.
+
+>>> from examkit.testing.assessio import FakeAssessio
+>>> fake = FakeAssessio(provider_key="pk-demo", integrator_secret="secret-demo")
+>>> client = AssessioClient(
+...     provider_key="pk-demo", integrator_secret="secret-demo", session=fake.session()
+... )
+>>> result = client.order_assessment_link(
+...     assessment_type="MAP",
+...     order_reference_id="order-1",
+...     webhook_callback_url="https://hr.example.com/assessio/webhook",
+...     redirect_url="https://hr.example.com/done",
+...     person={"locale": "en-US", "email": "ada@example.com",
+...             "first_name": "Ada", "last_name": "Lovelace"},
+... )
+>>> result.link.startswith("https://")
+True
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any, Final, Literal
+
+import requests
+
+from examkit.assessio.models import (
+    DEFAULT_LINK_PATHS,
+    AssessmentLinkOrder,
+    AssessmentLinkOrderResult,
+    AssessmentType,
+    LinkPath,
+    PersonDetails,
+    absolute_url,
+    find_link,
+    normalize_link_paths,
+)
+from examkit.assessio.signing import (
+    DEFAULT_HEADER_FORMAT,
+    SIGNATURE_HEADER,
+    VENDOR,
+    SignatureHeaderFormat,
+    signature_header,
+)
+from examkit.core.clock import Clock, SystemClock
+from examkit.core.encoding import canonical_json
+from examkit.core.errors import ConfigurationError, PayloadError, ValidationError
+from examkit.core.http import DEFAULT_TIMEOUT, Transport
+from examkit.core.serde import load_json
+from examkit.core.signing import Secret, SecretInput, secrets_from
+
+__all__ = [
+    "ASSESSMENT_LINK_ORDER_PATH",
+    "ENVIRONMENTS",
+    "PRODUCTION_URL",
+    "PROVIDER_KEY_HEADER",
+    "SANDBOX_URL",
+    "AssessioClient",
+    "Environment",
+]
+
+SANDBOX_URL: Final = "https://sandbox.api.assessio.systems"
+"""The sandbox host (integration testing; may have limitations)."""
+
+PRODUCTION_URL: Final = "https://api.assessio.online"
+"""The production host."""
+
+Environment = Literal["sandbox", "production"]
+"""Which Assessio environment a client talks to."""
+
+ENVIRONMENTS: Final[Mapping[str, str]] = {"sandbox": SANDBOX_URL, "production": PRODUCTION_URL}
+"""The base URL of each environment."""
+
+ASSESSMENT_LINK_ORDER_PATH: Final = "/development/v1/assessment-link-order"
+"""The path of the link-order endpoint."""
+
+PROVIDER_KEY_HEADER: Final = "provider-key"
+"""The header that carries the provider-key."""
+
+
+class AssessioClient:
+    """A client for Assessio's Development API.
+
+    Args:
+        provider_key: Identifies your Assessio organisation; sent in the ``provider-key`` header.
+        integrator_secret: Signs requests (``Signature`` header). Required unless ``sign_requests``
+            is false.
+        environment: ``"sandbox"`` (default) or ``"production"``.
+        base_url: A base URL that replaces the environment's (for a proxy or a fake).
+        sign_requests: Send the ``Signature`` header (default). Turn off only for a sandbox where
+            Assessio disabled the signature requirement.
+        header_format: The ``Signature`` header layout (default ``t=<t>,signature=<hex>``).
+        link_paths: Where to look for the assessment link in the (undocumented) response, tried in
+            order; dotted paths or sequences of keys and indexes (default:
+            :data:`~examkit.assessio.models.DEFAULT_LINK_PATHS`).
+        session: A :class:`requests.Session` to send through (proxies, certificates, fakes).
+        timeout: Seconds for connecting and reading, one number or a ``(connect, read)`` pair.
+        clock: The clock that stamps signatures.
+
+    Raises:
+        ConfigurationError: A setting is missing or invalid.
+    """
+
+    def __init__(
+        self,
+        *,
+        provider_key: SecretInput,
+        integrator_secret: SecretInput | None = None,
+        environment: Environment = "sandbox",
+        base_url: str | None = None,
+        sign_requests: bool = True,
+        header_format: SignatureHeaderFormat = DEFAULT_HEADER_FORMAT,
+        link_paths: Sequence[LinkPath] = DEFAULT_LINK_PATHS,
+        session: requests.Session | None = None,
+        timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
+        clock: Clock | None = None,
+    ) -> None:
+        self._provider_key: Secret = _single(provider_key, "provider_key")
+        self._provider_key_text = _header_text(self._provider_key)
+        if not isinstance(sign_requests, bool):
+            raise ConfigurationError(
+                "sign_requests must be True or False", setting="sign_requests", vendor=VENDOR
+            )
+        self.sign_requests = sign_requests
+        self._secret: Secret | None = None
+        if sign_requests:
+            if integrator_secret is None:
+                raise ConfigurationError(
+                    "integrator_secret is required to sign requests; pass sign_requests=False only "
+                    "for a sandbox where Assessio disabled signing",
+                    setting="integrator_secret",
+                    vendor=VENDOR,
+                )
+            self._secret = _single(integrator_secret, "integrator_secret")
+        elif integrator_secret is not None:
+            self._secret = _single(integrator_secret, "integrator_secret")
+        if environment not in ENVIRONMENTS:
+            raise ConfigurationError(
+                "environment must be 'sandbox' or 'production'",
+                setting="environment",
+                vendor=VENDOR,
+            )
+        self.environment: Environment = environment
+        if base_url is None:
+            base_url = ENVIRONMENTS[environment]
+        else:
+            try:
+                base_url = absolute_url(base_url, "base_url")
+            except ValidationError as exc:
+                raise ConfigurationError(exc.message, setting="base_url", vendor=VENDOR) from None
+        self.base_url = base_url.rstrip("/")
+        if not isinstance(header_format, SignatureHeaderFormat):
+            raise ConfigurationError(
+                "header_format must be a SignatureHeaderFormat",
+                setting="header_format",
+                vendor=VENDOR,
+            )
+        self.header_format = header_format
+        self.link_paths = normalize_link_paths(link_paths)
+        self._clock: Clock = clock or SystemClock()
+        redact = [self._provider_key] + ([self._secret] if self._secret is not None else [])
+        self._transport = Transport(vendor=VENDOR, session=session, timeout=timeout, secrets=redact)
+
+    @classmethod
+    def from_env(cls, **settings: Any) -> AssessioClient:
+        """Build a client from the environment.
+
+        Reads ``EXAMKIT_ASSESSIO_PROVIDER_KEY`` and ``EXAMKIT_ASSESSIO_INTEGRATOR_SECRET`` (not
+        needed with ``sign_requests=False``); other settings are passed through.
+
+        Raises:
+            ConfigurationError: A required variable is missing or empty.
+        """
+        settings["provider_key"] = _env("EXAMKIT_ASSESSIO_PROVIDER_KEY")
+        if settings.get("sign_requests", True):
+            settings["integrator_secret"] = _env("EXAMKIT_ASSESSIO_INTEGRATOR_SECRET")
+        return cls(**settings)
+
+    def __repr__(self) -> str:
+        return (
+            f"AssessioClient(environment={self.environment!r}, base_url={self.base_url!r}, "
+            f"sign_requests={self.sign_requests})"
+        )
+
+    def close(self) -> None:
+        """Release the HTTP session if the client created it."""
+        self._transport.close()
+
+    def __enter__(self) -> AssessioClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def build_request(
+        self, order: AssessmentLinkOrder, *, timestamp: int | None = None
+    ) -> tuple[bytes, dict[str, str]]:
+        """Return the exact body bytes and headers that :meth:`order_assessment_link` sends.
+
+        Useful for logging or for sending through your own HTTP stack. The body is compact JSON,
+        serialised once; the ``Signature`` header signs exactly these bytes.
+        """
+        body = canonical_json(order.to_json())
+        headers = {
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            PROVIDER_KEY_HEADER: self._provider_key_text,
+        }
+        if self.sign_requests and self._secret is not None:
+            t = int(self._clock.time()) if timestamp is None else timestamp
+            headers[SIGNATURE_HEADER] = signature_header(
+                secret=self._secret, body=body, timestamp=t, header_format=self.header_format
+            )
+        return body, headers
+
+    def order_assessment_link(
+        self,
+        *,
+        assessment_type: AssessmentType | str,
+        order_reference_id: str,
+        webhook_callback_url: str,
+        redirect_url: str,
+        person: PersonDetails | Mapping[str, Any],
+    ) -> AssessmentLinkOrderResult:
+        """Order an assessment link for an employee (``POST .../assessment-link-order``).
+
+        Everything is validated before anything is sent. The request is never retried
+        automatically (a retry could create a second order); on a
+        :class:`~examkit.core.errors.TransportError` check with Assessio before ordering again.
+
+        Args:
+            assessment_type: ``AssessmentType.MAP``, ``AssessmentType.MATCH_V_V2``, or the name of a
+                newer type as a string (sent as given).
+            order_reference_id: Your reference for the order; webhooks carry it back.
+            webhook_callback_url: Your absolute http(s) URL for result updates.
+            redirect_url: The absolute http(s) URL the employee is sent to afterwards.
+            person: :class:`PersonDetails`, or a mapping with ``locale``, ``email``, ``first_name``
+                and ``last_name``.
+
+        Returns:
+            The result: the whole JSON response and the link found through ``link_paths``.
+
+        Raises:
+            ValidationError: An argument is invalid; nothing was sent.
+            AuthenticationError: Assessio refused the provider-key or the signature (401/403).
+            ApiError: Any other error status.
+            TransportError: No response arrived; the request was not retried.
+        """
+        order = AssessmentLinkOrder(
+            assessment_type=assessment_type,
+            order_reference_id=order_reference_id,
+            webhook_callback_url=webhook_callback_url,
+            redirect_url=redirect_url,
+            person=person,
+        )
+        body, headers = self.build_request(order)
+        response = self._transport.request(
+            "POST",
+            self.base_url + ASSESSMENT_LINK_ORDER_PATH,
+            headers=headers,
+            body=body,
+            retry=False,
+        )
+        data: Any
+        try:
+            data = load_json(response.body, vendor=VENDOR) if response.body.strip() else None
+        except PayloadError:
+            data = None
+        if data is None and response.body.strip():
+            # Not JSON: a plain-text link is still a link.
+            text = response.text.strip()
+            link = find_link(text, ())
+        else:
+            link = find_link(data, self.link_paths)
+        return AssessmentLinkOrderResult(
+            link=link,
+            data=data,
+            status_code=response.status_code,
+            body=response.body,
+            order=order,
+            request_body=body,
+            link_paths=self.link_paths,
+        )
+
+
+def _single(value: SecretInput, name: str) -> Secret:
+    if isinstance(value, Secret):
+        return value
+    if not isinstance(value, str | bytes):
+        raise ConfigurationError(f"{name} must be text", setting=name, vendor=VENDOR)
+    return secrets_from(value, name=name, vendor=VENDOR)[0]
+
+
+def _header_text(secret: Secret) -> str:
+    text = secret.reveal()
+    if not text.isascii() or not text.isprintable() or text != text.strip():
+        raise ConfigurationError(
+            f"{secret.name} must be printable ASCII without surrounding spaces (it is sent in a "
+            "header)",
+            setting=secret.name,
+            vendor=VENDOR,
+        )
+    return text
+
+
+def _env(name: str) -> str:
+    value = os.environ.get(name)
+    if not value:
+        raise ConfigurationError(
+            f"the environment variable {name} is not set (or empty)", setting=name, vendor=VENDOR
+        )
+    return value

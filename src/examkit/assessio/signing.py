@@ -1,0 +1,454 @@
+"""Assessio's request signature: HMAC-SHA256 over ``<t>.<raw body>`` in a ``Signature`` header.
+
+The vendor's recipe (its Java example): take the current Unix time in seconds ``t``, join it to the
+raw JSON body with a literal ``.``, and compute HMAC-SHA256 keyed with the UTF-8 bytes of the
+integrator-secret; the digest is written as hex. The ``Signature`` header carries ``t`` and the
+signature. How the two are joined inside the header is not documented: examkit writes
+``t=<t>,signature=<hex>`` by default (see :class:`SignatureHeaderFormat`) and, when reading, accepts
+``,`` or ``;`` between the parts and spaces around them.
+
+>>> header = signature_header(secret="s3cret", body=b"{}", timestamp=1700000000)
+>>> header.split(",")[0]
+'t=1700000000'
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Final
+
+import attrs
+
+from examkit.core.clock import Clock, SystemClock, Tolerance, check_freshness, tolerance_seconds
+from examkit.core.errors import (
+    ConfigurationError,
+    MalformedSignatureError,
+    MissingSignatureError,
+    SignatureMismatchError,
+    ValidationError,
+)
+from examkit.core.signing import Secret, SecretInput, secrets_from
+
+__all__ = [
+    "DEFAULT_HEADER_FORMAT",
+    "DEFAULT_TOLERANCE",
+    "SIGNATURE_HEADER",
+    "VENDOR",
+    "ParsedSignatureHeader",
+    "SignatureHeaderFormat",
+    "compute_signature",
+    "parse_signature_header",
+    "signature_header",
+    "signed_message",
+    "verify_signature_header",
+]
+
+VENDOR: Final = "assessio"
+"""The vendor name examkit errors carry for Assessio."""
+
+SIGNATURE_HEADER: Final = "Signature"
+"""The name of the header that carries ``t`` and the signature."""
+
+DEFAULT_TOLERANCE: Final = 300.0
+"""The allowed clock skew in seconds, either way (the vendor page says 5 minutes)."""
+
+_LABEL_RE: Final = re.compile(r"\A[A-Za-z0-9_-]+\Z", re.ASCII)
+_SPLIT_RE: Final = re.compile(r"[,;]")
+_MAX_HEADER_CHARS: Final = 4096
+_DIGEST_SIZE: Final = 32
+
+
+def _check_label(value: object, setting: str) -> str:
+    if not isinstance(value, str) or not _LABEL_RE.match(value):
+        raise ConfigurationError(
+            f"{setting} must be a non-empty label of letters, digits, '_' or '-'",
+            setting=setting,
+            vendor=VENDOR,
+        )
+    return value
+
+
+def _timestamp_label(value: object) -> str:
+    return _check_label(value, "timestamp_label")
+
+
+def _signature_label(value: object) -> str:
+    return _check_label(value, "signature_label")
+
+
+def _check_separator(value: object) -> str:
+    if value not in (",", ";", ", ", "; "):
+        raise ConfigurationError(
+            "separator must be ',', ';', ', ' or '; ' (the parser accepts any of them)",
+            setting="separator",
+            vendor=VENDOR,
+        )
+    return str(value)
+
+
+@attrs.frozen
+class SignatureHeaderFormat:
+    """How the ``Signature`` header is written (unconfirmed: the vendor page does not spell it out).
+
+    The default writes ``t=<t>,signature=<hex>``. Reading is lenient whatever the format: parts may
+    be separated by ``,`` or ``;`` with spaces around them, in any order; only labels must match.
+
+    Attributes:
+        timestamp_label: The label of the timestamp part.
+        signature_label: The label of the signature part (``"v1"`` for a Stripe-like layout).
+        separator: What joins the parts when writing: ``","`` (default), ``";"``, ``", "`` or
+            ``"; "``.
+        timestamp_first: Write the timestamp part before the signature part.
+        uppercase_hex: Write the signature in upper-case hex (reading accepts either case).
+    """
+
+    timestamp_label: str = attrs.field(default="t", converter=_timestamp_label)
+    signature_label: str = attrs.field(default="signature", converter=_signature_label)
+    separator: str = attrs.field(default=",", converter=_check_separator)
+    timestamp_first: bool = True
+    uppercase_hex: bool = False
+
+    def __attrs_post_init__(self) -> None:
+        if self.timestamp_label == self.signature_label:
+            raise ConfigurationError(
+                "timestamp_label and signature_label must differ",
+                setting="signature_label",
+                vendor=VENDOR,
+            )
+
+    def format(self, timestamp: int, signature: str) -> str:
+        """Return the header value for ``timestamp`` and a hex ``signature``."""
+        sig = signature.upper() if self.uppercase_hex else signature
+        parts = (f"{self.timestamp_label}={timestamp}", f"{self.signature_label}={sig}")
+        return self.separator.join(parts if self.timestamp_first else parts[::-1])
+
+
+DEFAULT_HEADER_FORMAT: Final = SignatureHeaderFormat()
+"""``t=<t>,signature=<hex>``: the layout examkit writes unless told otherwise."""
+
+
+@attrs.frozen
+class ParsedSignatureHeader:
+    """A ``Signature`` header read into its parts (not yet verified).
+
+    Attributes:
+        timestamp: The ``t`` part, whole Unix seconds.
+        signatures: Every signature part, as sent (a sender may list several during a rotation).
+    """
+
+    timestamp: int
+    signatures: tuple[str, ...]
+
+
+def _timestamp(value: object) -> int:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValidationError(
+                "timestamp must be timezone-aware", field="timestamp", reason="naive", vendor=VENDOR
+            )
+        return int(value.timestamp())
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10**12:
+        return value
+    raise ValidationError(
+        "timestamp must be whole, non-negative Unix seconds (an int) or an aware datetime",
+        field="timestamp",
+        reason="not epoch seconds",
+        vendor=VENDOR,
+    )
+
+
+def _body(value: object) -> bytes:
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, bytearray | memoryview):
+        return bytes(value)
+    if isinstance(value, str):
+        try:
+            return value.encode("utf-8")
+        except UnicodeEncodeError:
+            pass
+    raise ValidationError(
+        "body must be the raw body bytes (or text, signed as UTF-8)",
+        field="body",
+        reason="not bytes",
+        vendor=VENDOR,
+    )
+
+
+def signed_message(timestamp: int, body: bytes) -> bytes:
+    """Return the exact bytes that are signed: ``<t>.<body>`` (``t`` in decimal ASCII)."""
+    return b"%d." % timestamp + body
+
+
+def compute_signature(*, secret: SecretInput, body: bytes | str, timestamp: int | datetime) -> str:
+    """Return the lower-case hex HMAC-SHA256 of ``<t>.<body>`` under the integrator secret.
+
+    Args:
+        secret: The integrator-secret; its UTF-8 bytes are the key.
+        body: The raw body bytes exactly as sent (text is signed as its UTF-8 bytes).
+        timestamp: Unix seconds (or an aware datetime, truncated to whole seconds).
+
+    Raises:
+        ConfigurationError: The secret is empty or of the wrong type.
+        ValidationError: The body or timestamp is unusable.
+    """
+    key = _one_secret(secret).key
+    message = signed_message(_timestamp(timestamp), _body(body))
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def _one_secret(secret: SecretInput) -> Secret:
+    if isinstance(secret, Secret):
+        return secret
+    return secrets_from(secret, name="integrator_secret", vendor=VENDOR)[0]
+
+
+def signature_header(
+    *,
+    secret: SecretInput,
+    body: bytes | str,
+    timestamp: int | datetime,
+    header_format: SignatureHeaderFormat = DEFAULT_HEADER_FORMAT,
+) -> str:
+    """Return the ``Signature`` header value for ``body`` signed at ``timestamp``.
+
+    Send exactly the ``body`` bytes you signed.
+
+    Args:
+        secret: The integrator-secret (text; its UTF-8 bytes are the HMAC key).
+        body: The raw body bytes that will be sent.
+        timestamp: Unix seconds (or an aware datetime).
+        header_format: The header layout; the default gives ``t=<t>,signature=<hex>``.
+
+    Raises:
+        ConfigurationError: The secret is empty or of the wrong type.
+        ValidationError: The body or timestamp is unusable.
+
+    >>> signature_header(secret="k", body=b"{}", timestamp=1).startswith("t=1,signature=")
+    True
+    """
+    ts = _timestamp(timestamp)
+    return header_format.format(ts, compute_signature(secret=secret, body=body, timestamp=ts))
+
+
+def _malformed(reason: str, header: str) -> MalformedSignatureError:
+    return MalformedSignatureError(
+        f"the {header} header cannot be read: {reason}; expected e.g. "
+        "'t=<unix seconds>,signature=<hex>'",
+        vendor=VENDOR,
+        reason=reason,
+        header=header,
+    )
+
+
+def parse_signature_header(
+    header: str | None,
+    *,
+    header_format: SignatureHeaderFormat = DEFAULT_HEADER_FORMAT,
+    header_name: str = SIGNATURE_HEADER,
+) -> ParsedSignatureHeader:
+    """Read a ``Signature`` header into its timestamp and signatures, without verifying anything.
+
+    Parts are ``label=value`` pairs separated by ``,`` or ``;``, with optional spaces, in any order.
+    Unknown labels are ignored; the timestamp label must appear exactly once and the signature label
+    at least once.
+
+    Raises:
+        MissingSignatureError: The header is absent or blank.
+        MalformedSignatureError: The header cannot be read.
+    """
+    timestamp, signatures = _parse(header, header_format, header_name)
+    return ParsedSignatureHeader(timestamp=timestamp, signatures=signatures)
+
+
+_FAST_PATTERNS: dict[tuple[str, str], re.Pattern[str]] = {}
+
+
+def _fast_pattern(header_format: SignatureHeaderFormat) -> re.Pattern[str]:
+    labels = (header_format.timestamp_label, header_format.signature_label)
+    pattern = _FAST_PATTERNS.get(labels)
+    if pattern is None:
+        # The common layout, in one match; anything else takes the general path below. It accepts
+        # nothing the general path would refuse (ASCII spaces only, 64 hex digits, 1-12 digits).
+        t, sig = (re.escape(label) for label in labels)
+        pattern = re.compile(
+            rf"\A *{t} *= *([0-9]{{1,12}}) *[,;] *{sig} *= *([0-9A-Fa-f]{{64}}) *\Z", re.ASCII
+        )
+        _FAST_PATTERNS[labels] = pattern
+    return pattern
+
+
+def _parse(
+    header: object, header_format: SignatureHeaderFormat, header_name: str
+) -> tuple[int, tuple[str, ...]]:
+    if header is None or (isinstance(header, str) and not header.strip()):
+        raise MissingSignatureError(
+            f"the request has no {header_name} header: Assessio signs with "
+            "'t=<unix seconds>,signature=<hex>'",
+            vendor=VENDOR,
+            reason="no signature header",
+            header=header_name,
+        )
+    if not isinstance(header, str):
+        raise _malformed("it is not text", header_name)
+    if len(header) > _MAX_HEADER_CHARS:
+        raise _malformed("it is too long", header_name)
+    ts_label = header_format.timestamp_label
+    sig_label = header_format.signature_label
+    timestamp: str | None = None
+    signatures: list[str] = []
+    for part in _SPLIT_RE.split(header):
+        label, eq, value = part.partition("=")
+        if not eq:
+            if part.strip():
+                raise _malformed("a part is not of the form label=value", header_name)
+            continue
+        label = label.strip()
+        value = value.strip()
+        if label == sig_label:
+            signatures.append(value)
+        elif label == ts_label:
+            if timestamp is not None:
+                raise _malformed(f"'{ts_label}' appears more than once", header_name)
+            timestamp = value
+    if timestamp is None:
+        raise _malformed(f"it has no '{ts_label}=' part", header_name)
+    if not signatures:
+        raise _malformed(f"it has no '{sig_label}=' part", header_name)
+    if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12):
+        raise _malformed(f"'{ts_label}' is not whole Unix seconds", header_name)
+    return int(timestamp), tuple(signatures)
+
+
+def _decode_hex(signature: str, header_name: str) -> bytes:
+    # bytes.fromhex also skips inner whitespace; the length check below catches that.
+    try:
+        raw = bytes.fromhex(signature)
+    except ValueError:
+        raise _malformed("the signature is not hex", header_name) from None
+    if len(raw) != _DIGEST_SIZE or len(signature) != 2 * _DIGEST_SIZE:
+        raise _malformed(f"the signature is not {2 * _DIGEST_SIZE} hex characters", header_name)
+    return raw
+
+
+def _verify(
+    header: object,
+    body: bytes,
+    keys: Sequence[bytes],
+    header_format: SignatureHeaderFormat,
+    fast: re.Pattern[str],
+) -> tuple[int, bytes]:
+    """Parse and check a ``Signature`` header; return its timestamp and the digest that matched.
+
+    The hot path of every verification: the common layout is read with one precompiled match and
+    checked with a one-shot C HMAC per key; any other layout goes through :func:`_parse`.
+    """
+    if isinstance(header, str):
+        match = fast.match(header)
+        if match is not None:
+            t_text, sig_text = match.groups()
+            candidate = bytes.fromhex(sig_text)
+            message = t_text.encode("ascii") + b"." + body
+            matched = b""
+            for key in keys:
+                digest = hmac.digest(key, message, "sha256")
+                if hmac.compare_digest(candidate, digest):
+                    matched = digest
+            if not matched:
+                raise _mismatch(SIGNATURE_HEADER)
+            return int(t_text), matched
+    timestamp, signatures = _parse(header, header_format, SIGNATURE_HEADER)
+    return timestamp, _check(timestamp, signatures, body, keys)
+
+
+def _mismatch(header_name: str) -> SignatureMismatchError:
+    return SignatureMismatchError(
+        "the Assessio signature does not match: check the integrator secret and that the body "
+        "is passed exactly as received",
+        vendor=VENDOR,
+        reason="signature mismatch",
+        header=header_name,
+    )
+
+
+def _check(
+    timestamp: int,
+    signatures: tuple[str, ...],
+    body: bytes,
+    keys: Sequence[bytes],
+    *,
+    header_name: str = SIGNATURE_HEADER,
+) -> bytes:
+    """Check the signatures against ``<timestamp>.<body>``; return the digest that matched.
+
+    This is the verifiers' hot path: one-shot C HMAC per key, constant-time comparisons.
+
+    Raises:
+        MalformedSignatureError: A signature part is not 64 hex characters.
+        SignatureMismatchError: No signature matches any key.
+    """
+    candidates = [_decode_hex(s, header_name) for s in signatures]
+    message = b"%d." % timestamp + body
+    matched = b""
+    for key in keys:
+        digest = hmac.digest(key, message, "sha256")
+        for candidate in candidates:
+            if hmac.compare_digest(candidate, digest):
+                matched = digest
+    if not matched:
+        raise _mismatch(header_name)
+    return matched
+
+
+def verify_signature_header(
+    *,
+    secret: SecretInput | Sequence[SecretInput],
+    body: bytes,
+    header: str | None,
+    tolerance: Tolerance = DEFAULT_TOLERANCE,
+    clock: Clock | None = None,
+    header_format: SignatureHeaderFormat = DEFAULT_HEADER_FORMAT,
+) -> int:
+    """Verify a ``Signature`` header for ``body``; return its timestamp (Unix seconds).
+
+    The signature is checked first, then the timestamp, so a
+    :class:`~examkit.core.errors.TimestampOutsideToleranceError` always concerns an authentic
+    request (a useful hint that a clock is off).
+
+    Args:
+        secret: The integrator-secret, or several (any one may match, for rotation).
+        body: The raw body bytes exactly as received.
+        header: The ``Signature`` header value (``None`` when absent).
+        tolerance: Allowed skew in seconds (or a timedelta), either way; default 300.
+        clock: The clock to compare with (default: the system clock).
+        header_format: The labels to look for; separators are always read leniently.
+
+    Raises:
+        ConfigurationError: No usable secret, or a bad tolerance.
+        ValidationError: ``body`` is not bytes.
+        MissingSignatureError: No header.
+        MalformedSignatureError: The header cannot be read.
+        SignatureMismatchError: The signature matches none of the secrets.
+        TimestampOutsideToleranceError: ``t`` is more than ``tolerance`` seconds away from now.
+    """
+    secrets = secrets_from(secret, name="integrator_secret", vendor=VENDOR)
+    window = tolerance_seconds(tolerance)
+    if not isinstance(body, bytes | bytearray | memoryview):
+        raise ValidationError(
+            "body must be the raw request bytes", field="body", reason="not bytes", vendor=VENDOR
+        )
+    timestamp, _ = _verify(
+        header, bytes(body), [s.key for s in secrets], header_format, _fast_pattern(header_format)
+    )
+    check_freshness(
+        timestamp,
+        clock=clock or SystemClock(),
+        tolerance=window,
+        vendor=VENDOR,
+        header=SIGNATURE_HEADER,
+    )
+    return timestamp

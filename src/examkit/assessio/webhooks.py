@@ -1,0 +1,324 @@
+"""Verify Assessio's results webhook and read it into a typed event.
+
+Assessio calls your webhook URL with the **integrator-api-key**: a token that Assessio generated and
+shared with you, or one you gave Assessio. The vendor does not say which header carries it, so the
+header name and scheme are settings (default: the raw token in an ``integrator-api-key`` header).
+Optionally the verifier also checks a ``Signature`` header signed like Assessio's own requests
+(``t.<body>`` under the integrator secret), should Assessio sign its webhooks for you.
+
+>>> from examkit.core.webhook import WebhookRequest
+>>> verifier = AssessioWebhookVerifier(api_key="token-1234")
+>>> event = verifier.verify(WebhookRequest(
+...     body=b'{"eventType": "PING", "payload": {}}',
+...     headers={"integrator-api-key": "token-1234"},
+... ))
+>>> event.event_type
+'PING'
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any, Final, Literal
+
+from examkit.assessio.models import (
+    AssessioEvent,
+    AssessmentSubmittedEvent,
+    EventType,
+    UnknownEvent,
+    converter,
+)
+from examkit.assessio.signing import (
+    DEFAULT_HEADER_FORMAT,
+    DEFAULT_TOLERANCE,
+    SIGNATURE_HEADER,
+    VENDOR,
+    SignatureHeaderFormat,
+    _fast_pattern,
+    _verify,
+)
+from examkit.core.clock import Clock, SystemClock, Tolerance, check_freshness, tolerance_seconds
+from examkit.core.errors import (
+    ConfigurationError,
+    MalformedSignatureError,
+    MissingSignatureError,
+    PayloadError,
+    ReplayedRequestError,
+    SignatureMismatchError,
+    ValidationError,
+)
+from examkit.core.serde import load_json
+from examkit.core.signing import SecretInput, secrets_from
+from examkit.core.webhook import (
+    DEFAULT_MAX_BODY_SIZE,
+    ReplayGuard,
+    WebhookRequest,
+    check_body_size,
+)
+
+__all__ = [
+    "DEFAULT_API_KEY_HEADER",
+    "ApiKeyScheme",
+    "AssessioWebhookVerifier",
+    "parse_event",
+]
+
+DEFAULT_API_KEY_HEADER: Final = "integrator-api-key"
+"""The header examkit expects the integrator-api-key in, unless told otherwise (unconfirmed)."""
+
+ApiKeyScheme = Literal["raw", "bearer"]
+"""How the API key is written in its header: the bare token, or ``Bearer <token>``."""
+
+
+def _fingerprint(token: bytes) -> bytes:
+    # Comparing fixed-length digests keeps the comparison constant-time whatever the token lengths.
+    return hashlib.sha256(token).digest()
+
+
+def parse_event(body: bytes | str) -> AssessioEvent:
+    """Read a webhook body into its event, without verifying anything.
+
+    ``ASSESSMENT_SUBMITTED`` becomes an :class:`~examkit.assessio.models.AssessmentSubmittedEvent`;
+    any other ``eventType`` an :class:`~examkit.assessio.models.UnknownEvent` that keeps the
+    payload.
+
+    Raises:
+        PayloadError: The body is not JSON, not an object, has no string ``eventType``, or an
+            ``ASSESSMENT_SUBMITTED`` payload does not fit the documented shape.
+    """
+    data = load_json(body, vendor=VENDOR)
+    if not isinstance(data, Mapping):
+        raise PayloadError(
+            "the webhook body must be a JSON object", reason="not an object", vendor=VENDOR
+        )
+    event_type = data.get("eventType")
+    if not isinstance(event_type, str) or not event_type:
+        raise PayloadError(
+            "eventType: is missing or not a string",
+            field="eventType",
+            reason="missing",
+            vendor=VENDOR,
+        )
+    if event_type == EventType.ASSESSMENT_SUBMITTED.value:
+        return converter.structure(data, AssessmentSubmittedEvent)
+    return converter.structure(data, UnknownEvent)
+
+
+class AssessioWebhookVerifier:
+    """Verifies Assessio's webhook calls and returns typed events.
+
+    Checks, in order: the body size; the integrator-api-key (constant time, any of several keys);
+    when ``signature_secret`` is set, the ``Signature`` header and its timestamp; the replay guard
+    (only with signatures); then the body is parsed.
+
+    Args:
+        api_key: The integrator-api-key, or several during a rotation.
+        header: The header that carries the key (default ``integrator-api-key``; unconfirmed).
+        scheme: ``"raw"`` (the header is the token) or ``"bearer"`` (``Bearer <token>``, the word in
+            any case). Use ``header="Authorization", scheme="bearer"`` for a bearer token.
+        signature_secret: When set, a ``Signature`` header (``t=<t>,signature=<hex>`` over
+            ``t.<body>``) is required too and checked with this secret (or any of several).
+        header_format: The labels of the ``Signature`` header.
+        tolerance: Allowed clock skew for the signature's ``t``, either way (default 300 s).
+        clock: The clock for the freshness check.
+        replay_guard: Remembers accepted signatures so each is accepted once (needs
+            ``signature_secret``; a bare API key carries nothing unique to remember).
+        max_body_size: Bodies above this many bytes are refused before anything else (``None``: no
+            limit).
+
+    Raises:
+        ConfigurationError: A setting is invalid.
+    """
+
+    def __init__(
+        self,
+        *,
+        api_key: SecretInput | Sequence[SecretInput],
+        header: str = DEFAULT_API_KEY_HEADER,
+        scheme: ApiKeyScheme = "raw",
+        signature_secret: SecretInput | Sequence[SecretInput] | None = None,
+        header_format: SignatureHeaderFormat = DEFAULT_HEADER_FORMAT,
+        tolerance: Tolerance = DEFAULT_TOLERANCE,
+        clock: Clock | None = None,
+        replay_guard: ReplayGuard | None = None,
+        max_body_size: int | None = DEFAULT_MAX_BODY_SIZE,
+    ) -> None:
+        keys = secrets_from(api_key, name="api_key", vendor=VENDOR)
+        self._key_prints = tuple(_fingerprint(k.key) for k in keys)
+        header_setting: object = header
+        if (
+            not isinstance(header_setting, str)
+            or not header_setting.strip()
+            or not header_setting.isascii()
+        ):
+            raise ConfigurationError(
+                "header must be a non-empty ASCII header name", setting="header", vendor=VENDOR
+            )
+        if scheme not in ("raw", "bearer"):
+            raise ConfigurationError(
+                "scheme must be 'raw' or 'bearer'", setting="scheme", vendor=VENDOR
+            )
+        if not isinstance(header_format, SignatureHeaderFormat):
+            raise ConfigurationError(
+                "header_format must be a SignatureHeaderFormat",
+                setting="header_format",
+                vendor=VENDOR,
+            )
+        size_setting: object = max_body_size
+        if size_setting is not None and (
+            not isinstance(size_setting, int) or isinstance(size_setting, bool) or size_setting < 1
+        ):
+            raise ConfigurationError(
+                "max_body_size must be a positive number of bytes or None",
+                setting="max_body_size",
+                vendor=VENDOR,
+            )
+        self.header = header
+        self.scheme: ApiKeyScheme = scheme
+        self.tolerance = tolerance_seconds(tolerance)
+        self.header_format = header_format
+        self.max_body_size = max_body_size
+        self._clock: Clock = clock or SystemClock()
+        self._macs: tuple[bytes, ...] | None = (
+            tuple(
+                s.key
+                for s in secrets_from(signature_secret, name="signature_secret", vendor=VENDOR)
+            )
+            if signature_secret is not None
+            else None
+        )
+        if replay_guard is not None and self._macs is None:
+            raise ConfigurationError(
+                "replay_guard needs signature_secret: without a signature there is nothing unique "
+                "to remember",
+                setting="replay_guard",
+                vendor=VENDOR,
+            )
+        self._guard = replay_guard
+        self._fast = _fast_pattern(header_format)
+
+    @classmethod
+    def from_env(cls, *, check_signature: bool = False, **settings: Any) -> AssessioWebhookVerifier:
+        """Build a verifier from the environment.
+
+        Reads ``EXAMKIT_ASSESSIO_API_KEY`` and, with ``check_signature``,
+        ``EXAMKIT_ASSESSIO_INTEGRATOR_SECRET`` (as the signature secret); other settings are
+        passed through.
+
+        Raises:
+            ConfigurationError: A required variable is missing or empty.
+        """
+        settings["api_key"] = _env("EXAMKIT_ASSESSIO_API_KEY")
+        if check_signature:
+            settings["signature_secret"] = _env("EXAMKIT_ASSESSIO_INTEGRATOR_SECRET")
+        return cls(**settings)
+
+    @property
+    def checks_signature(self) -> bool:
+        """Whether a ``Signature`` header is required and checked."""
+        return self._macs is not None
+
+    def __repr__(self) -> str:
+        return (
+            f"AssessioWebhookVerifier(header={self.header!r}, scheme={self.scheme!r}, "
+            f"keys={len(self._key_prints)}, checks_signature={self.checks_signature}, "
+            f"tolerance={self.tolerance:g})"
+        )
+
+    def authenticate(self, request: WebhookRequest) -> None:
+        """Check the integrator-api-key header of ``request`` (constant time, any configured key).
+
+        Raises:
+            MissingSignatureError: The header is absent or empty.
+            MalformedSignatureError: The header is repeated with different values, or is not
+                ``Bearer <token>`` in the bearer scheme.
+            SignatureMismatchError: The key matches none of the configured keys.
+        """
+        value = request.headers.get_single(self.header, vendor=VENDOR)
+        if value is None or not value.strip():
+            raise MissingSignatureError(
+                f"the request has no {self.header} header: Assessio sends the integrator-api-key "
+                "there (check the header setting if it uses another one)",
+                vendor=VENDOR,
+                reason="no api key",
+                header=self.header,
+            )
+        token = value.strip()
+        if self.scheme == "bearer":
+            word, _, rest = token.partition(" ")
+            if word.lower() != "bearer" or not rest.strip():
+                raise MalformedSignatureError(
+                    f"the {self.header} header is not of the form 'Bearer <token>'",
+                    vendor=VENDOR,
+                    reason="not a bearer token",
+                    header=self.header,
+                )
+            token = rest.strip()
+        presented = _fingerprint(token.encode("utf-8", "surrogatepass"))
+        found = False
+        for expected in self._key_prints:
+            found |= hmac.compare_digest(presented, expected)
+        if not found:
+            raise SignatureMismatchError(
+                f"the {self.header} header does not match the integrator-api-key",
+                vendor=VENDOR,
+                reason="api key mismatch",
+                header=self.header,
+            )
+
+    def verify(self, request: WebhookRequest) -> AssessioEvent:
+        """Verify ``request`` and return its event.
+
+        Raises:
+            PayloadTooLargeError: The body is over ``max_body_size``.
+            MissingSignatureError: The API key (or a required ``Signature`` header) is missing.
+            MalformedSignatureError: A header cannot be read.
+            SignatureMismatchError: The API key or the signature does not match.
+            TimestampOutsideToleranceError: The signature's ``t`` is outside the tolerance.
+            ReplayedRequestError: The replay guard has seen this signature before.
+            PayloadError: The request is authentic but its body is malformed.
+            ValidationError: ``request`` is not a :class:`~examkit.core.webhook.WebhookRequest`.
+        """
+        if not isinstance(request, WebhookRequest):
+            raise ValidationError(
+                "verify takes an examkit WebhookRequest (raw body bytes and headers)",
+                field="request",
+                reason="not a WebhookRequest",
+                vendor=VENDOR,
+            )
+        body = request.body
+        check_body_size(body, limit=self.max_body_size, vendor=VENDOR)
+        self.authenticate(request)
+        if self._macs is not None:
+            header = request.headers.get_single(SIGNATURE_HEADER, vendor=VENDOR)
+            timestamp, digest = _verify(header, body, self._macs, self.header_format, self._fast)
+            check_freshness(
+                timestamp,
+                clock=self._clock,
+                tolerance=self.tolerance,
+                vendor=VENDOR,
+                header=SIGNATURE_HEADER,
+            )
+            if self._guard is not None:
+                # The digest that matched (not a header value an attacker could vary) is the nonce.
+                key = f"examkit:{VENDOR}:{digest.hex()}"
+                if not self._guard.add(key, ttl=2 * self.tolerance + 1):
+                    raise ReplayedRequestError(
+                        "this signed webhook was already accepted once",
+                        vendor=VENDOR,
+                        reason="replayed",
+                        header=SIGNATURE_HEADER,
+                    )
+        return parse_event(body)
+
+
+def _env(name: str) -> str:
+    value = os.environ.get(name)
+    if not value:
+        raise ConfigurationError(
+            f"the environment variable {name} is not set (or empty)", setting=name, vendor=VENDOR
+        )
+    return value

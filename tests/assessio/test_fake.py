@@ -30,9 +30,7 @@ def order(c: AssessioClient) -> Any:
 def test_order_round_trip() -> None:
     clock = FixedClock(NOW)
     fake = FakeAssessio(provider_key="pk-1", integrator_secret="s-1", clock=clock)
-    c = AssessioClient(
-        provider_key="pk-1", integrator_secret="s-1", session=fake.session(), clock=clock
-    )
+    c = AssessioClient(provider_key="pk-1", integrator_secret="s-1", session=fake.session(), clock=clock)
     result = order(c)
     (received,) = fake.orders
     assert result.link == received.link
@@ -123,12 +121,8 @@ def test_webhook_helper_with_signature_and_bearer() -> None:
 
 
 def test_sign_webhook_any_body() -> None:
-    request = sign_webhook(
-        body=b'{"eventType": "PING"}', api_key="k", signature_secret="s", timestamp=NOW
-    )
-    event = AssessioWebhookVerifier(
-        api_key="k", signature_secret="s", clock=FixedClock(NOW)
-    ).verify(request)
+    request = sign_webhook(body=b'{"eventType": "PING"}', api_key="k", signature_secret="s", timestamp=NOW)
+    event = AssessioWebhookVerifier(api_key="k", signature_secret="s", clock=FixedClock(NOW)).verify(request)
     assert event.event_type == "PING"
 
 

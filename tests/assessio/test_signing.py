@@ -114,10 +114,7 @@ def test_header_format_setting(fmt: SignatureHeaderFormat, expected: str) -> Non
     ],
 )
 def test_parsing_is_lenient(header: str) -> None:
-    assert (
-        verify_signature_header(secret="TODO", body=b"{}", header=header, clock=FixedClock(NOW))
-        == NOW
-    )
+    assert verify_signature_header(secret="TODO", body=b"{}", header=header, clock=FixedClock(NOW)) == NOW
 
 
 def test_parse_returns_parts() -> None:
@@ -220,9 +217,7 @@ def test_secret_not_in_errors() -> None:
             secret="super-secret-value", body=b"{ }", header=header, clock=FixedClock(NOW)
         )
     assert "super-secret-value" not in str(info.value)
-    assert compute_signature(secret="super-secret-value", body=b"{}", timestamp=NOW) not in str(
-        info.value
-    )
+    assert compute_signature(secret="super-secret-value", body=b"{}", timestamp=NOW) not in str(info.value)
 
 
 # --- properties -----------------------------------------------------------------------------
@@ -236,9 +231,7 @@ def test_round_trip_matches_independent_recipe(secret: str, body: bytes, t: int)
     header = signature_header(secret=secret, body=body, timestamp=t)
     expected = hmac.new(secret.encode("utf-8"), str(t).encode() + b"." + body, hashlib.sha256)
     assert header == f"t={t},signature={expected.hexdigest()}"
-    assert (
-        verify_signature_header(secret=secret, body=body, header=header, clock=FixedClock(t)) == t
-    )
+    assert verify_signature_header(secret=secret, body=body, header=header, clock=FixedClock(t)) == t
 
 
 @given(body=st.binary(min_size=1, max_size=256), data=st.data())
@@ -265,9 +258,7 @@ def test_any_changed_signature_char_rejected(data: st.DataObject) -> None:
 def test_changed_timestamp_rejected(delta: int) -> None:
     header = f"t={NOW + delta},signature={JAVA_EXAMPLE_HEX}"
     with pytest.raises(SignatureMismatchError):
-        verify_signature_header(
-            secret="TODO", body=b"{}", header=header, clock=FixedClock(NOW + delta)
-        )
+        verify_signature_header(secret="TODO", body=b"{}", header=header, clock=FixedClock(NOW + delta))
 
 
 @given(offset=st.integers(min_value=301, max_value=10**8), sign=st.sampled_from([-1, 1]))
@@ -327,9 +318,7 @@ def test_fast_and_general_paths_agree(t: int, sep: str, sig: str, body: bytes) -
             return type(exc)
 
     fast = outcome(
-        lambda: _verify(
-            header, body, keys, DEFAULT_HEADER_FORMAT, _fast_pattern(DEFAULT_HEADER_FORMAT)
-        )
+        lambda: _verify(header, body, keys, DEFAULT_HEADER_FORMAT, _fast_pattern(DEFAULT_HEADER_FORMAT))
     )
 
     def general() -> tuple[int, bytes]:

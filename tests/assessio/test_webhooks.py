@@ -228,17 +228,13 @@ def test_signature_checked_before_body_is_parsed() -> None:
     with pytest.raises(SignatureMismatchError):
         verifier.verify(req(b"garbage", integrator_api_key=KEY, Signature=signed(b"x", "s", NOW)))
     with pytest.raises(PayloadError):
-        verifier.verify(
-            req(b"garbage", integrator_api_key=KEY, Signature=signed(b"garbage", "s", NOW))
-        )
+        verifier.verify(req(b"garbage", integrator_api_key=KEY, Signature=signed(b"garbage", "s", NOW)))
 
 
 def test_replay_guard() -> None:
     clock = FixedClock(NOW)
     guard = InMemoryReplayGuard(clock=clock)
-    verifier = AssessioWebhookVerifier(
-        api_key=KEY, signature_secret="s", clock=clock, replay_guard=guard
-    )
+    verifier = AssessioWebhookVerifier(api_key=KEY, signature_secret="s", clock=clock, replay_guard=guard)
     header = signed(VENDOR_EXAMPLE, "s", NOW)
     verifier.verify(req(integrator_api_key=KEY, Signature=header))
     with pytest.raises(ReplayedRequestError):
@@ -333,9 +329,7 @@ def test_signed_round_trip_and_tamper(body: bytes, data: st.DataObject) -> None:
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=10),
-    lambda inner: (
-        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
-    ),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
     max_leaves=20,
 )
 
@@ -359,8 +353,6 @@ def test_garbage_raises_only_examkit_errors(body: bytes, header: str | None, key
     request = WebhookRequest(body=body, headers=headers)
     with contextlib.suppress(ExamkitError):
         AssessioWebhookVerifier(api_key=KEY).verify(request)
-    signed_verifier = AssessioWebhookVerifier(
-        api_key=KEY, signature_secret="s", clock=FixedClock(NOW)
-    )
+    signed_verifier = AssessioWebhookVerifier(api_key=KEY, signature_secret="s", clock=FixedClock(NOW))
     with contextlib.suppress(ExamkitError):
         signed_verifier.verify(request)

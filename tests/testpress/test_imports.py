@@ -16,9 +16,7 @@ def test_importing_the_verifier_does_not_import_requests() -> None:
     code = (
         "import sys; from examkit.testpress import TestpressWebhookVerifier; print('requests' in sys.modules)"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
 

@@ -296,8 +296,7 @@ def _header_text(secret: Secret) -> str:
     text = secret.reveal()
     if not text.isascii() or not text.isprintable() or text != text.strip():
         raise ConfigurationError(
-            f"{secret.name} must be printable ASCII without surrounding spaces (it is sent in a "
-            "header)",
+            f"{secret.name} must be printable ASCII without surrounding spaces (it is sent in a header)",
             setting=secret.name,
             vendor=VENDOR,
         )

@@ -68,9 +68,7 @@ class EventType(enum.Enum):
 
 def _text(value: object, field: str, *, max_len: int = _MAX_TEXT) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise ValidationError(
-            f"{field} must be non-empty text", field=field, reason="empty", vendor=_VENDOR
-        )
+        raise ValidationError(f"{field} must be non-empty text", field=field, reason="empty", vendor=_VENDOR)
     if len(value) > max_len:
         raise ValidationError(
             f"{field} is longer than {max_len} characters",
@@ -213,8 +211,7 @@ class PersonDetails:
             return value
         if not isinstance(value, Mapping):
             raise ValidationError(
-                "person must be PersonDetails or a mapping with locale, email, first_name and "
-                "last_name",
+                "person must be PersonDetails or a mapping with locale, email, first_name and last_name",
                 field="personDetails",
                 reason="not a person",
                 vendor=_VENDOR,
@@ -426,8 +423,7 @@ def normalize_link_paths(paths: Sequence[LinkPath]) -> tuple[tuple[str | int, ..
     given: object = paths
     if isinstance(given, str) or not isinstance(given, Sequence) or not given:
         raise ConfigurationError(
-            "link_paths must be a non-empty sequence of paths, e.g. "
-            "('assessmentLink', 'data.link')",
+            "link_paths must be a non-empty sequence of paths, e.g. ('assessmentLink', 'data.link')",
             setting="link_paths",
             vendor=_VENDOR,
         )
@@ -442,12 +438,10 @@ def normalize_link_paths(paths: Sequence[LinkPath]) -> tuple[tuple[str | int, ..
         else:
             parts = ()
         if not parts or not all(
-            (isinstance(p, str) and p) or (isinstance(p, int) and not isinstance(p, bool))
-            for p in parts
+            (isinstance(p, str) and p) or (isinstance(p, int) and not isinstance(p, bool)) for p in parts
         ):
             raise ConfigurationError(
-                f"link_paths entry {path!r} must be a dotted key path or a sequence of keys and "
-                "indexes",
+                f"link_paths entry {path!r} must be a dotted key path or a sequence of keys and indexes",
                 setting="link_paths",
                 vendor=_VENDOR,
             )
@@ -480,9 +474,7 @@ def find_link(data: object, paths: Sequence[tuple[str | int, ...]]) -> str | Non
             elif isinstance(part, str) and isinstance(node, list) and part.isdecimal():
                 index = int(part)
                 node = node[index] if index < len(node) else None
-            elif (
-                isinstance(part, int) and isinstance(node, list) and -len(node) <= part < len(node)
-            ):
+            elif isinstance(part, int) and isinstance(node, list) and -len(node) <= part < len(node):
                 node = node[part]
             else:
                 node = None

@@ -237,8 +237,7 @@ def signature_header(
 
 def _malformed(reason: str, header: str) -> MalformedSignatureError:
     return MalformedSignatureError(
-        f"the {header} header cannot be read: {reason}; expected e.g. "
-        "'t=<unix seconds>,signature=<hex>'",
+        f"the {header} header cannot be read: {reason}; expected e.g. 't=<unix seconds>,signature=<hex>'",
         vendor=VENDOR,
         reason=reason,
         header=header,

@@ -91,9 +91,7 @@ def parse_event(body: bytes | str) -> AssessioEvent:
     """
     data = load_json(body, vendor=VENDOR)
     if not isinstance(data, Mapping):
-        raise PayloadError(
-            "the webhook body must be a JSON object", reason="not an object", vendor=VENDOR
-        )
+        raise PayloadError("the webhook body must be a JSON object", reason="not an object", vendor=VENDOR)
     event_type = data.get("eventType")
     if not isinstance(event_type, str) or not event_type:
         raise PayloadError(
@@ -149,18 +147,12 @@ class AssessioWebhookVerifier:
         keys = secrets_from(api_key, name="api_key", vendor=VENDOR)
         self._key_prints = tuple(_fingerprint(k.key) for k in keys)
         header_setting: object = header
-        if (
-            not isinstance(header_setting, str)
-            or not header_setting.strip()
-            or not header_setting.isascii()
-        ):
+        if not isinstance(header_setting, str) or not header_setting.strip() or not header_setting.isascii():
             raise ConfigurationError(
                 "header must be a non-empty ASCII header name", setting="header", vendor=VENDOR
             )
         if scheme not in ("raw", "bearer"):
-            raise ConfigurationError(
-                "scheme must be 'raw' or 'bearer'", setting="scheme", vendor=VENDOR
-            )
+            raise ConfigurationError("scheme must be 'raw' or 'bearer'", setting="scheme", vendor=VENDOR)
         if not isinstance(header_format, SignatureHeaderFormat):
             raise ConfigurationError(
                 "header_format must be a SignatureHeaderFormat",
@@ -183,10 +175,7 @@ class AssessioWebhookVerifier:
         self.max_body_size = max_body_size
         self._clock: Clock = clock or SystemClock()
         self._macs: tuple[bytes, ...] | None = (
-            tuple(
-                s.key
-                for s in secrets_from(signature_secret, name="signature_secret", vendor=VENDOR)
-            )
+            tuple(s.key for s in secrets_from(signature_secret, name="signature_secret", vendor=VENDOR))
             if signature_secret is not None
             else None
         )

@@ -332,7 +332,7 @@ class Transport:
         if status in (401, 403):
             return AuthenticationError(
                 f"{self.vendor} refused the credentials ({status}) for {method} {url}: check the "
-                f"API key and app id{detail}",
+                f"configured keys and that they belong to this environment{detail}",
                 **common,
             )
         if status == 404:

@@ -43,9 +43,7 @@ def run(out: DemoOutput) -> None:
 def _signing(out: DemoOutput, clock: FixedClock) -> None:
 
     header = signature_header(secret=_SECRET, body=b"{}", timestamp=_NOW)
-    out.step(
-        "signed the body '{}' the way the vendor's Java example does (HMAC-SHA256 of 't.body')"
-    )
+    out.step("signed the body '{}' the way the vendor's Java example does (HMAC-SHA256 of 't.body')")
     out.detail(f"Signature: {header}")
     verify_signature_header(secret=_SECRET, body=b"{}", header=header, clock=clock)
     out.step("the Signature header verifies, within the 300 s window")
@@ -69,9 +67,7 @@ def _orders(out: DemoOutput, clock: FixedClock) -> None:
         session=fake.session(),
         clock=clock,
     )
-    person = PersonDetails(
-        locale="en-US", email="ada@example.com", first_name="Ada", last_name="Lovelace"
-    )
+    person = PersonDetails(locale="en-US", email="ada@example.com", first_name="Ada", last_name="Lovelace")
     result = client.order_assessment_link(
         assessment_type=AssessmentType.MAP,
         order_reference_id="demo-order-1",

@@ -143,9 +143,7 @@ class FakeAssessio:
         assert self._secret is not None  # noqa: S101 - guaranteed by __init__
         expected = _hmac_hex(self._secret, stamps[0], request.body)
         wanted = expected.encode("ascii")
-        if not any(
-            hmac.compare_digest(wanted, s.lower().encode("utf-8", "replace")) for s in signatures
-        ):
+        if not any(hmac.compare_digest(wanted, s.lower().encode("utf-8", "replace")) for s in signatures):
             return self._error(401, "SIGNATURE_INVALID", "the signature does not match")
         if abs(int(stamps[0]) - self.clock.time()) > self.tolerance:
             return self._error(401, "SIGNATURE_EXPIRED", "the timestamp is outside the time window")
@@ -174,9 +172,7 @@ class FakeAssessio:
             return self._error(400, "VALIDATION_ERROR", f"missing: {', '.join(missing)}")
         with self._lock:
             order_id = f"order-{len(self.orders) + 1}"
-            link = (
-                f"https://app.assessio.example/assessment/{order_id}?type={data['assessmentType']}"
-            )
+            link = f"https://app.assessio.example/assessment/{order_id}?type={data['assessmentType']}"
             self.orders.append(
                 ReceivedOrder(
                     order_id=order_id,

@@ -21,7 +21,9 @@ def flagged_report(client: IntegrityAdvocateClient, course_id: str) -> list[str]
     """Return one line per participant whose ruling is 'Invalid (Rules)'."""
     return [
         f"{p.participant_identifier}: {p.first_name} {p.last_name} <{p.email}>"
-        for p in client.iter_participants(course_id, where=ByStatus(ParticipantStatus.INVALID_RULES))
+        for p in client.iter_participants(
+            course_id, where=ByStatus(ParticipantStatus.INVALID_RULES)
+        )
     ]
 
 
@@ -32,13 +34,22 @@ def main() -> None:
         make_participant,
     )
 
-    print(build_script_tag(app_id=DEMO_APP_ID, participant_identifier="42", course_id="bio-101",
-                           first_name="Zoë", last_name="Smith", email="zoe@example.org",
-                           review_callback="https://lms.example.org/ia/review"))
+    print(
+        build_script_tag(
+            app_id=DEMO_APP_ID,
+            participant_identifier="42",
+            course_id="bio-101",
+            first_name="Zoë",
+            last_name="Smith",
+            email="zoe@example.org",
+            review_callback="https://lms.example.org/ia/review",
+        )
+    )
 
     fake = FakeIntegrityAdvocate()
     fake.add_participants(
-        make_participant(str(i), "bio-101", status="Invalid (Rules)" if i % 4 == 0 else "Valid") for i in range(30)
+        make_participant(str(i), "bio-101", status="Invalid (Rules)" if i % 4 == 0 else "Valid")
+        for i in range(30)
     )
     client = fake.client()
     lines = flagged_report(client, "bio-101")
@@ -46,10 +57,14 @@ def main() -> None:
     print("\n".join(lines))
 
     updated = client.override_participant(
-        "4", "bio-101", status=OverrideStatus.VALID, reason="False positive after review",
+        "4",
+        "bio-101",
+        status=OverrideStatus.VALID,
+        reason="False positive after review",
         overrider=Overrider(user_id="t-1", first_name="Ada", last_name="Teacher"),
     )
-    assert updated is not None
+    if updated is None:
+        raise SystemExit("the vendor returned no participant")
     print(f"participant 4 is now {updated.effective_status}")
 
 

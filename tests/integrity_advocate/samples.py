@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (the vendor samples are kept verbatim)
 """The vendor page's sample payloads (shared/vendor-docs/001_c7a32c6f5c9fccef.txt), verbatim."""
 
 from __future__ import annotations

@@ -17,10 +17,10 @@ import responses
 
 from examkit.core.clock import FixedClock
 from examkit.core.errors import (
-    PayloadError,
     AuthenticationError,
     ConfigurationError,
     NotFoundError,
+    PayloadError,
     ServerError,
     TransportError,
     ValidationError,
@@ -61,9 +61,15 @@ OVERRIDER = Overrider(user_id="t-9", first_name="Ada", last_name="Teacher")
 def fake() -> FakeIntegrityAdvocate:
     fake = FakeIntegrityAdvocate()
     fake.add_participants(
-        make_participant(f"p{i}", "590", last_name="Smith" if i % 2 else "Jones", first_name=f"F{i}",
-                         status="Valid" if i % 3 else "Invalid (Rules)", modified=DEMO_NOW - 100 * i,
-                         sessions=[make_session("quiz-1", status="Valid"), make_session("quiz-2")])
+        make_participant(
+            f"p{i}",
+            "590",
+            last_name="Smith" if i % 2 else "Jones",
+            first_name=f"F{i}",
+            status="Valid" if i % 3 else "Invalid (Rules)",
+            modified=DEMO_NOW - 100 * i,
+            sessions=[make_session("quiz-1", status="Valid"), make_session("quiz-2")],
+        )
         for i in range(23)
     )
     return fake
@@ -91,7 +97,10 @@ def test_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
         IntegrityAdvocateClient.from_env()
     assert info.value.setting == "EXAMKIT_IA_API_KEY"
     monkeypatch.setenv("EXAMKIT_IA_API_KEY", DEMO_API_KEY)
-    assert IntegrityAdvocateClient.from_env(base_url="https://x.example").base_url == "https://x.example"
+    assert (
+        IntegrityAdvocateClient.from_env(base_url="https://x.example").base_url
+        == "https://x.example"
+    )
 
 
 def test_requests_carry_a_hand_checkable_amx_header(fake: FakeIntegrityAdvocate) -> None:
@@ -102,12 +111,17 @@ def test_requests_carry_a_hand_checkable_amx_header(fake: FakeIntegrityAdvocate)
     message = f"{DEMO_APP_ID}GET{canonical}{DEMO_NOW}fixed-nonce".encode()
     signature = base64.b64encode(hmac.new(KEY, message, hashlib.sha256).digest()).decode()
     assert sent.headers["Authorization"] == f"amx {DEMO_APP_ID}:{signature}:fixed-nonce:{DEMO_NOW}"
-    assert dict(parse_qsl(urlsplit(sent.url).query)) == {"participantidentifier": "p1", "courseid": "590"}
+    assert dict(parse_qsl(urlsplit(sent.url).query)) == {
+        "participantidentifier": "p1",
+        "courseid": "590",
+    }
 
 
 def test_fake_rejects_wrong_key_and_stale_clock(fake: FakeIntegrityAdvocate) -> None:
     other = base64.b64encode(bytes(range(5, 37))).decode()
-    client = IntegrityAdvocateClient(app_id=DEMO_APP_ID, api_key=other, session=fake.session(), clock=fake.clock)
+    client = IntegrityAdvocateClient(
+        app_id=DEMO_APP_ID, api_key=other, session=fake.session(), clock=fake.clock
+    )
     with pytest.raises(AuthenticationError):
         client.get_participant("p1", "590")
     late = fake.client(clock=FixedClock(DEMO_NOW + 1000))
@@ -144,8 +158,9 @@ def test_backward_and_page_objects(fake: FakeIntegrityAdvocate) -> None:
         (ByExternalUserId("ext-1"), [("externaluserid", "ext-1")], 1),
     ],
 )
-def test_participant_filters(fake: FakeIntegrityAdvocate, where: object, expected_query: list[tuple[str, str]],
-                             count: int) -> None:
+def test_participant_filters(
+    fake: FakeIntegrityAdvocate, where: object, expected_query: list[tuple[str, str]], count: int
+) -> None:
     fake.add_participant(make_participant("p-ext", "other"), external_user_id="ext-0")
     fake.add_participant(make_participant("p-ext2", "590"), external_user_id="ext-1")
     found = list(fake.client().iter_participants("590", where=where))  # type: ignore[arg-type]
@@ -180,7 +195,9 @@ def test_sessions_listing(fake: FakeIntegrityAdvocate) -> None:
     assert queries(fake)[0] == [("activityid", "quiz-1"), ("participantidentifier", "p3")]
     assert len(list(client.iter_sessions("590"))) == 46
     before = len(fake.adapter.requests)
-    assert len(list(client.iter_sessions("590", where=ByStatus(ParticipantStatus.IN_PROGRESS)))) == 23
+    assert (
+        len(list(client.iter_sessions("590", where=ByStatus(ParticipantStatus.IN_PROGRESS)))) == 23
+    )
     assert queries(fake)[before] == [("status", "InProgress")]
 
 
@@ -252,7 +269,11 @@ def test_participant_status(fake: FakeIntegrityAdvocate) -> None:
     result = fake.client().participant_status("p1", "590", "quiz-2")
     assert result.status is ParticipantStatus.IN_PROGRESS
     assert result.effective_status is ParticipantStatus.IN_PROGRESS
-    assert dict(queries(fake)[0]) == {"participantidentifier": "p1", "courseid": "590", "activityid": "quiz-2"}
+    assert dict(queries(fake)[0]) == {
+        "participantidentifier": "p1",
+        "courseid": "590",
+        "activityid": "quiz-2",
+    }
     assert fake.adapter.requests[0].path == "/api/2-0/participantstatus"
 
 
@@ -278,14 +299,15 @@ def test_override_participant(fake: FakeIntegrityAdvocate) -> None:
 
 
 def test_override_sessions(fake: FakeIntegrityAdvocate) -> None:
-    result = fake.client().override_sessions(
+    fake.client().override_sessions(
         "p2", "590", "quiz-2", status=OverrideStatus.VALID, reason="ok", overrider=OVERRIDER
     )
-    assert result is None
     (sent,) = fake.adapter.requests
     assert sent.path == "/api/participantsessions"
     assert dict(parse_qsl(urlsplit(sent.url).query)) == {
-        "courseid": "590", "activityid": "quiz-2", "participantidentifier": "p2"
+        "courseid": "590",
+        "activityid": "quiz-2",
+        "participantidentifier": "p2",
     }
     sessions = fake.record("p2", "590")["Sessions"]
     assert [s["Override_Status"] for s in sessions] == [None, "Valid"]
@@ -296,7 +318,9 @@ def test_override_validation_before_request(fake: FakeIntegrityAdvocate) -> None
     with pytest.raises(ValidationError):
         client.override_participant("p1", "590", status="Valid", reason="x", overrider=OVERRIDER)  # type: ignore[arg-type]
     with pytest.raises(ValidationError):
-        client.override_participant("p1", "590", status=OverrideStatus.VALID, reason="", overrider=OVERRIDER)
+        client.override_participant(
+            "p1", "590", status=OverrideStatus.VALID, reason="", overrider=OVERRIDER
+        )
     assert fake.adapter.requests == []
 
 
@@ -311,7 +335,9 @@ def test_patch_is_never_retried_and_get_is(fake: FakeIntegrityAdvocate) -> None:
     fake.adapter.route("GET", "/api/participant", failing)
     client = fake.client(retry=RetryPolicy(max_attempts=3, backoff=0))
     with pytest.raises(ServerError):
-        client.override_participant("p1", "590", status=OverrideStatus.VALID, reason="x", overrider=OVERRIDER)
+        client.override_participant(
+            "p1", "590", status=OverrideStatus.VALID, reason="x", overrider=OVERRIDER
+        )
     assert len(calls) == 1
     with pytest.raises(ServerError):
         client.get_participant("p1", "590")
@@ -327,7 +353,10 @@ def test_end_session_is_unsigned_and_reports_404_distinctly(fake: FakeIntegrityA
     assert "Authorization" not in sent.headers
     assert sent.path == "/participants/endsession"
     assert dict(parse_qsl(urlsplit(sent.url).query)) == {
-        "appid": DEMO_APP_ID, "courseid": "590", "participantidentifier": "p1", "activityid": "quiz-1"
+        "appid": DEMO_APP_ID,
+        "courseid": "590",
+        "participantidentifier": "p1",
+        "activityid": "quiz-1",
     }
     assert fake.ended == [("p1", "590", "quiz-1")]
 
@@ -346,8 +375,9 @@ def test_transport_failures_are_api_errors() -> None:
     responses.get(f"{BASE}/api/participant", body=requests.ConnectionError("refused"))
     responses.get(f"{BASE}/api/2-0/participantstatus", status=401, body=f"bad key {DEMO_API_KEY}")
     responses.get(f"{BASE}/api/course/c/participants", body="<html>not json</html>")
-    client = IntegrityAdvocateClient(app_id=DEMO_APP_ID, api_key=DEMO_API_KEY, sleep=lambda _: None,
-                                     retry=RetryPolicy.none())
+    client = IntegrityAdvocateClient(
+        app_id=DEMO_APP_ID, api_key=DEMO_API_KEY, sleep=lambda _: None, retry=RetryPolicy.none()
+    )
     with pytest.raises(TransportError):
         client.get_participant("p", "c")
     with pytest.raises(AuthenticationError) as info:
@@ -362,11 +392,14 @@ def test_confirm_callback(fake: FakeIntegrityAdvocate) -> None:
     client = fake.client()
     claimed = fake.record("p3", "590")
     claimed["Status"] = "Valid"  # a forged body: the signature does not cover it
-    callback_request = signed_review_callback(claimed, url="https://lms.example/cb", timestamp=DEMO_NOW)
+    callback_request = signed_review_callback(
+        claimed, url="https://lms.example/cb", timestamp=DEMO_NOW
+    )
     from examkit.integrity_advocate import IntegrityAdvocateWebhookVerifier
 
-    callback = IntegrityAdvocateWebhookVerifier(app_id=DEMO_APP_ID, api_key=DEMO_API_KEY,
-                                                clock=fake.clock).verify(callback_request)
+    callback = IntegrityAdvocateWebhookVerifier(
+        app_id=DEMO_APP_ID, api_key=DEMO_API_KEY, clock=fake.clock
+    ).verify(callback_request)
     assert callback.participant.status is ParticipantStatus.VALID
     confirmed = client.confirm_callback(callback)
     assert confirmed.status is ParticipantStatus.INVALID_RULES

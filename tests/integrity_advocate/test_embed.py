@@ -20,7 +20,8 @@ REQUIRED = {
 
 def test_url_with_required_values() -> None:
     assert build_script_url(**REQUIRED) == (
-        "https://ca.integrityadvocateserver.com/participants/integrity?appid=" + APP_ID
+        "https://ca.integrityadvocateserver.com/participants/integrity?appid="
+        + APP_ID
         + "&participantidentifier=123456&courseid=name%40email.com&participantfirstname=John"
         "&participantlastname=Smith&participantemail=name%40email.com"
     )
@@ -29,7 +30,8 @@ def test_url_with_required_values() -> None:
 def test_url_with_optional_values_all_encoded() -> None:
     url = build_script_url(
         **{**REQUIRED, "first_name": "Zoë Ann", "last_name": "O'Neil&Co"},
-        activity_id="quiz 1", external_user_id="ext/9",
+        activity_id="quiz 1",
+        external_user_id="ext/9",
         review_callback="https://www.yourdomain.com/pathtoprocessparticipant",
     )
     assert "participantfirstname=Zo%C3%AB%20Ann" in url
@@ -41,8 +43,12 @@ def test_url_with_optional_values_all_encoded() -> None:
 
 
 def test_callback_parameter_setting_and_base_url() -> None:
-    url = build_script_url(**REQUIRED, review_callback="https://x.example/cb", callback_parameter="statusreviewcallback",
-                           base_url="https://eu.example.test/")
+    url = build_script_url(
+        **REQUIRED,
+        review_callback="https://x.example/cb",
+        callback_parameter="statusreviewcallback",
+        base_url="https://eu.example.test/",
+    )
     assert url.startswith("https://eu.example.test/participants/integrity?")
     assert "&statusreviewcallback=https%3A%2F%2Fx.example%2Fcb" in url
     with pytest.raises(ConfigurationError):
@@ -51,12 +57,14 @@ def test_callback_parameter_setting_and_base_url() -> None:
         build_script_url(**REQUIRED, base_url="ftp://x")
 
 
-@pytest.mark.parametrize("field", ["participant_identifier", "course_id", "first_name", "last_name", "email"])
+@pytest.mark.parametrize(
+    "field", ["participant_identifier", "course_id", "first_name", "last_name", "email"]
+)
 def test_missing_required_value_is_validation_error(field: str) -> None:
     with pytest.raises(ValidationError):
         build_script_url(**{**REQUIRED, field: ""})
     with pytest.raises(ValidationError):
-        build_script_url(**{**REQUIRED, field: None})  # type: ignore[dict-item]
+        build_script_url(**{**REQUIRED, field: None})  # type: ignore[arg-type]
 
 
 def test_bad_callback_and_values() -> None:
@@ -70,7 +78,9 @@ def test_bad_callback_and_values() -> None:
 
 def test_tag_is_html_safe() -> None:
     tag = build_script_tag(**{**REQUIRED, "last_name": '"><script>alert(1)</script>'})
-    assert tag.startswith('<script src="https://ca.integrityadvocateserver.com/participants/integrity?appid=')
+    assert tag.startswith(
+        '<script src="https://ca.integrityadvocateserver.com/participants/integrity?appid='
+    )
     assert tag.endswith('" async></script>')
     assert tag.count("<script") == 1
     assert "&amp;participantidentifier=123456" in tag
@@ -78,7 +88,16 @@ def test_tag_is_html_safe() -> None:
 
 def test_browser_events_in_documented_order() -> None:
     assert [e.value for e in BrowserEvent] == [
-        "IA_Loaded", "IA_CameraLive", "IA_CameraError", "IA_PrivacyPolicyReviewed", "IA_UserPhotoPreview",
-        "IA_UserPhotoSubmit", "IA_UserPhotoAccept", "IA_PhotoID1Preview", "IA_PhotoID1Submit",
-        "IA_PhotoID1Accept", "IA_Stream", "IA_Ready",
+        "IA_Loaded",
+        "IA_CameraLive",
+        "IA_CameraError",
+        "IA_PrivacyPolicyReviewed",
+        "IA_UserPhotoPreview",
+        "IA_UserPhotoSubmit",
+        "IA_UserPhotoAccept",
+        "IA_PhotoID1Preview",
+        "IA_PhotoID1Submit",
+        "IA_PhotoID1Accept",
+        "IA_Stream",
+        "IA_Ready",
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from datetime import datetime, timezone
 
@@ -30,7 +31,7 @@ from tests.integrity_advocate.samples import PARTICIPANTS_PAGE, REVIEW_CALLBACK,
 
 
 def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=timezone.utc)  # type: ignore[misc]
+    return datetime(*args, tzinfo=timezone.utc)  # type: ignore[arg-type,misc]
 
 
 def test_single_participant_sample_field_by_field() -> None:
@@ -49,7 +50,9 @@ def test_single_participant_sample_field_by_field() -> None:
     assert p.participant_photo is None  # ""
     assert p.participant_identifier == "XXXXXXXXXXXXX"
     assert p.resubmit_url is not None
-    assert p.resubmit_url.startswith("https://www.integrityadvocateserver.com/Participants/ResubmitIDLanding?v=XXX")
+    assert p.resubmit_url.startswith(
+        "https://www.integrityadvocateserver.com/Participants/ResubmitIDLanding?v=XXX"
+    )
     assert p.status is ParticipantStatus.INVALID_ID
     assert p.effective_status is ParticipantStatus.INVALID_ID
     assert not p.is_overridden
@@ -171,14 +174,16 @@ def test_counter_must_be_integer() -> None:
     assert info.value.field == "Sessions[0].Click_IAmHere_Count"
 
 
-@given(st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=10),
-                    lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=8), c, max_size=4),
-                    max_leaves=10))
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=10),
+        lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=8), c, max_size=4),
+        max_leaves=10,
+    )
+)
 def test_arbitrary_json_raises_only_examkit_errors(data: object) -> None:
-    try:
+    with contextlib.suppress(ExamkitError):
         parse_participant(data)
-    except ExamkitError:
-        pass
 
 
 def test_data_uri_helper() -> None:
@@ -204,7 +209,7 @@ def test_filters_validate_and_build_queries() -> None:
     ]
     assert ByEmail("a@b.c").query() == [("email", "a@b.c")]
     with pytest.raises(ValidationError):
-        ModifiedSince(datetime(2020, 1, 1))  # noqa: DTZ001
+        ModifiedSince(datetime(2020, 1, 1))
     with pytest.raises(ValidationError):
         ByName("")
     with pytest.raises(ValidationError):

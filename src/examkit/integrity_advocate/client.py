@@ -27,8 +27,8 @@ from examkit.integrity_advocate.models import (
     PARTICIPANT_FILTERS,
     SESSION_FILTERS,
     EndSessionResult,
-    OverrideStatus,
     Overrider,
+    OverrideStatus,
     Participant,
     ParticipantFilter,
     ParticipantPage,
@@ -50,7 +50,7 @@ from examkit.integrity_advocate.signing import (
     api_key_from,
     new_nonce,
 )
-from examkit.integrity_advocate.webhooks import _env
+from examkit.integrity_advocate.webhooks import _env, _obj
 
 __all__ = [
     "DEFAULT_MAX_PAGES",
@@ -85,10 +85,17 @@ class PageLimitError(ApiError):
 
 
 def _id(name: str, field: str, value: object) -> str:
-    if not isinstance(value, str) or not value.strip() or len(value) > _MAX_ID or not value.isprintable():
+    if (
+        not isinstance(value, str)
+        or not value.strip()
+        or len(value) > _MAX_ID
+        or not value.isprintable()
+    ):
         raise ValidationError(
             f"{name} must be non-empty printable text of at most {_MAX_ID} characters",
-            field=field, reason="bad id", vendor=VENDOR,
+            field=field,
+            reason="bad id",
+            vendor=VENDOR,
         )
     return value
 
@@ -133,8 +140,10 @@ class IntegrityAdvocateClient:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._signer = AmxSigner(app_id=app_id, api_key=api_key, form=signing_form)
-        if not isinstance(base_url, str) or not base_url.startswith(("https://", "http://")):
-            raise ConfigurationError("base_url must be an absolute http(s) URL", setting="base_url", vendor=VENDOR)
+        if not isinstance(_obj(base_url), str) or not base_url.startswith(("https://", "http://")):
+            raise ConfigurationError(
+                "base_url must be an absolute http(s) URL", setting="base_url", vendor=VENDOR
+            )
         self.base_url = base_url.rstrip("/")
         self._max_pages = _check_max_pages(max_pages, setting=True)
         self._clock: Clock = clock or SystemClock()
@@ -151,7 +160,9 @@ class IntegrityAdvocateClient:
 
     @classmethod
     def from_env(cls, **settings: Any) -> IntegrityAdvocateClient:
-        """Build a client from ``EXAMKIT_IA_APP_ID`` and ``EXAMKIT_IA_API_KEY``; other settings pass through.
+        """Build a client from ``EXAMKIT_IA_APP_ID`` and ``EXAMKIT_IA_API_KEY``.
+
+        Other settings pass through as keyword arguments.
 
         Raises:
             ConfigurationError: A variable is missing or has the wrong form.
@@ -186,10 +197,18 @@ class IntegrityAdvocateClient:
         return {"Authorization": header}
 
     def _get(
-        self, path: str, params: list[tuple[str, str]] | None = None, *, expected: tuple[int, ...] = ()
+        self,
+        path: str,
+        params: list[tuple[str, str]] | None = None,
+        *,
+        expected: tuple[int, ...] = (),
     ) -> HttpResponse:
         return self._transport.request(
-            "GET", self.base_url + path, params=dict(params or ()), sign=self._sign, expected=expected
+            "GET",
+            self.base_url + path,
+            params=dict(params or ()),
+            sign=self._sign,
+            expected=expected,
         )
 
     def _json(self, response: HttpResponse) -> Any:
@@ -206,12 +225,14 @@ class IntegrityAdvocateClient:
         backward: bool = False,
         max_pages: int | None = None,
     ) -> Iterator[ParticipantPage]:
-        """Yield a course's participants page by page, lazily (``GET /api/course/{courseid}/participants``).
+        """Yield a course's participants page by page, lazily.
+
+        Calls ``GET /api/course/{courseid}/participants``.
 
         Args:
             course_id: Your course id.
             where: One filter set: :class:`ModifiedSince`, :class:`ByName`, :class:`ByStatus`,
-                :class:`ByEmail` or :class:`ByExternalUserId`. The vendor accepts only one per call, so
+                :class:`ByEmail` or :class:`ByExternalUserId`. The vendor accepts one per call, so
                 the type admits only one.
             page_size: 1 to 10 rows per page (``limit``); the vendor's default (10) when ``None``.
             backward: Search backwards (``backwardsearch=true``).
@@ -239,8 +260,8 @@ class IntegrityAdvocateClient:
     ) -> Iterator[Participant]:
         """Yield a course's participants one by one, fetching pages as needed.
 
-        Arguments and errors are those of :meth:`iter_participant_pages`. Listed participants carry no
-        sessions; use :meth:`get_participant` for those.
+        Arguments and errors are those of :meth:`iter_participant_pages`. Listed participants
+        carry no sessions; use :meth:`get_participant` for those.
         """
         pages = self.iter_participant_pages(
             course_id, where=where, page_size=page_size, backward=backward, max_pages=max_pages
@@ -257,8 +278,9 @@ class IntegrityAdvocateClient:
         backward: bool = False,
         max_pages: int | None = None,
     ) -> Iterator[SessionPage]:
-        """Yield a course's participant sessions page by page, lazily
-        (``GET /api/course/{courseid}/participantsessions``).
+        """Yield a course's participant sessions page by page, lazily.
+
+        Calls ``GET /api/course/{courseid}/participantsessions``.
 
         Args:
             course_id: Your course id.
@@ -293,7 +315,11 @@ class IntegrityAdvocateClient:
     ) -> Iterator[ParticipantSession]:
         """Yield a course's participant sessions one by one (see :meth:`iter_session_pages`)."""
         pages = self.iter_session_pages(
-            course_id, activity_id=activity_id, where=where, page_size=page_size, backward=backward,
+            course_id,
+            activity_id=activity_id,
+            where=where,
+            page_size=page_size,
+            backward=backward,
             max_pages=max_pages,
         )
         return (session for page in pages for session in page.sessions)
@@ -318,7 +344,8 @@ class IntegrityAdvocateClient:
                 return
             if pages >= cap:
                 raise PageLimitError(
-                    f"stopped after {pages} pages of {path} while the vendor offered more: raise max_pages "
+                    f"stopped after {pages} pages of {path} while the vendor offered more: "
+                    "raise max_pages "
                     "if the course is that large",
                     pages=pages,
                     url=self.base_url + path,
@@ -335,23 +362,30 @@ class IntegrityAdvocateClient:
             PayloadError: The answer is not a participant.
         """
         params = [
-            ("participantidentifier", _id("participant_identifier", "participantidentifier", participant_identifier)),
+            (
+                "participantidentifier",
+                _id("participant_identifier", "participantidentifier", participant_identifier),
+            ),
             ("courseid", _id("course_id", "courseid", course_id)),
         ]
         response = self._get("/api/participant", params)
         data = self._json(response)
         if data is None or data == {}:
             raise NotFoundError(
-                f"Integrity Advocate has no participant {participant_identifier!r} in course {course_id!r}",
-                vendor=VENDOR, status_code=response.status_code, method="GET", url=response.url,
+                f"Integrity Advocate has no participant {participant_identifier!r} "
+                f"in course {course_id!r}",
+                vendor=VENDOR,
+                status_code=response.status_code,
+                method="GET",
+                url=response.url,
             )
         return parse_participant(data)
 
     def confirm_callback(self, callback: ReviewCallback | Participant) -> Participant:
         """Re-fetch the participant a review callback describes, to confirm what it claims.
 
-        The callback's signature does not cover its body; the participant returned here comes from an
-        authenticated API call. Compare, or simply use, its ``effective_status``.
+        The callback's signature does not cover its body; the participant returned here comes
+        from an authenticated API call. Compare, or simply use, its ``effective_status``.
 
         Raises:
             NotFoundError: The vendor knows no such participant (the callback was not genuine).
@@ -360,8 +394,10 @@ class IntegrityAdvocateClient:
         participant = callback.participant if isinstance(callback, ReviewCallback) else callback
         if participant.course_id is None:
             raise ValidationError(
-                "the callback names no course id, so it cannot be confirmed", field="Course_Id",
-                reason="missing", vendor=VENDOR,
+                "the callback names no course id, so it cannot be confirmed",
+                field="Course_Id",
+                reason="missing",
+                vendor=VENDOR,
             )
         return self.get_participant(participant.participant_identifier, participant.course_id)
 
@@ -376,7 +412,10 @@ class IntegrityAdvocateClient:
             ApiError: The request failed.
         """
         params = [
-            ("participantidentifier", _id("participant_identifier", "participantidentifier", participant_identifier)),
+            (
+                "participantidentifier",
+                _id("participant_identifier", "participantidentifier", participant_identifier),
+            ),
             ("courseid", _id("course_id", "courseid", course_id)),
             ("activityid", _id("activity_id", "activityid", activity_id)),
         ]
@@ -389,19 +428,29 @@ class IntegrityAdvocateClient:
     ) -> bytes:
         if not isinstance(status, OverrideStatus):
             raise ValidationError(
-                "status must be OverrideStatus.VALID or OverrideStatus.INVALID", field="Override_Status",
-                reason="bad status", vendor=VENDOR,
+                "status must be OverrideStatus.VALID or OverrideStatus.INVALID",
+                field="Override_Status",
+                reason="bad status",
+                vendor=VENDOR,
             )
         if not isinstance(overrider, Overrider):
-            raise ValidationError("overrider must be an Overrider", field="Override_LMSUser_Id",
-                                  reason="missing", vendor=VENDOR)
+            raise ValidationError(
+                "overrider must be an Overrider",
+                field="Override_LMSUser_Id",
+                reason="missing",
+                vendor=VENDOR,
+            )
         _id("reason", "Override_Reason", reason)
         _id("overrider.user_id", "Override_LMSUser_Id", overrider.user_id)
         _id("overrider.first_name", "Override_LMSUser_FirstName", overrider.first_name)
         _id("overrider.last_name", "Override_LMSUser_LastName", overrider.last_name)
-        if when is not None and (not isinstance(when, datetime) or when.tzinfo is None):
-            raise ValidationError("when must be a timezone-aware datetime", field="Override_Date",
-                                  reason="naive datetime", vendor=VENDOR)
+        if when is not None and (not isinstance(_obj(when), datetime) or when.tzinfo is None):
+            raise ValidationError(
+                "when must be a timezone-aware datetime",
+                field="Override_Date",
+                reason="naive datetime",
+                vendor=VENDOR,
+            )
         seconds = int(when.timestamp()) if when is not None else int(self._clock.time())
         return canonical_json(
             {
@@ -424,8 +473,9 @@ class IntegrityAdvocateClient:
         overrider: Overrider,
         when: datetime | None = None,
     ) -> Participant | None:
-        """Override the vendor's ruling on a participant
-        (``PATCH /api/participant/{participantidentifier}-{courseid}``). Never retried automatically.
+        """Override the vendor's ruling on a participant; never retried automatically.
+
+        Calls ``PATCH /api/participant/{participantidentifier}-{courseid}``.
 
         Args:
             participant_identifier: The participant.
@@ -470,8 +520,9 @@ class IntegrityAdvocateClient:
         overrider: Overrider,
         when: datetime | None = None,
     ) -> None:
-        """Override the ruling on a participant's sessions in one activity
-        (``PATCH /api/participantsessions``). Never retried automatically.
+        """Override the ruling on a participant's sessions in one activity; never retried.
+
+        Calls ``PATCH /api/participantsessions``.
 
         Arguments are those of :meth:`override_participant`, plus the activity.
 
@@ -483,7 +534,9 @@ class IntegrityAdvocateClient:
         params = {
             "courseid": _id("course_id", "courseid", course_id),
             "activityid": _id("activity_id", "activityid", activity_id),
-            "participantidentifier": _id("participant_identifier", "participantidentifier", participant_identifier),
+            "participantidentifier": _id(
+                "participant_identifier", "participantidentifier", participant_identifier
+            ),
         }
         body = self._override_body(status, reason, overrider, when)
         self._transport.request(
@@ -503,8 +556,8 @@ class IntegrityAdvocateClient:
     ) -> EndSessionResult:
         """End a participant's session and send it for review (``GET /participants/endsession``).
 
-        This call is not signed: it carries the App Id only. It is never retried (a retry after a lost
-        answer would report "nothing to close").
+        This call is not signed: it carries the App Id only. It is never retried (a retry after a
+        lost answer would report "nothing to close").
 
         Returns:
             :attr:`EndSessionResult.CLOSED` on 200, :attr:`EndSessionResult.NOTHING_TO_CLOSE` on 404
@@ -518,12 +571,18 @@ class IntegrityAdvocateClient:
         params = {
             "appid": self.app_id,
             "courseid": _id("course_id", "courseid", course_id),
-            "participantidentifier": _id("participant_identifier", "participantidentifier", participant_identifier),
+            "participantidentifier": _id(
+                "participant_identifier", "participantidentifier", participant_identifier
+            ),
         }
         if activity_id is not None:
             params["activityid"] = _id("activity_id", "activityid", activity_id)
         response = self._transport.request(
-            "GET", f"{self.base_url}/participants/endsession", params=params, retry=False, expected=(404,)
+            "GET",
+            f"{self.base_url}/participants/endsession",
+            params=params,
+            retry=False,
+            expected=(404,),
         )
         if response.status_code == 404:
             return EndSessionResult.NOTHING_TO_CLOSE
@@ -556,17 +615,30 @@ def _list_params(
         if not isinstance(where, allowed):
             names = ", ".join(cls.__name__ for cls in allowed)
             raise ValidationError(
-                f"{name} must be one of {names} (one filter set per call), not {type(where).__name__}",
-                field=name, reason="bad filter", vendor=VENDOR,
+                f"{name} must be one of {names} (one filter set per call), "
+                f"not {type(where).__name__}",
+                field=name,
+                reason="bad filter",
+                vendor=VENDOR,
             )
         params.extend(where.query())  # type: ignore[attr-defined]
     if page_size is not None:
-        if isinstance(page_size, bool) or not isinstance(page_size, int) or not 1 <= page_size <= 10:
-            raise ValidationError("page_size must be 1 to 10", field="limit", reason="bad page size", vendor=VENDOR)
+        if (
+            isinstance(page_size, bool)
+            or not isinstance(_obj(page_size), int)
+            or not 1 <= page_size <= 10
+        ):
+            raise ValidationError(
+                "page_size must be 1 to 10", field="limit", reason="bad page size", vendor=VENDOR
+            )
         params.append(("limit", str(page_size)))
     if not isinstance(backward, bool):
-        raise ValidationError("backward must be True or False", field="backwardsearch",
-                              reason="not a bool", vendor=VENDOR)
+        raise ValidationError(
+            "backward must be True or False",
+            field="backwardsearch",
+            reason="not a bool",
+            vendor=VENDOR,
+        )
     if backward:
         params.append(("backwardsearch", "true"))
     return params

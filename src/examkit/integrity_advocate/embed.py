@@ -1,8 +1,9 @@
 """The proctoring script: its URL, a safe ``<script>`` tag, and the browser events it raises.
 
-Integrity Advocate proctors a page through one script, loaded from ``/participants/integrity`` with the
-participant's details in the query string. Every value is percent-encoded here (RFC 3986: everything
-but letters, digits and ``- . _ ~``), as the vendor requires, and the tag is HTML-escaped.
+Integrity Advocate proctors a page through one script, loaded from ``/participants/integrity``
+with the participant's details in the query string. Every value is percent-encoded here
+(RFC 3986: everything but letters, digits and ``- . _ ~``), as the vendor requires, and the tag
+is HTML-escaped.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ class BrowserEvent(enum.Enum):
     PHOTO_ID_SUBMIT = "IA_PhotoID1Submit"
     """The participant submitted the ID snapshot."""
     PHOTO_ID_ACCEPT = "IA_PhotoID1Accept"
-    """The ID snapshot was accepted; with an ID-verification-only app the activity may start here."""
+    """The ID snapshot was accepted (with an ID-only app, the activity may start here)."""
     STREAM = "IA_Stream"
     """Monitoring of the participant's activity began."""
     READY = "IA_Ready"
@@ -72,8 +73,12 @@ class BrowserEvent(enum.Enum):
 
 def _required(name: str, field: str, value: object) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise ValidationError(f"{name} is required and must be non-empty text", field=field,
-                              reason="missing", vendor=VENDOR)
+        raise ValidationError(
+            f"{name} is required and must be non-empty text",
+            field=field,
+            reason="missing",
+            vendor=VENDOR,
+        )
     return _checked(name, field, value)
 
 
@@ -82,8 +87,10 @@ def _checked(name: str, field: str, value: object) -> str:
         raise ValidationError(f"{name} must be text", field=field, reason="not text", vendor=VENDOR)
     if len(value) > _MAX_VALUE or not value.isprintable():
         raise ValidationError(
-            f"{name} must be printable text of at most {_MAX_VALUE} characters", field=field,
-            reason="bad value", vendor=VENDOR,
+            f"{name} must be printable text of at most {_MAX_VALUE} characters",
+            field=field,
+            reason="bad value",
+            vendor=VENDOR,
         )
     return value
 
@@ -125,15 +132,17 @@ def build_script_url(
         external_user_id: Any id of yours, to search by later.
         review_callback: The absolute URL Integrity Advocate posts the participant to after review.
         base_url: The vendor's host.
-        callback_parameter: The query parameter for ``review_callback`` (``"reviewcallback"`` per the
-            vendor's page; one public integration uses ``"statusreviewcallback"``).
+        callback_parameter: The query parameter for ``review_callback``
+            (``"reviewcallback"`` per the vendor's page; one public integration uses
+            ``"statusreviewcallback"``).
 
     Raises:
         ConfigurationError: The app id or base URL is wrong.
         ValidationError: A required value is missing, a value is not printable text, or the callback
             is not an absolute http(s) URL.
 
-    >>> build_script_url(app_id="00000000-1111-2222-3333-444444444444", participant_identifier="u 1",
+    >>> build_script_url(app_id="00000000-1111-2222-3333-444444444444",
+    ...     participant_identifier="u 1",
     ...     course_id="c1", first_name="Zoë", last_name="O'Neil", email="z@example.com")[:80]
     'https://ca.integrityadvocateserver.com/participants/integrity?appid=00000000-111'
     """
@@ -142,12 +151,15 @@ def build_script_url(
     if callback_parameter not in ("reviewcallback", "statusreviewcallback"):
         raise ConfigurationError(
             "callback_parameter must be 'reviewcallback' or 'statusreviewcallback'",
-            setting="callback_parameter", vendor=VENDOR,
+            setting="callback_parameter",
+            vendor=VENDOR,
         )
     params: list[tuple[str, str]] = [
         ("appid", app_id),
-        ("participantidentifier", _required("participant_identifier", "participantidentifier",
-                                            participant_identifier)),
+        (
+            "participantidentifier",
+            _required("participant_identifier", "participantidentifier", participant_identifier),
+        ),
         ("courseid", _required("course_id", "courseid", course_id)),
         ("participantfirstname", _required("first_name", "participantfirstname", first_name)),
         ("participantlastname", _required("last_name", "participantlastname", last_name)),
@@ -156,11 +168,17 @@ def build_script_url(
     if activity_id is not None:
         params.append(("activityid", _required("activity_id", "activityid", activity_id)))
     if external_user_id is not None:
-        params.append(("externaluserid", _required("external_user_id", "externaluserid", external_user_id)))
+        params.append(
+            ("externaluserid", _required("external_user_id", "externaluserid", external_user_id))
+        )
     if review_callback is not None:
         callback = _required("review_callback", callback_parameter, review_callback)
-        params.append((callback_parameter, _http_url(callback, field=callback_parameter, setting=False)))
-    query = "&".join(f"{name}={percent_encode(value, PercentEncoding.RFC3986)}" for name, value in params)
+        params.append(
+            (callback_parameter, _http_url(callback, field=callback_parameter, setting=False))
+        )
+    query = "&".join(
+        f"{name}={percent_encode(value, PercentEncoding.RFC3986)}" for name, value in params
+    )
     return f"{base}{SCRIPT_PATH}?{query}"
 
 
@@ -178,10 +196,10 @@ def build_script_tag(
     base_url: str = DEFAULT_BASE_URL,
     callback_parameter: str = DEFAULT_CALLBACK_PARAMETER,
 ) -> str:
-    """Return ``<script src="..." async></script>`` for :func:`build_script_url`'s URL, HTML-escaped.
+    """Return ``<script src="..." async></script>`` for :func:`build_script_url`, HTML-escaped.
 
-    Place it just before ``</body>`` on every proctored page. The URL is per participant: do not cache
-    the tag across users. Arguments and errors are those of :func:`build_script_url`.
+    Place it just before ``</body>`` on every proctored page. The URL is per participant: do not
+    cache the tag across users. Arguments and errors are those of :func:`build_script_url`.
     """
     url = build_script_url(
         app_id=app_id,

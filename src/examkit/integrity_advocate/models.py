@@ -1,9 +1,10 @@
 """Typed models for what Integrity Advocate sends and receives.
 
-Field names are snake_case; the vendor's spellings (``Course_Id``, ``Click_IAmHere_Count``...) live only
-in :data:`CONVERTER`. Epoch strings become aware UTC datetimes, the ``"-1"`` and ``"0"`` sentinels become
-``None``, counters stay ints, status values keep the vendor's exact strings (unknown ones are kept as
-plain ``str``), and unknown keys are kept in each model's ``extra`` mapping.
+Field names are snake_case; the vendor's spellings (``Course_Id``, ``Click_IAmHere_Count``...)
+live only in :data:`CONVERTER`. Epoch strings become aware UTC datetimes, the ``"-1"`` and ``"0"``
+sentinels become ``None``, counters stay ints, status values keep the vendor's exact strings
+(unknown ones are kept as plain ``str``), and unknown keys are kept in each model's ``extra``
+mapping.
 """
 
 from __future__ import annotations
@@ -30,20 +31,20 @@ __all__ = [
     "ByName",
     "ByParticipant",
     "ByStatus",
-    "ModifiedSince",
-    "ParticipantFilter",
-    "SessionFilter",
     "DataUri",
     "EndSessionResult",
     "Flag",
+    "ModifiedSince",
     "OverrideStatus",
     "Overrider",
     "Participant",
+    "ParticipantFilter",
     "ParticipantPage",
     "ParticipantSession",
     "ParticipantStatus",
     "ParticipantStatusResult",
     "ReviewCallback",
+    "SessionFilter",
     "SessionPage",
     "decode_data_uri",
     "effective_status",
@@ -112,7 +113,8 @@ class Flag:
 
     Attributes:
         id: The flag's id (a GUID).
-        flag_type_id: The flag type (only ``7``, "Name on ID does not match account name", is known).
+        flag_type_id: The flag type (only ``7``, "Name on ID does not match account name",
+            is known).
         flag_type_name: The flag type's description.
         comment: The reviewer's comment.
         created: When the flag was recorded.
@@ -219,7 +221,8 @@ class Participant:
         override_lms_user_last_name: The overriding user's last name.
         participant_photo: A ``data:`` URI or a URL.
         resubmit_url: Where the participant may resubmit their ID.
-        sessions: The participant's sessions (only from the single-participant lookup and callbacks).
+        sessions: The participant's sessions (only from the single-participant lookup and
+            callbacks).
         token: The vendor's position token for this row (in lists).
         sort_value: The vendor's sort key for this row (in lists).
         extra: Keys examkit does not know, kept as received.
@@ -332,7 +335,7 @@ class Overrider:
 
 @attrs.frozen
 class ReviewCallback:
-    """A verified review callback: the participant as the vendor posted it, and the header it carried.
+    """A verified review callback: the participant as posted, and the header it carried.
 
     The ``amx`` signature covers the URL, method, time and nonce but **not the body**: to be sure of
     the status, re-fetch it with ``IntegrityAdvocateClient.confirm_callback(callback)``.
@@ -361,11 +364,22 @@ class DataUri:
     data: bytes = attrs.field(repr=lambda b: f"<{len(b)} bytes>")
 
 
+def _is_seconds(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
 def _filter_text(name: str, field: str, value: object) -> None:
-    if not isinstance(value, str) or not value.strip() or len(value) > 1000 or not value.isprintable():
+    if (
+        not isinstance(value, str)
+        or not value.strip()
+        or len(value) > 1000
+        or not value.isprintable()
+    ):
         raise ValidationError(
             f"{name} must be non-empty printable text of at most 1000 characters",
-            field=field, reason="bad filter value", vendor=VENDOR,
+            field=field,
+            reason="bad filter value",
+            vendor=VENDOR,
         )
 
 
@@ -386,12 +400,17 @@ class ModifiedSince:
         if isinstance(self.since, datetime):
             if self.since.tzinfo is None:
                 raise ValidationError(
-                    "since must be timezone-aware", field="lastmodified", reason="naive datetime", vendor=VENDOR
+                    "since must be timezone-aware",
+                    field="lastmodified",
+                    reason="naive datetime",
+                    vendor=VENDOR,
                 )
-        elif isinstance(self.since, bool) or not isinstance(self.since, int) or self.since < 0:
+        elif not _is_seconds(self.since):
             raise ValidationError(
                 "since must be an aware datetime or non-negative Unix seconds",
-                field="lastmodified", reason="not a time", vendor=VENDOR,
+                field="lastmodified",
+                reason="not a time",
+                vendor=VENDOR,
             )
 
     def query(self) -> list[tuple[str, str]]:
@@ -436,8 +455,8 @@ class ByStatus:
 
     Attributes:
         status: A :class:`ParticipantStatus`, or the exact text to send.
-        in_progress_value: What to send for :attr:`ParticipantStatus.IN_PROGRESS`: the vendor's filter
-            list spells it ``"InProgress"`` while its data says ``"In Progress"``.
+        in_progress_value: What to send for :attr:`ParticipantStatus.IN_PROGRESS`: the
+            vendor's filter list spells it ``"InProgress"`` while its data says ``"In Progress"``.
     """
 
     status: ParticipantStatus | str
@@ -524,19 +543,23 @@ _DATA_URI_RE: Final = re.compile(r"\Adata:([^,;]*)((?:;[^,;]*)*),(.*)\Z", re.DOT
 
 
 def decode_data_uri(value: str) -> DataUri:
-    """Decode a ``data:`` URI (as in ``participant_photo`` or ``capture_data``) to bytes and media type.
+    """Decode a ``data:`` URI (``participant_photo``, ``capture_data``) to bytes and media type.
 
     >>> decode_data_uri("data:image/png;base64,iVBORw0=").media_type
     'image/png'
 
     Raises:
-        ValidationError: The value is not a ``data:`` URI (a URL, for instance), or its base64 is broken.
+        ValidationError: The value is not a ``data:`` URI (a URL, for instance), or its base64
+            is broken.
     """
-    match = _DATA_URI_RE.match(value) if isinstance(value, str) else None
+    text: object = value
+    match = _DATA_URI_RE.match(text) if isinstance(text, str) else None
     if match is None:
         raise ValidationError(
             "the value is not a data: URI (it may be a URL: fetch it instead)",
-            field="data_uri", reason="not a data URI", vendor=VENDOR,
+            field="data_uri",
+            reason="not a data URI",
+            vendor=VENDOR,
         )
     media_type = match.group(1).strip().lower() or "text/plain"
     params = [p.strip().lower() for p in match.group(2).split(";") if p.strip()]
@@ -546,7 +569,10 @@ def decode_data_uri(value: str) -> DataUri:
             data = base64.b64decode("".join(payload.split()), validate=True)
         except (binascii.Error, ValueError):
             raise ValidationError(
-                "the data: URI's base64 is not valid", field="data_uri", reason="bad base64", vendor=VENDOR
+                "the data: URI's base64 is not valid",
+                field="data_uri",
+                reason="bad base64",
+                vendor=VENDOR,
             ) from None
     else:
         data = urllib.parse.unquote_to_bytes(payload)
@@ -605,9 +631,19 @@ CONVERTER.register(
 )
 CONVERTER.register(
     Participant,
-    rename={**_OVERRIDE_KEYS, **_PERSON_KEYS, "created": "Created", "modified": "Modified", "sessions": "Sessions"},
+    rename={
+        **_OVERRIDE_KEYS,
+        **_PERSON_KEYS,
+        "created": "Created",
+        "modified": "Modified",
+        "sessions": "Sessions",
+    },
 )
-_PAGE_KEYS: Final = {"next_token": "NextToken", "is_first_page": "IsFirstPage", "backward_search": "BackwardSearch"}
+_PAGE_KEYS: Final = {
+    "next_token": "NextToken",
+    "is_first_page": "IsFirstPage",
+    "backward_search": "BackwardSearch",
+}
 CONVERTER.register(ParticipantPage, rename={**_PAGE_KEYS, "participants": "Participants"})
 CONVERTER.register(SessionPage, rename={**_PAGE_KEYS, "sessions": "ParticipantSessions"})
 CONVERTER.register(
@@ -623,7 +659,7 @@ def _drop_nulls(data: Any, keys: tuple[str, ...]) -> Any:
 
 
 def parse_participant(data: Any) -> Participant:
-    """Build a :class:`Participant` from decoded JSON (``null`` session and flag arrays read as empty).
+    """Build a :class:`Participant` from decoded JSON (``null`` arrays read as empty).
 
     Raises:
         PayloadError: The data does not fit the model.
@@ -632,8 +668,7 @@ def parse_participant(data: Any) -> Participant:
 
 
 def _normalise_session(data: Any) -> Any:
-    data = _drop_nulls(data, ("Flags",))
-    return data
+    return _drop_nulls(data, ("Flags",))
 
 
 def _normalise_participant(data: Any) -> Any:
@@ -663,7 +698,10 @@ def parse_session_page(data: Any) -> SessionPage:
     """
     data = _drop_nulls(data, ("ParticipantSessions",))
     if isinstance(data, Mapping) and isinstance(data.get("ParticipantSessions"), list):
-        data = {**data, "ParticipantSessions": [_normalise_session(s) for s in data["ParticipantSessions"]]}
+        data = {
+            **data,
+            "ParticipantSessions": [_normalise_session(s) for s in data["ParticipantSessions"]],
+        }
     return CONVERTER.structure(data, SessionPage)
 
 
@@ -677,7 +715,7 @@ def parse_participant_status(data: Any) -> ParticipantStatusResult:
 
 
 def to_wire(obj: Any) -> Any:
-    """Return a model as the vendor's JSON: vendor key names, epoch strings, unknown keys merged back.
+    """Return a model as the vendor's JSON: its key names, epoch strings, unknown keys merged back.
 
     Times become whole-second strings (``"1586808802"``); ``None`` becomes ``null``.
     """

@@ -8,9 +8,10 @@ where ``signature`` is the standard, padded base64 of HMAC-SHA256 over the UTF-8
 
     app_id + METHOD + canonical_uri + timestamp + nonce
 
-with no separators. The key is the base64-*decoded* API key. The canonical URI is, by default, the URL
-without its query string, percent-encoded as PHP ``urlencode`` does, then lower-cased (so escapes come
-out lower-case: ``https%3a%2f%2f...``). The query string is never signed, and neither is the body.
+with no separators. The key is the base64-*decoded* API key. The canonical URI is, by default,
+the URL without its query string, percent-encoded as PHP ``urlencode`` does, then lower-cased (so
+escapes come out lower-case: ``https%3a%2f%2f...``). The query string is never signed, and
+neither is the body.
 
 Where the vendor's documents disagree on the canonical URI (see :class:`CanonicalForm`), the form is
 a setting.
@@ -80,7 +81,8 @@ This is the check of the vendor's Moodle plugin (a 32-byte key is 44 base64 char
 """
 
 _GUID_RE: Final = re.compile(
-    r"\A[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}\Z", re.IGNORECASE | re.ASCII
+    r"\A[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}\Z",
+    re.IGNORECASE | re.ASCII,
 )
 _METHOD_RE: Final = re.compile(r"\A[A-Za-z]{1,16}\Z", re.ASCII)
 _TIMESTAMP_RE: Final = re.compile(r"\A[0-9]{1,12}\Z", re.ASCII)
@@ -95,7 +97,7 @@ class CanonicalStyle(enum.Enum):
     """Percent-encode, then lower-case everything (escapes become ``%3a``): the vendor's plugin."""
 
     LOWER_THEN_ENCODE = "lower_then_encode"
-    """Lower-case, then percent-encode (escapes stay ``%3A``): one public callback handler's order."""
+    """Lower-case, then percent-encode (escapes stay ``%3A``): a public callback handler's order."""
 
     LOWER_ONLY = "lower_only"
     """Lower-case only, no encoding: the vendor's Postman script for URLs without a query."""
@@ -167,13 +169,15 @@ def canonical_uri(url: str, form: CanonicalForm = DEFAULT_REQUEST_FORM) -> str:
     Raises:
         ValidationError: The URL is not text or cannot be encoded as UTF-8.
     """
-    if not isinstance(url, str) or not url:
-        raise ValidationError("url must be a non-empty string", field="url", reason="not text", vendor=VENDOR)
+    if not _is_text(url) or not url:
+        raise ValidationError(
+            "url must be a non-empty string", field="url", reason="not text", vendor=VENDOR
+        )
     return form.canonicalize(url)
 
 
 def validate_app_id(app_id: object, *, setting: str = "app_id") -> str:
-    """Check that ``app_id`` is a GUID and return it as given (surrounding ``{}`` and spaces removed).
+    """Check that ``app_id`` is a GUID; return it as given (surrounding ``{}`` and spaces removed).
 
     Hex digits in either case, hyphens optional, as the vendor's plugin accepts.
 
@@ -198,8 +202,7 @@ def validate_app_id(app_id: object, *, setting: str = "app_id") -> str:
 
 
 def api_key_from(api_key: SecretInput, *, setting: str = "api_key") -> Secret:
-    """Check an API key and return it as a :class:`~examkit.core.signing.Secret` whose key is the
-    decoded bytes.
+    """Check an API key; return it as a :class:`~examkit.core.signing.Secret` of the decoded bytes.
 
     The key must be strict, padded base64 text of 41 to 50 characters (see :data:`API_KEY_LENGTHS`).
 
@@ -213,7 +216,9 @@ def api_key_from(api_key: SecretInput, *, setting: str = "api_key") -> Secret:
         try:
             text = bytes(api_key).decode("ascii")
         except UnicodeDecodeError:
-            raise ConfigurationError(f"{setting} is not base64 text", setting=setting, vendor=VENDOR) from None
+            raise ConfigurationError(
+                f"{setting} is not base64 text", setting=setting, vendor=VENDOR
+            ) from None
     elif isinstance(api_key, str):
         text = api_key
     else:
@@ -231,16 +236,24 @@ def api_key_from(api_key: SecretInput, *, setting: str = "api_key") -> Secret:
     return decode_base64_key(text, name=setting, vendor=VENDOR)
 
 
-def _api_keys_from(api_key: SecretInput | Sequence[SecretInput], *, setting: str) -> tuple[Secret, ...]:
+def _api_keys_from(
+    api_key: SecretInput | Sequence[SecretInput], *, setting: str
+) -> tuple[Secret, ...]:
     if isinstance(api_key, str | bytes | bytearray | Secret):
         return (api_key_from(api_key, setting=setting),)
     if isinstance(api_key, Sequence):
-        keys = tuple(api_key_from(k, setting=setting) for k in api_key)
+        keys = tuple(api_key_from(k, setting=setting) for k in api_key)  # type: ignore[arg-type]
         if keys:
             return keys
     raise ConfigurationError(
-        f"{setting} must be an API key or a non-empty sequence of them", setting=setting, vendor=VENDOR
+        f"{setting} must be an API key or a non-empty sequence of them",
+        setting=setting,
+        vendor=VENDOR,
     )
+
+
+def _is_text(value: object) -> bool:
+    return isinstance(value, str)
 
 
 def new_nonce() -> str:
@@ -248,15 +261,19 @@ def new_nonce() -> str:
     return uuid.uuid4().hex
 
 
-def signing_string(*, app_id: str, method: str, canonical: str, timestamp: str, nonce: str) -> bytes:
-    """Return the exact bytes that are signed: ``app_id + METHOD + canonical + timestamp + nonce``."""
+def signing_string(
+    *, app_id: str, method: str, canonical: str, timestamp: str, nonce: str
+) -> bytes:
+    """Return the bytes that are signed: ``app_id + METHOD + canonical + timestamp + nonce``."""
     return (app_id + method + canonical + timestamp + nonce).encode("utf-8")
 
 
 def _check_method(method: object) -> str:
     if not isinstance(method, str) or not _METHOD_RE.match(method):
         raise ValidationError(
-            "method must be an HTTP method such as GET or PATCH", field="method", reason="bad method",
+            "method must be an HTTP method such as GET or PATCH",
+            field="method",
+            reason="bad method",
             vendor=VENDOR,
         )
     return method.upper()
@@ -284,8 +301,10 @@ def _check_nonce(nonce: object) -> str:
 def _check_timestamp(timestamp: object) -> str:
     if isinstance(timestamp, bool) or not isinstance(timestamp, int) or not 0 <= timestamp < 10**12:
         raise ValidationError(
-            "timestamp must be whole Unix seconds (a non-negative int)", field="timestamp",
-            reason="bad timestamp", vendor=VENDOR,
+            "timestamp must be whole Unix seconds (a non-negative int)",
+            field="timestamp",
+            reason="bad timestamp",
+            vendor=VENDOR,
         )
     return str(timestamp)
 
@@ -328,7 +347,11 @@ class AmxSigner:
         nonce = _check_nonce(nonce)
         canonical = canonical_uri(url, self._form)
         mac = self._base.copy()
-        mac.update(signing_string(app_id=self._app_id, method=method, canonical=canonical, timestamp=ts, nonce=nonce))
+        mac.update(
+            signing_string(
+                app_id=self._app_id, method=method, canonical=canonical, timestamp=ts, nonce=nonce
+            )
+        )
         return f"{_SCHEME} {self._app_id}:{to_base64(mac.digest())}:{nonce}:{ts}"
 
     def __repr__(self) -> str:
@@ -349,7 +372,8 @@ def sign_request(
 
     Args:
         app_id: The App Id (a GUID), signed exactly as given.
-        api_key: The API key as Integrity Advocate gave it (base64 text); its decoded bytes are the key.
+        api_key: The API key as Integrity Advocate gave it (base64 text); its decoded bytes are
+            the key.
         method: The HTTP method; signed upper-cased.
         url: The absolute request URL. Its query string is not signed (with the default ``form``).
         timestamp: Whole Unix seconds; the current time when omitted.
@@ -357,10 +381,11 @@ def sign_request(
         form: The canonical URI form.
 
     Raises:
-        ConfigurationError: The app id is not a GUID or the API key is not base64 of 41 to 50 characters.
+        ConfigurationError: The app id is not a GUID or the API key is not base64 of 41 to 50
+            characters.
         ValidationError: The method, URL, timestamp or nonce has the wrong form.
 
-    >>> sign_request(
+    >>> header = sign_request(
     ...     app_id="00000000-1111-2222-3333-444444444444",
     ...     api_key="AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
     ...     method="GET",
@@ -368,7 +393,8 @@ def sign_request(
     ...     timestamp=1700000000,
     ...     nonce="1700000000123456",
     ... )
-    'amx 00000000-1111-2222-3333-444444444444:5Vd/DzGOB8f/MlDwDpFhbwv8R4V7a+TKWfnCVrMBUKU=:1700000000123456:1700000000'
+    >>> header.split(':')[1]
+    '5Vd/DzGOB8f/MlDwDpFhbwv8R4V7a+TKWfnCVrMBUKU='
     """
     signer = AmxSigner(app_id=app_id, api_key=api_key, form=form)
     return signer.authorization(
@@ -406,19 +432,23 @@ def parse_authorization(value: str | None, *, header: str = "Authorization") -> 
         MalformedSignatureError: The value is not in that layout, the signature is not base64 of 32
             bytes, or the timestamp is not whole seconds.
     """
-    if value is None or (isinstance(value, str) and not value.strip()):
+    if value is None or (_is_text(value) and not value.strip()):
         raise MissingSignatureError(
             f"the request has no {header} header: Integrity Advocate signs with 'amx ...'",
-            vendor=VENDOR, reason="no authorization header", header=header,
+            vendor=VENDOR,
+            reason="no authorization header",
+            header=header,
         )
 
     def malformed(reason: str) -> MalformedSignatureError:
         return MalformedSignatureError(
             f"the {header} header is not an 'amx app_id:signature:nonce:timestamp' value: {reason}",
-            vendor=VENDOR, reason=reason, header=header,
+            vendor=VENDOR,
+            reason=reason,
+            header=header,
         )
 
-    if not isinstance(value, str):
+    if not _is_text(value):
         raise malformed("it is not text")
     if len(value) > _MAX_HEADER:
         raise malformed("it is too long")
@@ -437,9 +467,15 @@ def parse_authorization(value: str | None, *, header: str = "Authorization") -> 
         raise malformed("the nonce is empty or not printable")
     if not _TIMESTAMP_RE.match(timestamp):
         raise malformed("the timestamp is not whole Unix seconds")
-    digest = decode_signature(signature, encoding="base64", algorithm="sha256", vendor=VENDOR, header=header)
+    digest = decode_signature(
+        signature, encoding="base64", algorithm="sha256", vendor=VENDOR, header=header
+    )
     return AmxAuthorization(
-        app_id=app_id, signature=digest, nonce=nonce, timestamp=int(timestamp), timestamp_text=timestamp
+        app_id=app_id,
+        signature=digest,
+        nonce=nonce,
+        timestamp=int(timestamp),
+        timestamp_text=timestamp,
     )
 
 
@@ -464,7 +500,7 @@ class AmxVerifier:
         ConfigurationError: A credential or setting has the wrong form.
     """
 
-    __slots__ = ("_app_id", "_clock", "_forms", "_guard", "_macs", "_ttl", "_tolerance")
+    __slots__ = ("_app_id", "_clock", "_forms", "_guard", "_macs", "_tolerance", "_ttl")
 
     def __init__(
         self,
@@ -482,7 +518,9 @@ class AmxVerifier:
         forms = tuple(forms)
         if not forms or not all(isinstance(f, CanonicalForm) for f in forms):
             raise ConfigurationError(
-                "url_forms must be a non-empty sequence of CanonicalForm", setting="url_forms", vendor=VENDOR
+                "url_forms must be a non-empty sequence of CanonicalForm",
+                setting="url_forms",
+                vendor=VENDOR,
             )
         self._forms = forms
         self._tolerance = tolerance_seconds(tolerance)
@@ -490,7 +528,9 @@ class AmxVerifier:
         self._clock: Clock = clock or SystemClock()
         self._guard = replay_guard
 
-    def verify(self, value: str | None, *, method: str, url: str, header: str = "Authorization") -> AmxAuthorization:
+    def verify(
+        self, value: str | None, *, method: str, url: str, header: str = "Authorization"
+    ) -> AmxAuthorization:
         """Verify one header value for a request ``method url``; return the parsed header.
 
         Checks, in order: layout, app id, signature (in constant time, against every key, for each
@@ -507,11 +547,16 @@ class AmxVerifier:
         if _normal_guid(auth.app_id) != self._app_id:
             raise SignatureMismatchError(
                 f"the {header} header is for another App Id: check the app_id setting",
-                vendor=VENDOR, reason="app id mismatch", header=header,
+                vendor=VENDOR,
+                reason="app id mismatch",
+                header=header,
             )
-        if not isinstance(method, str) or not _METHOD_RE.match(method):
+        if not _is_text(method) or not _METHOD_RE.match(method):
             raise SignatureMismatchError(
-                "the request method cannot have been signed", vendor=VENDOR, reason="bad method", header=header
+                "the request method cannot have been signed",
+                vendor=VENDOR,
+                reason="bad method",
+                header=header,
             )
         prefix = auth.app_id + method.upper()
         suffix = auth.timestamp_text + auth.nonce
@@ -530,20 +575,36 @@ class AmxVerifier:
                 break
         if not found:
             raise SignatureMismatchError(
-                "the amx signature does not match: check the API key, and that the URL passed is the "
+                "the amx signature does not match: check the API key, and that the URL passed is "
+                "the "
                 "public URL the vendor called (behind a proxy, set the callback URL explicitly)",
-                vendor=VENDOR, reason="signature mismatch", header=header,
+                vendor=VENDOR,
+                reason="signature mismatch",
+                header=header,
             )
-        check_freshness(auth.timestamp, clock=self._clock, tolerance=self._tolerance, vendor=VENDOR, header=header)
-        if self._guard is not None and not self._guard.add(f"examkit:{VENDOR}:{auth.nonce}", ttl=self._ttl):
+        check_freshness(
+            auth.timestamp,
+            clock=self._clock,
+            tolerance=self._tolerance,
+            vendor=VENDOR,
+            header=header,
+        )
+        if self._guard is not None and not self._guard.add(
+            f"examkit:{VENDOR}:{auth.nonce}", ttl=self._ttl
+        ):
             raise ReplayedRequestError(
                 "this request's nonce was already accepted: it is a replay (or a retried delivery)",
-                vendor=VENDOR, reason="nonce seen before", header=header,
+                vendor=VENDOR,
+                reason="nonce seen before",
+                header=header,
             )
         return auth
 
     def __repr__(self) -> str:
-        return f"AmxVerifier(keys={len(self._macs)}, forms={len(self._forms)}, tolerance={self._tolerance:g})"
+        return (
+            f"AmxVerifier(keys={len(self._macs)}, forms={len(self._forms)}, "
+            f"tolerance={self._tolerance:g})"
+        )
 
 
 def verify_authorization(
@@ -567,6 +628,11 @@ def verify_authorization(
         WebhookVerificationError: A subclass saying why the header must not be trusted.
     """
     verifier = AmxVerifier(
-        app_id=app_id, api_key=api_key, forms=forms, tolerance=tolerance, clock=clock, replay_guard=replay_guard
+        app_id=app_id,
+        api_key=api_key,
+        forms=forms,
+        tolerance=tolerance,
+        clock=clock,
+        replay_guard=replay_guard,
     )
     return verifier.verify(value, method=method, url=url)

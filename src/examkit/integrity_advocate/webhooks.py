@@ -7,7 +7,8 @@ header it expects on API calls, signed with the same API key.
 .. warning::
    The ``amx`` signature covers the app id, method, URL, timestamp and nonce, **not the body**.
    Someone who captures one delivery could replay its header with another body within the tolerance
-   window (a replay guard stops the header from being reused). When a ruling matters, confirm it with
+   window (a replay guard stops the header from being reused). When a ruling matters, confirm it
+   with
    ``IntegrityAdvocateClient.confirm_callback(callback)``, which re-fetches the participant.
 """
 
@@ -38,7 +39,7 @@ to ``Redirect-Http-Authorization``."""
 
 
 class IntegrityAdvocateWebhookVerifier:
-    """Verifies review callbacks and returns a :class:`~examkit.integrity_advocate.models.ReviewCallback`.
+    """Verifies review callbacks and returns them typed (:class:`ReviewCallback`).
 
     Args:
         app_id: Your App Id (a GUID); the header must name it.
@@ -49,11 +50,11 @@ class IntegrityAdvocateWebhookVerifier:
         replay_guard: Remembers accepted nonces (for twice the tolerance) so each is accepted once;
             ``None`` (default) skips the check.
         url_forms: The canonical URI forms tried, in order (default
-            :data:`~examkit.integrity_advocate.signing.DEFAULT_CALLBACK_FORMS`: the callback URL without
-            its query, then with it, both percent-encoded then lower-cased). The URL the vendor signs is
-            not documented.
-        callback_url: The public callback URL to verify against. When ``None`` (default) the request's
-            ``url`` is used; set it when a proxy rewrites the URL your framework sees.
+            :data:`~examkit.integrity_advocate.signing.DEFAULT_CALLBACK_FORMS`: the callback URL
+            without its query, then with it, both percent-encoded then lower-cased). The URL the
+            vendor signs is not documented.
+        callback_url: The public callback URL to verify against. When ``None`` (default) the
+            request's ``url`` is used; set it when a proxy rewrites the URL your framework sees.
         accept_redirect_header: Also read ``Redirect-Http-Authorization`` (default ``True``).
         max_body_size: Bodies larger than this many bytes are refused before anything else
             (default 1 MiB; ``None`` for no limit).
@@ -85,17 +86,26 @@ class IntegrityAdvocateWebhookVerifier:
             clock=clock,
             replay_guard=replay_guard,
         )
-        if callback_url is not None and (not isinstance(callback_url, str) or "://" not in callback_url):
+        if callback_url is not None and (
+            not isinstance(_obj(callback_url), str) or "://" not in callback_url
+        ):
             raise ConfigurationError(
                 "callback_url must be the absolute public URL of your callback endpoint",
-                setting="callback_url", vendor=VENDOR,
+                setting="callback_url",
+                vendor=VENDOR,
             )
-        if max_body_size is not None and (not isinstance(max_body_size, int) or max_body_size < 1):
+        if max_body_size is not None and (
+            not isinstance(_obj(max_body_size), int) or max_body_size < 1
+        ):
             raise ConfigurationError(
-                "max_body_size must be a positive number of bytes or None", setting="max_body_size", vendor=VENDOR
+                "max_body_size must be a positive number of bytes or None",
+                setting="max_body_size",
+                vendor=VENDOR,
             )
         self._callback_url = callback_url
-        self._headers = AUTHORIZATION_HEADERS if accept_redirect_header else AUTHORIZATION_HEADERS[:1]
+        self._headers = (
+            AUTHORIZATION_HEADERS if accept_redirect_header else AUTHORIZATION_HEADERS[:1]
+        )
         self._max_body_size = max_body_size
 
     @classmethod
@@ -140,15 +150,18 @@ class IntegrityAdvocateWebhookVerifier:
         if not isinstance(request, WebhookRequest):
             raise MalformedSignatureError(
                 "verify() takes a WebhookRequest(body=..., headers=..., url=..., method=...)",
-                vendor=VENDOR, reason="not a WebhookRequest",
+                vendor=VENDOR,
+                reason="not a WebhookRequest",
             )
         check_body_size(request.body, limit=self._max_body_size, vendor=VENDOR)
         url = self._callback_url or request.url
         if not url:
             raise MissingSignatureError(
-                "the review callback signs its URL: pass url= to WebhookRequest (the absolute public "
+                "the review callback signs its URL: pass url= to WebhookRequest (the absolute "
+                "public "
                 "URL) or set callback_url on the verifier",
-                vendor=VENDOR, reason="no url",
+                vendor=VENDOR,
+                reason="no url",
             )
         value, header = self._header(request)
         auth = self._verifier.verify(value, method=request.method, url=url, header=header)
@@ -159,8 +172,14 @@ class IntegrityAdvocateWebhookVerifier:
         return f"IntegrityAdvocateWebhookVerifier({self._verifier!r})"
 
 
+def _obj(value: object) -> object:
+    return value
+
+
 def _env(name: str) -> str:
     value = os.environ.get(name)
     if not value:
-        raise ConfigurationError(f"the environment variable {name} is not set", setting=name, vendor=VENDOR)
+        raise ConfigurationError(
+            f"the environment variable {name} is not set", setting=name, vendor=VENDOR
+        )
     return value

@@ -1,9 +1,10 @@
 """An in-process fake of Integrity Advocate's API, and signed review callbacks for your tests.
 
-:class:`FakeIntegrityAdvocate` answers the real :class:`~examkit.integrity_advocate.IntegrityAdvocateClient`
-through a :mod:`requests` transport adapter (no network). It checks every ``amx`` signature (app id,
-key, timestamp within 300 s of its clock, nonce not reused), serves paginated participants and sessions
-from the records you give it, applies overrides, and ends sessions::
+:class:`FakeIntegrityAdvocate` answers the real
+:class:`~examkit.integrity_advocate.IntegrityAdvocateClient` through a :mod:`requests`
+transport adapter (no network). It checks every ``amx`` signature (app id, key, timestamp
+within 300 s of its clock, nonce not reused), serves paginated participants and sessions from the
+records you give it, applies overrides, and ends sessions::
 
     fake = FakeIntegrityAdvocate()
     fake.add_participants(make_participant(str(i), "course-1") for i in range(25))
@@ -55,8 +56,8 @@ DEMO_NOW: Final = 1_700_000_000
 """The fake's default clock reading (Unix seconds)."""
 
 EndMarker = Literal["empty", "null", "none", "repeat"]
-"""How the fake marks the last page: ``NextToken`` ``""``, the string ``"null"``, JSON ``null``, or the
-token of the request repeated."""
+"""How the fake marks the last page: ``NextToken`` ``""``, the string ``"null"``, JSON ``null``,
+or the token of the request repeated."""
 
 _STATUS_FILTER: Final = {"InProgress": "In Progress"}
 
@@ -73,7 +74,7 @@ def make_participant(
     sessions: Iterable[Mapping[str, Any]] = (),
     **extra: Any,
 ) -> dict[str, Any]:
-    """Return a participant record in the vendor's JSON shape (keys as Integrity Advocate spells them).
+    """Return a participant record in the vendor's JSON shape (the vendor's key names).
 
     Extra keyword arguments are added as they are (use the vendor's key names).
     """
@@ -100,8 +101,15 @@ def make_participant(
     return record
 
 
-def make_session(activity_id: str, *, status: str = "In Progress", start: int = DEMO_NOW - 1800,
-                 end: int | None = None, session_id: str | None = None, **extra: Any) -> dict[str, Any]:
+def make_session(
+    activity_id: str,
+    *,
+    status: str = "In Progress",
+    start: int = DEMO_NOW - 1800,
+    end: int | None = None,
+    session_id: str | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
     """Return a session record in the vendor's JSON shape (``End`` ``"0"`` while not ended)."""
     record: dict[str, Any] = {
         "Activity_Id": activity_id,
@@ -137,8 +145,8 @@ class FakeIntegrityAdvocate:
         end_marker: How the last page is marked (see :data:`EndMarker`).
 
     Attributes:
-        adapter: The underlying :class:`~examkit.testing.http.FakeHttpAdapter` (its ``requests`` list
-            records every call).
+        adapter: The underlying :class:`~examkit.testing.http.FakeHttpAdapter` (its
+            ``requests`` list records every call).
         ended: ``(participant_identifier, course_id, activity_id)`` of every session ended.
     """
 
@@ -158,7 +166,10 @@ class FakeIntegrityAdvocate:
         self.clock: Clock = clock or FixedClock(DEMO_NOW)
         self.end_marker: EndMarker = end_marker
         self._verifier = AmxVerifier(
-            app_id=app_id, api_key=api_key, tolerance=tolerance, clock=self.clock,
+            app_id=app_id,
+            api_key=api_key,
+            tolerance=tolerance,
+            clock=self.clock,
             replay_guard=InMemoryReplayGuard(clock=self.clock),
         )
         self.adapter = FakeHttpAdapter(self.base_url)
@@ -181,11 +192,18 @@ class FakeIntegrityAdvocate:
         return self.adapter.session()
 
     def client(self, **settings: Any) -> IntegrityAdvocateClient:
-        """Return a client wired to this fake (same credentials, host and clock); settings pass through."""
+        """Return a client wired to this fake (same credentials, host and clock).
+
+        Settings pass through as keyword arguments.
+        """
         settings.setdefault("clock", self.clock)
         settings.setdefault("sleep", lambda _: None)
         return IntegrityAdvocateClient(
-            app_id=self.app_id, api_key=self._api_key, base_url=self.base_url, session=self.session(), **settings
+            app_id=self.app_id,
+            api_key=self._api_key,
+            base_url=self.base_url,
+            session=self.session(),
+            **settings,
         )
 
     def add_course(self, course_id: str) -> None:
@@ -194,11 +212,22 @@ class FakeIntegrityAdvocate:
             return
         self._courses[course_id] = []
         enc = quote(course_id, safe="")
-        self.adapter.route("GET", f"/api/course/{enc}/participants", lambda r: self._list(r, course_id, False))
-        self.adapter.route("GET", f"/api/course/{enc}/participantsessions", lambda r: self._list(r, course_id, True))
+        self.adapter.route(
+            "GET", f"/api/course/{enc}/participants", lambda r: self._list(r, course_id, False)
+        )
+        self.adapter.route(
+            "GET",
+            f"/api/course/{enc}/participantsessions",
+            lambda r: self._list(r, course_id, True),
+        )
 
-    def add_participant(self, record: Mapping[str, Any] | Participant, *, external_user_id: str | None = None) -> None:
-        """Add (or replace) a participant: a vendor-shaped record (see :func:`make_participant`) or a model."""
+    def add_participant(
+        self, record: Mapping[str, Any] | Participant, *, external_user_id: str | None = None
+    ) -> None:
+        """Add (or replace) a participant: a vendor-shaped record or a model.
+
+        See :func:`make_participant` for the record's shape.
+        """
         data = to_wire(record) if isinstance(record, Participant) else copy.deepcopy(dict(record))
         data.setdefault("Sessions", [])
         pid, cid = str(data["ParticipantIdentifier"]), str(data["Course_Id"])
@@ -206,7 +235,8 @@ class FakeIntegrityAdvocate:
         if (cid, pid) not in self._participants:
             self._courses[cid].append(pid)
             self.adapter.route(
-                "PATCH", f"/api/participant/{quote(pid, safe='')}-{quote(cid, safe='')}",
+                "PATCH",
+                f"/api/participant/{quote(pid, safe='')}-{quote(cid, safe='')}",
                 lambda r: self._patch_participant(r, cid, pid),
             )
         self._participants[(cid, pid)] = data
@@ -218,7 +248,9 @@ class FakeIntegrityAdvocate:
         for record in records:
             self.add_participant(record)
 
-    def open_session(self, participant_identifier: str, course_id: str, activity_id: str | None = None) -> None:
+    def open_session(
+        self, participant_identifier: str, course_id: str, activity_id: str | None = None
+    ) -> None:
         """Mark a session as open, so ending it answers 200 (once)."""
         self._open.add((participant_identifier, course_id, activity_id))
 
@@ -230,7 +262,9 @@ class FakeIntegrityAdvocate:
 
     def _authorized(self, request: FakeRequest) -> FakeResponse | None:
         try:
-            self._verifier.verify(request.headers.get("Authorization"), method=request.method, url=request.url)
+            self._verifier.verify(
+                request.headers.get("Authorization"), method=request.method, url=request.url
+            )
         except WebhookVerificationError as exc:
             return _error(401, f"Unauthorized: {exc.reason}")
         return None
@@ -246,7 +280,9 @@ class FakeIntegrityAdvocate:
             return _error(400, "limit must be an integer")
         if not 1 <= limit <= 10:
             return _error(400, "limit must be 1 to 10")
-        rows = self._session_rows(course_id, q) if sessions else self._participant_rows(course_id, q)
+        rows = (
+            self._session_rows(course_id, q) if sessions else self._participant_rows(course_id, q)
+        )
         if q.get("backwardsearch") == "true":
             rows.reverse()
         token = q.get("nexttoken")
@@ -272,8 +308,12 @@ class FakeIntegrityAdvocate:
         key = "ParticipantSessions" if sessions else "Participants"
         return FakeResponse(
             200,
-            {"IsFirstPage": token is None, "BackwardSearch": q.get("backwardsearch") == "true",
-             "NextToken": following, key: page},
+            {
+                "IsFirstPage": token is None,
+                "BackwardSearch": q.get("backwardsearch") == "true",
+                "NextToken": following,
+                key: page,
+            },
         )
 
     def _participant_rows(self, course_id: str, q: Mapping[str, str]) -> list[dict[str, Any]]:
@@ -284,7 +324,10 @@ class FakeIntegrityAdvocate:
                 continue
             if not self._matches(p, q):
                 continue
-            if "externaluserid" in q and self._external.get((course_id, pid)) != q["externaluserid"]:
+            if (
+                "externaluserid" in q
+                and self._external.get((course_id, pid)) != q["externaluserid"]
+            ):
                 continue
             row = {k: v for k, v in p.items() if k != "Sessions"}
             row["Token"] = json.dumps({"Modified": p["Modified"], "ParticipantIdentifier": pid})
@@ -312,8 +355,13 @@ class FakeIntegrityAdvocate:
                 if "activityid" in q and s.get("Activity_Id") != q["activityid"]:
                     continue
                 row = {k: v for k, v in s.items() if k not in ("Flags", "Id")}
-                row.update(ParticipantIdentifier=pid, Course_Id=course_id, Email=p.get("Email"),
-                           FirstName=p.get("FirstName"), LastName=p.get("LastName"))
+                row.update(
+                    ParticipantIdentifier=pid,
+                    Course_Id=course_id,
+                    Email=p.get("Email"),
+                    FirstName=p.get("FirstName"),
+                    LastName=p.get("LastName"),
+                )
                 if self._matches(row, q):
                     rows.append(row)
         return rows
@@ -342,15 +390,23 @@ class FakeIntegrityAdvocate:
         if not sessions:
             return _error(404, "no session for this activity")
         last = sessions[-1]
-        return FakeResponse(200, {"Status": last.get("Status"), "Override_Status": last.get("Override_Status")})
+        return FakeResponse(
+            200, {"Status": last.get("Status"), "Override_Status": last.get("Override_Status")}
+        )
 
     def _override(self, request: FakeRequest) -> dict[str, Any] | FakeResponse:
         try:
             body = json.loads(request.body)
         except ValueError:
             return _error(400, "the body is not JSON")
-        required = ("Override_Date", "Override_Status", "Override_Reason", "Override_LMSUser_FirstName",
-                    "Override_LMSUser_LastName", "Override_LMSUser_Id")
+        required = (
+            "Override_Date",
+            "Override_Status",
+            "Override_Reason",
+            "Override_LMSUser_FirstName",
+            "Override_LMSUser_LastName",
+            "Override_LMSUser_Id",
+        )
         if not isinstance(body, dict) or any(not body.get(k) for k in required):
             return _error(400, "every Override_* field is required")
         if body["Override_Status"] not in ("Valid", "Invalid"):
@@ -378,7 +434,9 @@ class FakeIntegrityAdvocate:
             return change
         participant = self._find(request.query)
         activity = request.query.get("activityid")
-        sessions = [s for s in (participant or {}).get("Sessions", []) if s.get("Activity_Id") == activity]
+        sessions = [
+            s for s in (participant or {}).get("Sessions", []) if s.get("Activity_Id") == activity
+        ]
         if participant is None or not sessions:
             return _error(404, "no sessions for this participant and activity")
         for session in sessions:
@@ -425,7 +483,12 @@ def signed_review_callback(
     """
     data = to_wire(participant) if isinstance(participant, Participant) else dict(participant)
     authorization = sign_request(
-        app_id=app_id, api_key=api_key, method="POST", url=url, timestamp=timestamp, nonce=nonce,
+        app_id=app_id,
+        api_key=api_key,
+        method="POST",
+        url=url,
+        timestamp=timestamp,
+        nonce=nonce,
         form=form or CanonicalForm(),
     )
     return WebhookRequest(

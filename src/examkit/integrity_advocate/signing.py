@@ -19,6 +19,8 @@ a setting.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import enum
 import functools
 import hashlib
@@ -86,6 +88,12 @@ _GUID_RE: Final = re.compile(
 )
 _METHOD_RE: Final = re.compile(r"\A[A-Za-z]{1,16}\Z", re.ASCII)
 _TIMESTAMP_RE: Final = re.compile(r"\A[0-9]{1,12}\Z", re.ASCII)
+# A well-formed header in one match; anything else takes the detailed path for its message.
+_FAST_HEADER_RE: Final = re.compile(
+    r"\A[aA][mM][xX] ([!-9;-~]+):([A-Za-z0-9+/]{43}=):([!-9;-~]+):([0-9]{1,12})\Z", re.ASCII
+)
+_MAX_CACHED_URLS: Final = 256
+_COMMON_METHODS: Final = frozenset({"GET", "POST", "PATCH", "PUT", "DELETE"})
 _SCHEME: Final = "amx"
 _MAX_HEADER: Final = 2048
 
@@ -424,6 +432,26 @@ class AmxAuthorization:
     timestamp_text: str = attrs.field(repr=False)
 
 
+def _fast_parse(value: object) -> AmxAuthorization | None:
+    if type(value) is not str:
+        return None
+    match = _FAST_HEADER_RE.match(value)
+    if match is None:
+        return None
+    app_id, signature, nonce, timestamp = match.groups()
+    try:
+        digest = base64.b64decode(signature, validate=True)
+    except (binascii.Error, ValueError):  # pragma: no cover - the pattern admits only valid base64
+        return None
+    return AmxAuthorization(
+        app_id=app_id,
+        signature=digest,
+        nonce=nonce,
+        timestamp=int(timestamp),
+        timestamp_text=timestamp,
+    )
+
+
 def parse_authorization(value: str | None, *, header: str = "Authorization") -> AmxAuthorization:
     """Read an ``amx {app_id}:{signature}:{nonce}:{timestamp}`` header value.
 
@@ -500,7 +528,17 @@ class AmxVerifier:
         ConfigurationError: A credential or setting has the wrong form.
     """
 
-    __slots__ = ("_app_id", "_clock", "_forms", "_guard", "_macs", "_tolerance", "_ttl")
+    __slots__ = (
+        "_app_id",
+        "_app_id_text",
+        "_canonical",
+        "_clock",
+        "_forms",
+        "_guard",
+        "_keys",
+        "_tolerance",
+        "_ttl",
+    )
 
     def __init__(
         self,
@@ -512,9 +550,11 @@ class AmxVerifier:
         clock: Clock | None = None,
         replay_guard: ReplayGuard | None = None,
     ) -> None:
-        self._app_id = _normal_guid(validate_app_id(app_id))
+        self._app_id_text = validate_app_id(app_id)
+        self._app_id = _normal_guid(self._app_id_text)
         secrets = _api_keys_from(api_key, setting="api_key")
-        self._macs = tuple(hmac.new(s.key, digestmod=hashlib.sha256) for s in secrets)
+        self._keys = tuple(s.key for s in secrets)
+        self._canonical: dict[str, tuple[str, ...] | None] = {}
         forms = tuple(forms)
         if not forms or not all(isinstance(f, CanonicalForm) for f in forms):
             raise ConfigurationError(
@@ -543,15 +583,15 @@ class AmxVerifier:
             TimestampOutsideToleranceError: The timestamp is outside the tolerance.
             ReplayedRequestError: The nonce was already accepted.
         """
-        auth = parse_authorization(value, header=header)
-        if _normal_guid(auth.app_id) != self._app_id:
+        auth = _fast_parse(value) or parse_authorization(value, header=header)
+        if auth.app_id != self._app_id_text and _normal_guid(auth.app_id) != self._app_id:
             raise SignatureMismatchError(
                 f"the {header} header is for another App Id: check the app_id setting",
                 vendor=VENDOR,
                 reason="app id mismatch",
                 header=header,
             )
-        if not _is_text(method) or not _METHOD_RE.match(method):
+        if method not in _COMMON_METHODS and (not _is_text(method) or not _METHOD_RE.match(method)):
             raise SignatureMismatchError(
                 "the request method cannot have been signed",
                 vendor=VENDOR,
@@ -561,16 +601,11 @@ class AmxVerifier:
         prefix = auth.app_id + method.upper()
         suffix = auth.timestamp_text + auth.nonce
         found = False
-        for form in self._forms:
-            try:
-                canonical = _canonicalize(url, form)
-            except ValidationError:
-                break
+        signature = auth.signature
+        for canonical in self._canonical_forms(url):
             message = (prefix + canonical + suffix).encode("utf-8")
-            for base in self._macs:
-                mac = base.copy()
-                mac.update(message)
-                found |= hmac.compare_digest(mac.digest(), auth.signature)
+            for key in self._keys:
+                found |= hmac.compare_digest(hmac.digest(key, message, "sha256"), signature)
             if found:
                 break
         if not found:
@@ -582,13 +617,14 @@ class AmxVerifier:
                 reason="signature mismatch",
                 header=header,
             )
-        check_freshness(
-            auth.timestamp,
-            clock=self._clock,
-            tolerance=self._tolerance,
-            vendor=VENDOR,
-            header=header,
-        )
+        if abs(auth.timestamp - self._clock.time()) > self._tolerance:
+            check_freshness(
+                auth.timestamp,
+                clock=self._clock,
+                tolerance=self._tolerance,
+                vendor=VENDOR,
+                header=header,
+            )
         if self._guard is not None and not self._guard.add(
             f"examkit:{VENDOR}:{auth.nonce}", ttl=self._ttl
         ):
@@ -600,9 +636,22 @@ class AmxVerifier:
             )
         return auth
 
+    def _canonical_forms(self, url: str) -> tuple[str, ...]:
+        cached = self._canonical.get(url)
+        if cached is not None:
+            return cached
+        try:
+            forms = tuple(_canonicalize(url, form) for form in self._forms)
+        except (ValidationError, TypeError):
+            return ()
+        if len(self._canonical) >= _MAX_CACHED_URLS:
+            self._canonical.clear()
+        self._canonical[url] = forms
+        return forms
+
     def __repr__(self) -> str:
         return (
-            f"AmxVerifier(keys={len(self._macs)}, forms={len(self._forms)}, "
+            f"AmxVerifier(keys={len(self._keys)}, forms={len(self._forms)}, "
             f"tolerance={self._tolerance:g})"
         )
 

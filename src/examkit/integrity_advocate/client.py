@@ -1,0 +1,644 @@
+"""The Integrity Advocate REST API client: participants, sessions, overrides, ending sessions.
+
+Every call except ending a session and the health check is signed with ``amx`` (see
+:mod:`examkit.integrity_advocate.signing`), with a fresh timestamp and nonce for each attempt. Lists
+are lazy iterators that follow ``NextToken``; nothing is fetched before the first item is asked for,
+and only one page is held at a time.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator, Mapping
+from datetime import datetime
+from typing import Any, Final
+from urllib.parse import quote
+
+import requests
+
+from examkit.core.clock import Clock, SystemClock
+from examkit.core.encoding import canonical_json
+from examkit.core.errors import ApiError, ConfigurationError, NotFoundError, ValidationError
+from examkit.core.http import DEFAULT_TIMEOUT, HttpResponse, RetryPolicy, Transport
+from examkit.core.signing import SecretInput
+from examkit.integrity_advocate.embed import DEFAULT_BASE_URL
+from examkit.integrity_advocate.models import (
+    PARTICIPANT_FILTERS,
+    SESSION_FILTERS,
+    EndSessionResult,
+    Overrider,
+    OverrideStatus,
+    Participant,
+    ParticipantFilter,
+    ParticipantPage,
+    ParticipantSession,
+    ParticipantStatusResult,
+    ReviewCallback,
+    SessionFilter,
+    SessionPage,
+    parse_participant,
+    parse_participant_page,
+    parse_participant_status,
+    parse_session_page,
+)
+from examkit.integrity_advocate.signing import (
+    DEFAULT_REQUEST_FORM,
+    VENDOR,
+    AmxSigner,
+    CanonicalForm,
+    api_key_from,
+    new_nonce,
+)
+from examkit.integrity_advocate.webhooks import _env, _obj
+
+__all__ = [
+    "DEFAULT_MAX_PAGES",
+    "END_TOKENS",
+    "IntegrityAdvocateClient",
+    "PageLimitError",
+]
+
+logger = logging.getLogger("examkit.integrity_advocate")
+
+DEFAULT_MAX_PAGES: Final = 250
+"""The most pages one listing fetches by default (the vendor's plugin stops at 250)."""
+
+END_TOKENS: Final = frozenset({"", "null"})
+"""``NextToken`` values that mean "no more pages" (besides ``null`` and a repeated token)."""
+
+_MAX_ID: Final = 1000
+
+
+class PageLimitError(ApiError):
+    """A listing reached its page cap while the vendor still offered more pages.
+
+    Raise ``max_pages`` (on the client or the call) if the course really is that large.
+
+    Attributes:
+        pages: The number of pages fetched.
+    """
+
+    def __init__(self, message: str, *, pages: int, url: str) -> None:
+        super().__init__(message, vendor=VENDOR, method="GET", url=url)
+        self.pages = pages
+
+
+def _id(name: str, field: str, value: object) -> str:
+    if (
+        not isinstance(value, str)
+        or not value.strip()
+        or len(value) > _MAX_ID
+        or not value.isprintable()
+    ):
+        raise ValidationError(
+            f"{name} must be non-empty printable text of at most {_MAX_ID} characters",
+            field=field,
+            reason="bad id",
+            vendor=VENDOR,
+        )
+    return value
+
+
+def _segment(value: str) -> str:
+    return quote(value, safe="")
+
+
+class IntegrityAdvocateClient:
+    """A client for Integrity Advocate's REST API.
+
+    Args:
+        app_id: Your App Id (a GUID).
+        api_key: Your API key (base64 text of 41 to 50 characters).
+        base_url: The vendor's host (default ``https://ca.integrityadvocateserver.com``).
+        session: A :class:`requests.Session` to send through (proxies, certificates, test fakes).
+        timeout: Seconds to connect and read, or a ``(connect, read)`` pair.
+        retry: The retry policy for GET requests (PATCH is never retried).
+        clock: Tells the time for the ``amx`` timestamp (tests inject a fixed one).
+        nonce_factory: Makes each request's nonce (default: 32 random hex characters).
+        signing_form: The canonical URI form to sign (default: no query, encode then lower-case).
+        max_pages: The default page cap of every listing (default 250).
+
+    Raises:
+        ConfigurationError: The app id is not a GUID, the API key is not base64 of the documented
+            length, or another setting is wrong. Raised here, not on the first call.
+    """
+
+    def __init__(
+        self,
+        *,
+        app_id: str,
+        api_key: SecretInput,
+        base_url: str = DEFAULT_BASE_URL,
+        session: requests.Session | None = None,
+        timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = None,
+        clock: Clock | None = None,
+        nonce_factory: Callable[[], str] = new_nonce,
+        signing_form: CanonicalForm = DEFAULT_REQUEST_FORM,
+        max_pages: int = DEFAULT_MAX_PAGES,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._signer = AmxSigner(app_id=app_id, api_key=api_key, form=signing_form)
+        if not isinstance(_obj(base_url), str) or not base_url.startswith(("https://", "http://")):
+            raise ConfigurationError(
+                "base_url must be an absolute http(s) URL", setting="base_url", vendor=VENDOR
+            )
+        self.base_url = base_url.rstrip("/")
+        self._max_pages = _check_max_pages(max_pages, setting=True)
+        self._clock: Clock = clock or SystemClock()
+        self._nonce = nonce_factory
+        self._transport = Transport(
+            vendor=VENDOR,
+            session=session,
+            timeout=timeout,
+            retry=retry,
+            secrets=(api_key_from(api_key),),
+            sleep=sleep,
+            clock=self._clock.time,
+        )
+
+    @classmethod
+    def from_env(cls, **settings: Any) -> IntegrityAdvocateClient:
+        """Build a client from ``EXAMKIT_IA_APP_ID`` and ``EXAMKIT_IA_API_KEY``.
+
+        Other settings pass through as keyword arguments.
+
+        Raises:
+            ConfigurationError: A variable is missing or has the wrong form.
+        """
+        return cls(app_id=_env("EXAMKIT_IA_APP_ID"), api_key=_env("EXAMKIT_IA_API_KEY"), **settings)
+
+    @property
+    def app_id(self) -> str:
+        """The App Id this client signs as."""
+        return self._signer.app_id
+
+    def close(self) -> None:
+        """Close the HTTP session if the client made it."""
+        self._transport.close()
+
+    def __enter__(self) -> IntegrityAdvocateClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"IntegrityAdvocateClient(app_id={self.app_id!r}, base_url={self.base_url!r})"
+
+    # -- plumbing ------------------------------------------------------------------------------
+
+    def _sign(self, method: str, url: str, _body: bytes) -> Mapping[str, str]:
+        nonce = self._nonce()
+        header = self._signer.authorization(
+            method=method, url=url, timestamp=int(self._clock.time()), nonce=nonce
+        )
+        return {"Authorization": header}
+
+    def _get(
+        self,
+        path: str,
+        params: list[tuple[str, str]] | None = None,
+        *,
+        expected: tuple[int, ...] = (),
+    ) -> HttpResponse:
+        return self._transport.request(
+            "GET",
+            self.base_url + path,
+            params=dict(params or ()),
+            sign=self._sign,
+            expected=expected,
+        )
+
+    def _json(self, response: HttpResponse) -> Any:
+        return response.json()
+
+    # -- participants ----------------------------------------------------------------------------
+
+    def iter_participant_pages(
+        self,
+        course_id: str,
+        *,
+        where: ParticipantFilter | None = None,
+        page_size: int | None = None,
+        backward: bool = False,
+        max_pages: int | None = None,
+    ) -> Iterator[ParticipantPage]:
+        """Yield a course's participants page by page, lazily.
+
+        Calls ``GET /api/course/{courseid}/participants``.
+
+        Args:
+            course_id: Your course id.
+            where: One filter set: :class:`ModifiedSince`, :class:`ByName`, :class:`ByStatus`,
+                :class:`ByEmail` or :class:`ByExternalUserId`. The vendor accepts one per call, so
+                the type admits only one.
+            page_size: 1 to 10 rows per page (``limit``); the vendor's default (10) when ``None``.
+            backward: Search backwards (``backwardsearch=true``).
+            max_pages: The page cap for this listing (default: the client's).
+
+        Raises:
+            ValidationError: A bad argument, before any request.
+            PageLimitError: The cap was reached while more pages were offered.
+            ApiError: A request failed.
+        """
+        course_id = _id("course_id", "courseid", course_id)
+        params = _list_params(where, PARTICIPANT_FILTERS, page_size, backward, "where")
+        cap = self._max_pages if max_pages is None else _check_max_pages(max_pages, setting=False)
+        path = f"/api/course/{_segment(course_id)}/participants"
+        return self._pages(path, params, cap, parse_participant_page)
+
+    def iter_participants(
+        self,
+        course_id: str,
+        *,
+        where: ParticipantFilter | None = None,
+        page_size: int | None = None,
+        backward: bool = False,
+        max_pages: int | None = None,
+    ) -> Iterator[Participant]:
+        """Yield a course's participants one by one, fetching pages as needed.
+
+        Arguments and errors are those of :meth:`iter_participant_pages`. Listed participants
+        carry no sessions; use :meth:`get_participant` for those.
+        """
+        pages = self.iter_participant_pages(
+            course_id, where=where, page_size=page_size, backward=backward, max_pages=max_pages
+        )
+        return (participant for page in pages for participant in page.participants)
+
+    def iter_session_pages(
+        self,
+        course_id: str,
+        *,
+        activity_id: str | None = None,
+        where: SessionFilter | None = None,
+        page_size: int | None = None,
+        backward: bool = False,
+        max_pages: int | None = None,
+    ) -> Iterator[SessionPage]:
+        """Yield a course's participant sessions page by page, lazily.
+
+        Calls ``GET /api/course/{courseid}/participantsessions``.
+
+        Args:
+            course_id: Your course id.
+            activity_id: Only sessions of this activity (combines with any filter set).
+            where: One filter set: :class:`ByName`, :class:`ByStatus` or :class:`ByParticipant`.
+            page_size: 1 to 10 rows per page.
+            backward: Search backwards.
+            max_pages: The page cap for this listing.
+
+        Raises:
+            ValidationError: A bad argument, before any request.
+            PageLimitError: The cap was reached while more pages were offered.
+            ApiError: A request failed.
+        """
+        course_id = _id("course_id", "courseid", course_id)
+        params = _list_params(where, SESSION_FILTERS, page_size, backward, "where")
+        if activity_id is not None:
+            params.insert(0, ("activityid", _id("activity_id", "activityid", activity_id)))
+        cap = self._max_pages if max_pages is None else _check_max_pages(max_pages, setting=False)
+        path = f"/api/course/{_segment(course_id)}/participantsessions"
+        return self._pages(path, params, cap, parse_session_page)
+
+    def iter_sessions(
+        self,
+        course_id: str,
+        *,
+        activity_id: str | None = None,
+        where: SessionFilter | None = None,
+        page_size: int | None = None,
+        backward: bool = False,
+        max_pages: int | None = None,
+    ) -> Iterator[ParticipantSession]:
+        """Yield a course's participant sessions one by one (see :meth:`iter_session_pages`)."""
+        pages = self.iter_session_pages(
+            course_id,
+            activity_id=activity_id,
+            where=where,
+            page_size=page_size,
+            backward=backward,
+            max_pages=max_pages,
+        )
+        return (session for page in pages for session in page.sessions)
+
+    def _pages(
+        self,
+        path: str,
+        params: list[tuple[str, str]],
+        cap: int,
+        parse: Callable[[Any], ParticipantPage | SessionPage],
+    ) -> Iterator[Any]:
+        token: str | None = None
+        pages = 0
+        while True:
+            query = params if token is None else [*params, ("nexttoken", token)]
+            response = self._get(path, query)
+            page = parse(self._json(response))
+            pages += 1
+            yield page
+            following = page.next_token
+            if following is None or following.strip() in END_TOKENS or following == token:
+                return
+            if pages >= cap:
+                raise PageLimitError(
+                    f"stopped after {pages} pages of {path} while the vendor offered more: "
+                    "raise max_pages "
+                    "if the course is that large",
+                    pages=pages,
+                    url=self.base_url + path,
+                )
+            token = following
+
+    def get_participant(self, participant_identifier: str, course_id: str) -> Participant:
+        """Return one participant with all sessions, flags and captures (``GET /api/participant``).
+
+        Raises:
+            ValidationError: An empty or unprintable id.
+            NotFoundError: The vendor knows no such participant (404, or an empty ``{}`` answer).
+            ApiError: The request failed.
+            PayloadError: The answer is not a participant.
+        """
+        params = [
+            (
+                "participantidentifier",
+                _id("participant_identifier", "participantidentifier", participant_identifier),
+            ),
+            ("courseid", _id("course_id", "courseid", course_id)),
+        ]
+        response = self._get("/api/participant", params)
+        data = self._json(response)
+        if data is None or data == {}:
+            raise NotFoundError(
+                f"Integrity Advocate has no participant {participant_identifier!r} "
+                f"in course {course_id!r}",
+                vendor=VENDOR,
+                status_code=response.status_code,
+                method="GET",
+                url=response.url,
+            )
+        return parse_participant(data)
+
+    def confirm_callback(self, callback: ReviewCallback | Participant) -> Participant:
+        """Re-fetch the participant a review callback describes, to confirm what it claims.
+
+        The callback's signature does not cover its body; the participant returned here comes
+        from an authenticated API call. Compare, or simply use, its ``effective_status``.
+
+        Raises:
+            NotFoundError: The vendor knows no such participant (the callback was not genuine).
+            ApiError: The request failed.
+        """
+        participant = callback.participant if isinstance(callback, ReviewCallback) else callback
+        if participant.course_id is None:
+            raise ValidationError(
+                "the callback names no course id, so it cannot be confirmed",
+                field="Course_Id",
+                reason="missing",
+                vendor=VENDOR,
+            )
+        return self.get_participant(participant.participant_identifier, participant.course_id)
+
+    def participant_status(
+        self, participant_identifier: str, course_id: str, activity_id: str
+    ) -> ParticipantStatusResult:
+        """Return a participant's status in one activity (``GET /api/2-0/participantstatus``).
+
+        Raises:
+            ValidationError: An empty or unprintable id.
+            NotFoundError: No such participant or activity.
+            ApiError: The request failed.
+        """
+        params = [
+            (
+                "participantidentifier",
+                _id("participant_identifier", "participantidentifier", participant_identifier),
+            ),
+            ("courseid", _id("course_id", "courseid", course_id)),
+            ("activityid", _id("activity_id", "activityid", activity_id)),
+        ]
+        return parse_participant_status(self._json(self._get("/api/2-0/participantstatus", params)))
+
+    # -- overrides -------------------------------------------------------------------------------
+
+    def _override_body(
+        self, status: OverrideStatus, reason: str, overrider: Overrider, when: datetime | None
+    ) -> bytes:
+        if not isinstance(status, OverrideStatus):
+            raise ValidationError(
+                "status must be OverrideStatus.VALID or OverrideStatus.INVALID",
+                field="Override_Status",
+                reason="bad status",
+                vendor=VENDOR,
+            )
+        if not isinstance(overrider, Overrider):
+            raise ValidationError(
+                "overrider must be an Overrider",
+                field="Override_LMSUser_Id",
+                reason="missing",
+                vendor=VENDOR,
+            )
+        _id("reason", "Override_Reason", reason)
+        _id("overrider.user_id", "Override_LMSUser_Id", overrider.user_id)
+        _id("overrider.first_name", "Override_LMSUser_FirstName", overrider.first_name)
+        _id("overrider.last_name", "Override_LMSUser_LastName", overrider.last_name)
+        if when is not None and (not isinstance(_obj(when), datetime) or when.tzinfo is None):
+            raise ValidationError(
+                "when must be a timezone-aware datetime",
+                field="Override_Date",
+                reason="naive datetime",
+                vendor=VENDOR,
+            )
+        seconds = int(when.timestamp()) if when is not None else int(self._clock.time())
+        return canonical_json(
+            {
+                "Override_Date": str(seconds),
+                "Override_Status": status.value,
+                "Override_Reason": reason,
+                "Override_LMSUser_FirstName": overrider.first_name,
+                "Override_LMSUser_LastName": overrider.last_name,
+                "Override_LMSUser_Id": overrider.user_id,
+            }
+        )
+
+    def override_participant(
+        self,
+        participant_identifier: str,
+        course_id: str,
+        *,
+        status: OverrideStatus,
+        reason: str,
+        overrider: Overrider,
+        when: datetime | None = None,
+    ) -> Participant | None:
+        """Override the vendor's ruling on a participant; never retried automatically.
+
+        Calls ``PATCH /api/participant/{participantidentifier}-{courseid}``.
+
+        Args:
+            participant_identifier: The participant.
+            course_id: The course.
+            status: ``OverrideStatus.VALID`` or ``OverrideStatus.INVALID``.
+            reason: Why (required by the vendor).
+            overrider: The user in your system performing the override.
+            when: The override's time (default: the client's clock).
+
+        Returns:
+            The updated participant, or ``None`` when the vendor answered with an empty body.
+
+        Raises:
+            ValidationError: A bad argument, before any request.
+            NotFoundError: No such participant.
+            ApiError: The request failed; it was not retried, so check the participant before trying
+                again.
+        """
+        pid = _id("participant_identifier", "participantidentifier", participant_identifier)
+        cid = _id("course_id", "courseid", course_id)
+        body = self._override_body(status, reason, overrider, when)
+        response = self._transport.request(
+            "PATCH",
+            f"{self.base_url}/api/participant/{_segment(pid)}-{_segment(cid)}",
+            headers={"Content-Type": "application/json"},
+            body=body,
+            sign=self._sign,
+            retry=False,
+        )
+        if not response.body.strip():
+            return None
+        return parse_participant(self._json(response))
+
+    def override_sessions(
+        self,
+        participant_identifier: str,
+        course_id: str,
+        activity_id: str,
+        *,
+        status: OverrideStatus,
+        reason: str,
+        overrider: Overrider,
+        when: datetime | None = None,
+    ) -> None:
+        """Override the ruling on a participant's sessions in one activity; never retried.
+
+        Calls ``PATCH /api/participantsessions``.
+
+        Arguments are those of :meth:`override_participant`, plus the activity.
+
+        Raises:
+            ValidationError: A bad argument, before any request.
+            NotFoundError: No such participant or sessions.
+            ApiError: The request failed (not retried).
+        """
+        params = {
+            "courseid": _id("course_id", "courseid", course_id),
+            "activityid": _id("activity_id", "activityid", activity_id),
+            "participantidentifier": _id(
+                "participant_identifier", "participantidentifier", participant_identifier
+            ),
+        }
+        body = self._override_body(status, reason, overrider, when)
+        self._transport.request(
+            "PATCH",
+            f"{self.base_url}/api/participantsessions",
+            params=params,
+            headers={"Content-Type": "application/json"},
+            body=body,
+            sign=self._sign,
+            retry=False,
+        )
+
+    # -- sessions ----------------------------------------------------------------------------------
+
+    def end_session(
+        self, participant_identifier: str, course_id: str, activity_id: str | None = None
+    ) -> EndSessionResult:
+        """End a participant's session and send it for review (``GET /participants/endsession``).
+
+        This call is not signed: it carries the App Id only. It is never retried (a retry after a
+        lost answer would report "nothing to close").
+
+        Returns:
+            :attr:`EndSessionResult.CLOSED` on 200, :attr:`EndSessionResult.NOTHING_TO_CLOSE` on 404
+            (no such app, participant or open session; also when it was already closed).
+
+        Raises:
+            ValidationError: An empty or unprintable id.
+            ServerError: 500: the vendor could not process the values.
+            ApiError: Any other failure.
+        """
+        params = {
+            "appid": self.app_id,
+            "courseid": _id("course_id", "courseid", course_id),
+            "participantidentifier": _id(
+                "participant_identifier", "participantidentifier", participant_identifier
+            ),
+        }
+        if activity_id is not None:
+            params["activityid"] = _id("activity_id", "activityid", activity_id)
+        response = self._transport.request(
+            "GET",
+            f"{self.base_url}/participants/endsession",
+            params=params,
+            retry=False,
+            expected=(404,),
+        )
+        if response.status_code == 404:
+            return EndSessionResult.NOTHING_TO_CLOSE
+        return EndSessionResult.CLOSED
+
+    def ping(self) -> bool:
+        """Return whether the vendor's health check (``GET /ping``, unsigned) answers ``healthy``.
+
+        Raises:
+            ApiError: The request failed.
+        """
+        response = self._transport.request("GET", f"{self.base_url}/ping")
+        return response.text.strip().strip('"').lower() == "healthy"
+
+
+def _check_max_pages(value: object, *, setting: bool) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        message = "max_pages must be a positive integer"
+        if setting:
+            raise ConfigurationError(message, setting="max_pages", vendor=VENDOR)
+        raise ValidationError(message, field="max_pages", reason="bad page cap", vendor=VENDOR)
+    return value
+
+
+def _list_params(
+    where: object, allowed: tuple[type, ...], page_size: int | None, backward: bool, name: str
+) -> list[tuple[str, str]]:
+    params: list[tuple[str, str]] = []
+    if where is not None:
+        if not isinstance(where, allowed):
+            names = ", ".join(cls.__name__ for cls in allowed)
+            raise ValidationError(
+                f"{name} must be one of {names} (one filter set per call), "
+                f"not {type(where).__name__}",
+                field=name,
+                reason="bad filter",
+                vendor=VENDOR,
+            )
+        params.extend(where.query())  # type: ignore[attr-defined]
+    if page_size is not None:
+        if (
+            isinstance(page_size, bool)
+            or not isinstance(_obj(page_size), int)
+            or not 1 <= page_size <= 10
+        ):
+            raise ValidationError(
+                "page_size must be 1 to 10", field="limit", reason="bad page size", vendor=VENDOR
+            )
+        params.append(("limit", str(page_size)))
+    if not isinstance(backward, bool):
+        raise ValidationError(
+            "backward must be True or False",
+            field="backwardsearch",
+            reason="not a bool",
+            vendor=VENDOR,
+        )
+    if backward:
+        params.append(("backwardsearch", "true"))
+    return params

@@ -1,0 +1,217 @@
+"""The proctoring script: its URL, a safe ``<script>`` tag, and the browser events it raises.
+
+Integrity Advocate proctors a page through one script, loaded from ``/participants/integrity``
+with the participant's details in the query string. Every value is percent-encoded here
+(RFC 3986: everything but letters, digits and ``- . _ ~``), as the vendor requires, and the tag
+is HTML-escaped.
+"""
+
+from __future__ import annotations
+
+import enum
+import html
+from typing import Final
+from urllib.parse import urlsplit
+
+from examkit.core.encoding import PercentEncoding, percent_encode
+from examkit.core.errors import ConfigurationError, ValidationError
+from examkit.integrity_advocate.signing import VENDOR, validate_app_id
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "DEFAULT_CALLBACK_PARAMETER",
+    "SCRIPT_PATH",
+    "BrowserEvent",
+    "build_script_tag",
+    "build_script_url",
+]
+
+DEFAULT_BASE_URL: Final = "https://ca.integrityadvocateserver.com"
+"""The vendor's host (the only one found in public sources)."""
+
+SCRIPT_PATH: Final = "/participants/integrity"
+"""The path of the proctoring script."""
+
+DEFAULT_CALLBACK_PARAMETER: Final = "reviewcallback"
+"""The query parameter that carries the review callback URL, as the vendor's page names it."""
+
+_MAX_VALUE: Final = 2000
+
+
+class BrowserEvent(enum.Enum):
+    """The DOM events the proctoring script raises on ``document``, in the order they occur.
+
+    Listen for them in your page, for example
+    ``document.addEventListener("IA_Ready", () => startQuiz())``.
+    """
+
+    LOADED = "IA_Loaded"
+    """The proctoring panel has loaded, before the participant is asked for photos."""
+    CAMERA_LIVE = "IA_CameraLive"
+    """The participant granted camera access and the feed started."""
+    CAMERA_ERROR = "IA_CameraError"
+    """The camera could not be accessed."""
+    PRIVACY_POLICY_REVIEWED = "IA_PrivacyPolicyReviewed"
+    """The participant confirmed reading the privacy policy."""
+    USER_PHOTO_PREVIEW = "IA_UserPhotoPreview"
+    """The participant took a snapshot of themselves."""
+    USER_PHOTO_SUBMIT = "IA_UserPhotoSubmit"
+    """The participant submitted that snapshot."""
+    USER_PHOTO_ACCEPT = "IA_UserPhotoAccept"
+    """The snapshot was accepted for review."""
+    PHOTO_ID_PREVIEW = "IA_PhotoID1Preview"
+    """The participant took a snapshot of their government-issued photo ID."""
+    PHOTO_ID_SUBMIT = "IA_PhotoID1Submit"
+    """The participant submitted the ID snapshot."""
+    PHOTO_ID_ACCEPT = "IA_PhotoID1Accept"
+    """The ID snapshot was accepted (with an ID-only app, the activity may start here)."""
+    STREAM = "IA_Stream"
+    """Monitoring of the participant's activity began."""
+    READY = "IA_Ready"
+    """Every Integrity Advocate task is done: the participant may start the activity."""
+
+
+def _required(name: str, field: str, value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError(
+            f"{name} is required and must be non-empty text",
+            field=field,
+            reason="missing",
+            vendor=VENDOR,
+        )
+    return _checked(name, field, value)
+
+
+def _checked(name: str, field: str, value: object) -> str:
+    if not isinstance(value, str):
+        raise ValidationError(f"{name} must be text", field=field, reason="not text", vendor=VENDOR)
+    if len(value) > _MAX_VALUE or not value.isprintable():
+        raise ValidationError(
+            f"{name} must be printable text of at most {_MAX_VALUE} characters",
+            field=field,
+            reason="bad value",
+            vendor=VENDOR,
+        )
+    return value
+
+
+def _http_url(value: str, *, field: str, setting: bool) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        message = f"{field} must be an absolute http(s) URL"
+        if setting:
+            raise ConfigurationError(message, setting=field, vendor=VENDOR)
+        raise ValidationError(message, field=field, reason="not a URL", vendor=VENDOR)
+    return value
+
+
+def build_script_url(
+    *,
+    app_id: str,
+    participant_identifier: str,
+    course_id: str,
+    first_name: str,
+    last_name: str,
+    email: str,
+    activity_id: str | None = None,
+    external_user_id: str | None = None,
+    review_callback: str | None = None,
+    base_url: str = DEFAULT_BASE_URL,
+    callback_parameter: str = DEFAULT_CALLBACK_PARAMETER,
+) -> str:
+    """Return the proctoring script URL for one participant.
+
+    Args:
+        app_id: Your App Id (a GUID).
+        participant_identifier: Uniquely identifies the participant in your system.
+        course_id: The course (or activity) the participant is completing.
+        first_name: Matched against the photo ID by the reviewers.
+        last_name: Matched against the photo ID by the reviewers.
+        email: Where the participant is told the outcome.
+        activity_id: The activity within the course, for tracking.
+        external_user_id: Any id of yours, to search by later.
+        review_callback: The absolute URL Integrity Advocate posts the participant to after review.
+        base_url: The vendor's host.
+        callback_parameter: The query parameter for ``review_callback``
+            (``"reviewcallback"`` per the vendor's page; one public integration uses
+            ``"statusreviewcallback"``).
+
+    Raises:
+        ConfigurationError: The app id or base URL is wrong.
+        ValidationError: A required value is missing, a value is not printable text, or the callback
+            is not an absolute http(s) URL.
+
+    >>> build_script_url(app_id="00000000-1111-2222-3333-444444444444",
+    ...     participant_identifier="u 1",
+    ...     course_id="c1", first_name="Zoë", last_name="O'Neil", email="z@example.com")[:80]
+    'https://ca.integrityadvocateserver.com/participants/integrity?appid=00000000-111'
+    """
+    app_id = validate_app_id(app_id)
+    base = _http_url(base_url, field="base_url", setting=True).rstrip("/")
+    if callback_parameter not in ("reviewcallback", "statusreviewcallback"):
+        raise ConfigurationError(
+            "callback_parameter must be 'reviewcallback' or 'statusreviewcallback'",
+            setting="callback_parameter",
+            vendor=VENDOR,
+        )
+    params: list[tuple[str, str]] = [
+        ("appid", app_id),
+        (
+            "participantidentifier",
+            _required("participant_identifier", "participantidentifier", participant_identifier),
+        ),
+        ("courseid", _required("course_id", "courseid", course_id)),
+        ("participantfirstname", _required("first_name", "participantfirstname", first_name)),
+        ("participantlastname", _required("last_name", "participantlastname", last_name)),
+        ("participantemail", _required("email", "participantemail", email)),
+    ]
+    if activity_id is not None:
+        params.append(("activityid", _required("activity_id", "activityid", activity_id)))
+    if external_user_id is not None:
+        params.append(
+            ("externaluserid", _required("external_user_id", "externaluserid", external_user_id))
+        )
+    if review_callback is not None:
+        callback = _required("review_callback", callback_parameter, review_callback)
+        params.append(
+            (callback_parameter, _http_url(callback, field=callback_parameter, setting=False))
+        )
+    query = "&".join(
+        f"{name}={percent_encode(value, PercentEncoding.RFC3986)}" for name, value in params
+    )
+    return f"{base}{SCRIPT_PATH}?{query}"
+
+
+def build_script_tag(
+    *,
+    app_id: str,
+    participant_identifier: str,
+    course_id: str,
+    first_name: str,
+    last_name: str,
+    email: str,
+    activity_id: str | None = None,
+    external_user_id: str | None = None,
+    review_callback: str | None = None,
+    base_url: str = DEFAULT_BASE_URL,
+    callback_parameter: str = DEFAULT_CALLBACK_PARAMETER,
+) -> str:
+    """Return ``<script src="..." async></script>`` for :func:`build_script_url`, HTML-escaped.
+
+    Place it just before ``</body>`` on every proctored page. The URL is per participant: do not
+    cache the tag across users. Arguments and errors are those of :func:`build_script_url`.
+    """
+    url = build_script_url(
+        app_id=app_id,
+        participant_identifier=participant_identifier,
+        course_id=course_id,
+        first_name=first_name,
+        last_name=last_name,
+        email=email,
+        activity_id=activity_id,
+        external_user_id=external_user_id,
+        review_callback=review_callback,
+        base_url=base_url,
+        callback_parameter=callback_parameter,
+    )
+    return f'<script src="{html.escape(url, quote=True)}" async></script>'

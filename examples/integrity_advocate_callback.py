@@ -19,9 +19,7 @@ def handle_review(
 ) -> tuple[int, ReviewCallback | None]:
     """Return ``(status, callback)``: 200 with the callback, 401 untrusted, 400 malformed."""
     try:
-        callback = verifier.verify(
-            WebhookRequest(body=body, headers=headers, url=url, method="POST")
-        )
+        callback = verifier.verify(WebhookRequest(body=body, headers=headers, url=url, method="POST"))
     except WebhookVerificationError:
         return 401, None
     except PayloadError:
@@ -54,9 +52,7 @@ def main() -> None:
     status, callback = handle_review(verifier, request.body, dict(request.headers), url)
     if callback is None:
         raise SystemExit(f"the callback was refused ({status})")
-    print(
-        status, callback.participant.participant_identifier, callback.participant.effective_status
-    )
+    print(status, callback.participant.participant_identifier, callback.participant.effective_status)
     print("replayed:", handle_review(verifier, request.body, dict(request.headers), url)[0])
     confirmed = fake.client().confirm_callback(callback)
     print("confirmed status from the API:", confirmed.effective_status)

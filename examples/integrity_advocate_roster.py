@@ -21,9 +21,7 @@ def flagged_report(client: IntegrityAdvocateClient, course_id: str) -> list[str]
     """Return one line per participant whose ruling is 'Invalid (Rules)'."""
     return [
         f"{p.participant_identifier}: {p.first_name} {p.last_name} <{p.email}>"
-        for p in client.iter_participants(
-            course_id, where=ByStatus(ParticipantStatus.INVALID_RULES)
-        )
+        for p in client.iter_participants(course_id, where=ByStatus(ParticipantStatus.INVALID_RULES))
     ]
 
 

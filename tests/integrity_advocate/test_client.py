@@ -97,10 +97,7 @@ def test_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
         IntegrityAdvocateClient.from_env()
     assert info.value.setting == "EXAMKIT_IA_API_KEY"
     monkeypatch.setenv("EXAMKIT_IA_API_KEY", DEMO_API_KEY)
-    assert (
-        IntegrityAdvocateClient.from_env(base_url="https://x.example").base_url
-        == "https://x.example"
-    )
+    assert IntegrityAdvocateClient.from_env(base_url="https://x.example").base_url == "https://x.example"
 
 
 def test_requests_carry_a_hand_checkable_amx_header(fake: FakeIntegrityAdvocate) -> None:
@@ -195,9 +192,7 @@ def test_sessions_listing(fake: FakeIntegrityAdvocate) -> None:
     assert queries(fake)[0] == [("activityid", "quiz-1"), ("participantidentifier", "p3")]
     assert len(list(client.iter_sessions("590"))) == 46
     before = len(fake.adapter.requests)
-    assert (
-        len(list(client.iter_sessions("590", where=ByStatus(ParticipantStatus.IN_PROGRESS)))) == 23
-    )
+    assert len(list(client.iter_sessions("590", where=ByStatus(ParticipantStatus.IN_PROGRESS)))) == 23
     assert queries(fake)[before] == [("status", "InProgress")]
 
 
@@ -318,9 +313,7 @@ def test_override_validation_before_request(fake: FakeIntegrityAdvocate) -> None
     with pytest.raises(ValidationError):
         client.override_participant("p1", "590", status="Valid", reason="x", overrider=OVERRIDER)  # type: ignore[arg-type]
     with pytest.raises(ValidationError):
-        client.override_participant(
-            "p1", "590", status=OverrideStatus.VALID, reason="", overrider=OVERRIDER
-        )
+        client.override_participant("p1", "590", status=OverrideStatus.VALID, reason="", overrider=OVERRIDER)
     assert fake.adapter.requests == []
 
 
@@ -335,9 +328,7 @@ def test_patch_is_never_retried_and_get_is(fake: FakeIntegrityAdvocate) -> None:
     fake.adapter.route("GET", "/api/participant", failing)
     client = fake.client(retry=RetryPolicy(max_attempts=3, backoff=0))
     with pytest.raises(ServerError):
-        client.override_participant(
-            "p1", "590", status=OverrideStatus.VALID, reason="x", overrider=OVERRIDER
-        )
+        client.override_participant("p1", "590", status=OverrideStatus.VALID, reason="x", overrider=OVERRIDER)
     assert len(calls) == 1
     with pytest.raises(ServerError):
         client.get_participant("p1", "590")
@@ -392,9 +383,7 @@ def test_confirm_callback(fake: FakeIntegrityAdvocate) -> None:
     client = fake.client()
     claimed = fake.record("p3", "590")
     claimed["Status"] = "Valid"  # a forged body: the signature does not cover it
-    callback_request = signed_review_callback(
-        claimed, url="https://lms.example/cb", timestamp=DEMO_NOW
-    )
+    callback_request = signed_review_callback(claimed, url="https://lms.example/cb", timestamp=DEMO_NOW)
     from examkit.integrity_advocate import IntegrityAdvocateWebhookVerifier
 
     callback = IntegrityAdvocateWebhookVerifier(

@@ -57,9 +57,7 @@ def test_callback_parameter_setting_and_base_url() -> None:
         build_script_url(**REQUIRED, base_url="ftp://x")
 
 
-@pytest.mark.parametrize(
-    "field", ["participant_identifier", "course_id", "first_name", "last_name", "email"]
-)
+@pytest.mark.parametrize("field", ["participant_identifier", "course_id", "first_name", "last_name", "email"])
 def test_missing_required_value_is_validation_error(field: str) -> None:
     with pytest.raises(ValidationError):
         build_script_url(**{**REQUIRED, field: ""})
@@ -78,9 +76,7 @@ def test_bad_callback_and_values() -> None:
 
 def test_tag_is_html_safe() -> None:
     tag = build_script_tag(**{**REQUIRED, "last_name": '"><script>alert(1)</script>'})
-    assert tag.startswith(
-        '<script src="https://ca.integrityadvocateserver.com/participants/integrity?appid='
-    )
+    assert tag.startswith('<script src="https://ca.integrityadvocateserver.com/participants/integrity?appid=')
     assert tag.endswith('" async></script>')
     assert tag.count("<script") == 1
     assert "&amp;participantidentifier=123456" in tag

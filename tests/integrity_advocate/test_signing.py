@@ -38,9 +38,7 @@ from examkit.integrity_advocate.signing import (
 APP_ID = "00000000-1111-2222-3333-444444444444"
 API_KEY = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
 URL = "https://ca.integrityadvocateserver.com/api/course/6120/participants"
-VECTOR_CANONICAL = (
-    "https%3a%2f%2fca.integrityadvocateserver.com%2fapi%2fcourse%2f6120%2fparticipants"
-)
+VECTOR_CANONICAL = "https%3a%2f%2fca.integrityadvocateserver.com%2fapi%2fcourse%2f6120%2fparticipants"
 VECTOR_SIGNATURE = "5Vd/DzGOB8f/MlDwDpFhbwv8R4V7a+TKWfnCVrMBUKU="
 VECTOR_UPPER_ESCAPES = "ro7HUWCn0NtxN5nnZrp0AyxuHWyQ/127gz5GSfG82yk="
 NOW = 1_700_000_000
@@ -142,9 +140,7 @@ def test_default_nonce_and_timestamp() -> None:
 )
 def test_bad_app_id_is_configuration_error(app_id: str) -> None:
     with pytest.raises(ConfigurationError) as info:
-        sign_request(
-            app_id=app_id, api_key=API_KEY, method="GET", url=URL, timestamp=NOW, nonce="n"
-        )
+        sign_request(app_id=app_id, api_key=API_KEY, method="GET", url=URL, timestamp=NOW, nonce="n")
     assert info.value.setting == "app_id"
 
 
@@ -179,17 +175,13 @@ def test_bad_api_key_is_configuration_error_without_the_key(key: str) -> None:
 @pytest.mark.parametrize("nonce", ["", "a:b", " a", "é", "a\nb"])
 def test_bad_nonce_is_validation_error(nonce: str) -> None:
     with pytest.raises(ValidationError):
-        sign_request(
-            app_id=APP_ID, api_key=API_KEY, method="GET", url=URL, timestamp=NOW, nonce=nonce
-        )
+        sign_request(app_id=APP_ID, api_key=API_KEY, method="GET", url=URL, timestamp=NOW, nonce=nonce)
 
 
 @pytest.mark.parametrize("timestamp", [-1, 10**12, True, 1.5])
 def test_bad_timestamp_is_validation_error(timestamp: Any) -> None:
     with pytest.raises(ValidationError):
-        sign_request(
-            app_id=APP_ID, api_key=API_KEY, method="GET", url=URL, timestamp=timestamp, nonce="n"
-        )
+        sign_request(app_id=APP_ID, api_key=API_KEY, method="GET", url=URL, timestamp=timestamp, nonce="n")
 
 
 def verify(header: str | None, *, method: str = "GET", url: str = URL, **kw: object) -> object:
@@ -239,24 +231,18 @@ def test_verify_rotation_and_replay() -> None:
     other = base64.b64encode(bytes(range(1, 33))).decode()
     good = f"amx {APP_ID}:{VECTOR_SIGNATURE}:1700000000123456:1700000000"
     guard = InMemoryReplayGuard(clock=FixedClock(NOW))
-    verifier = AmxVerifier(
-        app_id=APP_ID, api_key=[other, API_KEY], clock=FixedClock(NOW), replay_guard=guard
-    )
+    verifier = AmxVerifier(app_id=APP_ID, api_key=[other, API_KEY], clock=FixedClock(NOW), replay_guard=guard)
     verifier.verify(good, method="GET", url=URL)
     with pytest.raises(ReplayedRequestError):
         verifier.verify(good, method="GET", url=URL)
     with pytest.raises(SignatureMismatchError):
-        AmxVerifier(app_id=APP_ID, api_key=other, clock=FixedClock(NOW)).verify(
-            good, method="GET", url=URL
-        )
+        AmxVerifier(app_id=APP_ID, api_key=other, clock=FixedClock(NOW)).verify(good, method="GET", url=URL)
 
 
 # -- properties ---------------------------------------------------------------------------------
 
 methods = st.sampled_from(["GET", "POST", "PATCH", "PUT", "DELETE", "get", "Patch"])
-path_text = st.text(
-    alphabet=string.ascii_letters + string.digits + "-._~%!*'() éü", min_size=0, max_size=30
-)
+path_text = st.text(alphabet=string.ascii_letters + string.digits + "-._~%!*'() éü", min_size=0, max_size=30)
 urls = st.builds(
     lambda host, path, query: f"https://{host}/api/{path}" + (f"?{query}" if query else ""),
     st.sampled_from(["ca.integrityadvocateserver.com", "lms.example.org:8443"]),
@@ -295,17 +281,13 @@ def test_any_change_is_rejected(
             verify(tampered, method=method, url=url)
         return
     if what == "method":
-        other = data.draw(
-            st.sampled_from(["GET", "POST", "PATCH"]).filter(lambda m: m != method.upper())
-        )
+        other = data.draw(st.sampled_from(["GET", "POST", "PATCH"]).filter(lambda m: m != method.upper()))
         with pytest.raises(SignatureMismatchError):
             verify(header, method=other, url=url)
         return
     if what == "path":
         base, _, query = url.partition("?")
-        changed = (
-            base + data.draw(st.sampled_from(["x", "/", "Z9"])) + ("?" + query if query else "")
-        )
+        changed = base + data.draw(st.sampled_from(["x", "/", "Z9"])) + ("?" + query if query else "")
         with pytest.raises(SignatureMismatchError):
             verify(header, method=method, url=changed)
         return
@@ -319,9 +301,7 @@ def test_any_change_is_rejected(
 
 
 @given(
-    header=st.one_of(
-        st.none(), st.text(max_size=200), st.binary(max_size=50).map(lambda b: "amx " + b.hex())
-    )
+    header=st.one_of(st.none(), st.text(max_size=200), st.binary(max_size=50).map(lambda b: "amx " + b.hex()))
 )
 def test_garbage_headers_raise_only_verification_errors(header: str | None) -> None:
     with pytest.raises(WebhookVerificationError):
@@ -334,8 +314,6 @@ def test_garbage_headers_raise_only_verification_errors(header: str | None) -> N
     nonce=st.text(max_size=20),
     ts=st.text(max_size=14),
 )
-def test_garbage_amx_parts_raise_only_verification_errors(
-    app: str, sig: str, nonce: str, ts: str
-) -> None:
+def test_garbage_amx_parts_raise_only_verification_errors(app: str, sig: str, nonce: str, ts: str) -> None:
     with pytest.raises(WebhookVerificationError):
         verify(f"amx {app}:{sig}:{nonce}:{ts}")

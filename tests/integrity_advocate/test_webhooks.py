@@ -40,9 +40,7 @@ NOW = 1_700_000_000
 CALLBACK = "https://LMS.example.org/ia/Review?agency_id=Ab%3D&x=1"
 
 
-def hand_header(
-    canonical: str, *, ts: int = NOW, nonce: str = "n0nce", method: str = "POST"
-) -> str:
+def hand_header(canonical: str, *, ts: int = NOW, nonce: str = "n0nce", method: str = "POST") -> str:
     """Build the header by hand from the documented recipe."""
     message = (APP_ID + method + canonical + str(ts) + nonce).encode()
     signature = base64.b64encode(hmac.new(KEY, message, hashlib.sha256).digest()).decode()
@@ -91,18 +89,14 @@ def test_url_forms_are_a_setting() -> None:
         verifier().verify(request(hand_header(upper)))
     verifier(url_forms=[LOWER_THEN_ENCODE_WITH_QUERY]).verify(request(hand_header(upper)))
     with pytest.raises(SignatureMismatchError):
-        verifier(url_forms=[LOWER_THEN_ENCODE_WITH_QUERY]).verify(
-            request(hand_header(without_query()))
-        )
+        verifier(url_forms=[LOWER_THEN_ENCODE_WITH_QUERY]).verify(request(hand_header(without_query())))
 
 
 def test_redirect_header_is_read() -> None:
     header = hand_header(without_query())
     verifier().verify(request(header, name="Redirect-Http-Authorization"))
     with pytest.raises(MissingSignatureError):
-        verifier(accept_redirect_header=False).verify(
-            request(header, name="Redirect-Http-Authorization")
-        )
+        verifier(accept_redirect_header=False).verify(request(header, name="Redirect-Http-Authorization"))
     both = WebhookRequest(
         body=REVIEW_CALLBACK,
         url=CALLBACK,
@@ -152,9 +146,7 @@ def test_body_is_not_covered_by_the_signature() -> None:
     # Documented limitation: the vendor signs no body hash; confirm_callback() exists for this.
     data = json.loads(REVIEW_CALLBACK)
     data["Status"] = "Valid"
-    callback = verifier().verify(
-        request(hand_header(without_query()), body=json.dumps(data).encode())
-    )
+    callback = verifier().verify(request(hand_header(without_query()), body=json.dumps(data).encode()))
     assert callback.participant.status is ParticipantStatus.VALID
 
 
@@ -180,9 +172,7 @@ def test_body_size_limit() -> None:
 
 def test_rotation() -> None:
     other = base64.b64encode(bytes(range(100, 132))).decode()
-    v = IntegrityAdvocateWebhookVerifier(
-        app_id=APP_ID, api_key=[other, API_KEY], clock=FixedClock(NOW)
-    )
+    v = IntegrityAdvocateWebhookVerifier(app_id=APP_ID, api_key=[other, API_KEY], clock=FixedClock(NOW))
     v.verify(request(hand_header(without_query())))
 
 

@@ -60,9 +60,7 @@ def run(out: DemoOutput) -> None:
         last_name="Smith",
         email="zoe@example.org",
     )
-    out.expect(
-        tag.startswith("<script src=") and "&amp;" in tag, "built an HTML-escaped <script> tag"
-    )
+    out.expect(tag.startswith("<script src=") and "&amp;" in tag, "built an HTML-escaped <script> tag")
 
     header = sign_request(
         app_id=DEMO_APP_ID,
@@ -98,9 +96,7 @@ def run(out: DemoOutput) -> None:
         "paged lazily through 37 participants (4 signed GETs, 10 per page)",
     )
     out.detail('the last page ended with NextToken "null", one of the three end markers')
-    flagged = list(
-        client.iter_participants("bio-101", where=ByStatus(ParticipantStatus.INVALID_RULES))
-    )
+    flagged = list(client.iter_participants("bio-101", where=ByStatus(ParticipantStatus.INVALID_RULES)))
     out.expect(
         len(flagged) == 13,
         f"filtered by status: {len(flagged)} participants ruled 'Invalid (Rules)'",
@@ -127,9 +123,7 @@ def run(out: DemoOutput) -> None:
         "ended a session (unsigned call): 200 closed, then 404 reported as nothing to close",
     )
 
-    verifier = IntegrityAdvocateWebhookVerifier(
-        app_id=DEMO_APP_ID, api_key=DEMO_API_KEY, clock=fake.clock
-    )
+    verifier = IntegrityAdvocateWebhookVerifier(app_id=DEMO_APP_ID, api_key=DEMO_API_KEY, clock=fake.clock)
     request = signed_review_callback(
         fake.record(target.participant_identifier, "bio-101"), url=_CALLBACK, timestamp=DEMO_NOW
     )
@@ -141,8 +135,7 @@ def run(out: DemoOutput) -> None:
     confirmed = client.confirm_callback(callback)
     out.expect(
         confirmed.effective_status == callback.participant.effective_status,
-        "confirmed the callback's claim by re-fetching the participant "
-        "(the signature omits the body)",
+        "confirmed the callback's claim by re-fetching the participant (the signature omits the body)",
     )
 
     forged = signed_review_callback(

@@ -85,12 +85,7 @@ class PageLimitError(ApiError):
 
 
 def _id(name: str, field: str, value: object) -> str:
-    if (
-        not isinstance(value, str)
-        or not value.strip()
-        or len(value) > _MAX_ID
-        or not value.isprintable()
-    ):
+    if not isinstance(value, str) or not value.strip() or len(value) > _MAX_ID or not value.isprintable():
         raise ValidationError(
             f"{name} must be non-empty printable text of at most {_MAX_ID} characters",
             field=field,
@@ -372,8 +367,7 @@ class IntegrityAdvocateClient:
         data = self._json(response)
         if data is None or data == {}:
             raise NotFoundError(
-                f"Integrity Advocate has no participant {participant_identifier!r} "
-                f"in course {course_id!r}",
+                f"Integrity Advocate has no participant {participant_identifier!r} in course {course_id!r}",
                 vendor=VENDOR,
                 status_code=response.status_code,
                 method="GET",
@@ -615,19 +609,14 @@ def _list_params(
         if not isinstance(where, allowed):
             names = ", ".join(cls.__name__ for cls in allowed)
             raise ValidationError(
-                f"{name} must be one of {names} (one filter set per call), "
-                f"not {type(where).__name__}",
+                f"{name} must be one of {names} (one filter set per call), not {type(where).__name__}",
                 field=name,
                 reason="bad filter",
                 vendor=VENDOR,
             )
         params.extend(where.query())  # type: ignore[attr-defined]
     if page_size is not None:
-        if (
-            isinstance(page_size, bool)
-            or not isinstance(_obj(page_size), int)
-            or not 1 <= page_size <= 10
-        ):
+        if isinstance(page_size, bool) or not isinstance(_obj(page_size), int) or not 1 <= page_size <= 10:
             raise ValidationError(
                 "page_size must be 1 to 10", field="limit", reason="bad page size", vendor=VENDOR
             )

@@ -168,17 +168,11 @@ def build_script_url(
     if activity_id is not None:
         params.append(("activityid", _required("activity_id", "activityid", activity_id)))
     if external_user_id is not None:
-        params.append(
-            ("externaluserid", _required("external_user_id", "externaluserid", external_user_id))
-        )
+        params.append(("externaluserid", _required("external_user_id", "externaluserid", external_user_id)))
     if review_callback is not None:
         callback = _required("review_callback", callback_parameter, review_callback)
-        params.append(
-            (callback_parameter, _http_url(callback, field=callback_parameter, setting=False))
-        )
-    query = "&".join(
-        f"{name}={percent_encode(value, PercentEncoding.RFC3986)}" for name, value in params
-    )
+        params.append((callback_parameter, _http_url(callback, field=callback_parameter, setting=False)))
+    query = "&".join(f"{name}={percent_encode(value, PercentEncoding.RFC3986)}" for name, value in params)
     return f"{base}{SCRIPT_PATH}?{query}"
 
 

@@ -369,12 +369,7 @@ def _is_seconds(value: object) -> bool:
 
 
 def _filter_text(name: str, field: str, value: object) -> None:
-    if (
-        not isinstance(value, str)
-        or not value.strip()
-        or len(value) > 1000
-        or not value.isprintable()
-    ):
+    if not isinstance(value, str) or not value.strip() or len(value) > 1000 or not value.isprintable():
         raise ValidationError(
             f"{name} must be non-empty printable text of at most 1000 characters",
             field=field,
@@ -646,9 +641,7 @@ _PAGE_KEYS: Final = {
 }
 CONVERTER.register(ParticipantPage, rename={**_PAGE_KEYS, "participants": "Participants"})
 CONVERTER.register(SessionPage, rename={**_PAGE_KEYS, "sessions": "ParticipantSessions"})
-CONVERTER.register(
-    ParticipantStatusResult, rename={"status": "Status", "override_status": "Override_Status"}
-)
+CONVERTER.register(ParticipantStatusResult, rename={"status": "Status", "override_status": "Override_Status"})
 
 
 def _drop_nulls(data: Any, keys: tuple[str, ...]) -> Any:

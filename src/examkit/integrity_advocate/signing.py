@@ -178,9 +178,7 @@ def canonical_uri(url: str, form: CanonicalForm = DEFAULT_REQUEST_FORM) -> str:
         ValidationError: The URL is not text or cannot be encoded as UTF-8.
     """
     if not _is_text(url) or not url:
-        raise ValidationError(
-            "url must be a non-empty string", field="url", reason="not text", vendor=VENDOR
-        )
+        raise ValidationError("url must be a non-empty string", field="url", reason="not text", vendor=VENDOR)
     return form.canonicalize(url)
 
 
@@ -244,9 +242,7 @@ def api_key_from(api_key: SecretInput, *, setting: str = "api_key") -> Secret:
     return decode_base64_key(text, name=setting, vendor=VENDOR)
 
 
-def _api_keys_from(
-    api_key: SecretInput | Sequence[SecretInput], *, setting: str
-) -> tuple[Secret, ...]:
+def _api_keys_from(api_key: SecretInput | Sequence[SecretInput], *, setting: str) -> tuple[Secret, ...]:
     if isinstance(api_key, str | bytes | bytearray | Secret):
         return (api_key_from(api_key, setting=setting),)
     if isinstance(api_key, Sequence):
@@ -269,9 +265,7 @@ def new_nonce() -> str:
     return uuid.uuid4().hex
 
 
-def signing_string(
-    *, app_id: str, method: str, canonical: str, timestamp: str, nonce: str
-) -> bytes:
+def signing_string(*, app_id: str, method: str, canonical: str, timestamp: str, nonce: str) -> bytes:
     """Return the bytes that are signed: ``app_id + METHOD + canonical + timestamp + nonce``."""
     return (app_id + method + canonical + timestamp + nonce).encode("utf-8")
 
@@ -356,9 +350,7 @@ class AmxSigner:
         canonical = canonical_uri(url, self._form)
         mac = self._base.copy()
         mac.update(
-            signing_string(
-                app_id=self._app_id, method=method, canonical=canonical, timestamp=ts, nonce=nonce
-            )
+            signing_string(app_id=self._app_id, method=method, canonical=canonical, timestamp=ts, nonce=nonce)
         )
         return f"{_SCHEME} {self._app_id}:{to_base64(mac.digest())}:{nonce}:{ts}"
 
@@ -495,9 +487,7 @@ def parse_authorization(value: str | None, *, header: str = "Authorization") -> 
         raise malformed("the nonce is empty or not printable")
     if not _TIMESTAMP_RE.match(timestamp):
         raise malformed("the timestamp is not whole Unix seconds")
-    digest = decode_signature(
-        signature, encoding="base64", algorithm="sha256", vendor=VENDOR, header=header
-    )
+    digest = decode_signature(signature, encoding="base64", algorithm="sha256", vendor=VENDOR, header=header)
     return AmxAuthorization(
         app_id=app_id,
         signature=digest,
@@ -625,9 +615,7 @@ class AmxVerifier:
                 vendor=VENDOR,
                 header=header,
             )
-        if self._guard is not None and not self._guard.add(
-            f"examkit:{VENDOR}:{auth.nonce}", ttl=self._ttl
-        ):
+        if self._guard is not None and not self._guard.add(f"examkit:{VENDOR}:{auth.nonce}", ttl=self._ttl):
             raise ReplayedRequestError(
                 "this request's nonce was already accepted: it is a replay (or a retried delivery)",
                 vendor=VENDOR,
@@ -650,10 +638,7 @@ class AmxVerifier:
         return forms
 
     def __repr__(self) -> str:
-        return (
-            f"AmxVerifier(keys={len(self._keys)}, forms={len(self._forms)}, "
-            f"tolerance={self._tolerance:g})"
-        )
+        return f"AmxVerifier(keys={len(self._keys)}, forms={len(self._forms)}, tolerance={self._tolerance:g})"
 
 
 def verify_authorization(

@@ -94,18 +94,14 @@ class IntegrityAdvocateWebhookVerifier:
                 setting="callback_url",
                 vendor=VENDOR,
             )
-        if max_body_size is not None and (
-            not isinstance(_obj(max_body_size), int) or max_body_size < 1
-        ):
+        if max_body_size is not None and (not isinstance(_obj(max_body_size), int) or max_body_size < 1):
             raise ConfigurationError(
                 "max_body_size must be a positive number of bytes or None",
                 setting="max_body_size",
                 vendor=VENDOR,
             )
         self._callback_url = callback_url
-        self._headers = (
-            AUTHORIZATION_HEADERS if accept_redirect_header else AUTHORIZATION_HEADERS[:1]
-        )
+        self._headers = AUTHORIZATION_HEADERS if accept_redirect_header else AUTHORIZATION_HEADERS[:1]
         self._max_body_size = max_body_size
 
     @classmethod
@@ -179,7 +175,5 @@ def _obj(value: object) -> object:
 def _env(name: str) -> str:
     value = os.environ.get(name)
     if not value:
-        raise ConfigurationError(
-            f"the environment variable {name} is not set", setting=name, vendor=VENDOR
-        )
+        raise ConfigurationError(f"the environment variable {name} is not set", setting=name, vendor=VENDOR)
     return value

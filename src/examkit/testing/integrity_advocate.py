@@ -280,9 +280,7 @@ class FakeIntegrityAdvocate:
             return _error(400, "limit must be an integer")
         if not 1 <= limit <= 10:
             return _error(400, "limit must be 1 to 10")
-        rows = (
-            self._session_rows(course_id, q) if sessions else self._participant_rows(course_id, q)
-        )
+        rows = self._session_rows(course_id, q) if sessions else self._participant_rows(course_id, q)
         if q.get("backwardsearch") == "true":
             rows.reverse()
         token = q.get("nexttoken")
@@ -324,10 +322,7 @@ class FakeIntegrityAdvocate:
                 continue
             if not self._matches(p, q):
                 continue
-            if (
-                "externaluserid" in q
-                and self._external.get((course_id, pid)) != q["externaluserid"]
-            ):
+            if "externaluserid" in q and self._external.get((course_id, pid)) != q["externaluserid"]:
                 continue
             row = {k: v for k, v in p.items() if k != "Sessions"}
             row["Token"] = json.dumps({"Modified": p["Modified"], "ParticipantIdentifier": pid})
@@ -434,9 +429,7 @@ class FakeIntegrityAdvocate:
             return change
         participant = self._find(request.query)
         activity = request.query.get("activityid")
-        sessions = [
-            s for s in (participant or {}).get("Sessions", []) if s.get("Activity_Id") == activity
-        ]
+        sessions = [s for s in (participant or {}).get("Sessions", []) if s.get("Activity_Id") == activity]
         if participant is None or not sessions:
             return _error(404, "no sessions for this participant and activity")
         for session in sessions:

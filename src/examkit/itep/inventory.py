@@ -314,7 +314,7 @@ def read_inventory_csv(
                 text = handle.read()
         else:
             text = source.read()
-            if isinstance(text, str) and text.startswith("\ufeff"):
+            if text.startswith("\ufeff"):
                 text = text[1:]
     except (OSError, UnicodeDecodeError) as exc:
         raise PayloadError(
@@ -322,8 +322,6 @@ def read_inventory_csv(
             reason="unreadable file",
             vendor=VENDOR,
         ) from None
-    if not isinstance(text, str):
-        raise PayloadError("the inventory source must be text", reason="not text", vendor=VENDOR)
     try:
         reader = csv.DictReader(io.StringIO(text, newline=""))
         header = reader.fieldnames or []

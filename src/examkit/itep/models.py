@@ -61,7 +61,8 @@ def product_family(product_code: str) -> ProductFamily:
     Raises:
         ValidationError: The code is empty, not text, or neither a ``GTX-`` nor an ``STX-`` code.
     """
-    if not isinstance(product_code, str) or not product_code.strip():
+    code: object = product_code
+    if not isinstance(code, str) or not code.strip():
         raise ValidationError(
             "product-code is required: use a code from the PRODUCT CODES screen, e.g. "
             "'GTX-Academic-Plus'",
@@ -120,7 +121,9 @@ class AssignedTo:
     extra: Mapping[str, Any] = attrs.field(factory=dict)
 
     def __attrs_post_init__(self) -> None:
-        if not isinstance(self.name, str) or not self.name.strip():
+        name: object = self.name
+        candidate_id: object = self.candidate_id
+        if not isinstance(name, str) or not name.strip():
             raise ValidationError(
                 "assigned-to needs the candidate's name",
                 field="assigned-to.student-name",
@@ -130,7 +133,7 @@ class AssignedTo:
         _check_email(self.email, "assigned-to.email")
         if (
             isinstance(self.candidate_id, bool)
-            or not isinstance(self.candidate_id, str | int)
+            or not isinstance(candidate_id, str | int)
             or (isinstance(self.candidate_id, str) and not self.candidate_id.strip())
         ):
             raise ValidationError(
@@ -238,7 +241,8 @@ class FulfillmentRequest:
             )
         if self.bcc is not None:
             _check_email(self.bcc, "bcc")
-        if self.track is not None and (not isinstance(self.track, str) or not self.track.strip()):
+        track: object = self.track
+        if track is not None and (not isinstance(track, str) or not track.strip()):
             raise ValidationError(
                 "track must be the non-empty tracking code iTEP gave you",
                 field="track",

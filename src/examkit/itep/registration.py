@@ -426,10 +426,11 @@ class Registration:
                 problem = f"must be text or a number, not {type(value).__name__}"
             if problem is not None:
                 problems.append(RegistrationProblem(wire, problem))
-        if not isinstance(self.extra, Mapping):
+        extra: object = self.extra
+        if not isinstance(extra, Mapping):
             problems.append(RegistrationProblem("extra", "must be a mapping"))
         else:
-            for key in self.extra:
+            for key in extra:
                 if not isinstance(key, str):
                     problems.append(RegistrationProblem(str(key), "field names must be text"))
                 elif key in _WIRE_TO_ATTRIBUTE:
@@ -461,7 +462,8 @@ class Registration:
         known: dict[str, Any] = {}
         extra: dict[str, Any] = {}
         unknown: list[RegistrationProblem] = []
-        for key, value in fields.items():
+        items: list[tuple[object, Any]] = list(fields.items())
+        for key, value in items:
             attribute = _WIRE_TO_ATTRIBUTE.get(key) if isinstance(key, str) else None
             if attribute is not None:
                 known[attribute] = value

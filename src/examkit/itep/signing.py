@@ -150,7 +150,8 @@ class FulfillmentSigner:
     def __init__(
         self, *, api_key: SecretInput, header: str, encoding: DigestEncoding = "hex"
     ) -> None:
-        if not isinstance(header, str) or not header.strip() or any(c in header for c in ":\r\n "):
+        name: object = header
+        if not isinstance(name, str) or not name.strip() or any(c in name for c in ":\r\n "):
             raise ConfigurationError(
                 "signature_header must be the header name iTEP gave you for the signature (it is "
                 "not in the public documents, so examkit has no default)",

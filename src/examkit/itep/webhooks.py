@@ -170,7 +170,8 @@ class BasicAuth:
         password: SecretInput | Sequence[SecretInput],
         header: str = "Authorization",
     ) -> None:
-        if not isinstance(username, str) or not username or ":" in username:
+        user: object = username
+        if not isinstance(user, str) or not user or ":" in user:
             raise ConfigurationError(
                 "username must be non-empty text without ':'", setting="username", vendor=VENDOR
             )
@@ -456,7 +457,11 @@ class ItepWebhookVerifier:
         replay_ttl: float = 86_400.0,
         field: str = "data",
     ) -> None:
-        if auth is None or not isinstance(auth, ItepWebhookAuth):
+        given: object = auth
+        size: object = max_body_size
+        ttl: object = replay_ttl
+        name: object = field
+        if not isinstance(given, ItepWebhookAuth):
             raise ConfigurationError(
                 "auth is required: pass TokenHeaderAuth(...), BasicAuth(...), HmacBodyAuth(...) "
                 "or, on purpose, NoAuthentication()",
@@ -464,26 +469,20 @@ class ItepWebhookVerifier:
                 vendor=VENDOR,
             )
         if max_body_size is not None and (
-            isinstance(max_body_size, bool)
-            or not isinstance(max_body_size, int)
-            or max_body_size < 1
+            isinstance(max_body_size, bool) or not isinstance(size, int) or max_body_size < 1
         ):
             raise ConfigurationError(
                 "max_body_size must be a positive number of bytes or None",
                 setting="max_body_size",
                 vendor=VENDOR,
             )
-        if (
-            isinstance(replay_ttl, bool)
-            or not isinstance(replay_ttl, int | float)
-            or replay_ttl <= 0
-        ):
+        if isinstance(replay_ttl, bool) or not isinstance(ttl, int | float) or replay_ttl <= 0:
             raise ConfigurationError(
                 "replay_ttl must be a positive number of seconds",
                 setting="replay_ttl",
                 vendor=VENDOR,
             )
-        if not isinstance(field, str) or not field:
+        if not isinstance(name, str) or not name:
             raise ConfigurationError(
                 "field must be a form field name", setting="field", vendor=VENDOR
             )

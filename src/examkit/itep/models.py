@@ -346,6 +346,9 @@ class CefrLevel(enum.Enum):
     C2 = "C2"
     """Mastery."""
 
+    def __str__(self) -> str:
+        return self.value
+
 
 class ExamStatus(enum.Enum):
     """An exam status. Two vocabularies appear in the vendor's pages; both are accepted.
@@ -379,6 +382,9 @@ class ExamStatus(enum.Enum):
     """Graded and reported (second vocabulary; the webhook sample uses it)."""
     DISABLED = "Disabled"
     """Disabled."""
+
+    def __str__(self) -> str:
+        return self.value
 
 
 _OptDecimal = Annotated[Decimal | None, NoneIf("")]

@@ -1,0 +1,468 @@
+"""The iTEP fulfillment client: obtain a test ID (``GTX-``) or have iTEP e-mail it (``STX-``).
+
+Both calls are a signed POST of the same compact JSON body to the documented endpoint. They are
+never retried automatically: a retry could allocate a second test ID. Bulk issuance for a cohort is
+:meth:`ItepClient.issue_bulk` (see :mod:`examkit.itep.bulk`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import IO, TYPE_CHECKING, Any, Final
+
+import requests
+
+from examkit.core.errors import (
+    ApiError,
+    ConfigurationError,
+    PayloadError,
+    TransportError,
+    ValidationError,
+)
+from examkit.core.http import DEFAULT_TIMEOUT, HttpResponse, RetryPolicy, Transport
+from examkit.core.serde import load_json
+from examkit.core.signing import Secret, SecretInput, secrets_from
+from examkit.itep.models import (
+    VENDOR,
+    AssignedTo,
+    FulfillmentRequest,
+    FulfillmentResult,
+    ProductFamily,
+    product_family,
+)
+from examkit.itep.registration import Registration
+from examkit.itep.signing import DEFAULT_ENDPOINT, DigestEncoding, FulfillmentSigner, SequenceSource
+
+if TYPE_CHECKING:
+    from examkit.itep.bulk import BulkOutcome, BulkReport, Candidate
+
+__all__ = ["DEFAULT_TEST_ID_KEYS", "ItepClient"]
+
+DEFAULT_TEST_ID_KEYS: Final = ("TestID", "test_id", "testid", "test-id", "testId", "id")
+"""JSON keys examkit looks for (case-insensitively) to read the test ID from a response."""
+
+_BARE_ID: Final = re.compile(r"\A(?=[A-Za-z0-9-]*[0-9])[A-Za-z0-9][A-Za-z0-9-]{3,39}\Z", re.ASCII)
+
+
+def _clone_session(session: requests.Session) -> requests.Session:
+    """Return a new session with ``session``'s settings and the same (thread-safe) adapters.
+
+    :class:`requests.Session` is not documented as thread-safe (its cookie jar and settings are
+    shared state), while its connection adapters are; each bulk worker gets its own session.
+    """
+    clone = requests.Session()
+    clone.adapters.clear()
+    for prefix, adapter in session.adapters.items():
+        clone.mount(prefix, adapter)
+    clone.headers.clear()
+    clone.headers.update(session.headers)
+    clone.auth = session.auth
+    clone.proxies = dict(session.proxies)
+    clone.verify = session.verify
+    clone.cert = session.cert
+    clone.trust_env = session.trust_env
+    clone.max_redirects = session.max_redirects
+    clone.params = dict(session.params) if isinstance(session.params, Mapping) else session.params
+    clone.cookies.update(session.cookies)
+    return clone
+
+
+class ItepClient:
+    """Calls iTEP's fulfillment API.
+
+    Args:
+        api_key: The API key from the PRODUCT CODES screen. Kept as a
+            :class:`~examkit.core.signing.Secret`; never shown.
+        signature_header: The name of the header that carries the HMAC signature. Required: the
+            vendor's documents do not name it (ask iTEP).
+        endpoint: The fulfillment URL (the documented one by default).
+        signature_encoding: How the digest is written: ``"hex"`` (lower case, default), ``"HEX"``
+            or ``"base64"``. Unconfirmed.
+        stx_signature_header: A different header name for ``STX-`` calls, if iTEP gives you one
+            (the documents say the two calls differ only in "a header value").
+        sequence: A source of sequence numbers (e.g. ``CounterSequence``);
+            when set, each body carries ``"sequence": <next number>`` unless you pass one.
+        embed_json_as_text: Send ``assigned-to`` and ``registration`` as JSON text in a string
+            rather than as nested objects (the vendor's example nests them).
+        require_test_id: Raise :class:`~examkit.core.errors.ApiError` when a successful response
+            holds no readable test ID (default). Off: return the result with ``test_id=None``.
+        test_id_keys: JSON keys tried, case-insensitively, to read the test ID.
+        session: A :class:`requests.Session` (proxies, certificates, or a fake's adapter).
+        timeout: Seconds for connecting and reading, one number or a pair.
+
+    Raises:
+        ConfigurationError: A setting is missing or malformed.
+    """
+
+    def __init__(
+        self,
+        *,
+        api_key: SecretInput,
+        signature_header: str,
+        endpoint: str = DEFAULT_ENDPOINT,
+        signature_encoding: DigestEncoding = "hex",
+        stx_signature_header: str | None = None,
+        sequence: SequenceSource | None = None,
+        embed_json_as_text: bool = False,
+        require_test_id: bool = True,
+        test_id_keys: Sequence[str] = DEFAULT_TEST_ID_KEYS,
+        session: requests.Session | None = None,
+        timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
+    ) -> None:
+        key = (
+            api_key
+            if isinstance(api_key, Secret)
+            else secrets_from(api_key, name="api_key", vendor=VENDOR)[0]
+        )
+        url: object = endpoint
+        if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+            raise ConfigurationError(
+                "endpoint must be an http(s) URL", setting="endpoint", vendor=VENDOR
+            )
+        if sequence is not None and not callable(sequence):
+            raise ConfigurationError(
+                "sequence must be a callable returning the next number",
+                setting="sequence",
+                vendor=VENDOR,
+            )
+        if isinstance(test_id_keys, str) or not all(isinstance(k, str) for k in test_id_keys):
+            raise ConfigurationError(
+                "test_id_keys must be a sequence of key names",
+                setting="test_id_keys",
+                vendor=VENDOR,
+            )
+        self._key = key
+        self._signer = FulfillmentSigner(
+            api_key=key, header=signature_header, encoding=signature_encoding
+        )
+        self._stx_signer = (
+            FulfillmentSigner(api_key=key, header=stx_signature_header, encoding=signature_encoding)
+            if stx_signature_header is not None
+            else self._signer
+        )
+        self._endpoint = endpoint
+        self._sequence = sequence
+        self._embed = bool(embed_json_as_text)
+        self._require_test_id = bool(require_test_id)
+        self._test_id_keys = tuple(k.casefold() for k in test_id_keys)
+        self._timeout = timeout
+        self._settings: dict[str, Any] = {
+            "api_key": key,
+            "signature_header": signature_header,
+            "endpoint": endpoint,
+            "signature_encoding": signature_encoding,
+            "stx_signature_header": stx_signature_header,
+            "sequence": sequence,
+            "embed_json_as_text": embed_json_as_text,
+            "require_test_id": require_test_id,
+            "test_id_keys": tuple(test_id_keys),
+            "timeout": timeout,
+        }
+        self._transport = Transport(
+            vendor=VENDOR,
+            session=session,
+            timeout=timeout,
+            retry=RetryPolicy.none(),
+            secrets=(key,),
+        )
+
+    @classmethod
+    def from_env(
+        cls,
+        *,
+        signature_header: str | None = None,
+        environ: Mapping[str, str] | None = None,
+        **settings: Any,
+    ) -> ItepClient:
+        """Build a client from ``EXAMKIT_ITEP_API_KEY`` (and ``EXAMKIT_ITEP_SIGNATURE_HEADER``).
+
+        Args:
+            signature_header: The header name; read from ``EXAMKIT_ITEP_SIGNATURE_HEADER`` when not
+                given.
+            environ: The environment to read (``os.environ`` by default).
+            settings: Other constructor arguments.
+
+        Raises:
+            ConfigurationError: A variable is missing; the message names it.
+        """
+        env = os.environ if environ is None else environ
+        api_key = env.get("EXAMKIT_ITEP_API_KEY")
+        if not api_key:
+            raise ConfigurationError(
+                "EXAMKIT_ITEP_API_KEY is not set: put the API key from the PRODUCT CODES screen "
+                "there",
+                setting="EXAMKIT_ITEP_API_KEY",
+                vendor=VENDOR,
+            )
+        header = signature_header or env.get("EXAMKIT_ITEP_SIGNATURE_HEADER")
+        if not header:
+            raise ConfigurationError(
+                "EXAMKIT_ITEP_SIGNATURE_HEADER is not set and no signature_header was given",
+                setting="EXAMKIT_ITEP_SIGNATURE_HEADER",
+                vendor=VENDOR,
+            )
+        return cls(
+            api_key=Secret(api_key, name="EXAMKIT_ITEP_API_KEY"),
+            signature_header=header,
+            **settings,
+        )
+
+    # -- lifecycle --------------------------------------------------------------------------------
+
+    @property
+    def endpoint(self) -> str:
+        """The fulfillment URL."""
+        return self._endpoint
+
+    @property
+    def signature_header(self) -> str:
+        """The signature header's name (for ``GTX-`` calls)."""
+        return self._signer.header
+
+    def close(self) -> None:
+        """Close the HTTP session if the client made it."""
+        self._transport.close()
+
+    def __enter__(self) -> ItepClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return (
+            f"ItepClient(endpoint={self._endpoint!r}, signature_header={self._signer.header!r}, "
+            f"api_key='***')"
+        )
+
+    def _worker_copy(self) -> ItepClient:
+        """Return a client with the same settings on its own session (for one bulk worker)."""
+        return ItepClient(**self._settings, session=_clone_session(self._transport.session))
+
+    # -- calls ----------------------------------------------------------------------------------
+
+    def issue_test_id(
+        self,
+        *,
+        product_code: str,
+        email: str | None = None,
+        bcc: str | None = None,
+        track: str | None = None,
+        assigned_to: AssignedTo | Mapping[str, Any] | None = None,
+        registration: Registration | Mapping[str, Any] | None = None,
+        **extra: Any,
+    ) -> FulfillmentResult:
+        """Obtain an available test ID for a ``GTX-`` product code; iTEP sends no e-mail.
+
+        Args:
+            product_code: A ``GTX-`` code, e.g. ``"GTX-Academic-Plus"``.
+            email: The candidate's e-mail (optional for ``GTX-``).
+            bcc: A copy address.
+            track: Your tracking code (needed for results webhooks).
+            assigned_to: The ``assigned-to`` object; see :class:`~examkit.itep.models.AssignedTo`.
+            registration: A :class:`~examkit.itep.registration.Registration` or a mapping with
+                the vendor's field names (validated either way).
+            extra: Further top-level fields, sent unchanged (e.g. ``sequence=3``).
+
+        Raises:
+            ValidationError: Invalid input, including an ``STX-`` code; nothing was sent.
+            ApiError: iTEP answered with an error, or with no readable test ID.
+            TransportError: No answer arrived; the call was not retried and may have allocated a
+                test ID.
+        """
+        return self._call(
+            ProductFamily.GTX,
+            product_code=product_code,
+            email=email,
+            bcc=bcc,
+            track=track,
+            assigned_to=assigned_to,
+            registration=registration,
+            extra=extra,
+        )
+
+    def send_test_id(
+        self,
+        *,
+        product_code: str,
+        email: str | None = None,
+        bcc: str | None = None,
+        track: str | None = None,
+        assigned_to: AssignedTo | Mapping[str, Any] | None = None,
+        registration: Registration | Mapping[str, Any] | None = None,
+        **extra: Any,
+    ) -> FulfillmentResult:
+        """Obtain a test ID for an ``STX-`` product code; iTEP also e-mails it to ``email``.
+
+        Takes the same arguments as :meth:`issue_test_id`; ``email`` is required.
+
+        Raises:
+            ValidationError: Invalid input, including a ``GTX-`` code or no e-mail; nothing was
+                sent.
+            ApiError: iTEP answered with an error, or with no readable test ID.
+            TransportError: No answer arrived; the call was not retried and may have allocated a
+                test ID (and sent the e-mail).
+        """
+        return self._call(
+            ProductFamily.STX,
+            product_code=product_code,
+            email=email,
+            bcc=bcc,
+            track=track,
+            assigned_to=assigned_to,
+            registration=registration,
+            extra=extra,
+        )
+
+    def fulfil(self, request: FulfillmentRequest) -> FulfillmentResult:
+        """Send a prepared :class:`~examkit.itep.models.FulfillmentRequest` (either family).
+
+        Raises:
+            ValidationError: The request is not a ``FulfillmentRequest``.
+            ApiError: iTEP answered with an error, or with no readable test ID.
+            TransportError: No answer arrived; not retried.
+        """
+        if not isinstance(request, FulfillmentRequest):
+            raise ValidationError(
+                "request must be a FulfillmentRequest", reason="wrong type", vendor=VENDOR
+            )
+        if self._sequence is not None and "sequence" not in request.extra:
+            request = FulfillmentRequest(
+                product_code=request.product_code,
+                email=request.email,
+                bcc=request.bcc,
+                track=request.track,
+                assigned_to=request.assigned_to,
+                registration=request.registration,
+                extra={**request.extra, "sequence": self._sequence()},
+            )
+        body = request.body(embed_json_as_text=self._embed)
+        signer = self._stx_signer if request.family is ProductFamily.STX else self._signer
+        headers = {"Content-Type": "application/json", **signer.headers(body)}
+        try:
+            response = self._transport.request(
+                "POST", self._endpoint, headers=headers, body=body, retry=False
+            )
+        except TransportError as exc:
+            raise TransportError(
+                f"{exc.message}. A test ID may have been allocated"
+                + (" and e-mailed" if request.family is ProductFamily.STX else "")
+                + ": check the AVAILABLE TESTS panel before trying again",
+                vendor=VENDOR,
+                method=exc.method,
+                url=exc.url,
+            ) from None
+        return self._result(response, request.product_code)
+
+    def issue_bulk(
+        self,
+        candidates: Iterable[Candidate | Mapping[str, str]],
+        *,
+        product_code: str | None = None,
+        track: str | None = None,
+        bcc: str | None = None,
+        max_workers: int = 4,
+        progress: Callable[[BulkOutcome, int, int], None] | None = None,
+        progress_bar: bool | IO[str] = False,
+    ) -> BulkReport:
+        """Issue (``GTX-``) or send (``STX-``) a test ID to each candidate; see :func:`~examkit.itep.bulk.issue_bulk`."""  # noqa: E501
+        from examkit.itep.bulk import issue_bulk  # noqa: PLC0415 - avoids an import cycle
+
+        return issue_bulk(
+            self,
+            candidates,
+            product_code=product_code,
+            track=track,
+            bcc=bcc,
+            max_workers=max_workers,
+            progress=progress,
+            progress_bar=progress_bar,
+        )
+
+    def _call(
+        self,
+        family: ProductFamily,
+        *,
+        product_code: str,
+        email: str | None,
+        bcc: str | None,
+        track: str | None,
+        assigned_to: AssignedTo | Mapping[str, Any] | None,
+        registration: Registration | Mapping[str, Any] | None,
+        extra: Mapping[str, Any],
+    ) -> FulfillmentResult:
+        actual = product_family(product_code)
+        if actual is not family:
+            method = "send_test_id" if actual is ProductFamily.STX else "issue_test_id"
+            raise ValidationError(
+                f"{product_code} is an {actual.value}- code: use {method}() for it "
+                f"({'iTEP e-mails the candidate' if actual is ProductFamily.STX else 'no e-mail'})",
+                field="product-code",
+                reason=f"expected a {family.value}- code",
+                vendor=VENDOR,
+            )
+        request = FulfillmentRequest(
+            product_code=product_code,
+            email=email,
+            bcc=bcc,
+            track=track,
+            assigned_to=assigned_to,
+            registration=registration,
+            extra=dict(extra),
+        )
+        return self.fulfil(request)
+
+    def _result(self, response: HttpResponse, product_code: str) -> FulfillmentResult:
+        text = response.text
+        try:
+            data: Any = load_json(response.body, vendor=VENDOR) if response.body.strip() else None
+        except PayloadError:
+            data = None
+        test_id = self._read_test_id(data, text)
+        if test_id is None and self._require_test_id:
+            excerpt = self._transport.redact(text[:500]).strip()
+            raise ApiError(
+                f"iTEP answered {response.status_code} but no test ID could be read from the "
+                f"response{': ' + excerpt[:200] if excerpt else ' (empty body)'}. The call may "
+                "still have allocated one: check the AVAILABLE TESTS panel",
+                vendor=VENDOR,
+                status_code=response.status_code,
+                method="POST",
+                url=response.url,
+                response_excerpt=excerpt or None,
+            )
+        return FulfillmentResult(
+            test_id=test_id,
+            status_code=response.status_code,
+            text=text,
+            data=data,
+            product_code=product_code,
+        )
+
+    def _read_test_id(self, data: Any, text: str) -> str | None:
+        if isinstance(data, str):
+            return data.strip() if _BARE_ID.match(data.strip()) else None
+        if isinstance(data, Mapping):
+            found = self._from_mapping(data)
+            if found is None:
+                for value in data.values():
+                    if isinstance(value, Mapping):
+                        found = self._from_mapping(value)
+                        if found is not None:
+                            break
+            return found
+        if data is None:
+            stripped = text.strip()
+            return stripped if _BARE_ID.match(stripped) else None
+        return None
+
+    def _from_mapping(self, data: Mapping[str, Any]) -> str | None:
+        items: list[tuple[object, Any]] = list(data.items())
+        folded = {k.casefold(): v for k, v in items if isinstance(k, str)}
+        for key in self._test_id_keys:
+            value = folded.get(key)
+            if isinstance(value, str) and _BARE_ID.match(value.strip()):
+                return value.strip()
+        return None

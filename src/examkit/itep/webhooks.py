@@ -1,0 +1,569 @@
+"""The iTEP results webhook: authenticate the raw request, then read the ``data`` form field.
+
+iTEP posts one form-encoded field named ``data`` whose value is a JSON string with the results. How
+the request is authenticated is set per tracking code by iTEP staff and is not documented, so
+:class:`ItepWebhookVerifier` takes an explicit ``auth`` setting: a shared token in a header
+(:class:`TokenHeaderAuth`), HTTP basic credentials (:class:`BasicAuth`), an HMAC of the body in a
+header (:class:`HmacBodyAuth`), or :class:`NoAuthentication`, which has to be chosen on purpose.
+Every comparison is on bytes and in constant time.
+
+Nothing here imports :mod:`requests`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import os
+import re
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any, Final, Literal, Protocol, runtime_checkable
+from urllib.parse import parse_qsl
+
+from examkit.core.errors import (
+    ConfigurationError,
+    MalformedSignatureError,
+    MissingSignatureError,
+    PayloadError,
+    ReplayedRequestError,
+    SignatureMismatchError,
+)
+from examkit.core.serde import load_json
+from examkit.core.signing import (
+    Secret,
+    SecretInput,
+    decode_signature,
+    hmac_sha256,
+    matches_any,
+    secrets_from,
+)
+from examkit.core.webhook import (
+    DEFAULT_MAX_BODY_SIZE,
+    ReplayGuard,
+    WebhookRequest,
+    check_body_size,
+)
+from examkit.itep.models import CONVERTER, SECTION_PREFIXES, VENDOR, ExamResult
+
+__all__ = [
+    "BasicAuth",
+    "HmacBodyAuth",
+    "ItepWebhookAuth",
+    "ItepWebhookVerifier",
+    "NoAuthentication",
+    "TokenHeaderAuth",
+    "parse_results_body",
+    "parse_results_json",
+]
+
+_SECTION_KEYS: Final = frozenset({"Level", "Score", "Percent", "cefr", "Question_Count"})
+_TEST_DATE_RE: Final = re.compile(r"\A([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})\Z", re.ASCII)
+_MAX_FORM_FIELDS: Final = 64
+_SECTION_MARK: Final = "\x00"
+
+
+def _header_bytes(value: str) -> bytes:
+    # Header values are text; odd characters must not raise, they simply will not match.
+    return value.encode("utf-8", "replace")
+
+
+@runtime_checkable
+class ItepWebhookAuth(Protocol):
+    """How a results webhook proves it comes from iTEP; implement it for a scheme of your own."""
+
+    def authenticate(self, request: WebhookRequest) -> None:
+        """Return when ``request`` is authentic.
+
+        Raises:
+            WebhookVerificationError: It is not (use the subclass that names the cause).
+        """
+        ...
+
+
+class NoAuthentication:
+    """Accept every request: the explicit choice for a tracking code set up without credentials.
+
+    Only sensible behind another safeguard (a secret URL, an IP allow-list at the proxy).
+    """
+
+    __slots__ = ()
+
+    def authenticate(self, request: WebhookRequest) -> None:
+        """Accept ``request`` as it is."""
+
+    def __repr__(self) -> str:
+        return "NoAuthentication()"
+
+
+class TokenHeaderAuth:
+    """A shared token in a named header, e.g. ``X-Api-Key: <token>``.
+
+    Args:
+        header: The header's name (case-insensitive).
+        token: The token, or several during a rotation.
+        prefix: Text before the token in the header value, e.g. ``"Bearer "``.
+
+    Raises:
+        ConfigurationError: No header name or no token.
+    """
+
+    __slots__ = ("_expected", "_header")
+
+    def __init__(
+        self, *, header: str, token: SecretInput | Sequence[SecretInput], prefix: str = ""
+    ) -> None:
+        self._header = _header_name(header, "header")
+        if not isinstance(prefix, str):
+            raise ConfigurationError("prefix must be text", setting="prefix", vendor=VENDOR)
+        secrets = secrets_from(token, name="token", vendor=VENDOR)
+        self._expected = tuple(_header_bytes(prefix) + s.key for s in secrets)
+
+    def authenticate(self, request: WebhookRequest) -> None:
+        """Check the header against the token(s) in constant time.
+
+        Raises:
+            MissingSignatureError: The header is absent.
+            MalformedSignatureError: It was sent several times with different values.
+            SignatureMismatchError: It does not match.
+        """
+        value = request.headers.get_single(self._header, vendor=VENDOR)
+        if value is None:
+            raise MissingSignatureError(
+                f"the {self._header} header is missing: the request is not from iTEP, or the "
+                "tracking code uses another authentication",
+                vendor=VENDOR,
+                reason="missing token",
+                header=self._header,
+            )
+        if not matches_any(_header_bytes(value.strip()), self._expected):
+            raise SignatureMismatchError(
+                f"the token in {self._header} does not match",
+                vendor=VENDOR,
+                reason="token mismatch",
+                header=self._header,
+            )
+
+    def __repr__(self) -> str:
+        return f"TokenHeaderAuth(header={self._header!r}, token='***')"
+
+
+class BasicAuth:
+    """HTTP basic credentials in the ``Authorization`` header.
+
+    Args:
+        username: The user name iTEP sends.
+        password: The password, or several during a rotation.
+        header: The header that carries them.
+
+    Raises:
+        ConfigurationError: No user name or password.
+    """
+
+    __slots__ = ("_expected", "_header", "_username")
+
+    def __init__(
+        self,
+        *,
+        username: str,
+        password: SecretInput | Sequence[SecretInput],
+        header: str = "Authorization",
+    ) -> None:
+        user: object = username
+        if not isinstance(user, str) or not user or ":" in user:
+            raise ConfigurationError(
+                "username must be non-empty text without ':'", setting="username", vendor=VENDOR
+            )
+        self._header = _header_name(header, "header")
+        self._username = username
+        secrets = secrets_from(password, name="password", vendor=VENDOR)
+        self._expected = tuple(username.encode("utf-8") + b":" + s.key for s in secrets)
+
+    def authenticate(self, request: WebhookRequest) -> None:
+        """Check the credentials in constant time.
+
+        Raises:
+            MissingSignatureError: No ``Authorization`` header.
+            MalformedSignatureError: Not ``Basic <base64>``.
+            SignatureMismatchError: Wrong user name or password.
+        """
+        value = request.headers.get_single(self._header, vendor=VENDOR)
+        if value is None:
+            raise MissingSignatureError(
+                f"the {self._header} header is missing: basic credentials were expected",
+                vendor=VENDOR,
+                reason="missing credentials",
+                header=self._header,
+            )
+        scheme, _, encoded = value.strip().partition(" ")
+        raw = encoded.strip().encode("ascii", "replace")
+        try:
+            if scheme.lower() != "basic" or not raw:
+                raise ValueError
+            credentials = base64.b64decode(raw, validate=True)
+        except (ValueError, binascii.Error):
+            raise MalformedSignatureError(
+                f"the {self._header} header is not 'Basic <base64 credentials>'",
+                vendor=VENDOR,
+                reason="malformed basic credentials",
+                header=self._header,
+            ) from None
+        if not matches_any(credentials, self._expected):
+            raise SignatureMismatchError(
+                "the basic credentials do not match",
+                vendor=VENDOR,
+                reason="credentials mismatch",
+                header=self._header,
+            )
+
+    def __repr__(self) -> str:
+        return f"BasicAuth(username={self._username!r}, password='***')"
+
+
+class HmacBodyAuth:
+    """An HMAC-SHA256 of the raw body in a named header.
+
+    Args:
+        header: The header's name.
+        secret: The shared secret, or several during a rotation.
+        encoding: ``"hex"`` (either case accepted) or ``"base64"``.
+        prefix: Text before the digest in the header value, e.g. ``"sha256="``.
+
+    Raises:
+        ConfigurationError: No header name or secret, or an unknown encoding.
+    """
+
+    __slots__ = ("_encoding", "_header", "_keys", "_prefix")
+
+    def __init__(
+        self,
+        *,
+        header: str,
+        secret: SecretInput | Sequence[SecretInput],
+        encoding: Literal["hex", "base64"] = "hex",
+        prefix: str = "",
+    ) -> None:
+        self._header = _header_name(header, "header")
+        if encoding not in ("hex", "base64"):
+            raise ConfigurationError(
+                "encoding must be 'hex' or 'base64'", setting="encoding", vendor=VENDOR
+            )
+        if not isinstance(prefix, str):
+            raise ConfigurationError("prefix must be text", setting="prefix", vendor=VENDOR)
+        self._encoding: Literal["hex", "base64"] = encoding
+        self._prefix = prefix
+        self._keys: tuple[bytes, ...] = tuple(
+            s.key for s in secrets_from(secret, name="secret", vendor=VENDOR)
+        )
+
+    def authenticate(self, request: WebhookRequest) -> None:
+        """Check the header against the HMAC of the raw body, in constant time.
+
+        Raises:
+            MissingSignatureError: The header is absent.
+            MalformedSignatureError: It cannot be decoded.
+            SignatureMismatchError: It does not match.
+        """
+        value = request.headers.get_single(self._header, vendor=VENDOR)
+        if value is None:
+            raise MissingSignatureError(
+                f"the {self._header} header is missing",
+                vendor=VENDOR,
+                reason="missing signature",
+                header=self._header,
+            )
+        value = value.strip()
+        if self._prefix:
+            if not value.startswith(self._prefix):
+                raise MalformedSignatureError(
+                    f"the {self._header} header does not start with {self._prefix!r}",
+                    vendor=VENDOR,
+                    reason="missing prefix",
+                    header=self._header,
+                )
+            value = value[len(self._prefix) :]
+        candidate = decode_signature(
+            value, encoding=self._encoding, vendor=VENDOR, header=self._header
+        )
+        body = request.body
+        if not matches_any(candidate, (hmac_sha256(key, body) for key in self._keys)):
+            raise SignatureMismatchError(
+                f"the signature in {self._header} does not match the body: check the secret and "
+                "pass the body exactly as received",
+                vendor=VENDOR,
+                reason="signature mismatch",
+                header=self._header,
+            )
+
+    def __repr__(self) -> str:
+        return f"HmacBodyAuth(header={self._header!r}, encoding={self._encoding!r}, secret='***')"
+
+
+def _header_name(value: object, setting: str) -> str:
+    if not isinstance(value, str) or not value.strip() or any(c in value for c in ":\r\n "):
+        raise ConfigurationError(
+            f"{setting} must be a header name such as 'X-Itep-Token'",
+            setting=setting,
+            vendor=VENDOR,
+        )
+    return value.strip()
+
+
+def _form_data(body: bytes, field: str) -> str:
+    try:
+        text = body.decode("utf-8")
+        pairs = parse_qsl(
+            text,
+            keep_blank_values=True,
+            strict_parsing=True,
+            encoding="utf-8",
+            errors="strict",
+            max_num_fields=_MAX_FORM_FIELDS,
+        )
+    except ValueError as exc:  # UnicodeDecodeError is a ValueError too
+        reason = "not UTF-8" if isinstance(exc, UnicodeDecodeError) else "not a form body"
+        raise PayloadError(
+            "the body is not a form-encoded body (application/x-www-form-urlencoded) with one "
+            f"'{field}' field: pass the raw request bytes, not a parsed form",
+            reason=reason,
+            vendor=VENDOR,
+        ) from None
+    values = [value for name, value in pairs if name == field]
+    if not values:
+        raise PayloadError(
+            f"the body has no '{field}' form field; iTEP sends the results as {field}=<json>",
+            field=field,
+            reason="missing",
+            vendor=VENDOR,
+        )
+    if len(values) > 1:
+        raise PayloadError(
+            f"the body has the '{field}' form field {len(values)} times; iTEP sends it once",
+            field=field,
+            reason="duplicated",
+            vendor=VENDOR,
+        )
+    return values[0]
+
+
+def _test_date(value: object) -> str | None:
+    if value is None or value == "":
+        return None
+    match = _TEST_DATE_RE.match(value) if isinstance(value, str) else None
+    if match:
+        month, day, year = (int(part) for part in match.groups())
+        try:
+            return date(year, month, day).isoformat()
+        except ValueError:
+            pass
+    shown = value if isinstance(value, str) and len(value) <= 32 else type(value).__name__
+    raise PayloadError(
+        f"TestDate: expected a date as M/D/YYYY, got {shown!r}",
+        field="TestDate",
+        reason="expected M/D/YYYY",
+        vendor=VENDOR,
+    )
+
+
+def parse_results_json(data: Mapping[str, Any] | bytes | str) -> ExamResult:
+    """Read the results JSON (the value of the ``data`` field) into an :class:`ExamResult`.
+
+    Numbers sent as strings or as numbers are both accepted; empty strings mean "absent"; unknown
+    keys are kept in :attr:`ExamResult.extra`.
+
+    Raises:
+        PayloadError: The JSON is malformed or a value does not fit; ``field`` is the vendor's key.
+    """
+    decoded = data if isinstance(data, Mapping) else load_json(data, vendor=VENDOR)
+    if not isinstance(decoded, Mapping):
+        raise PayloadError(
+            "the results JSON must be an object", reason="not an object", vendor=VENDOR
+        )
+    shaped: dict[str, Any] = {}
+    sections: dict[str, dict[str, Any]] = {}
+    for key, value in decoded.items():
+        prefix, sep, rest = key.partition("_") if isinstance(key, str) else ("", "", "")
+        if sep and rest in _SECTION_KEYS and prefix in SECTION_PREFIXES:
+            sections.setdefault(prefix + _SECTION_MARK, {})[rest] = value
+        else:
+            shaped[key] = value
+    if "TestDate" in shaped:
+        shaped["TestDate"] = _test_date(shaped["TestDate"])
+    shaped.update(sections)
+    try:
+        return CONVERTER.structure(shaped, ExamResult)
+    except PayloadError as exc:
+        field = exc.field.replace(_SECTION_MARK + ".", "_") if exc.field else None
+        where = field or "the payload"
+        raise PayloadError(
+            f"{where}: {exc.reason}", field=field, reason=exc.reason, vendor=VENDOR
+        ) from None
+
+
+def parse_results_body(body: bytes, *, field: str = "data") -> ExamResult:
+    """Read a results webhook body (``data=<json>``, form-encoded) without authenticating it.
+
+    Use :class:`ItepWebhookVerifier` for requests from the network; this is for bodies already
+    authenticated (for example stored ones).
+
+    Raises:
+        PayloadError: Not a form body, ``data`` missing or repeated, or bad JSON.
+    """
+    if not isinstance(body, bytes | bytearray | memoryview):
+        raise PayloadError(
+            f"the body must be the raw request bytes, not {type(body).__name__}",
+            reason="not bytes",
+            vendor=VENDOR,
+        )
+    return parse_results_json(_form_data(bytes(body), field))
+
+
+class ItepWebhookVerifier:
+    """Verifies an iTEP results webhook and returns its typed :class:`ExamResult`.
+
+    The request is authenticated first (with ``auth``), then the body is read; an authentic request
+    with a malformed body raises :class:`~examkit.core.errors.PayloadError`.
+
+    Args:
+        auth: How the requests are authenticated. Required: iTEP configures this per tracking code
+            and does not document it. Use :class:`NoAuthentication` to accept unauthenticated
+            requests on purpose.
+        max_body_size: Bodies larger than this many bytes are refused before anything is read.
+        replay_guard: When given, a delivery whose exact body was already accepted within
+            ``replay_ttl`` seconds is refused (the vendor sends no nonce, so the body's SHA-256 is
+            the key). Off by default: iTEP may legitimately resend the same result.
+        replay_ttl: How long accepted bodies are remembered, in seconds.
+        field: The form field that carries the JSON (``data``).
+
+    Raises:
+        ConfigurationError: ``auth`` is missing or not an authentication setting.
+
+    >>> from examkit.core.webhook import WebhookRequest
+    >>> verifier = ItepWebhookVerifier(auth=TokenHeaderAuth(header="X-Token", token="s3cret-token"))
+    >>> body = b"data=%7B%22TestID%22%3A%223279B035APR%22%2C%22Status%22%3A%22Complete%22%7D"
+    >>> verifier.verify(WebhookRequest(body=body, headers={"X-Token": "s3cret-token"})).test_id
+    '3279B035APR'
+    """
+
+    __slots__ = ("_auth", "_field", "_guard", "_limit", "_ttl")
+
+    def __init__(
+        self,
+        *,
+        auth: ItepWebhookAuth,
+        max_body_size: int | None = DEFAULT_MAX_BODY_SIZE,
+        replay_guard: ReplayGuard | None = None,
+        replay_ttl: float = 86_400.0,
+        field: str = "data",
+    ) -> None:
+        given: object = auth
+        size: object = max_body_size
+        ttl: object = replay_ttl
+        name: object = field
+        if not isinstance(given, ItepWebhookAuth):
+            raise ConfigurationError(
+                "auth is required: pass TokenHeaderAuth(...), BasicAuth(...), HmacBodyAuth(...) "
+                "or, on purpose, NoAuthentication()",
+                setting="auth",
+                vendor=VENDOR,
+            )
+        if max_body_size is not None and (
+            isinstance(max_body_size, bool) or not isinstance(size, int) or max_body_size < 1
+        ):
+            raise ConfigurationError(
+                "max_body_size must be a positive number of bytes or None",
+                setting="max_body_size",
+                vendor=VENDOR,
+            )
+        if isinstance(replay_ttl, bool) or not isinstance(ttl, int | float) or replay_ttl <= 0:
+            raise ConfigurationError(
+                "replay_ttl must be a positive number of seconds",
+                setting="replay_ttl",
+                vendor=VENDOR,
+            )
+        if not isinstance(name, str) or not name:
+            raise ConfigurationError(
+                "field must be a form field name", setting="field", vendor=VENDOR
+            )
+        self._auth = auth
+        self._limit = max_body_size
+        self._guard = replay_guard
+        self._ttl = float(replay_ttl)
+        self._field = field
+
+    @classmethod
+    def from_env(
+        cls,
+        *,
+        scheme: Literal["token", "basic", "hmac"],
+        header: str | None = None,
+        environ: Mapping[str, str] | None = None,
+        **settings: Any,
+    ) -> ItepWebhookVerifier:
+        """Build a verifier whose credentials come from environment variables.
+
+        ``scheme="token"`` reads ``EXAMKIT_ITEP_WEBHOOK_TOKEN`` (``header`` required);
+        ``scheme="basic"`` reads ``EXAMKIT_ITEP_WEBHOOK_USERNAME`` and
+        ``EXAMKIT_ITEP_WEBHOOK_PASSWORD``; ``scheme="hmac"`` reads ``EXAMKIT_ITEP_WEBHOOK_SECRET``
+        (``header`` required). Other keyword arguments go to the constructor.
+
+        Raises:
+            ConfigurationError: A variable is missing (the message names it), or a setting is bad.
+        """
+        env = os.environ if environ is None else environ
+
+        def need(name: str) -> str:
+            value = env.get(name)
+            if not value:
+                raise ConfigurationError(f"{name} is not set", setting=name, vendor=VENDOR)
+            return value
+
+        auth: ItepWebhookAuth
+        if scheme == "basic":
+            auth = BasicAuth(
+                username=need("EXAMKIT_ITEP_WEBHOOK_USERNAME"),
+                password=Secret(need("EXAMKIT_ITEP_WEBHOOK_PASSWORD"), name="password"),
+                **({"header": header} if header else {}),
+            )
+        elif scheme in ("token", "hmac"):
+            if header is None:
+                raise ConfigurationError(
+                    f"header is required for scheme={scheme!r}", setting="header", vendor=VENDOR
+                )
+            if scheme == "token":
+                auth = TokenHeaderAuth(header=header, token=need("EXAMKIT_ITEP_WEBHOOK_TOKEN"))
+            else:
+                auth = HmacBodyAuth(header=header, secret=need("EXAMKIT_ITEP_WEBHOOK_SECRET"))
+        else:
+            raise ConfigurationError(
+                "scheme must be 'token', 'basic' or 'hmac'", setting="scheme", vendor=VENDOR
+            )
+        return cls(auth=auth, **settings)
+
+    def verify(self, request: WebhookRequest) -> ExamResult:
+        """Authenticate ``request`` and return its results.
+
+        Raises:
+            PayloadTooLargeError: The body is over ``max_body_size``.
+            MissingSignatureError: The credentials are absent.
+            MalformedSignatureError: They cannot be read.
+            SignatureMismatchError: They do not match.
+            ReplayedRequestError: The same body was already accepted (with a replay guard).
+            PayloadError: The request is authentic but the body is malformed.
+        """
+        body = request.body
+        check_body_size(body, limit=self._limit, vendor=VENDOR)
+        self._auth.authenticate(request)
+        if self._guard is not None:
+            digest = hashlib.sha256(body).hexdigest()
+            if not self._guard.add(f"examkit:{VENDOR}:{digest}", ttl=self._ttl):
+                raise ReplayedRequestError(
+                    "this exact results delivery was already accepted",
+                    vendor=VENDOR,
+                    reason="replayed body",
+                )
+        return parse_results_body(body, field=self._field)
+
+    def __repr__(self) -> str:
+        return f"ItepWebhookVerifier(auth={self._auth!r}, max_body_size={self._limit!r})"

@@ -18,7 +18,7 @@ def test_demo_runs_offline_and_passes(capsys: pytest.CaptureFixture[str]) -> Non
     assert "All demo sections passed" in out
     assert "FAIL" not in out
     assert out.count("\n== ") == len(SECTIONS)
-    assert {"core", "integrity_advocate", "assessio", "testpress"} <= set(SECTIONS)
+    assert {"core", "itep", "integrity_advocate", "assessio", "testpress"} <= set(SECTIONS)
 
 
 def test_demo_never_prints_a_secret(capsys: pytest.CaptureFixture[str]) -> None:

@@ -23,9 +23,7 @@ def test_importing_the_verifier_does_not_import_requests() -> None:
         "import examkit.integrity_advocate.webhooks, examkit.integrity_advocate.embed\n"
         "print('requests' in sys.modules)\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
 
@@ -37,9 +35,7 @@ def test_client_loads_lazily() -> None:
         "ia.IntegrityAdvocateClient\n"
         "print(before, 'requests' in sys.modules)\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False True"
 
 

@@ -38,8 +38,7 @@ def make_fake(count: int = 50) -> FakeItep:
 
 def cohort(n: int) -> list[Candidate]:
     return [
-        Candidate(email=f"c{i}@example.com", name=f"Candidate {i}", candidate_id=f"id-{i}")
-        for i in range(n)
+        Candidate(email=f"c{i}@example.com", name=f"Candidate {i}", candidate_id=f"id-{i}") for i in range(n)
     ]
 
 
@@ -72,9 +71,7 @@ def test_injected_failures_each_candidate_attempted_exactly_once() -> None:
     issued = [o.test_id or "" for o in report.issued]
     assert len(issued) == len(set(issued)) == 6
     assert sorted(issued) == sorted(i.test_id for i in fake.issued)
-    assert sorted(e.to for e in fake.emails) == sorted(
-        f"c{i}@example.com" for i in (0, 2, 3, 5, 6, 8)
-    )
+    assert sorted(e.to for e in fake.emails) == sorted(f"c{i}@example.com" for i in (0, 2, 3, 5, 6, 8))
     assert report.summary() == "10 candidates: 6 issued, 4 failed"
 
 

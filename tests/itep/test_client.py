@@ -121,9 +121,7 @@ def test_any_changed_byte_is_rejected(body: bytes, data: st.DataObject) -> None:
 
 @given(signature=st.text(max_size=80))
 def test_arbitrary_signatures_raise_only_examkit_errors(signature: str) -> None:
-    with contextlib.suppress(
-        MissingSignatureError, MalformedSignatureError, SignatureMismatchError
-    ):
+    with contextlib.suppress(MissingSignatureError, MalformedSignatureError, SignatureMismatchError):
         verify_body(api_key=API_KEY, body=b"{}", signature=signature)
 
 

@@ -64,9 +64,7 @@ def test_expired_assignments() -> None:
 
 
 def test_reconcile_with_statuses() -> None:
-    result = inventory().reconcile(
-        {"123982B8AP": "ready", "123985E2AP": "Ready", "999999Z9ZZ": "Ready"}
-    )
+    result = inventory().reconcile({"123982B8AP": "ready", "123985E2AP": "Ready", "999999Z9ZZ": "Ready"})
     assert result.missing == ("999999Z9ZZ",)
     assert result.extra == ("123983C9AP", "123984D1AP", "223986F3CO", "223987G4CO")
     assert [(c.test_id, c.local, c.remote) for c in result.status_changed] == [
@@ -93,9 +91,7 @@ def test_columns_are_a_setting(tmp_path: Path) -> None:
     with pytest.raises(PayloadError) as info:
         read_inventory_csv(path)
     assert info.value.reason == "missing column"
-    columns = InventoryColumns(
-        test_id="code", test_type="Kind", status="STATE", assigned_to="Owner"
-    )
+    columns = InventoryColumns(test_id="code", test_type="Kind", status="STATE", assigned_to="Owner")
     assert read_inventory_csv(path, columns=columns).available_by_type() == {"Core": ["Q1W2E3"]}
 
 
@@ -103,9 +99,7 @@ def test_bad_files() -> None:
     with pytest.raises(PayloadError):
         read_inventory_csv("/nonexistent/export.csv")
     with pytest.raises(PayloadError) as info:
-        Inventory.from_csv(
-            io.StringIO("Test ID,Test Type,Status,Assigned To\nA1,X,Ready,\nA1,X,Ready,\n")
-        )
+        Inventory.from_csv(io.StringIO("Test ID,Test Type,Status,Assigned To\nA1,X,Ready,\nA1,X,Ready,\n"))
     assert info.value.reason == "duplicate test ID"
     with pytest.raises(PayloadError) as info:
         Inventory.from_csv(io.StringIO("Test ID,Test Type,Status,Assigned To\n,X,Ready,\n"))

@@ -162,12 +162,8 @@ def test_all_problems_are_listed_at_once() -> None:
 
 # -- properties ---------------------------------------------------------------------------------
 
-out_of_month = st.integers(min_value=-10_000, max_value=0) | st.integers(
-    min_value=13, max_value=10**6
-)
-out_of_day = st.integers(min_value=-10_000, max_value=0) | st.integers(
-    min_value=32, max_value=10**6
-)
+out_of_month = st.integers(min_value=-10_000, max_value=0) | st.integers(min_value=13, max_value=10**6)
+out_of_day = st.integers(min_value=-10_000, max_value=0) | st.integers(min_value=32, max_value=10**6)
 bad_year = st.integers(min_value=0, max_value=1900)
 
 
@@ -199,9 +195,7 @@ def test_any_year_up_to_1900_is_rejected(year: int) -> None:
     year=st.integers(min_value=1000, max_value=2999),
     slash=st.booleans(),
 )
-def test_birthday_parts_checked_in_the_documented_order(
-    month: int, day: int, year: int, slash: bool
-) -> None:
+def test_birthday_parts_checked_in_the_documented_order(month: int, day: int, year: int, slash: bool) -> None:
     text = f"{month}/{day}/{year}" if slash else f"{day}-{month}-{year}"
     # The vendor lists the checks as: day, then month, then year.
     if not 1 <= day <= 31:
@@ -220,9 +214,7 @@ def test_birthday_parts_checked_in_the_documented_order(
         assert [(p.field, p.message) for p in problems] == [("Birthday", expected)]
 
 
-@given(
-    st.dictionaries(st.text(max_size=12), st.one_of(st.none(), st.integers(), st.text(max_size=12)))
-)
+@given(st.dictionaries(st.text(max_size=12), st.one_of(st.none(), st.integers(), st.text(max_size=12))))
 def test_arbitrary_mappings_raise_only_registration_errors(fields: dict[str, object]) -> None:
     with contextlib.suppress(RegistrationError):
         Registration.from_mapping(fields, allow_unknown=True)

@@ -123,9 +123,7 @@ def test_vendor_sample_parses_field_by_field(sample: str) -> None:
         "writing": (Decimal("4.0"), Decimal("77"), Decimal("67"), CefrLevel.B2),
         "speaking": (Decimal("4.0"), Decimal("77"), Decimal("67"), CefrLevel.B2),
     }
-    assert {
-        name: (s.level, s.score, s.percent, s.cefr) for name, s in result.sections.items()
-    } == expected
+    assert {name: (s.level, s.score, s.percent, s.cefr) for name, s in result.sections.items()} == expected
     assert result.writing is not None
     assert result.writing.question_count == 2
     assert result.grammar is not None
@@ -181,9 +179,7 @@ def test_numbers_as_json_numbers_and_both_status_vocabularies() -> None:
         (form('{"TestID":"X","Overall_Level":true}'), "Overall_Level", None),
     ],
 )
-def test_malformed_bodies_are_payload_errors(
-    body: bytes, field: str | None, reason: str | None
-) -> None:
+def test_malformed_bodies_are_payload_errors(body: bytes, field: str | None, reason: str | None) -> None:
     with pytest.raises(PayloadError) as info:
         parse_results_body(body)
     assert info.value.field == field
@@ -209,9 +205,7 @@ def test_token_header_auth() -> None:
         verifier.verify(build_results_webhook(token=("X-Itep-Token", TOKEN + "x")))
     with pytest.raises(MissingSignatureError):
         verifier.verify(build_results_webhook())
-    rotated = TokenHeaderAuth(
-        header="Authorization", token=["old-token-1", TOKEN], prefix="Bearer "
-    )
+    rotated = TokenHeaderAuth(header="Authorization", token=["old-token-1", TOKEN], prefix="Bearer ")
     request = build_results_webhook(headers={"Authorization": f"Bearer {TOKEN}"})
     assert ItepWebhookVerifier(auth=rotated).verify(request).test_id == "3279B035APR"
     assert TOKEN not in repr(rotated)
@@ -237,9 +231,7 @@ def test_basic_auth() -> None:
 def test_hmac_body_auth_against_an_independent_hmac() -> None:
     body = form(RAW_SAMPLE)
     signature = hmac.new(b"hmac-secret-abc", body, hashlib.sha256).hexdigest()
-    verifier = ItepWebhookVerifier(
-        auth=HmacBodyAuth(header="X-Itep-Hmac", secret="hmac-secret-abc")
-    )
+    verifier = ItepWebhookVerifier(auth=HmacBodyAuth(header="X-Itep-Hmac", secret="hmac-secret-abc"))
     request = WebhookRequest(body=body, headers={"X-Itep-Hmac": signature.upper()})
     assert verifier.verify(request).test_id == "3279B035APR"
     with pytest.raises(SignatureMismatchError):
@@ -249,9 +241,7 @@ def test_hmac_body_auth_against_an_independent_hmac() -> None:
     prefixed = ItepWebhookVerifier(
         auth=HmacBodyAuth(header="X-Sig", secret="hmac-secret-abc", prefix="sha256=")
     )
-    assert prefixed.verify(
-        WebhookRequest(body=body, headers={"X-Sig": f"sha256={signature}"})
-    ).test_id
+    assert prefixed.verify(WebhookRequest(body=body, headers={"X-Sig": f"sha256={signature}"})).test_id
     with pytest.raises(MalformedSignatureError):
         prefixed.verify(WebhookRequest(body=body, headers={"X-Sig": signature}))
 
@@ -319,9 +309,7 @@ def test_arbitrary_bytes_raise_only_examkit_errors(body: bytes) -> None:
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
-    lambda inner: (
-        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
-    ),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
     max_leaves=8,
 )
 keys = st.sampled_from(

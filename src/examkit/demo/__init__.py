@@ -55,17 +55,18 @@ Section = Callable[[DemoOutput], None]
 
 def _sections() -> dict[str, Section]:
     # Sections load only when the demo runs.
-    from examkit.demo import assessio, core, integrity_advocate, testpress  # noqa: PLC0415
+    from examkit.demo import assessio, core, integrity_advocate, itep, testpress  # noqa: PLC0415
 
     return {
         "core": core.run,
+        "itep": itep.run,
         "integrity_advocate": integrity_advocate.run,
         "assessio": assessio.run,
         "testpress": testpress.run,
     }
 
 
-SECTIONS: tuple[str, ...] = ("core", "integrity_advocate", "assessio", "testpress")
+SECTIONS: tuple[str, ...] = ("core", "itep", "integrity_advocate", "assessio", "testpress")
 """The names of the demo sections, in the order they run."""
 
 

@@ -43,9 +43,7 @@ def run(out: DemoOutput) -> None:
         assigned_to=AssignedTo(name="Mary Poppins", email="mary@example.com", candidate_id=42),
         registration=registration,
     )
-    out.expect(
-        result.test_id == "DEMO001AP", f"GTX-Academic-Plus returned test ID {result.test_id}"
-    )
+    out.expect(result.test_id == "DEMO001AP", f"GTX-Academic-Plus returned test ID {result.test_id}")
     out.detail(f"signed body: {fake.requests[-1].body.decode()}")
     try:
         client.issue_test_id(product_code="STX-Academic-Plus", email="mary@example.com")

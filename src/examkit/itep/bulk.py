@@ -180,8 +180,7 @@ class Candidate:
         code = self.product_code or product_code
         if not code:
             raise ValidationError(
-                "no product code for this candidate: pass product_code= or add a product_code "
-                "column",
+                "no product code for this candidate: pass product_code= or add a product_code column",
                 field="product-code",
                 reason="missing",
                 vendor=VENDOR,
@@ -264,9 +263,7 @@ class BulkOutcome:
         row = dict(self.candidate.row) or {
             "email": self.candidate.email or "",
             "name": self.candidate.name or "",
-            "candidate_id": ""
-            if self.candidate.candidate_id is None
-            else str(self.candidate.candidate_id),
+            "candidate_id": "" if self.candidate.candidate_id is None else str(self.candidate.candidate_id),
         }
         row.update(
             {
@@ -493,9 +490,7 @@ def issue_bulk(  # noqa: PLR0912 - validation, pool, and interruption handling i
         BulkIssueInterrupted: The run was interrupted; the exception carries the partial report.
     """
     if isinstance(max_workers, bool) or not isinstance(max_workers, int):
-        raise ConfigurationError(
-            "max_workers must be an integer", setting="max_workers", vendor=VENDOR
-        )
+        raise ConfigurationError("max_workers must be an integer", setting="max_workers", vendor=VENDOR)
     if not 1 <= max_workers <= _MAX_WORKERS:
         raise ConfigurationError(
             f"max_workers must be between 1 and {_MAX_WORKERS}",

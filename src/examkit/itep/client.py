@@ -118,9 +118,7 @@ class ItepClient:
         )
         url: object = endpoint
         if not isinstance(url, str) or not url.startswith(("https://", "http://")):
-            raise ConfigurationError(
-                "endpoint must be an http(s) URL", setting="endpoint", vendor=VENDOR
-            )
+            raise ConfigurationError("endpoint must be an http(s) URL", setting="endpoint", vendor=VENDOR)
         if sequence is not None and not callable(sequence):
             raise ConfigurationError(
                 "sequence must be a callable returning the next number",
@@ -134,9 +132,7 @@ class ItepClient:
                 vendor=VENDOR,
             )
         self._key = key
-        self._signer = FulfillmentSigner(
-            api_key=key, header=signature_header, encoding=signature_encoding
-        )
+        self._signer = FulfillmentSigner(api_key=key, header=signature_header, encoding=signature_encoding)
         self._stx_signer = (
             FulfillmentSigner(api_key=key, header=stx_signature_header, encoding=signature_encoding)
             if stx_signature_header is not None
@@ -191,8 +187,7 @@ class ItepClient:
         api_key = env.get("EXAMKIT_ITEP_API_KEY")
         if not api_key:
             raise ConfigurationError(
-                "EXAMKIT_ITEP_API_KEY is not set: put the API key from the PRODUCT CODES screen "
-                "there",
+                "EXAMKIT_ITEP_API_KEY is not set: put the API key from the PRODUCT CODES screen there",
                 setting="EXAMKIT_ITEP_API_KEY",
                 vendor=VENDOR,
             )
@@ -325,9 +320,7 @@ class ItepClient:
             TransportError: No answer arrived; not retried.
         """
         if not isinstance(request, FulfillmentRequest):
-            raise ValidationError(
-                "request must be a FulfillmentRequest", reason="wrong type", vendor=VENDOR
-            )
+            raise ValidationError("request must be a FulfillmentRequest", reason="wrong type", vendor=VENDOR)
         if self._sequence is not None and "sequence" not in request.extra:
             request = FulfillmentRequest(
                 product_code=request.product_code,

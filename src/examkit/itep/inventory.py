@@ -220,11 +220,7 @@ class Inventory:
 
     def available(self, test_type: str | None = None) -> list[InventoryRecord]:
         """Return the available records, optionally of one test type only."""
-        return [
-            r
-            for r in self.records
-            if r.available and (test_type is None or r.test_type == test_type)
-        ]
+        return [r for r in self.records if r.available and (test_type is None or r.test_type == test_type)]
 
     def available_by_type(self) -> dict[str, list[str]]:
         """Return the available test IDs grouped by test type, in file order."""
@@ -251,10 +247,7 @@ class Inventory:
         return [
             r
             for r in self.records
-            if r.status is ExamStatus.READY
-            and r.is_assigned
-            and r.expires is not None
-            and r.expires < today
+            if r.status is ExamStatus.READY and r.is_assigned and r.expires is not None and r.expires < today
         ]
 
     def reconcile(self, local: Mapping[str, str] | Iterable[str]) -> Reconciliation:
@@ -305,9 +298,7 @@ def read_inventory_csv(
     """
     columns = columns or InventoryColumns()
     if not isinstance(columns, InventoryColumns):
-        raise ConfigurationError(
-            "columns must be an InventoryColumns", setting="columns", vendor=VENDOR
-        )
+        raise ConfigurationError("columns must be an InventoryColumns", setting="columns", vendor=VENDOR)
     try:
         if isinstance(source, str | os.PathLike):
             with open(source, encoding="utf-8-sig", newline="") as handle:

@@ -38,9 +38,7 @@ VENDOR: Final = "itep"
 """The vendor name examkit errors carry for iTEP."""
 
 _EMAIL_RE: Final = re.compile(r"\A[^@\s]+@[^@\s]+\Z")
-_RESERVED_KEYS: Final = frozenset(
-    {"product-code", "email", "bcc", "track", "assigned-to", "registration"}
-)
+_RESERVED_KEYS: Final = frozenset({"product-code", "email", "bcc", "track", "assigned-to", "registration"})
 
 
 class ProductFamily(enum.Enum):
@@ -64,8 +62,7 @@ def product_family(product_code: str) -> ProductFamily:
     code: object = product_code
     if not isinstance(code, str) or not code.strip():
         raise ValidationError(
-            "product-code is required: use a code from the PRODUCT CODES screen, e.g. "
-            "'GTX-Academic-Plus'",
+            "product-code is required: use a code from the PRODUCT CODES screen, e.g. 'GTX-Academic-Plus'",
             field="product-code",
             reason="missing",
             vendor=VENDOR,
@@ -233,8 +230,7 @@ class FulfillmentRequest:
             _check_email(self.email, "email")
         elif family is ProductFamily.STX:
             raise ValidationError(
-                f"email is required for {self.product_code}: STX codes e-mail the test ID to the "
-                "candidate",
+                f"email is required for {self.product_code}: STX codes e-mail the test ID to the candidate",
                 field="email",
                 reason="required for STX codes",
                 vendor=VENDOR,

@@ -440,9 +440,7 @@ class Registration:
         return tuple(problems)
 
     @classmethod
-    def from_mapping(
-        cls, fields: Mapping[str, Any], *, allow_unknown: bool = False
-    ) -> Registration:
+    def from_mapping(cls, fields: Mapping[str, Any], *, allow_unknown: bool = False) -> Registration:
         """Build a registration from the vendor's field names (``{"First_Name": "Mary", ...}``).
 
         Args:

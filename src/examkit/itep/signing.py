@@ -147,9 +147,7 @@ class FulfillmentSigner:
 
     __slots__ = ("_encoding", "_header", "_key")
 
-    def __init__(
-        self, *, api_key: SecretInput, header: str, encoding: DigestEncoding = "hex"
-    ) -> None:
+    def __init__(self, *, api_key: SecretInput, header: str, encoding: DigestEncoding = "hex") -> None:
         name: object = header
         if not isinstance(name, str) or not name.strip() or any(c in name for c in ":\r\n "):
             raise ConfigurationError(

@@ -111,9 +111,7 @@ class TokenHeaderAuth:
 
     __slots__ = ("_expected", "_header")
 
-    def __init__(
-        self, *, header: str, token: SecretInput | Sequence[SecretInput], prefix: str = ""
-    ) -> None:
+    def __init__(self, *, header: str, token: SecretInput | Sequence[SecretInput], prefix: str = "") -> None:
         self._header = _header_name(header, "header")
         if not isinstance(prefix, str):
             raise ConfigurationError("prefix must be text", setting="prefix", vendor=VENDOR)
@@ -246,9 +244,7 @@ class HmacBodyAuth:
     ) -> None:
         self._header = _header_name(header, "header")
         if encoding not in ("hex", "base64"):
-            raise ConfigurationError(
-                "encoding must be 'hex' or 'base64'", setting="encoding", vendor=VENDOR
-            )
+            raise ConfigurationError("encoding must be 'hex' or 'base64'", setting="encoding", vendor=VENDOR)
         if not isinstance(prefix, str):
             raise ConfigurationError("prefix must be text", setting="prefix", vendor=VENDOR)
         self._encoding: Literal["hex", "base64"] = encoding
@@ -283,9 +279,7 @@ class HmacBodyAuth:
                     header=self._header,
                 )
             value = value[len(self._prefix) :]
-        candidate = decode_signature(
-            value, encoding=self._encoding, vendor=VENDOR, header=self._header
-        )
+        candidate = decode_signature(value, encoding=self._encoding, vendor=VENDOR, header=self._header)
         body = request.body
         if not matches_any(candidate, (hmac_sha256(key, body) for key in self._keys)):
             raise SignatureMismatchError(
@@ -377,9 +371,7 @@ def parse_results_json(data: Mapping[str, Any] | bytes | str) -> ExamResult:
     """
     decoded = data if isinstance(data, Mapping) else load_json(data, vendor=VENDOR)
     if not isinstance(decoded, Mapping):
-        raise PayloadError(
-            "the results JSON must be an object", reason="not an object", vendor=VENDOR
-        )
+        raise PayloadError("the results JSON must be an object", reason="not an object", vendor=VENDOR)
     shaped: dict[str, Any] = {}
     sections: dict[str, dict[str, Any]] = {}
     for key, value in decoded.items():
@@ -396,9 +388,7 @@ def parse_results_json(data: Mapping[str, Any] | bytes | str) -> ExamResult:
     except PayloadError as exc:
         field = exc.field.replace(_SECTION_MARK + ".", "_") if exc.field else None
         where = field or "the payload"
-        raise PayloadError(
-            f"{where}: {exc.reason}", field=field, reason=exc.reason, vendor=VENDOR
-        ) from None
+        raise PayloadError(f"{where}: {exc.reason}", field=field, reason=exc.reason, vendor=VENDOR) from None
 
 
 def parse_results_body(body: bytes, *, field: str = "data") -> ExamResult:
@@ -483,9 +473,7 @@ class ItepWebhookVerifier:
                 vendor=VENDOR,
             )
         if not isinstance(name, str) or not name:
-            raise ConfigurationError(
-                "field must be a form field name", setting="field", vendor=VENDOR
-            )
+            raise ConfigurationError("field must be a form field name", setting="field", vendor=VENDOR)
         self._auth = auth
         self._limit = max_body_size
         self._guard = replay_guard

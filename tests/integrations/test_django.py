@@ -59,8 +59,10 @@ def test_a_valid_webhook_reaches_the_view_with_the_typed_event(client: Client) -
     response = post(client, "/webhooks/toy", BODY, toy_headers(BODY, url=URL))
     assert response.status_code == 200
     assert json.loads(response.content) == {"candidate": "Ada Lovelace", "score": 97}
-    expected = ("plain", ToyEvent(candidate="Ada Lovelace", score=97, nonce="nonce-1"), {})
-    assert django_urls.CALLS == [expected]
+    assert len(django_urls.CALLS) == 1
+    name, event, kwargs = django_urls.CALLS[0]
+    assert (name, kwargs) == ("plain", {})
+    assert event == ToyEvent(candidate="Ada Lovelace", score=97, nonce="nonce-1")
 
 
 @pytest.mark.parametrize("case", failure_cases(URL), ids=lambda c: c.id)

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable
-from typing import Any, Final, TypeVar, cast
+from collections.abc import Awaitable, Callable
+from typing import Any, Final, Protocol, TypeVar, cast, overload
 
 try:
     from flask import Request, Response, current_app
@@ -57,6 +57,17 @@ __all__ = [
 
 EventT = TypeVar("EventT")
 R = TypeVar("R")
+
+
+class _ViewDecorator(Protocol):
+    """What :func:`verified_webhook` returns: keeps a view sync or async, adds the reject response."""
+
+    @overload
+    def __call__(self, view: Callable[..., Awaitable[R]], /) -> Callable[..., Awaitable[R | Response]]: ...
+
+    @overload
+    def __call__(self, view: Callable[..., R], /) -> Callable[..., R | Response]: ...
+
 
 _FORM_TYPES: Final = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 _CONSUMED_MESSAGE: Final = (
@@ -133,7 +144,7 @@ def verified_webhook(
     *,
     public_url: str | None = None,
     trust_forwarded: bool = False,
-) -> Callable[[Callable[..., R]], Callable[..., R | Response]]:
+) -> _ViewDecorator:
     """Decorate a Flask view so that it only ever runs with a verified, typed event.
 
     Put it below the route decorator (``@app.post(...)`` or ``@blueprint.post(...)``). The view is
@@ -171,7 +182,7 @@ def verified_webhook(
         )
         return verifier.verify(webhook)
 
-    def decorator(view: Callable[..., R]) -> Callable[..., R | Response]:
+    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
         if inspect.iscoroutinefunction(view):
 
             @functools.wraps(view)
@@ -185,10 +196,10 @@ def verified_webhook(
                     return _reject(exc, status)
                 return await view(event, **kwargs)
 
-            return cast("Callable[..., R | Response]", async_wrapper)
+            return async_wrapper
 
         @functools.wraps(view)
-        def wrapper(**kwargs: Any) -> R | Response:
+        def wrapper(**kwargs: Any) -> Any:
             try:
                 event = verify()
             except ExamkitError as exc:
@@ -200,7 +211,7 @@ def verified_webhook(
 
         return wrapper
 
-    return decorator
+    return cast("_ViewDecorator", decorator)
 
 
 def _url_base(public_url: str | None, trust_forwarded: bool) -> tuple[str, str, str] | None:

@@ -91,6 +91,13 @@ class TestKeysAndTimeouts:
         with pytest.raises(ConfigurationError, match=r"'nope' is not in settings\.CACHES"):
             guard.add("k", ttl=1)
 
+    def test_the_dummy_cache_is_refused(self) -> None:
+        with override_settings(CACHES={"dummy": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}):
+            for guard in (DjangoCacheReplayGuard("dummy"), DjangoCacheReplayGuard(caches["dummy"])):
+                with pytest.raises(ConfigurationError, match="dummy cache") as info:
+                    guard.add("k", ttl=1)
+                assert info.value.setting == "cache"
+
     def test_repr_and_protocol(self) -> None:
         guard = DjangoCacheReplayGuard()
         assert isinstance(guard, ReplayGuard)

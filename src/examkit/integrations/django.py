@@ -30,6 +30,7 @@ try:
     from asgiref.sync import iscoroutinefunction, sync_to_async
     from django.conf import settings  # type: ignore[import-untyped]
     from django.core.cache import InvalidCacheBackendError, caches  # type: ignore[import-untyped]
+    from django.core.cache.backends.dummy import DummyCache  # type: ignore[import-untyped]
     from django.core.exceptions import RequestDataTooBig  # type: ignore[import-untyped]
     from django.http import HttpRequest, HttpResponse, RawPostDataException  # type: ignore[import-untyped]
 except ImportError as exc:  # pragma: no cover - exercised in a subprocess without Django
@@ -222,7 +223,9 @@ class DjangoCacheReplayGuard:
         prefix: Put in front of every key, to keep them apart from the application's own.
 
     Raises:
-        ConfigurationError: ``cache`` or ``prefix`` has the wrong form.
+        ConfigurationError: ``cache`` or ``prefix`` has the wrong form. (An alias that is not
+            configured, or Django's dummy cache, which cannot remember anything, is refused on the
+            first :meth:`add`.)
     """
 
     def __init__(self, cache: Any = None, *, prefix: str = "examkit:replay:") -> None:
@@ -245,21 +248,31 @@ class DjangoCacheReplayGuard:
         """Remember ``key`` for ``ttl`` seconds (at least one); return ``False`` if it is there already.
 
         Raises:
-            ConfigurationError: The cache alias is not configured, or ``ttl`` is not a number.
+            ConfigurationError: The cache alias is not configured, the cache is Django's dummy cache,
+                or ``ttl`` is not a number.
         """
         timeout = _timeout(ttl)
         digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
         return bool(self._backend().add(self._prefix + digest, 1, timeout=timeout))
 
     def _backend(self) -> Any:
-        if not isinstance(self._cache, str):
-            return self._cache
-        try:
-            return caches[self._cache]
-        except InvalidCacheBackendError:
+        if isinstance(self._cache, str):
+            try:
+                backend = caches[self._cache]
+            except InvalidCacheBackendError:
+                raise ConfigurationError(
+                    f"the cache alias {self._cache!r} is not in settings.CACHES", setting="cache"
+                ) from None
+        else:
+            backend = self._cache
+        if isinstance(backend, DummyCache):
+            # Its add() always succeeds: replay protection would be silently off.
             raise ConfigurationError(
-                f"the cache alias {self._cache!r} is not in settings.CACHES", setting="cache"
-            ) from None
+                "the dummy cache remembers nothing, so it cannot refuse replays: give "
+                "DjangoCacheReplayGuard a real cache (Redis, Memcached, database)",
+                setting="cache",
+            )
+        return backend
 
     def __repr__(self) -> str:
         cache = self._cache if isinstance(self._cache, str) else type(self._cache).__name__

@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 from django.test import Client, RequestFactory, override_settings  # type: ignore[import-untyped]
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from examkit.core.clock import FixedClock
 from examkit.core.errors import ConfigurationError, PayloadTooLargeError, ValidationError
@@ -265,4 +267,26 @@ def test_configuration_errors_are_not_answered_as_bad_requests(client: Client) -
     django_urls.VERIFIER.target = _Misconfigured()
     with pytest.raises(ConfigurationError, match="base64"):
         post(client, "/webhooks/toy", BODY, toy_headers(BODY, url=URL))
+    assert django_urls.CALLS == []
+
+
+_HEADER_TEXT = st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=80)
+
+
+@settings(max_examples=60)
+@given(
+    body=st.binary(max_size=300),
+    headers=st.dictionaries(
+        st.sampled_from(
+            ["X-Toy-Signature", "X-Toy-Timestamp", "X-Toy-Nonce", "X-Forwarded-Proto", "X-Forwarded-Host"]
+        ),
+        _HEADER_TEXT,
+    ),
+    path=st.sampled_from(["/webhooks/toy", "/forwarded/toy", "/public/toy", "/async/toy"]),
+)
+def test_arbitrary_requests_are_answered_never_crash(body: bytes, headers: dict[str, str], path: str) -> None:
+    django_urls.CALLS.clear()
+    response = Client().post(path, data=body, content_type="application/json", headers=headers)
+    assert response.status_code in {400, 401, 409, 413}
+    assert response.content == REJECTED_BODY.encode()
     assert django_urls.CALLS == []

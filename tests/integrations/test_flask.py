@@ -9,6 +9,9 @@ from typing import Any
 import pytest
 from flask import Blueprint, Flask, request
 from flask.testing import FlaskClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.test import EnvironBuilder
 
 from examkit.core.clock import FixedClock
@@ -310,3 +313,35 @@ def test_json_body_is_what_the_vendor_sent(client: FlaskClient) -> None:
     # Key order and spacing are kept: a re-serialised body would not verify.
     body = json.dumps({"score": 97, "candidate": "Ada Lovelace"}, indent=3).encode()
     assert client.post("/webhooks/toy", data=body, headers=toy_headers(body, url=URL)).status_code == 200
+
+
+def test_werkzeug_proxy_fix_is_honoured_by_default(calls: Calls) -> None:
+    app = make_app(ToyVerifier(clock=FixedClock(NOW)), calls)
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_proto=1, x_host=1)  # type: ignore[method-assign]
+    headers = toy_headers(BODY, url="https://hooks.example.com/webhooks/toy")
+    headers.update({"X-Forwarded-Proto": "https", "X-Forwarded-Host": "hooks.example.com"})
+    response = app.test_client().post("/webhooks/toy", data=BODY, headers=headers, base_url="http://internal")
+    assert response.status_code == 200
+
+
+_HEADER_TEXT = st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=80)
+
+
+@settings(max_examples=60)
+@given(
+    body=st.binary(max_size=300),
+    headers=st.dictionaries(
+        st.sampled_from(
+            ["X-Toy-Signature", "X-Toy-Timestamp", "X-Toy-Nonce", "X-Forwarded-Proto", "X-Forwarded-Host"]
+        ),
+        _HEADER_TEXT,
+    ),
+    path=st.sampled_from(["/webhooks/toy", "/forwarded/toy", "/public/toy", "/async/toy"]),
+)
+def test_arbitrary_requests_are_answered_never_crash(body: bytes, headers: dict[str, str], path: str) -> None:
+    calls: Calls = []
+    app = make_app(ToyVerifier(clock=FixedClock(NOW)), calls)
+    response = app.test_client().post(path, data=body, headers=headers)
+    assert response.status_code in {400, 401, 409, 413}
+    assert response.get_data() == REJECTED_BODY.encode()
+    assert calls == []

@@ -103,7 +103,10 @@ def webhook_request_from_django(
         ValidationError: A trusted ``X-Forwarded-Proto`` or ``X-Forwarded-Host`` is malformed.
         ConfigurationError: ``public_url`` is not an absolute http(s) URL, or both options are given.
     """
-    base = _url_base(public_url, trust_forwarded)
+    return _build(request, _url_base(public_url, trust_forwarded), trust_forwarded)
+
+
+def _build(request: HttpRequest, base: tuple[str, str, str] | None, trust_forwarded: bool) -> WebhookRequest:
     try:
         body = request.body
     except RawPostDataException:
@@ -160,11 +163,10 @@ def verified_webhook(
             f"not {type(verifier).__name__}",
             setting="verifier",
         )
-    _url_base(public_url, trust_forwarded)
+    base = _url_base(public_url, trust_forwarded)  # checked once, when decorating
 
     def verify(request: HttpRequest) -> EventT:
-        webhook = webhook_request_from_django(request, public_url=public_url, trust_forwarded=trust_forwarded)
-        return verifier.verify(webhook)
+        return verifier.verify(_build(request, base, trust_forwarded))
 
     def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
         wrapper: Any  # a function with a csrf_exempt attribute

@@ -112,8 +112,10 @@ def webhook_request_from_flask(
         ConfigurationError: ``public_url`` is not an absolute http(s) URL, or both options are given.
     """
     base = _url_base(public_url, trust_forwarded)
-    if request is None:
-        request = current_request
+    return _build(current_request if request is None else request, base, trust_forwarded)
+
+
+def _build(request: Request, base: tuple[str, str, str] | None, trust_forwarded: bool) -> WebhookRequest:
     if (
         "form" in request.__dict__
         and getattr(request, "_cached_data", None) is None
@@ -174,13 +176,10 @@ def verified_webhook(
             f"not {type(verifier).__name__}",
             setting="verifier",
         )
-    _url_base(public_url, trust_forwarded)
+    base = _url_base(public_url, trust_forwarded)  # checked once, when decorating
 
     def verify() -> EventT:
-        webhook = webhook_request_from_flask(
-            current_request, public_url=public_url, trust_forwarded=trust_forwarded
-        )
-        return verifier.verify(webhook)
+        return verifier.verify(_build(current_request, base, trust_forwarded))
 
     def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
         if inspect.iscoroutinefunction(view):

@@ -1,0 +1,177 @@
+"""What the Django and Flask adapters share; see :mod:`examkit.integrations` for the public names."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Final
+from urllib.parse import urlsplit
+
+from examkit.core.errors import (
+    ConfigurationError,
+    ExamkitError,
+    MalformedSignatureError,
+    MissingSignatureError,
+    PayloadError,
+    PayloadTooLargeError,
+    ReplayedRequestError,
+    SignatureMismatchError,
+    TimestampOutsideToleranceError,
+    ValidationError,
+    WebhookVerificationError,
+)
+
+__all__ = [
+    "REJECTED_BODY",
+    "BodyAlreadyReadError",
+    "checked_host",
+    "checked_scheme",
+    "forwarded_value",
+    "log_rejection",
+    "logger",
+    "split_public_url",
+    "status_for_error",
+]
+
+logger: Final = logging.getLogger("examkit.integrations")
+"""The logger both adapters report rejected webhooks to (logger name ``examkit.integrations``).
+
+Each rejection is logged once at ``WARNING`` (``ERROR`` for a malformed body from an authentic sender)
+with the error class, vendor, reason, header and message; never a secret, a signature or the body.
+"""
+
+REJECTED_BODY: Final = "webhook rejected\n"
+"""The body of every failure response, whatever the cause.
+
+The specific reason goes to :data:`logger` only: a sender probing the endpoint learns nothing but the
+status code.
+"""
+
+_STATUS: Final[tuple[tuple[type[ExamkitError], int], ...]] = (
+    (SignatureMismatchError, 401),
+    (TimestampOutsideToleranceError, 401),
+    (ReplayedRequestError, 409),
+    (PayloadTooLargeError, 413),
+    (MissingSignatureError, 400),
+    (MalformedSignatureError, 400),
+    (WebhookVerificationError, 400),
+    (PayloadError, 400),
+    (ValidationError, 400),
+)
+
+
+class BodyAlreadyReadError(ConfigurationError):
+    """The request body was consumed before examkit could read the raw bytes.
+
+    This is a mistake in the application, not in the request, so the adapters raise it (the
+    framework answers 500) instead of answering the sender. The message says what to change.
+    """
+
+
+def status_for_error(error: ExamkitError) -> int | None:
+    """Return the HTTP status the adapters answer for ``error``, or ``None`` if they do not answer it.
+
+    400 for a missing or malformed signature, timestamp, nonce or body (including any other
+    :class:`~examkit.core.errors.WebhookVerificationError` and a
+    :class:`~examkit.core.errors.ValidationError` while reading the request), 401 for a signature
+    mismatch or a timestamp outside the tolerance, 409 for a replay, 413 for a body over the
+    verifier's limit. Configuration errors (and any other examkit error) return ``None``: they are
+    the application's fault and propagate as server errors.
+
+    >>> status_for_error(ReplayedRequestError("seen before"))
+    409
+    """
+    for cls, status in _STATUS:
+        if isinstance(error, cls):
+            return status
+    return None
+
+
+def log_rejection(error: ExamkitError, *, status: int, method: str, path: str) -> None:
+    """Log one rejected webhook with its specific cause (used by the adapters)."""
+    level = logging.ERROR if isinstance(error, PayloadError) else logging.WARNING
+    vendor = getattr(error, "vendor", None)
+    reason = getattr(error, "reason", None)
+    header = getattr(error, "header", None)
+    logger.log(
+        level,
+        "webhook rejected with %d on %s %s: %s (vendor=%s, reason=%s, header=%s): %s",
+        status,
+        method,
+        path,
+        type(error).__name__,
+        vendor,
+        reason,
+        header,
+        error,
+        extra={
+            "examkit_error": type(error).__name__,
+            "examkit_vendor": vendor,
+            "examkit_reason": reason,
+            "examkit_status": status,
+        },
+    )
+
+
+_HOST_RE: Final = re.compile(
+    r"\A(?:[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.?|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?\Z"
+)
+
+
+def forwarded_value(value: str | None) -> str | None:
+    """Return the value set by the nearest proxy: the last of a comma-separated header, stripped."""
+    if value is None:
+        return None
+    last = value.rsplit(",", 1)[-1].strip()
+    return last or None
+
+
+def checked_scheme(value: str, *, header: str) -> str:
+    """Return ``value`` lower-cased if it is ``http`` or ``https``.
+
+    Raises:
+        ValidationError: Any other value.
+    """
+    scheme = value.lower()
+    if scheme not in ("http", "https"):
+        raise ValidationError(
+            f"{header} must be http or https", field=header, reason="not a forwarded scheme"
+        )
+    return scheme
+
+
+def checked_host(value: str, *, header: str) -> str:
+    """Return ``value`` if it is a plain ``host[:port]``.
+
+    Raises:
+        ValidationError: The value holds anything else (a path, user info, spaces).
+    """
+    if not _HOST_RE.match(value):
+        raise ValidationError(
+            f"{header} is not a host name with an optional port", field=header, reason="not a host"
+        )
+    return value
+
+
+def split_public_url(public_url: str) -> tuple[str, str, str]:
+    """Split a configured public URL into ``(scheme, host, path prefix without trailing slash)``.
+
+    Raises:
+        ConfigurationError: The URL is not an absolute http(s) URL without query or fragment.
+    """
+    problem = "public_url must be an absolute http or https URL such as 'https://hooks.example.com'"
+    if not isinstance(public_url, str):
+        raise ConfigurationError(problem, setting="public_url")
+    try:
+        parts = urlsplit(public_url)
+        _ = parts.port  # validates the port
+    except ValueError:
+        raise ConfigurationError(problem, setting="public_url") from None
+    if parts.scheme not in ("http", "https") or not parts.netloc or "@" in parts.netloc:
+        raise ConfigurationError(problem, setting="public_url")
+    if parts.query or parts.fragment:
+        raise ConfigurationError(
+            "public_url must not carry a query or fragment: the request's own query string is kept",
+            setting="public_url",
+        )
+    return parts.scheme, parts.netloc, parts.path.rstrip("/")

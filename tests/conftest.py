@@ -1,7 +1,8 @@
 """Shared test configuration: hypothesis profiles.
 
-``HYPOTHESIS_PROFILE=ci`` (set by ``.ci/run``) runs more examples with no deadline, derandomised so a
-CI failure reproduces; the default ``dev`` profile is quicker.
+The ``ci`` profile runs more examples with no deadline, derandomised so a CI failure reproduces; it is
+chosen when the ``CI`` environment variable is set (as CI runners do), or explicitly with
+``HYPOTHESIS_PROFILE=ci``. Otherwise the quicker ``dev`` profile runs.
 """
 
 from __future__ import annotations
@@ -19,4 +20,4 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
     print_blob=True,
 )
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))

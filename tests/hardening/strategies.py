@@ -78,7 +78,9 @@ duplicate_keys = st.sampled_from(
 )
 """JSON objects that repeat a key with different values."""
 
-invalid_utf8 = st.tuples(st.binary(max_size=32), st.sampled_from([b"\xff", b"\xc3", b"\xed\xa0\x80", b"\x80"]))
+invalid_utf8 = st.tuples(
+    st.binary(max_size=32), st.sampled_from([b"\xff", b"\xc3", b"\xed\xa0\x80", b"\x80"])
+)
 
 huge_json = st.sampled_from([200_000, 1_000_000]).map(
     lambda n: b'{"eventType":"' + b"A" * n + b'","payload":{}}'

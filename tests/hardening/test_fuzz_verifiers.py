@@ -15,7 +15,9 @@ from tests.hardening import strategies as hs
 from tests.hardening.vendors import CASE_IDS, CASES, ITEP_NO_AUTH, Case
 
 
-def _request(body: bytes, headers: list[tuple[str, str]], url: str | None, method: str) -> WebhookRequest | None:
+def _request(
+    body: bytes, headers: list[tuple[str, str]], url: str | None, method: str
+) -> WebhookRequest | None:
     try:
         return WebhookRequest(body=body, headers=headers, url=url, method=method)
     except ValidationError:
@@ -69,7 +71,9 @@ def test_conflicting_duplicate_auth_headers_are_refused(case: Case) -> None:
 
 @settings(max_examples=300)
 @given(body=hs.bodies, headers=hs.headers)
-def test_itep_without_authentication_reads_or_refuses_cleanly(body: bytes, headers: list[tuple[str, str]]) -> None:
+def test_itep_without_authentication_reads_or_refuses_cleanly(
+    body: bytes, headers: list[tuple[str, str]]
+) -> None:
     request = _request(body, headers, None, "POST")
     if request is None:
         return
@@ -100,4 +104,4 @@ def test_valid_requests_verify(case: Case) -> None:
 def test_headers_as_non_text_are_refused_before_any_verifier(case: Case, data: st.DataObject) -> None:
     value = data.draw(st.one_of(st.integers(), st.binary(), st.none()))
     with pytest.raises(ValidationError):
-        WebhookRequest(body=b"{}", headers=[("Authorization", value)])
+        WebhookRequest(body=b"{}", headers=[("Authorization", value)])  # type: ignore[list-item]

@@ -281,7 +281,8 @@ _B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 
 def _non_canonical(signature: str) -> str:
     """The same 32 digest bytes written with the unused low bits of the last character set."""
-    assert signature.endswith("=") and len(signature) == 44
+    assert signature.endswith("=")
+    assert len(signature) == 44
     last = _B64.index(signature[42])
     assert last % 4 == 0  # canonical: the two low bits are zero
     changed = signature[:42] + _B64[last + 1] + "="

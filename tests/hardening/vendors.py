@@ -35,7 +35,7 @@ class Case:
     """A verifier under test and a function that builds a valid request for it."""
 
     name: str
-    make: Callable[[], Any]
+    make: Callable[..., Any]
     valid: Callable[[], WebhookRequest]
     covers_body: bool
 

@@ -54,7 +54,7 @@ BODY_PARSERS: dict[str, Callable[[Any], object]] = {
 
 
 @pytest.mark.parametrize("name", sorted(BODY_PARSERS))
-@settings(max_examples=200)
+@settings(max_examples=200)  # x8 parsers; some examples are 1 MB bodies or 100 000-deep JSON
 @given(body=_TEXTISH)
 def test_body_parsers_raise_only_examkit_errors(name: str, body: bytes | str) -> None:
     parse = BODY_PARSERS[name]
@@ -75,7 +75,7 @@ DATA_PARSERS: dict[str, Callable[[Any], object]] = {
 
 
 @pytest.mark.parametrize("name", sorted(DATA_PARSERS))
-@settings(max_examples=200)
+@settings(max_examples=200)  # x6 parsers over the same JSON strategy
 @given(data=hs.json_values)
 def test_decoded_data_parsers_raise_only_payload_errors(name: str, data: Any) -> None:
     with contextlib.suppress(PayloadError):
@@ -179,7 +179,7 @@ def test_header_parsers_raise_only_examkit_errors(name: str, value: Any) -> None
         HEADER_PARSERS[name](value)  # a parser may read a well-formed value
 
 
-@settings(max_examples=150)
+@settings(max_examples=150)  # one verifier, a small input space (mappings and form text)
 @given(
     fields=st.one_of(
         st.dictionaries(st.text(max_size=8), st.text(max_size=16), max_size=6),
@@ -212,7 +212,7 @@ _CSV = st.one_of(
 )
 
 
-@settings(max_examples=200)
+@settings(max_examples=200)  # two readers per example; some texts are 200 kB
 @given(text=_CSV)
 def test_csv_readers_raise_only_payload_errors(text: str) -> None:
     for read in (Inventory.from_csv, read_candidates_csv):

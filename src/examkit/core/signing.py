@@ -246,7 +246,8 @@ def decode_signature(
     """Decode a signature from text into digest bytes, strictly.
 
     Hex is accepted in either case. Base64 must be standard base64 (URL-safe base64 is accepted too)
-    with correct padding, in its canonical form (the unused bits of the last character zero). The decoded length must equal the algorithm's digest size.
+    with correct padding, in its canonical form (the unused bits of the last character zero). The
+    decoded length must equal the algorithm's digest size.
 
     Raises:
         MalformedSignatureError: Not ASCII, not valid hex or base64, or the wrong length.

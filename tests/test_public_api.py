@@ -132,8 +132,11 @@ def _imports(path: Path) -> set[str]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            found.add(node.module)
+        elif isinstance(node, ast.ImportFrom):
+            # A relative import would slip past the area check below.
+            assert node.level == 0, f"{path.name}: relative import of {node.module!r}"
+            if node.module:
+                found.add(node.module)
     return {name for name in found if name == "examkit" or name.startswith("examkit.")}
 
 
@@ -162,3 +165,58 @@ def test_importing_examkit_and_core_does_not_import_requests() -> None:
     code = "import sys, examkit, examkit.core; print('requests' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+# What importing a vendor's verifier side loads, and the client that must load requests lazily.
+VERIFIER_IMPORTS = {
+    "itep": (
+        (
+            "from examkit.itep import ItepWebhookVerifier, Registration, sign_body\n"
+            "import examkit.itep.webhooks, examkit.itep.inventory, examkit.itep.signing, examkit.itep.models"
+        ),
+        "ItepClient",
+    ),
+    "integrity_advocate": (
+        (
+            "from examkit.integrity_advocate import IntegrityAdvocateWebhookVerifier, sign_request\n"
+            "import examkit.integrity_advocate.webhooks, examkit.integrity_advocate.embed\n"
+            "import examkit.integrity_advocate.signing, examkit.integrity_advocate.models"
+        ),
+        "IntegrityAdvocateClient",
+    ),
+    "assessio": (
+        (
+            "from examkit.assessio import AssessioWebhookVerifier, verify_signature_header\n"
+            "import examkit.assessio.webhooks, examkit.assessio.signing, examkit.assessio.models"
+        ),
+        "AssessioClient",
+    ),
+    "testpress": (
+        (
+            "from examkit.testpress import TestpressWebhookVerifier, TestpressCompletionVerifier\n"
+            "import examkit.testpress.webhooks, examkit.testpress.signing, examkit.testpress.attempts\n"
+            "import examkit.testpress.models"
+        ),
+        None,
+    ),
+}
+
+
+@pytest.mark.parametrize("vendor", VENDORS)
+def test_importing_a_verifier_does_not_import_requests(vendor: str) -> None:
+    imports, client = VERIFIER_IMPORTS[vendor]
+    code = (
+        "import sys\n"
+        f"{imports}\n"
+        "assert 'requests' not in sys.modules, 'requests was imported'\n"
+        f"assert 'examkit.{vendor}.client' not in sys.modules, 'the client was imported'\n"
+    )
+    if client is not None:
+        # The client is loaded lazily, on first use of its name, and only then brings requests.
+        code += (
+            f"import examkit.{vendor} as package\n"
+            f"package.{client}\n"
+            "assert 'requests' in sys.modules, 'the client did not load'\n"
+        )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr

@@ -246,7 +246,8 @@ def decode_signature(
     """Decode a signature from text into digest bytes, strictly.
 
     Hex is accepted in either case. Base64 must be standard base64 (URL-safe base64 is accepted too)
-    with correct padding. The decoded length must equal the algorithm's digest size.
+    with correct padding, in its canonical form (the unused bits of the last character zero). The
+    decoded length must equal the algorithm's digest size.
 
     Raises:
         MalformedSignatureError: Not ASCII, not valid hex or base64, or the wrong length.
@@ -288,6 +289,10 @@ def decode_signature(
         raise malformed("its base64 padding is wrong") from None
     if len(digest) != expected:
         raise malformed(f"expected {expected} bytes once decoded, got {len(digest)}")
+    # The decoder ignores the unused low bits of the last character; only the one canonical text
+    # of a digest is accepted, so a signature cannot be re-written into another accepted form.
+    if (base64.urlsafe_b64encode(digest) if urlsafe else base64.b64encode(digest)) != raw:
+        raise malformed("it is not the canonical base64 of a digest (unused bits are set)")
     return digest
 
 

@@ -337,8 +337,10 @@ class Overrider:
 class ReviewCallback:
     """A verified review callback: the participant as posted, and the header it carried.
 
-    The ``amx`` signature covers the URL, method, time and nonce but **not the body**: to be sure of
-    the status, re-fetch it with ``IntegrityAdvocateClient.confirm_callback(callback)``.
+    The ``amx`` signature covers the URL, method, time and nonce but **not the body**, and the event
+    says so (:attr:`body_authenticated` is ``False``, :meth:`is_authenticated` is ``False`` for every
+    key): to be sure of the status, re-fetch it with
+    ``IntegrityAdvocateClient.confirm_callback(callback)``.
 
     Attributes:
         participant: The participant the body describes.
@@ -349,6 +351,20 @@ class ReviewCallback:
     participant: Participant
     authorization: AmxAuthorization
     body: bytes = attrs.field(repr=lambda b: f"<{len(b)} bytes>")
+
+    @property
+    def body_authenticated(self) -> bool:
+        """Always ``False``: the ``amx`` signature does not cover the body (re-fetch to confirm it)."""
+        return False
+
+    @property
+    def authenticated_fields(self) -> tuple[str, ...]:
+        """The body keys the signature covers: none, for this scheme (see :attr:`body_authenticated`)."""
+        return ()
+
+    def is_authenticated(self, key: str) -> bool:
+        """Tell whether the body key ``key`` is covered by the signature: never, for this scheme."""
+        return key in self.authenticated_fields
 
 
 @attrs.frozen

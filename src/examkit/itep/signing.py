@@ -17,7 +17,12 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Final, Literal, TypeAlias
 
-from examkit.core.errors import ConfigurationError, MissingSignatureError, ValidationError
+from examkit.core.errors import (
+    ConfigurationError,
+    MalformedSignatureError,
+    MissingSignatureError,
+    ValidationError,
+)
 from examkit.core.signing import (
     Secret,
     SecretInput,
@@ -114,6 +119,14 @@ def verify_body(
         SignatureMismatchError: It does not match.
     """
     keys = secrets_from(api_key, name="api_key", vendor=_VENDOR)
+    given: object = signature
+    if given is not None and not isinstance(given, str | bytes):
+        raise MalformedSignatureError(
+            f"the signature must be text, not {type(given).__name__}",
+            vendor=_VENDOR,
+            reason="not text",
+            header=header,
+        )
     if signature is None or not signature.strip():
         raise MissingSignatureError(
             "the request carries no signature" + (f" in {header}" if header else ""),

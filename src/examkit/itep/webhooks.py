@@ -29,6 +29,7 @@ from examkit.core.errors import (
     PayloadError,
     ReplayedRequestError,
     SignatureMismatchError,
+    ValidationError,
 )
 from examkit.core.serde import load_json
 from examkit.core.signing import (
@@ -539,7 +540,15 @@ class ItepWebhookVerifier:
             SignatureMismatchError: They do not match.
             ReplayedRequestError: The same body was already accepted (with a replay guard).
             PayloadError: The request is authentic but the body is malformed.
+            ValidationError: ``request`` is not a :class:`~examkit.core.webhook.WebhookRequest`.
         """
+        if not isinstance(request, WebhookRequest):
+            raise ValidationError(
+                "verify() takes a WebhookRequest(body=..., headers=...) with the raw body bytes",
+                field="request",
+                reason="not a WebhookRequest",
+                vendor=VENDOR,
+            )
         body = request.body
         check_body_size(body, limit=self._limit, vendor=VENDOR)
         self._auth.authenticate(request)

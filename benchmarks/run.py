@@ -266,9 +266,15 @@ def machine() -> list[str]:
     ]
 
 
+def _verdict(budget: Budget) -> str:
+    if budget.measured.startswith(("n/a", "not built")):
+        return "n/a"
+    return "yes" if budget.met else "**no**"
+
+
 def budget_table(budgets: list[Budget]) -> list[str]:
     rows = ["| budget | limit | measured | met |", "|---|---|---|---|"]
-    rows += [f"| {b.name} | {b.limit} | {b.measured} | {'yes' if b.met else '**no**'} |" for b in budgets]
+    rows += [f"| {b.name} | {b.limit} | {b.measured} | {_verdict(b)} |" for b in budgets]
     return rows
 
 

@@ -38,3 +38,10 @@ def docs(session: nox.Session) -> None:
     """Build the documentation, failing on any warning."""
     session.install("-e", ".[docs]")
     session.run("sphinx-build", "-W", "--keep-going", "-b", "html", "docs", "docs/_build/html")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Run the benchmarks and print the table (``-- --quick``: seconds; ``-- --write``: the docs)."""
+    session.install("-e", ".[bench]")
+    session.run("python", "benchmarks/run.py", *session.posargs)

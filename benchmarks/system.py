@@ -1,0 +1,305 @@
+"""Whole-system cases: import time, client throughput, bulk iTEP issuance and IA paging memory.
+
+Each function returns plain numbers; :mod:`benchmarks.run` turns them into ratios and budgets.
+"""
+
+from __future__ import annotations
+
+import http.server
+import json
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import tracemalloc
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any, ClassVar, Final
+from urllib.parse import parse_qs, urlsplit
+
+import requests
+
+from examkit.core.clock import SystemClock
+from examkit.core.http import RetryPolicy
+from examkit.core.webhook import InMemoryReplayGuard
+from examkit.integrity_advocate import IntegrityAdvocateClient
+from examkit.integrity_advocate.signing import AmxSigner, AmxVerifier, new_nonce
+from examkit.itep import Candidate, issue_bulk
+from examkit.testing.http import FakeHttpAdapter, FakeRequest, FakeResponse
+from examkit.testing.integrity_advocate import make_participant
+from examkit.testing.itep import FakeItep
+
+APP_ID: Final = "00000000-1111-2222-3333-444444444444"
+IA_KEY: Final = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+
+IMPORTS: Final = {
+    "bare interpreter": "pass",
+    "itep verifier": "from examkit.itep import ItepWebhookVerifier",
+    "integrity_advocate verifier": "from examkit.integrity_advocate import IntegrityAdvocateWebhookVerifier",
+    "assessio verifier": "from examkit.assessio import AssessioWebhookVerifier",
+    "testpress verifier": "from examkit.testpress import TestpressWebhookVerifier",
+    "requests (for scale)": "import requests",
+}
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """Median wall time of whole interpreter processes, per statement, and whether requests loaded."""
+
+    medians: dict[str, float]
+    loads_requests: dict[str, bool]
+
+
+def import_times(runs: int = 15) -> ImportResult:
+    """Start ``python -c <statement>`` ``runs`` times per statement, interleaved; keep the medians."""
+    samples: dict[str, list[float]] = {name: [] for name in IMPORTS}
+    loads: dict[str, bool] = {}
+    for name, statement in IMPORTS.items():
+        probe = f"{statement}\nimport sys\nprint('requests' in sys.modules)"
+        out = subprocess.run(  # noqa: S603 - our own interpreter
+            [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+        )
+        loads[name] = out.stdout.strip() == "True"
+    for _ in range(runs):
+        for name, statement in IMPORTS.items():
+            start = time.perf_counter()
+            subprocess.run([sys.executable, "-c", statement], check=True)  # noqa: S603
+            samples[name].append(time.perf_counter() - start)
+    return ImportResult({n: statistics.median(v) for n, v in samples.items()}, loads)
+
+
+# -- client throughput against a local HTTP/1.1 server -------------------------------------------
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out in separate writes
+    wbufsize = 1 << 16  # ... or one buffered write, flushed after each request
+    # (user agent family, client port) of every connection that carried a request
+    connections: ClassVar[set[tuple[str, int]]] = set()
+    body = json.dumps({"Status": "Valid", "Override_Status": None}).encode()
+
+    def do_GET(self) -> None:
+        agent = self.headers.get("User-Agent", "").split("/", 1)[0]
+        _Handler.connections.add((agent, self.client_address[1]))
+        if not self.headers.get("Authorization", "").startswith("amx "):
+            self.send_response(401)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(self.body)))
+        self.end_headers()
+        self.wfile.write(self.body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+
+@dataclass(frozen=True)
+class ThroughputResult:
+    """Requests per second of both loops, and how many TCP connections each opened."""
+
+    requests: int
+    examkit_rps: float
+    handwritten_rps: float
+    examkit_connections: int
+    handwritten_connections: int
+
+
+def client_throughput(total: int = 1000, rounds: int = 5) -> ThroughputResult:
+    """``total`` signed GETs through ``IntegrityAdvocateClient`` vs a hand-written session loop.
+
+    Both send the same signed ``GET /api/2-0/participantstatus`` to a local server, interleaved in
+    ``rounds`` slices, each over one reused session (connections counted by the server).
+    """
+    _Handler.connections = set()
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    url = base + "/api/2-0/participantstatus"
+    params = {"participantidentifier": "student-42", "courseid": "course-7", "activityid": "quiz-1"}
+    clock = SystemClock()
+    try:
+        client_session = requests.Session()
+        client = IntegrityAdvocateClient(
+            app_id=APP_ID, api_key=IA_KEY, base_url=base, session=client_session, retry=RetryPolicy.none()
+        )
+        hand_session = requests.Session()
+        signer = AmxSigner(app_id=APP_ID, api_key=IA_KEY)
+
+        def examkit_loop(n: int) -> None:
+            for _ in range(n):
+                client.participant_status("student-42", "course-7", "quiz-1")
+
+        def hand_loop(n: int) -> None:
+            for _ in range(n):
+                header = signer.authorization(
+                    method="GET", url=url, timestamp=int(clock.time()), nonce=new_nonce()
+                )
+                response = hand_session.get(url, params=params, headers={"Authorization": header}, timeout=10)
+                response.raise_for_status()
+                response.json()
+
+        examkit_loop(5)  # warm up: open each session's one connection
+        hand_loop(5)
+        spent = {"examkit": 0.0, "hand": 0.0}
+        per_round = max(1, total // rounds)
+        for i in range(rounds):
+            order = [("examkit", examkit_loop), ("hand", hand_loop)]
+            for name, loop in order if i % 2 == 0 else order[::-1]:
+                start = time.perf_counter()
+                loop(per_round)
+                spent[name] += time.perf_counter() - start
+        done = per_round * rounds
+        seen = list(_Handler.connections)
+        client.close()
+        hand_session.close()
+        client_session.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+    return ThroughputResult(
+        requests=done,
+        examkit_rps=done / spent["examkit"],
+        handwritten_rps=done / spent["hand"],
+        examkit_connections=sum(1 for agent, _ in seen if agent == "examkit"),
+        handwritten_connections=sum(1 for agent, _ in seen if agent != "examkit"),
+    )
+
+
+# -- bulk iTEP issuance with 50 ms latency -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    """Wall times of the sequential and concurrent runs, and the attempts per candidate."""
+
+    candidates: int
+    sequential_s: float
+    concurrent_s: float
+    max_attempts_per_candidate: int
+    min_attempts_per_candidate: int
+    all_issued: bool
+
+
+def _bulk_run(candidates: int, workers: int, latency: float) -> tuple[float, Counter[str], bool]:
+    fake = FakeItep(
+        api_key="bench-itep-api-key",
+        signature_header="X-Itep-Signature",
+        inventory={"Academic-Plus": [f"T{i:05d}" for i in range(candidates)]},
+    )
+    attempts: Counter[str] = Counter()
+    lock = threading.Lock()
+
+    def slow(request: FakeRequest) -> None:
+        email = json.loads(request.body).get("email", "")
+        with lock:
+            attempts[email] += 1
+        time.sleep(latency)
+
+    fake.on_request(slow)
+    client = fake.client()
+    people = [Candidate(email=f"c{i}@example.org", name=f"Candidate {i}") for i in range(candidates)]
+    start = time.perf_counter()
+    report = issue_bulk(client, people, product_code="GTX-Academic-Plus", max_workers=workers)
+    elapsed = time.perf_counter() - start
+    return elapsed, attempts, len(report.issued) == candidates
+
+
+def bulk_itep(candidates: int = 200, workers: int = 8, latency: float = 0.05) -> BulkResult:
+    """Issue to ``candidates`` sequentially (1 worker) and with ``workers``; count attempts each."""
+    sequential, seq_attempts, seq_ok = _bulk_run(candidates, 1, latency)
+    concurrent, con_attempts, con_ok = _bulk_run(candidates, workers, latency)
+    counts = [*seq_attempts.values(), *con_attempts.values()]
+    complete = len(seq_attempts) == candidates and len(con_attempts) == candidates
+    return BulkResult(
+        candidates=candidates,
+        sequential_s=sequential,
+        concurrent_s=concurrent,
+        max_attempts_per_candidate=max(counts),
+        min_attempts_per_candidate=min(counts) if complete else 0,
+        all_issued=seq_ok and con_ok,
+    )
+
+
+# -- paging 100,000 IA participants ------------------------------------------------------------------
+
+
+class PagingFake:
+    """A paging fake of ``GET /api/course/{id}/participants`` that generates rows on demand.
+
+    It answers in the vendor's JSON shape (rows from ``examkit.testing.integrity_advocate``) and checks
+    each request's ``amx`` header, but holds no rows: examkit's ``FakeIntegrityAdvocate`` rebuilds
+    the whole list for every page, which is quadratic at 100,000 participants and would measure the
+    fake, not the client.
+    """
+
+    def __init__(self, total: int, base_url: str = "https://ia.bench.example") -> None:
+        self.total = total
+        self.base_url = base_url
+        self.pages = 0
+        self.adapter = FakeHttpAdapter(base_url)
+        self.adapter.route("GET", "/api/course/bench/participants", self._page)
+        self._verifier = AmxVerifier(app_id=APP_ID, api_key=IA_KEY, replay_guard=InMemoryReplayGuard())
+
+    def _page(self, request: FakeRequest) -> FakeResponse:
+        self._verifier.verify(request.headers.get("Authorization"), method="GET", url=request.url)
+        query = parse_qs(urlsplit(request.url).query)
+        limit = int(query.get("limit", ["10"])[0])
+        offset = int(query.get("nexttoken", ["0"])[0])
+        rows = [
+            make_participant(f"p{i:06d}", "bench", modified=1_700_000_000 - i)
+            for i in range(offset, min(offset + limit, self.total))
+        ]
+        following = str(offset + limit) if offset + limit < self.total else ""
+        self.pages += 1
+        body = {
+            "IsFirstPage": offset == 0,
+            "BackwardSearch": False,
+            "NextToken": following,
+            "Participants": rows,
+        }
+        return FakeResponse(200, body)
+
+
+@dataclass(frozen=True)
+class PagingResult:
+    """Participants seen, pages fetched, and the peak traced memory growth in bytes."""
+
+    participants: int
+    pages: int
+    peak_growth: int
+    seconds: float
+
+
+def ia_paging(total: int = 100_000) -> PagingResult:
+    """Iterate ``total`` participants through ``IntegrityAdvocateClient.iter_participants``.
+
+    The peak is measured with :mod:`tracemalloc` from just before iteration starts, and counts the
+    client, the fake's per-page work and the adapter's record of the requests it received.
+    """
+    fake = PagingFake(total)
+    client = IntegrityAdvocateClient(
+        app_id=APP_ID, api_key=IA_KEY, base_url=fake.base_url, session=fake.adapter.session()
+    )
+    recorded = fake.adapter.requests
+    seen = 0
+    tracemalloc.start()
+    try:
+        baseline, _ = tracemalloc.get_traced_memory()
+        tracemalloc.reset_peak()
+        start = time.perf_counter()
+        for participant in client.iter_participants("bench", page_size=10, max_pages=total // 10 + 2):
+            seen += 1
+            if len(recorded) > 100:
+                recorded.clear()  # the fake's own log of requests is not the client's memory
+            del participant
+        seconds = time.perf_counter() - start
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return PagingResult(participants=seen, pages=fake.pages, peak_growth=peak - baseline, seconds=seconds)

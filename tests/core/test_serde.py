@@ -255,3 +255,65 @@ def test_property_arbitrary_bytes_raise_only_payload_error(converter: PayloadCon
         assert exc.vendor == "demo"
     else:  # pragma: no cover - random bytes are never a complete Person
         assert isinstance(result, Person)
+
+
+# --- the fast path must agree with the detailed path ------------------------------------------
+
+epoch_like = st.one_of(
+    st.integers(-(10**13), 10**13),
+    st.integers(0, 10**12).map(str),
+    st.sampled_from(
+        ["-1", "0", "", "00000000001", "99999999999", "1" * 12, " 5", "5 ", "٣", "1.5", "+5", "-5"]
+    ),
+    st.text(max_size=12),
+    st.lists(st.integers(), max_size=2),
+    st.none(),
+)
+
+
+@given(ended=epoch_like, name=st.one_of(st.text(max_size=5), st.integers(), st.none(), st.booleans()))
+def test_property_fast_and_detailed_paths_agree(
+    converter: PayloadConverter, ended: object, name: object
+) -> None:
+    data = person(Ended=ended, First_Name=name)
+    try:
+        fast: object = converter._fast.structure(data, Person)
+    except Exception as exc:
+        fast = type(exc)
+    try:
+        detailed: object = converter._detailed.structure(data, Person)
+    except Exception as exc:
+        detailed = type(exc)
+    assert (fast == detailed) if isinstance(fast, Person) else not isinstance(detailed, Person)
+
+
+def test_unhashable_value_in_a_sentinel_field_is_a_payload_error(converter: PayloadConverter) -> None:
+    with pytest.raises(PayloadError, match="Unix seconds") as info:
+        converter.structure(person(Ended=["1"]), Person)
+    assert info.value.field == "Ended"
+
+
+@pytest.mark.parametrize("value", ["99999999999", 10**11 - 1])
+def test_epoch_beyond_datetime_range_is_a_payload_error(converter: PayloadConverter, value: object) -> None:
+    # 99,999,999,999 s is in the year 5138, inside datetime's range; 999,999,999,999 s (year ~33,658) is not.
+    assert converter.structure(person(Ended=value), Person).ended == datetime(
+        5138, 11, 16, 9, 46, 39, tzinfo=timezone.utc
+    )
+    with pytest.raises(PayloadError, match="Unix seconds"):
+        converter.structure(person(Ended="9" * 12), Person)
+
+
+def test_models_registered_after_first_use_still_work() -> None:
+    conv = PayloadConverter(vendor="x")
+    conv.register(Flag, rename={"flag_id": "FlagId"})
+    assert conv.structure({"FlagId": "a", "created": 0}, Flag).flag_id == "a"
+
+    @attrs.frozen
+    class Later:
+        when: Annotated[datetime | None, NoneIf("-1"), EpochSeconds()]
+
+    conv.register(Later)
+    assert conv.structure({"when": "-1"}, Later).when is None
+    with pytest.raises(PayloadError) as info:
+        conv.structure({"when": "x"}, Later)
+    assert info.value.field == "when"

@@ -23,6 +23,7 @@ import enum
 import json
 import math
 import re
+import threading
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -57,6 +58,8 @@ _EXTRA_KEY: Final = "\x00examkit-extra"
 _INT_RE: Final = re.compile(r"\A[+-]?[0-9]+\Z", re.ASCII)
 _DECIMAL_RE: Final = re.compile(r"\A[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z", re.ASCII)
 _MAX_NUMBER_CHARS: Final = 100
+_UTC: Final = timezone.utc
+_SCALARS: Final = frozenset({str, int, float, bool, Decimal})
 
 
 @attrs.frozen
@@ -214,6 +217,23 @@ def _structure_date(value: object, _: Any) -> date:
 
 
 def _structure_epoch(value: object) -> datetime:
+    # Fast path for the common case, whole non-negative seconds as an ASCII digit string or an int;
+    # anything else, and any value out of range, takes the strict path below for its message.
+    seconds: int | None = None
+    if isinstance(value, str):
+        if value.isascii() and value.isdigit() and len(value) <= 11:
+            seconds = int(value)
+    elif type(value) is int and 0 <= value < 10**11:
+        seconds = value
+    if seconds is not None:
+        try:
+            return datetime.fromtimestamp(seconds, _UTC)
+        except (OverflowError, OSError, ValueError):
+            pass
+    return _structure_epoch_strict(value)
+
+
+def _structure_epoch_strict(value: object) -> datetime:
     if isinstance(value, str | int) and not isinstance(value, bool):
         try:
             return epoch_to_datetime(parse_epoch_seconds(value, what="the value", error=_ConversionError))
@@ -258,6 +278,49 @@ def _open_enum(tp: Any) -> type[enum.Enum] | None:
     return None
 
 
+def _is_simple_optional(tp: Any) -> bool:
+    """``X | None`` for one non-union, non-annotated ``X``."""
+    if not _is_union(tp):
+        return False
+    args = get_args(tp)
+    return len(args) == 2 and type(None) in args and get_origin(_strip_optional(tp)[0]) is not Annotated
+
+
+def _optional_hook(conv: cattrs.Converter, tp: Any) -> Callable[[Any, Any], Any]:
+    inner, _ = _strip_optional(tp)
+    structure_inner = conv.get_structure_hook(inner)
+    if inner is str or inner is int:
+        # A value that already has the exact type needs no conversion (bool is not int here).
+        def exact(value: Any, _: Any) -> Any:
+            if value is None or type(value) is inner:
+                return value
+            return structure_inner(value, inner)
+
+        return exact
+
+    def hook(value: Any, _: Any) -> Any:
+        return None if value is None else structure_inner(value, inner)
+
+    return hook
+
+
+def _is_homogeneous_tuple(tp: Any) -> bool:
+    args = get_args(tp)
+    return get_origin(tp) is tuple and len(args) == 2 and args[1] is Ellipsis
+
+
+def _tuple_hook(conv: cattrs.Converter, tp: Any) -> Callable[[Any, Any], Any]:
+    item = get_args(tp)[0]
+    structure_item = conv.get_structure_hook(item)
+
+    def hook(value: Any, _: Any) -> Any:
+        if type(value) is not list and not isinstance(value, list | tuple):
+            raise _ConversionError(f"expected an array, got {_describe(value)}")
+        return tuple([structure_item(v, item) for v in value])
+
+    return hook
+
+
 class PayloadConverter:
     """A vendor's converter between its JSON payloads and examkit's attrs models.
 
@@ -273,8 +336,32 @@ class PayloadConverter:
         self.vendor = vendor
         self._key_style = key_style or (lambda name: name)
         self._wire_names: dict[type, dict[str, str]] = {}
-        self._fast = self._make_converter(detailed=False)
-        self._detailed = self._make_converter(detailed=True)
+        # Registrations are recorded and turned into cattrs functions on first use, so importing a
+        # vendor package stays cheap; the detailed converter is built only when an error needs it.
+        self._hooks: list[tuple[Any, Callable[[Any, Any], Any]]] = []
+        self._models: list[tuple[type, dict[str, str], bool]] = []
+        self._built: dict[bool, cattrs.Converter] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def _fast(self) -> cattrs.Converter:
+        return self._built.get(False) or self._build(detailed=False)
+
+    @property
+    def _detailed(self) -> cattrs.Converter:
+        return self._built.get(True) or self._build(detailed=True)
+
+    def _build(self, *, detailed: bool) -> cattrs.Converter:
+        with self._lock:
+            if detailed in self._built:
+                return self._built[detailed]
+            conv = self._make_converter(detailed=detailed)
+            for tp, hook in self._hooks:
+                conv.register_structure_hook(tp, hook)
+            for cls, wire, keeps_extra in self._models:
+                _register_model(conv, cls, wire, keeps_extra)
+            self._built[detailed] = conv
+            return conv
 
     # -- building -------------------------------------------------------------------------------
 
@@ -288,6 +375,11 @@ class PayloadConverter:
         conv.register_structure_hook(datetime, _structure_datetime)
         conv.register_structure_hook(date, _structure_date)
         conv.register_structure_hook_func(lambda tp: tp is Any, _structure_any)
+        conv.register_structure_hook_factory(_is_simple_optional, lambda tp: _optional_hook(conv, tp))
+        if not detailed:
+            # The detailed converter keeps cattrs' own tuple hook, which records each item's index
+            # for error paths; the fast one only needs speed.
+            conv.register_structure_hook_factory(_is_homogeneous_tuple, lambda tp: _tuple_hook(conv, tp))
         conv.register_structure_hook_factory(_has_marker, lambda tp: self._marker_hook(conv, tp))
         conv.register_structure_hook_factory(lambda tp: _open_enum(tp) is not None, self._open_enum_hook)
         conv.register_unstructure_hook(Decimal, Decimal.__str__)
@@ -321,14 +413,46 @@ class PayloadConverter:
             structure_inner = conv.get_structure_hook(inner)
             inner_hook = lambda v: structure_inner(v, inner)  # noqa: E731
 
+        # Sentinels match by type and value ("-1" is not -1); scalar ones are looked up in one set.
+        keyed = frozenset((type(s), s) for s in sentinels if type(s) in _SCALARS)
+        others = tuple(s for s in sentinels if type(s) not in _SCALARS)
+
         def hook(value: Any, _: Any) -> Any:
             if value is None and optional:
                 return None
-            for sentinel in sentinels:
-                if type(value) is type(sentinel) and value == sentinel:
+            kind = type(value)
+            if kind in _SCALARS and (kind, value) in keyed:
+                return None
+            for sentinel in others:
+                if kind is type(sentinel) and value == sentinel:
                     return None
             return inner_hook(value)
 
+        if others or not optional:
+            return hook
+        # Fast paths for the two shapes vendor payloads are full of; anything unusual takes `hook`.
+        if epoch:
+
+            def epoch_hook(value: Any, _: Any) -> Any:
+                if type(value) is str:
+                    if (str, value) in keyed:
+                        return None
+                    if value.isascii() and value.isdigit() and len(value) <= 11:
+                        try:
+                            return datetime.fromtimestamp(int(value), _UTC)
+                        except (OverflowError, OSError, ValueError):
+                            pass
+                return hook(value, _)
+
+            return epoch_hook
+        if inner is str:
+
+            def text_hook(value: Any, _: Any) -> Any:
+                if type(value) is str:
+                    return None if (str, value) in keyed else value
+                return hook(value, _)
+
+            return text_hook
         return hook
 
     @staticmethod
@@ -354,8 +478,10 @@ class PayloadConverter:
         :class:`ValueError` (or :class:`~examkit.core.errors.PayloadError`) with a message that says what
         was expected; the converter adds the vendor's key path.
         """
-        for conv in (self._fast, self._detailed):
-            conv.register_structure_hook(tp, hook)
+        with self._lock:
+            self._hooks.append((tp, hook))
+            for conv in self._built.values():
+                conv.register_structure_hook(tp, hook)
 
     def register(self, cls: type, *, rename: Mapping[str, str] | None = None) -> None:
         """Register an attrs model: its attributes map to vendor keys through ``rename`` or ``key_style``.
@@ -375,19 +501,12 @@ class PayloadConverter:
             raise TypeError(f"{cls.__name__} has no attributes {sorted(unknown)}")
         keeps_extra = EXTRA in names
         wire = {a.name: rename.get(a.name, self._key_style(a.name)) for a in fields if a.name != EXTRA}
+        _check_markers(cls)
         self._wire_names[cls] = wire
-        known = frozenset(wire.values())
-        for conv in (self._fast, self._detailed):
-            overrides: dict[str, Any] = {name: override(rename=key) for name, key in wire.items()}
-            if keeps_extra:
-                overrides[EXTRA] = override(rename=_EXTRA_KEY)
-            generated: Callable[[Any, Any], Any] = make_dict_structure_fn(cls, conv, **overrides)
-            conv.register_structure_hook(cls, _wrap_structure(cls, generated, known, keeps_extra))
-            unstruct_overrides: dict[str, Any] = {name: override(rename=key) for name, key in wire.items()}
-            if keeps_extra:
-                unstruct_overrides[EXTRA] = override(omit=True)
-            gen_unstructure: Callable[[Any], Any] = make_dict_unstructure_fn(cls, conv, **unstruct_overrides)
-            conv.register_unstructure_hook(cls, _wrap_unstructure(gen_unstructure, keeps_extra))
+        with self._lock:
+            self._models.append((cls, wire, keeps_extra))
+            for conv in self._built.values():
+                _register_model(conv, cls, wire, keeps_extra)
 
     # -- using ----------------------------------------------------------------------------------
 
@@ -397,8 +516,9 @@ class PayloadConverter:
         Raises:
             PayloadError: The data does not fit the model; ``field`` names the vendor key path.
         """
+        fast = self._fast  # built outside the try: a broken model must not pass for a bad payload
         try:
-            return self._fast.structure(data, cls)
+            return fast.structure(data, cls)
         except Exception:  # every failure is explained by the detailed pass
             raise self._explain_failure(data, cls) from None
 
@@ -453,18 +573,41 @@ class PayloadConverter:
         return path, "has the wrong type or shape"
 
 
+def _register_model(conv: cattrs.Converter, cls: type, wire: dict[str, str], keeps_extra: bool) -> None:
+    known = frozenset(wire.values())
+    overrides: dict[str, Any] = {name: override(rename=key) for name, key in wire.items()}
+    if keeps_extra:
+        overrides[EXTRA] = override(rename=_EXTRA_KEY)
+    generated: Callable[[Any, Any], Any] = make_dict_structure_fn(cls, conv, **overrides)
+    conv.register_structure_hook(cls, _wrap_structure(cls, generated, known, keeps_extra))
+    unstruct_overrides: dict[str, Any] = {name: override(rename=key) for name, key in wire.items()}
+    if keeps_extra:
+        unstruct_overrides[EXTRA] = override(omit=True)
+    gen_unstructure: Callable[[Any], Any] = make_dict_unstructure_fn(cls, conv, **unstruct_overrides)
+    conv.register_unstructure_hook(cls, _wrap_unstructure(gen_unstructure, keeps_extra))
+
+
+def _check_markers(cls: type) -> None:
+    """Refuse marker combinations that cannot work, when the model is registered (not on first use)."""
+    for field in attrs.fields(attrs.resolve_types(cls)):
+        tp = field.type
+        if get_origin(tp) is Annotated and any(isinstance(m, NoneIf) for m in tp.__metadata__):
+            base = get_args(tp)[0]
+            if not _strip_optional(base)[1]:
+                raise TypeError(f"{cls.__name__}.{field.name}: NoneIf needs an optional type, got {base!r}")
+
+
 def _wrap_structure(
     cls: type, generated: Callable[[Any, Any], Any], known: frozenset[str], keeps_extra: bool
 ) -> Callable[[Any, Any], Any]:
     name = cls.__name__
 
     def hook(data: Any, tp: Any) -> Any:
-        if not isinstance(data, Mapping):
+        if type(data) is not dict and not isinstance(data, Mapping):
             raise _ConversionError(f"expected an object ({name}), got {_describe(data)}")
-        if keeps_extra:
+        if keeps_extra and not data.keys() <= known:
             unknown = {k: v for k, v in data.items() if k not in known}
-            if unknown:
-                data = {**data, _EXTRA_KEY: unknown}
+            data = {**data, _EXTRA_KEY: unknown}
         return generated(data, tp)
 
     return hook

@@ -38,7 +38,16 @@ class Stats:
 
 
 def calibrate(func: Callable[[], object], target: float) -> int:
-    """Return how many calls of ``func`` take about ``target`` seconds (at least 1)."""
+    """Return how many calls of ``func`` take about ``target`` seconds (at least 1).
+
+    The case is warmed up first: one-time work on the first calls (lazily built converters and
+    caches, imports) must not shrink the batch, or every sample would be taken cache-cold.
+    """
+    warm_until = time.perf_counter() + target
+    for _ in range(1000):
+        func()
+        if time.perf_counter() >= warm_until:
+            break
     count = 1
     while True:
         start = time.perf_counter()

@@ -79,7 +79,7 @@ class SecretSource:
         environ: The environment (``os.environ`` by default).
         overrides: Values given with ``--insecure-secret NAME=VALUE``.
         interactive: Whether a missing value may be asked for (stdin is a terminal and not the body).
-        prompt: Asks for a value without echoing it (``getpass.getpass`` by default).
+        prompt: Asks for a value without echoing it (:func:`getpass.getpass` by default).
     """
 
     def __init__(
@@ -88,12 +88,12 @@ class SecretSource:
         environ: Mapping[str, str] | None = None,
         overrides: Mapping[str, str] | None = None,
         interactive: bool = False,
-        prompt: Callable[[str], str] = getpass.getpass,
+        prompt: Callable[[str], str] | None = None,
     ) -> None:
         self._environ = os.environ if environ is None else environ
         self._overrides = dict(overrides or {})
         self._interactive = interactive
-        self._prompt = prompt
+        self._prompt = prompt or _getpass
         self._asked: dict[str, str] = {}
 
     def optional(self, name: str) -> str | None:
@@ -125,6 +125,11 @@ class SecretSource:
         raise CliError(
             f"{name} is not set: export it ({what}); examkit asks for it only when run in a terminal"
         )
+
+
+def _getpass(prompt: str) -> str:
+    # Looked up at call time, so a test can replace getpass.getpass.
+    return getpass.getpass(prompt)
 
 
 def parse_overrides(values: Sequence[str] | None, stderr: IO[str]) -> dict[str, str]:

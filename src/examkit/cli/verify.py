@@ -614,7 +614,7 @@ def verify_assessio(
             clock=FixedClock(now),
         ).verify(request),
         lambda e: (
-            f"{e.event_type} event"
+            f"{getattr(e.event_type, 'value', e.event_type)} event"
             + (f" for order {e.order_reference_id}" if getattr(e, "order_reference_id", None) else "")
         ),
     )

@@ -414,7 +414,7 @@ def test_testpress_other_encoding_is_named(tmp_path: Path, capsys: pytest.Captur
     )
     assert code == 1
     assert "[MATCH] php_urlencode, the private key as UTF-8 text" in out
-    assert "set encoding= on TestpressWebhookVerifier" in out
+    assert "set encoding=PercentEncoding.PHP_URLENCODE on TestpressWebhookVerifier" in out
 
 
 @pytest.mark.usefixtures("testpress_env")

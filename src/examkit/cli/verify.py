@@ -676,10 +676,8 @@ def verify_testpress(
                 shown.append(show_bytes(masked, 400).replace(_MASK, "<private_key>"))
             hint = None
             if encoding is not DEFAULT_ENCODING:
-                hint = (
-                    f"the hash matches with percent-encoding {name}: set encoding= on "
-                    "TestpressWebhookVerifier"
-                )
+                setting = "None" if encoding is None else f"PercentEncoding.{encoding.name}"
+                hint = f"the hash matches with {name}: set encoding={setting} on TestpressWebhookVerifier"
             for key_label, key_bytes, key_hint in _secret_variants(private_key, "the private key")[:2]:
                 variants.append((f"{name}, {key_label}", key_bytes, message, hint or key_hint))
         report.section(f"signed string ({DEFAULT_ENCODING.value}, the private key masked)", shown)

@@ -24,6 +24,7 @@ __all__ = ["PARTICIPANT_COLUMNS", "ia_participants", "itep_issue", "session_fact
 
 
 def _no_session() -> requests.Session | None:
+    """Return ``None``: the client makes its own session (the default :data:`session_factory`)."""
     return None
 
 

@@ -7,6 +7,7 @@ The vendor's spellings (``product-code``, ``assigned-to``, ``Overall_cefr``...) 
 from __future__ import annotations
 
 import enum
+import html
 import re
 from collections.abc import Mapping
 from datetime import date
@@ -464,6 +465,29 @@ class ExamResult:
     def is_complete(self) -> bool:
         """Whether the status is ``Complete`` or ``Completed`` (graded)."""
         return self.status in (ExamStatus.COMPLETE, ExamStatus.COMPLETED)
+
+    def _repr_html_(self) -> str:
+        """An HTML table of the sections, for notebooks (Jupyter calls it); every value is escaped."""
+
+        def cell(value: object) -> str:
+            shown = "" if value is None else getattr(value, "value", value)
+            return f"<td>{html.escape(str(shown))}</td>"
+
+        caption = (
+            f"iTEP {html.escape(self.test_id)}: overall level {html.escape(str(self.overall_level or ''))}"
+            f" ({html.escape(str(getattr(self.overall_cefr, 'value', self.overall_cefr) or ''))}),"
+            f" {html.escape(str(getattr(self.status, 'value', self.status) or 'no status'))}"
+        )
+        rows = "".join(
+            f"<tr><th>{html.escape(name.title())}</th>"
+            + "".join(cell(v) for v in (s.level, s.score, s.percent, s.cefr))
+            + "</tr>"
+            for name, s in self.sections.items()
+        )
+        return (
+            f"<table><caption>{caption}</caption><thead><tr><th>Section</th><th>Level</th><th>Score</th>"
+            f"<th>Percent</th><th>CEFR</th></tr></thead><tbody>{rows}</tbody></table>"
+        )
 
 
 SECTION_PREFIXES: Final = ("Grammar", "Listening", "Reading", "Writing", "Speaking")

@@ -75,6 +75,17 @@ ALLOWLIST: dict[tuple[str, str], str] = {
         "integrity_advocate/client.py",
         "if following is None or following.strip() in END_TOKENS or following == token:",
     ): "a paging NextToken from the vendor's response against the previous one: not a credential",
+    # `examkit verify` diagnoses the user's own configuration on the user's own machine: it compares
+    # a configured secret with variants of itself, never with anything a remote party sends or times.
+    ("cli/verify.py", "if secret.strip() != secret:"): (
+        "the configured secret against itself without surrounding whitespace, to hint at a stray newline"
+    ),
+    ("cli/verify.py", r"""if len(secret) > 1 and secret[0] in "\"'" and secret[-1] == secret[0]:"""): (
+        "the configured secret's first and last characters, to hint at quotes pasted along with it"
+    ),
+    ("cli/verify.py", "if provider and provider != secret:"): (
+        "two locally configured Assessio secrets, to hint that the provider key was used by mistake"
+    ),
 }
 
 

@@ -1,21 +1,13 @@
 """iTEP: issue test IDs, validate registrations, verify results webhooks, reconcile inventory.
 
-Importing this package (or :class:`ItepWebhookVerifier`) does not import :mod:`requests`; the client
-and bulk issuance load on first use.
+Importing this package (or :class:`ItepWebhookVerifier`) does not import :mod:`requests`; the client,
+bulk issuance and the inventory tools load on first use.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from examkit.itep.inventory import (
-    Inventory,
-    InventoryColumns,
-    InventoryRecord,
-    Reconciliation,
-    StatusChange,
-    read_inventory_csv,
-)
 from examkit.itep.models import (
     AssignedTo,
     CefrLevel,
@@ -68,6 +60,14 @@ if TYPE_CHECKING:
         read_candidates_csv,
     )
     from examkit.itep.client import ItepClient
+    from examkit.itep.inventory import (
+        Inventory,
+        InventoryColumns,
+        InventoryRecord,
+        Reconciliation,
+        StatusChange,
+        read_inventory_csv,
+    )
 
 __all__ = [
     "DEFAULT_ENDPOINT",
@@ -128,6 +128,12 @@ _LAZY = {
     "OutcomeStatus": "examkit.itep.bulk",
     "issue_bulk": "examkit.itep.bulk",
     "read_candidates_csv": "examkit.itep.bulk",
+    "Inventory": "examkit.itep.inventory",
+    "InventoryColumns": "examkit.itep.inventory",
+    "InventoryRecord": "examkit.itep.inventory",
+    "Reconciliation": "examkit.itep.inventory",
+    "StatusChange": "examkit.itep.inventory",
+    "read_inventory_csv": "examkit.itep.inventory",
 }
 
 

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from examkit.assessio import (
     SignatureHeaderFormat,
+    SignatureVerifier,
     compute_signature,
     parse_signature_header,
     signature_header,
@@ -326,3 +327,45 @@ def test_fast_and_general_paths_agree(t: int, sep: str, sig: str, body: bytes) -
         return ts, _check(ts, sigs, body, keys)
 
     assert fast == outcome(general)
+
+
+class TestPreparedSignatureVerifier:
+    """SignatureVerifier is verify_signature_header with its settings checked once."""
+
+    SECRET = "prepared-secret-0123"
+
+    def _header(self, body: bytes, t: int) -> str:
+        mac = hmac.new(self.SECRET.encode(), f"{t}.".encode() + body, hashlib.sha256).hexdigest()
+        return f"t={t},signature={mac}"
+
+    def test_accepts_what_the_function_accepts(self) -> None:
+        clock = FixedClock(1_700_000_000)
+        checker = SignatureVerifier(secret=self.SECRET, clock=clock)
+        header = self._header(b'{"a":1}', 1_700_000_000)
+        assert checker.verify(b'{"a":1}', header) == 1_700_000_000
+        assert verify_signature_header(secret=self.SECRET, body=b'{"a":1}', header=header, clock=clock) == (
+            1_700_000_000
+        )
+        timestamp, digest = checker.check(bytearray(b'{"a":1}'), header)
+        assert timestamp == 1_700_000_000
+        assert digest.hex() == header.split("signature=")[1]
+        assert checker.tolerance == 300
+
+    def test_refuses_like_the_function(self) -> None:
+        clock = FixedClock(1_700_000_000)
+        checker = SignatureVerifier(secret=self.SECRET, clock=clock, tolerance=10)
+        with pytest.raises(SignatureMismatchError):
+            checker.verify(b"{}", self._header(b"{ }", 1_700_000_000))
+        with pytest.raises(TimestampOutsideToleranceError):
+            checker.verify(b"{}", self._header(b"{}", 1_700_000_011))
+        with pytest.raises(MissingSignatureError):
+            checker.verify(b"{}", None)
+        with pytest.raises(ValidationError):
+            checker.verify("{}", self._header(b"{}", 1_700_000_000))  # type: ignore[arg-type]
+        with pytest.raises(ConfigurationError):
+            SignatureVerifier(secret=[])
+
+    def test_repr_hides_the_secret(self) -> None:
+        text = repr(SignatureVerifier(secret=self.SECRET))
+        assert self.SECRET not in text
+        assert "secrets=1" in text

@@ -40,6 +40,7 @@ __all__ = [
     "VENDOR",
     "ParsedSignatureHeader",
     "SignatureHeaderFormat",
+    "SignatureVerifier",
     "compute_signature",
     "parse_signature_header",
     "signature_header",
@@ -434,20 +435,86 @@ def verify_signature_header(
         SignatureMismatchError: The signature matches none of the secrets.
         TimestampOutsideToleranceError: ``t`` is more than ``tolerance`` seconds away from now.
     """
-    secrets = secrets_from(secret, name="integrator_secret", vendor=VENDOR)
-    window = tolerance_seconds(tolerance)
-    if not isinstance(body, bytes | bytearray | memoryview):
-        raise ValidationError(
-            "body must be the raw request bytes", field="body", reason="not bytes", vendor=VENDOR
+    return SignatureVerifier(
+        secret=secret, tolerance=tolerance, clock=clock, header_format=header_format
+    ).verify(body, header)
+
+
+class SignatureVerifier:
+    """A prepared ``Signature`` header check, for verifying many requests with the same settings.
+
+    :func:`verify_signature_header` in object form: the secrets, tolerance and header layout are
+    checked once, here, so each :meth:`verify` does only the per-request work.
+
+    Args:
+        secret: The integrator-secret, or several (any one may match, for rotation).
+        tolerance: Allowed skew in seconds (or a timedelta), either way; default 300.
+        clock: The clock to compare with (default: the system clock).
+        header_format: The labels to look for; separators are always read leniently.
+
+    Raises:
+        ConfigurationError: No usable secret, or a bad tolerance.
+
+    Example::
+
+        checker = SignatureVerifier(secret=integrator_secret)   # once, at start-up
+        timestamp = checker.verify(request.body, request.headers.get("Signature"))
+    """
+
+    __slots__ = ("_clock", "_fast", "_format", "_keys", "_window")
+
+    def __init__(
+        self,
+        *,
+        secret: SecretInput | Sequence[SecretInput],
+        tolerance: Tolerance = DEFAULT_TOLERANCE,
+        clock: Clock | None = None,
+        header_format: SignatureHeaderFormat = DEFAULT_HEADER_FORMAT,
+    ) -> None:
+        self._keys = tuple(s.key for s in secrets_from(secret, name="integrator_secret", vendor=VENDOR))
+        self._window = tolerance_seconds(tolerance)
+        self._clock: Clock = clock or SystemClock()
+        self._format = header_format
+        self._fast = _fast_pattern(header_format)
+
+    @property
+    def tolerance(self) -> float:
+        """The allowed skew in seconds, either way."""
+        return self._window
+
+    def verify(self, body: bytes | bytearray | memoryview, header: str | None) -> int:
+        """Verify a ``Signature`` header for ``body``; return its timestamp (Unix seconds).
+
+        Raises:
+            ValidationError: ``body`` is not bytes.
+            MissingSignatureError: No header.
+            MalformedSignatureError: The header cannot be read.
+            SignatureMismatchError: The signature matches none of the secrets.
+            TimestampOutsideToleranceError: ``t`` is more than the tolerance away from now.
+        """
+        return self.check(body, header)[0]
+
+    def check(self, body: bytes | bytearray | memoryview, header: str | None) -> tuple[int, bytes]:
+        """Like :meth:`verify`, and also return the digest that matched (unique per signed request).
+
+        Raises:
+            ValidationError: ``body`` is not bytes.
+            MissingSignatureError: No header.
+            MalformedSignatureError: The header cannot be read.
+            SignatureMismatchError: The signature matches none of the secrets.
+            TimestampOutsideToleranceError: ``t`` is more than the tolerance away from now.
+        """
+        if type(body) is not bytes:
+            if not isinstance(body, bytes | bytearray | memoryview):
+                raise ValidationError(
+                    "body must be the raw request bytes", field="body", reason="not bytes", vendor=VENDOR
+                )
+            body = bytes(body)
+        timestamp, digest = _verify(header, body, self._keys, self._format, self._fast)
+        check_freshness(
+            timestamp, clock=self._clock, tolerance=self._window, vendor=VENDOR, header=SIGNATURE_HEADER
         )
-    timestamp, _ = _verify(
-        header, bytes(body), [s.key for s in secrets], header_format, _fast_pattern(header_format)
-    )
-    check_freshness(
-        timestamp,
-        clock=clock or SystemClock(),
-        tolerance=window,
-        vendor=VENDOR,
-        header=SIGNATURE_HEADER,
-    )
-    return timestamp
+        return timestamp, digest
+
+    def __repr__(self) -> str:
+        return f"SignatureVerifier(secrets={len(self._keys)}, tolerance={self._window:g})"

@@ -37,10 +37,9 @@ from examkit.assessio.signing import (
     SIGNATURE_HEADER,
     VENDOR,
     SignatureHeaderFormat,
-    _fast_pattern,
-    _verify,
+    SignatureVerifier,
 )
-from examkit.core.clock import Clock, SystemClock, Tolerance, check_freshness, tolerance_seconds
+from examkit.core.clock import Clock, SystemClock, Tolerance, tolerance_seconds
 from examkit.core.errors import (
     ConfigurationError,
     MalformedSignatureError,
@@ -174,12 +173,17 @@ class AssessioWebhookVerifier:
         self.header_format = header_format
         self.max_body_size = max_body_size
         self._clock: Clock = clock or SystemClock()
-        self._macs: tuple[bytes, ...] | None = (
-            tuple(s.key for s in secrets_from(signature_secret, name="signature_secret", vendor=VENDOR))
+        self._signature: SignatureVerifier | None = (
+            SignatureVerifier(
+                secret=secrets_from(signature_secret, name="signature_secret", vendor=VENDOR),
+                tolerance=self.tolerance,
+                clock=self._clock,
+                header_format=header_format,
+            )
             if signature_secret is not None
             else None
         )
-        if replay_guard is not None and self._macs is None:
+        if replay_guard is not None and self._signature is None:
             raise ConfigurationError(
                 "replay_guard needs signature_secret: without a signature there is nothing unique "
                 "to remember",
@@ -187,7 +191,6 @@ class AssessioWebhookVerifier:
                 vendor=VENDOR,
             )
         self._guard = replay_guard
-        self._fast = _fast_pattern(header_format)
 
     @classmethod
     def from_env(cls, *, check_signature: bool = False, **settings: Any) -> AssessioWebhookVerifier:
@@ -208,7 +211,7 @@ class AssessioWebhookVerifier:
     @property
     def checks_signature(self) -> bool:
         """Whether a ``Signature`` header is required and checked."""
-        return self._macs is not None
+        return self._signature is not None
 
     def __repr__(self) -> str:
         return (
@@ -281,16 +284,9 @@ class AssessioWebhookVerifier:
         body = request.body
         check_body_size(body, limit=self.max_body_size, vendor=VENDOR)
         self.authenticate(request)
-        if self._macs is not None:
+        if self._signature is not None:
             header = request.headers.get_single(SIGNATURE_HEADER, vendor=VENDOR)
-            timestamp, digest = _verify(header, body, self._macs, self.header_format, self._fast)
-            check_freshness(
-                timestamp,
-                clock=self._clock,
-                tolerance=self.tolerance,
-                vendor=VENDOR,
-                header=SIGNATURE_HEADER,
-            )
+            _, digest = self._signature.check(body, header)
             if self._guard is not None:
                 # The digest that matched (not a header value an attacker could vary) is the nonce.
                 key = f"examkit:{VENDOR}:{digest.hex()}"

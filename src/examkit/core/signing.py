@@ -162,6 +162,8 @@ def secrets_from(
     Raises:
         ConfigurationError: No secret, an empty one, or a value of the wrong type.
     """
+    if type(value) is Secret:
+        return (value,)
     if value is None:
         raise ConfigurationError(f"{name} is required", setting=name, vendor=vendor)
     items: Iterable[object]

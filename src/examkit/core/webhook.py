@@ -114,6 +114,8 @@ class Headers(Mapping[str, str]):
         values = self._items.get(name.lower())
         if not values:
             return None
+        if len(values) == 1:
+            return values[0][1]
         first = values[0][1]
         if any(v != first for _, v in values[1:]):
             raise MalformedSignatureError(

@@ -317,3 +317,20 @@ def test_models_registered_after_first_use_still_work() -> None:
     with pytest.raises(PayloadError) as info:
         conv.structure({"when": "x"}, Later)
     assert info.value.field == "when"
+
+
+def test_local_attributes_are_never_read_from_or_written_to_the_wire() -> None:
+    @attrs.frozen
+    class Event:
+        name: str
+        verified: bool = False
+        extra: Mapping[str, Any] = extra_field()
+
+    conv = PayloadConverter(vendor="x")
+    conv.register(Event, local=["verified"])
+    event = conv.structure({"name": "a", "verified": True}, Event)
+    assert event.verified is False
+    assert event.extra == {"verified": True}
+    assert conv.unstructure(attrs.evolve(event, verified=True, extra={})) == {"name": "a"}
+    with pytest.raises(TypeError, match="no attributes"):
+        conv.register(Event, local=["nope"])

@@ -190,6 +190,26 @@ def test_a_flipped_ia_body_bit_is_refused_or_marked_unauthenticated(bit: int) ->
     assert not event.is_authenticated("Status")
 
 
+BODY_UNCOVERED = [c for c in CASES if not c.covers_body and c.name != "integrity-advocate"]
+
+
+@pytest.mark.parametrize("case", BODY_UNCOVERED, ids=[c.name for c in BODY_UNCOVERED])
+@settings(max_examples=300)
+@given(bit=st.integers(min_value=0))
+def test_a_flipped_body_bit_under_credentials_alone_is_marked_unauthenticated(case: Case, bit: int) -> None:
+    # iTEP's token and basic credentials and Assessio's API key prove the caller, not the body: a
+    # changed body still verifies, and the event must say that its body is not authenticated.
+    valid = case.valid()
+    mutated = WebhookRequest(
+        body=_flip(valid.body, bit), headers=valid.headers, url=valid.url, method=valid.method
+    )
+    try:
+        event = case.make().verify(mutated)
+    except PayloadError:
+        return  # authentic caller, body no longer readable
+    assert getattr(event, "body_authenticated", None) is False
+
+
 # -- Testpress: the hash covers some fields ----------------------------------------------------------
 
 

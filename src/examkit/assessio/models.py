@@ -326,11 +326,15 @@ class AssessmentSubmittedEvent:
         payload: The typed payload.
         event_type: Always :attr:`EventType.ASSESSMENT_SUBMITTED`.
         extra: Keys of the envelope (next to ``eventType`` and ``payload``) examkit does not know.
+        body_authenticated: Whether a ``Signature`` header (an HMAC of the timestamp and the body) was
+            checked: ``True`` only when the verifier has a ``signature_secret``. The integrator API key
+            alone proves who called, not what was sent. Set by examkit, never read from the payload.
     """
 
     payload: AssessmentSubmitted
     event_type: EventType | str = EventType.ASSESSMENT_SUBMITTED
     extra: Mapping[str, Any] = extra_field()
+    body_authenticated: bool = attrs.field(default=False, kw_only=True)
 
     @property
     def order_reference_id(self) -> str:
@@ -357,11 +361,15 @@ class UnknownEvent:
         payload: The decoded ``payload`` value (``None`` when absent); numbers with a fraction are
             :class:`~decimal.Decimal`.
         extra: Other keys of the envelope.
+        body_authenticated: Whether a ``Signature`` header (an HMAC of the timestamp and the body) was
+            checked: ``True`` only when the verifier has a ``signature_secret``. The integrator API key
+            alone proves who called, not what was sent. Set by examkit, never read from the payload.
     """
 
     event_type: str
     payload: Any = None
     extra: Mapping[str, Any] = extra_field()
+    body_authenticated: bool = attrs.field(default=False, kw_only=True)
 
 
 AssessioEvent: TypeAlias = "AssessmentSubmittedEvent | UnknownEvent"
@@ -390,8 +398,10 @@ converter.register(
         "scores": "assessmentScores",
     },
 )
-converter.register(AssessmentSubmittedEvent, rename={"event_type": "eventType"})
-converter.register(UnknownEvent, rename={"event_type": "eventType"})
+converter.register(
+    AssessmentSubmittedEvent, rename={"event_type": "eventType"}, local=("body_authenticated",)
+)
+converter.register(UnknownEvent, rename={"event_type": "eventType"}, local=("body_authenticated",))
 
 
 LinkPath: TypeAlias = "str | Sequence[str | int]"

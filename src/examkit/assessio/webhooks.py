@@ -24,6 +24,8 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any, Final, Literal
 
+import attrs
+
 from examkit.assessio.models import (
     AssessioEvent,
     AssessmentSubmittedEvent,
@@ -297,7 +299,10 @@ class AssessioWebhookVerifier:
                         reason="replayed",
                         header=SIGNATURE_HEADER,
                     )
-        return parse_event(body)
+        event = parse_event(body)
+        if self._signature is not None:
+            event = attrs.evolve(event, body_authenticated=True)
+        return event
 
 
 def _env(name: str) -> str:

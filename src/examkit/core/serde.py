@@ -26,7 +26,7 @@ import re
 import threading
 import types
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, timezone, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Final, TypeVar, Union, get_args, get_origin
@@ -339,7 +339,7 @@ class PayloadConverter:
         # Registrations are recorded and turned into cattrs functions on first use, so importing a
         # vendor package stays cheap; the detailed converter is built only when an error needs it.
         self._hooks: list[tuple[Any, Callable[[Any, Any], Any]]] = []
-        self._models: list[tuple[type, dict[str, str], bool]] = []
+        self._models: list[tuple[type, dict[str, str], bool, tuple[str, ...]]] = []
         self._built: dict[bool, cattrs.Converter] = {}
         self._lock = threading.Lock()
 
@@ -358,8 +358,8 @@ class PayloadConverter:
             conv = self._make_converter(detailed=detailed)
             for tp, hook in self._hooks:
                 conv.register_structure_hook(tp, hook)
-            for cls, wire, keeps_extra in self._models:
-                _register_model(conv, cls, wire, keeps_extra)
+            for cls, wire, keeps_extra, local in self._models:
+                _register_model(conv, cls, wire, keeps_extra, local)
             self._built[detailed] = conv
             return conv
 
@@ -483,7 +483,9 @@ class PayloadConverter:
             for conv in self._built.values():
                 conv.register_structure_hook(tp, hook)
 
-    def register(self, cls: type, *, rename: Mapping[str, str] | None = None) -> None:
+    def register(
+        self, cls: type, *, rename: Mapping[str, str] | None = None, local: Iterable[str] = ()
+    ) -> None:
         """Register an attrs model: its attributes map to vendor keys through ``rename`` or ``key_style``.
 
         A model with an ``extra`` attribute (see :func:`extra_field`) receives every key it does not
@@ -492,21 +494,29 @@ class PayloadConverter:
         Args:
             cls: The attrs class.
             rename: Attribute name to vendor key, for names ``key_style`` does not produce.
+            local: Attributes that examkit sets itself (for example whether a verifier authenticated
+                the body): never read from a payload nor written back, so a sender cannot set them; a
+                payload key of the same name is kept in ``extra`` like any unknown key.
         """
         rename = dict(rename or {})
+        local = tuple(local)
         fields = attrs.fields(cls)
         names = {a.name for a in fields}
-        unknown = set(rename) - names
+        unknown = (set(rename) | set(local)) - names
         if unknown:
             raise TypeError(f"{cls.__name__} has no attributes {sorted(unknown)}")
         keeps_extra = EXTRA in names
-        wire = {a.name: rename.get(a.name, self._key_style(a.name)) for a in fields if a.name != EXTRA}
+        wire = {
+            a.name: rename.get(a.name, self._key_style(a.name))
+            for a in fields
+            if a.name != EXTRA and a.name not in local
+        }
         _check_markers(cls)
         self._wire_names[cls] = wire
         with self._lock:
-            self._models.append((cls, wire, keeps_extra))
+            self._models.append((cls, wire, keeps_extra, local))
             for conv in self._built.values():
-                _register_model(conv, cls, wire, keeps_extra)
+                _register_model(conv, cls, wire, keeps_extra, local)
 
     # -- using ----------------------------------------------------------------------------------
 
@@ -573,14 +583,18 @@ class PayloadConverter:
         return path, "has the wrong type or shape"
 
 
-def _register_model(conv: cattrs.Converter, cls: type, wire: dict[str, str], keeps_extra: bool) -> None:
+def _register_model(
+    conv: cattrs.Converter, cls: type, wire: dict[str, str], keeps_extra: bool, local: tuple[str, ...]
+) -> None:
     known = frozenset(wire.values())
     overrides: dict[str, Any] = {name: override(rename=key) for name, key in wire.items()}
+    overrides.update({name: override(omit=True) for name in local})
     if keeps_extra:
         overrides[EXTRA] = override(rename=_EXTRA_KEY)
     generated: Callable[[Any, Any], Any] = make_dict_structure_fn(cls, conv, **overrides)
     conv.register_structure_hook(cls, _wrap_structure(cls, generated, known, keeps_extra))
     unstruct_overrides: dict[str, Any] = {name: override(rename=key) for name, key in wire.items()}
+    unstruct_overrides.update({name: override(omit=True) for name in local})
     if keeps_extra:
         unstruct_overrides[EXTRA] = override(omit=True)
     gen_unstructure: Callable[[Any], Any] = make_dict_unstructure_fn(cls, conv, **unstruct_overrides)

@@ -429,6 +429,10 @@ class ExamResult:
         writing: The writing section, when present.
         speaking: The speaking section, when present.
         extra: Every other key, kept as sent (for example ``Writing_Question_1``).
+        body_authenticated: Whether the configured webhook authentication covered these values:
+            ``True`` only when :class:`~examkit.itep.HmacBodyAuth` checked an HMAC of the body. A shared
+            token or HTTP basic credentials prove who called, not what was sent, and a result parsed
+            without verification is never authenticated. Set by examkit, never read from the payload.
     """
 
     test_id: str
@@ -448,6 +452,7 @@ class ExamResult:
     writing: SectionResult | None = None
     speaking: SectionResult | None = None
     extra: Mapping[str, Any] = extra_field()
+    body_authenticated: bool = False
 
     @property
     def sections(self) -> dict[str, SectionResult]:
@@ -522,4 +527,5 @@ CONVERTER.register(
         "status": "Status",
         **{prefix.lower(): f"{prefix}\x00" for prefix in SECTION_PREFIXES},
     },
+    local=("body_authenticated",),
 )

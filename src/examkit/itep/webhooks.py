@@ -23,6 +23,8 @@ from datetime import date
 from typing import Any, Final, Literal, Protocol, runtime_checkable
 from urllib.parse import parse_qsl
 
+import attrs
+
 from examkit.core.errors import (
     ConfigurationError,
     MalformedSignatureError,
@@ -73,7 +75,11 @@ def _header_bytes(value: str) -> bytes:
 
 @runtime_checkable
 class ItepWebhookAuth(Protocol):
-    """How a results webhook proves it comes from iTEP; implement it for a scheme of your own."""
+    """How a results webhook proves it comes from iTEP; implement it for a scheme of your own.
+
+    An implementation whose check covers the body's bytes (a MAC of the body) may set a
+    ``covers_body = True`` attribute; the verifier then marks results ``body_authenticated``.
+    """
 
     def authenticate(self, request: WebhookRequest) -> None:
         """Return when ``request`` is authentic.
@@ -91,6 +97,7 @@ class NoAuthentication:
     """
 
     __slots__ = ()
+    covers_body = False
 
     def authenticate(self, request: WebhookRequest) -> None:
         """Accept ``request`` as it is."""
@@ -112,6 +119,7 @@ class TokenHeaderAuth:
     """
 
     __slots__ = ("_expected", "_header")
+    covers_body = False
 
     def __init__(self, *, header: str, token: SecretInput | Sequence[SecretInput], prefix: str = "") -> None:
         self._header = _header_name(header, "header")
@@ -162,6 +170,7 @@ class BasicAuth:
     """
 
     __slots__ = ("_expected", "_header", "_username")
+    covers_body = False
 
     def __init__(
         self,
@@ -235,6 +244,7 @@ class HmacBodyAuth:
     """
 
     __slots__ = ("_encoding", "_fast", "_header", "_keys", "_prefix")
+    covers_body = True
 
     def __init__(
         self,
@@ -578,7 +588,10 @@ class ItepWebhookVerifier:
                     vendor=VENDOR,
                     reason="replayed body",
                 )
-        return parse_results_body(body, field=self._field)
+        result = parse_results_body(body, field=self._field)
+        if getattr(self._auth, "covers_body", False) is True:
+            result = attrs.evolve(result, body_authenticated=True)
+        return result
 
     def __repr__(self) -> str:
         return f"ItepWebhookVerifier(auth={self._auth!r}, max_body_size={self._limit!r})"

@@ -19,7 +19,6 @@ True
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from typing import Any, Final, Literal
 
@@ -45,6 +44,7 @@ from examkit.assessio.signing import (
 )
 from examkit.core.clock import Clock, SystemClock
 from examkit.core.encoding import canonical_json
+from examkit.core.env import env_setting
 from examkit.core.errors import ConfigurationError, PayloadError, ValidationError
 from examkit.core.http import DEFAULT_TIMEOUT, Transport
 from examkit.core.serde import load_json
@@ -172,9 +172,9 @@ class AssessioClient:
         Raises:
             ConfigurationError: A required variable is missing or empty.
         """
-        settings["provider_key"] = _env("EXAMKIT_ASSESSIO_PROVIDER_KEY")
+        settings["provider_key"] = env_setting("EXAMKIT_ASSESSIO_PROVIDER_KEY", vendor=VENDOR)
         if settings.get("sign_requests", True):
-            settings["integrator_secret"] = _env("EXAMKIT_ASSESSIO_INTEGRATOR_SECRET")
+            settings["integrator_secret"] = env_setting("EXAMKIT_ASSESSIO_INTEGRATOR_SECRET", vendor=VENDOR)
         return cls(**settings)
 
     def __repr__(self) -> str:
@@ -301,12 +301,3 @@ def _header_text(secret: Secret) -> str:
             vendor=VENDOR,
         )
     return text
-
-
-def _env(name: str) -> str:
-    value = os.environ.get(name)
-    if not value:
-        raise ConfigurationError(
-            f"the environment variable {name} is not set (or empty)", setting=name, vendor=VENDOR
-        )
-    return value

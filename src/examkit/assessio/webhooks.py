@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 from collections.abc import Mapping, Sequence
 from typing import Any, Final, Literal
 
@@ -42,6 +41,7 @@ from examkit.assessio.signing import (
     SignatureVerifier,
 )
 from examkit.core.clock import Clock, SystemClock, Tolerance, tolerance_seconds
+from examkit.core.env import env_setting
 from examkit.core.errors import (
     ConfigurationError,
     MalformedSignatureError,
@@ -205,9 +205,9 @@ class AssessioWebhookVerifier:
         Raises:
             ConfigurationError: A required variable is missing or empty.
         """
-        settings["api_key"] = _env("EXAMKIT_ASSESSIO_API_KEY")
+        settings["api_key"] = env_setting("EXAMKIT_ASSESSIO_API_KEY", vendor=VENDOR)
         if check_signature:
-            settings["signature_secret"] = _env("EXAMKIT_ASSESSIO_INTEGRATOR_SECRET")
+            settings["signature_secret"] = env_setting("EXAMKIT_ASSESSIO_INTEGRATOR_SECRET", vendor=VENDOR)
         return cls(**settings)
 
     @property
@@ -303,12 +303,3 @@ class AssessioWebhookVerifier:
         if self._signature is not None:
             event = attrs.evolve(event, body_authenticated=True)
         return event
-
-
-def _env(name: str) -> str:
-    value = os.environ.get(name)
-    if not value:
-        raise ConfigurationError(
-            f"the environment variable {name} is not set (or empty)", setting=name, vendor=VENDOR
-        )
-    return value

@@ -19,6 +19,7 @@ import requests
 
 from examkit.core.clock import Clock, SystemClock
 from examkit.core.encoding import canonical_json
+from examkit.core.env import env_setting
 from examkit.core.errors import ApiError, ConfigurationError, NotFoundError, ValidationError
 from examkit.core.http import DEFAULT_TIMEOUT, HttpResponse, RetryPolicy, Transport
 from examkit.core.signing import SecretInput
@@ -50,7 +51,7 @@ from examkit.integrity_advocate.signing import (
     api_key_from,
     new_nonce,
 )
-from examkit.integrity_advocate.webhooks import _env, _obj
+from examkit.integrity_advocate.webhooks import _obj
 
 __all__ = [
     "DEFAULT_MAX_PAGES",
@@ -162,7 +163,11 @@ class IntegrityAdvocateClient:
         Raises:
             ConfigurationError: A variable is missing or has the wrong form.
         """
-        return cls(app_id=_env("EXAMKIT_IA_APP_ID"), api_key=_env("EXAMKIT_IA_API_KEY"), **settings)
+        return cls(
+            app_id=env_setting("EXAMKIT_IA_APP_ID", vendor=VENDOR),
+            api_key=env_setting("EXAMKIT_IA_API_KEY", vendor=VENDOR),
+            **settings,
+        )
 
     @property
     def app_id(self) -> str:

@@ -14,11 +14,11 @@ header it expects on API calls, signed with the same API key.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
-from typing import Final
+from typing import Any, Final
 
 from examkit.core.clock import Clock, Tolerance
+from examkit.core.env import env_setting
 from examkit.core.errors import ConfigurationError, MalformedSignatureError, MissingSignatureError
 from examkit.core.serde import load_json
 from examkit.core.signing import SecretInput
@@ -105,7 +105,7 @@ class IntegrityAdvocateWebhookVerifier:
         self._max_body_size = max_body_size
 
     @classmethod
-    def from_env(cls, **settings: object) -> IntegrityAdvocateWebhookVerifier:
+    def from_env(cls, **settings: Any) -> IntegrityAdvocateWebhookVerifier:
         """Build a verifier from ``EXAMKIT_IA_APP_ID`` and ``EXAMKIT_IA_API_KEY``.
 
         Other settings are passed through as keyword arguments.
@@ -113,7 +113,11 @@ class IntegrityAdvocateWebhookVerifier:
         Raises:
             ConfigurationError: A variable is missing or has the wrong form.
         """
-        return cls(app_id=_env("EXAMKIT_IA_APP_ID"), api_key=_env("EXAMKIT_IA_API_KEY"), **settings)  # type: ignore[arg-type]
+        return cls(
+            app_id=env_setting("EXAMKIT_IA_APP_ID", vendor=VENDOR),
+            api_key=env_setting("EXAMKIT_IA_API_KEY", vendor=VENDOR),
+            **settings,
+        )
 
     def _header(self, request: WebhookRequest) -> tuple[str | None, str]:
         present: tuple[str, str] | None = None
@@ -169,11 +173,4 @@ class IntegrityAdvocateWebhookVerifier:
 
 
 def _obj(value: object) -> object:
-    return value
-
-
-def _env(name: str) -> str:
-    value = os.environ.get(name)
-    if not value:
-        raise ConfigurationError(f"the environment variable {name} is not set", setting=name, vendor=VENDOR)
     return value

@@ -16,7 +16,6 @@ import base64
 import binascii
 import hashlib
 import hmac
-import os
 import re
 from collections.abc import Mapping, Sequence
 from datetime import date
@@ -25,6 +24,7 @@ from urllib.parse import parse_qsl
 
 import attrs
 
+from examkit.core.env import env_setting
 from examkit.core.errors import (
     ConfigurationError,
     MalformedSignatureError,
@@ -528,13 +528,9 @@ class ItepWebhookVerifier:
         Raises:
             ConfigurationError: A variable is missing (the message names it), or a setting is bad.
         """
-        env = os.environ if environ is None else environ
 
         def need(name: str) -> str:
-            value = env.get(name)
-            if not value:
-                raise ConfigurationError(f"{name} is not set", setting=name, vendor=VENDOR)
-            return value
+            return env_setting(name, vendor=VENDOR, environ=environ)
 
         auth: ItepWebhookAuth
         if scheme == "basic":

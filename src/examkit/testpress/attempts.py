@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hmac as _hmac
 import html
-import os
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Final
@@ -25,6 +24,7 @@ import attrs
 
 from examkit.core.clock import Clock, SystemClock, epoch_to_datetime
 from examkit.core.encoding import PercentEncoding
+from examkit.core.env import env_setting
 from examkit.core.errors import (
     ConfigurationError,
     MalformedSignatureError,
@@ -86,13 +86,6 @@ REVIEW_QUERY_DOCUMENTED_TABLE: Final[tuple[str, ...]] = (
 """Review link query parameters as the documented parameter table lists them."""
 
 _FORM_FIELDS: Final = ("email", "first_name", "institute_attempt_id", "key", "time", "hmac", "surl")
-
-
-def _env(name: str) -> str:
-    value = os.environ.get(name)
-    if not value:
-        raise ConfigurationError(f"the environment variable {name} is not set", setting=name, vendor=VENDOR)
-    return value
 
 
 def _absolute_url(value: object, field: str) -> str:
@@ -232,8 +225,10 @@ class TestpressAttempts:
         Raises:
             ConfigurationError: A variable is not set; the message names it.
         """
-        public_key = _env("EXAMKIT_TESTPRESS_PUBLIC_KEY")
-        secret = Secret(_env("EXAMKIT_TESTPRESS_PRIVATE_KEY"), name="EXAMKIT_TESTPRESS_PRIVATE_KEY")
+        public_key = env_setting("EXAMKIT_TESTPRESS_PUBLIC_KEY", vendor=VENDOR)
+        secret = Secret(
+            env_setting("EXAMKIT_TESTPRESS_PRIVATE_KEY", vendor=VENDOR), name="EXAMKIT_TESTPRESS_PRIVATE_KEY"
+        )
         return cls(public_key=public_key, secret=secret, **settings)  # type: ignore[arg-type]
 
     @property

@@ -15,13 +15,13 @@ processed once.
 from __future__ import annotations
 
 import hmac as _hmac
-import os
 from collections.abc import Sequence
 from typing import Any, Final
 
 import attrs
 
 from examkit.core.encoding import PercentEncoding
+from examkit.core.env import env_setting
 from examkit.core.errors import (
     ConfigurationError,
     MalformedSignatureError,
@@ -138,17 +138,11 @@ class TestpressWebhookVerifier:
         Raises:
             ConfigurationError: A variable is not set; the message names it.
         """
-        values = {}
-        for name in ("EXAMKIT_TESTPRESS_PUBLIC_KEY", "EXAMKIT_TESTPRESS_PRIVATE_KEY"):
-            value = os.environ.get(name)
-            if not value:
-                raise ConfigurationError(
-                    f"the environment variable {name} is not set", setting=name, vendor=VENDOR
-                )
-            values[name] = value
+        public_key = env_setting("EXAMKIT_TESTPRESS_PUBLIC_KEY", vendor=VENDOR)
+        private_key = env_setting("EXAMKIT_TESTPRESS_PRIVATE_KEY", vendor=VENDOR)
         return cls(
-            public_key=values["EXAMKIT_TESTPRESS_PUBLIC_KEY"],
-            private_key=Secret(values["EXAMKIT_TESTPRESS_PRIVATE_KEY"], name="EXAMKIT_TESTPRESS_PRIVATE_KEY"),
+            public_key=public_key,
+            private_key=Secret(private_key, name="EXAMKIT_TESTPRESS_PRIVATE_KEY"),
             **settings,
         )
 

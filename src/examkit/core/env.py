@@ -1,0 +1,34 @@
+"""Settings from environment variables, for the ``from_env()`` constructors and the CLI.
+
+The variables examkit reads are listed in the CLI reference. A missing or empty variable is a
+:class:`~examkit.core.errors.ConfigurationError` that names it, never a ``KeyError``; its value is
+never repeated in a message.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from examkit.core.errors import ConfigurationError
+
+__all__ = ["env_setting"]
+
+
+def env_setting(name: str, *, vendor: str | None = None, environ: Mapping[str, str] | None = None) -> str:
+    """Return the value of the environment variable ``name``.
+
+    Args:
+        name: The variable, e.g. ``"EXAMKIT_IA_API_KEY"``.
+        vendor: The vendor, for the error.
+        environ: The environment to read (``os.environ`` by default; tests pass a dict).
+
+    Raises:
+        ConfigurationError: The variable is not set or is empty; ``setting`` is its name.
+    """
+    value = (os.environ if environ is None else environ).get(name)
+    if not value:
+        raise ConfigurationError(
+            f"the environment variable {name} is not set (or empty)", setting=name, vendor=vendor
+        )
+    return value

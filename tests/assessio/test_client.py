@@ -265,3 +265,11 @@ def test_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("EXAMKIT_ASSESSIO_INTEGRATOR_SECRET", "s-env")
     with AssessioClient.from_env(environment="production") as c:
         assert c.base_url == "https://api.assessio.online"
+
+
+def test_the_provider_key_is_kept_only_inside_a_secret() -> None:
+    # No attribute of the client holds the provider key as plain text (debuggers and vars() show them).
+    from examkit.assessio import AssessioClient
+
+    client = AssessioClient(provider_key="pk-plain-text-canary", integrator_secret="is-canary-value")
+    assert all("pk-plain-text-canary" not in repr(value) for value in vars(client).values())

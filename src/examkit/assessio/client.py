@@ -117,7 +117,7 @@ class AssessioClient:
         clock: Clock | None = None,
     ) -> None:
         self._provider_key: Secret = _single(provider_key, "provider_key")
-        self._provider_key_text = _header_text(self._provider_key)
+        _header_text(self._provider_key)  # refuse a key that cannot travel in a header, now
         if not isinstance(sign_requests, bool):
             raise ConfigurationError(
                 "sign_requests must be True or False", setting="sign_requests", vendor=VENDOR
@@ -205,7 +205,7 @@ class AssessioClient:
         headers = {
             "Content-Type": "application/json",
             "Accept": "application/json",
-            PROVIDER_KEY_HEADER: self._provider_key_text,
+            PROVIDER_KEY_HEADER: self._provider_key.reveal(),
         }
         if self.sign_requests and self._secret is not None:
             t = int(self._clock.time()) if timestamp is None else timestamp

@@ -31,7 +31,7 @@ from examkit.core.errors import (
     SignatureMismatchError,
     ValidationError,
 )
-from examkit.core.signing import Secret, SecretInput, secrets_from
+from examkit.core.signing import KeyRing, Secret, SecretInput, secrets_from
 
 __all__ = [
     "DEFAULT_HEADER_FORMAT",
@@ -471,7 +471,7 @@ class SignatureVerifier:
         clock: Clock | None = None,
         header_format: SignatureHeaderFormat = DEFAULT_HEADER_FORMAT,
     ) -> None:
-        self._keys = tuple(s.key for s in secrets_from(secret, name="integrator_secret", vendor=VENDOR))
+        self._keys = KeyRing(s.key for s in secrets_from(secret, name="integrator_secret", vendor=VENDOR))
         self._window = tolerance_seconds(tolerance)
         self._clock: Clock = clock or SystemClock()
         self._format = header_format

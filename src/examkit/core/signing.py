@@ -27,6 +27,7 @@ from examkit.core.errors import (
 __all__ = [
     "DIGEST_SIZES",
     "HashAlgorithm",
+    "KeyRing",
     "Secret",
     "SecretInput",
     "SignatureEncoding",
@@ -139,6 +140,25 @@ class Secret:
     def __reduce__(self) -> str:
         # Secrets must not travel through pickle by accident (caches, multiprocessing payloads).
         raise TypeError("examkit secrets cannot be pickled")
+
+
+class KeyRing(tuple[bytes, ...]):
+    """Key material prepared once for a hot path: a tuple of bytes whose ``repr`` hides the values.
+
+    Verifiers keep derived keys (decoded bytes, expected credentials) ready for each request; held in
+    a ``KeyRing``, they do not show up when a debugger or an error reporter prints the object's
+    attributes.
+
+    >>> KeyRing([b"k1", b"k2"])
+    KeyRing(<2 keys>)
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"KeyRing(<{len(self)} keys>)"
+
+    __str__ = __repr__
 
 
 SecretInput: TypeAlias = "str | bytes | Secret"

@@ -44,6 +44,7 @@ from examkit.core.errors import (
     ValidationError,
 )
 from examkit.core.signing import (
+    KeyRing,
     Secret,
     SecretInput,
     decode_base64_key,
@@ -545,7 +546,7 @@ class AmxVerifier:
         self._app_id_text = validate_app_id(app_id)
         self._app_id = _normal_guid(self._app_id_text)
         secrets = _api_keys_from(api_key, setting="api_key")
-        self._keys = tuple(s.key for s in secrets)
+        self._keys = KeyRing(s.key for s in secrets)
         self._canonical: dict[str, tuple[str, ...] | None] = {}
         forms = tuple(forms)
         if not forms or not all(isinstance(f, CanonicalForm) for f in forms):

@@ -36,6 +36,7 @@ from examkit.core.errors import (
 )
 from examkit.core.serde import load_json
 from examkit.core.signing import (
+    KeyRing,
     Secret,
     SecretInput,
     decode_signature,
@@ -126,7 +127,7 @@ class TokenHeaderAuth:
         if not isinstance(prefix, str):
             raise ConfigurationError("prefix must be text", setting="prefix", vendor=VENDOR)
         secrets = secrets_from(token, name="token", vendor=VENDOR)
-        self._expected = tuple(_header_bytes(prefix) + s.key for s in secrets)
+        self._expected = KeyRing(_header_bytes(prefix) + s.key for s in secrets)
 
     def authenticate(self, request: WebhookRequest) -> None:
         """Check the header against the token(s) in constant time.
@@ -187,7 +188,7 @@ class BasicAuth:
         self._header = _header_name(header, "header")
         self._username = username
         secrets = secrets_from(password, name="password", vendor=VENDOR)
-        self._expected = tuple(username.encode("utf-8") + b":" + s.key for s in secrets)
+        self._expected = KeyRing(username.encode("utf-8") + b":" + s.key for s in secrets)
 
     def authenticate(self, request: WebhookRequest) -> None:
         """Check the credentials in constant time.
@@ -261,7 +262,7 @@ class HmacBodyAuth:
             raise ConfigurationError("prefix must be text", setting="prefix", vendor=VENDOR)
         self._encoding: Literal["hex", "base64"] = encoding
         self._prefix = prefix
-        self._keys: tuple[bytes, ...] = tuple(
+        self._keys: tuple[bytes, ...] = KeyRing(
             s.key for s in secrets_from(secret, name="secret", vendor=VENDOR)
         )
         # Exactly what the detailed path accepts for hex: surrounding spaces, the prefix, 64 hex digits.

@@ -30,7 +30,14 @@ from examkit.core.errors import (
     SignatureMismatchError,
     ValidationError,
 )
-from examkit.core.signing import Secret, SecretInput, decode_signature, matches_any, secrets_from
+from examkit.core.signing import (
+    KeyRing,
+    Secret,
+    SecretInput,
+    decode_signature,
+    matches_any,
+    secrets_from,
+)
 from examkit.core.webhook import DEFAULT_MAX_BODY_SIZE, ReplayGuard, WebhookRequest, check_body_size
 from examkit.testpress.models import CONVERTER, VENDOR, ExamWebhookEvent
 from examkit.testpress.signing import (
@@ -120,8 +127,8 @@ class TestpressWebhookVerifier:
         self._authenticated = tuple(f for f in fields if f != PRIVATE_KEY)
         try:
             # The private key's encoded form is part of every hashed string: compute it once.
-            self._encoded_private = tuple(
-                encode_value(s.reveal(), encoding, field="private_key") for s in self._secrets
+            self._encoded_private = KeyRing(
+                encode_value(s.reveal(), encoding, field="private_key").encode("utf-8") for s in self._secrets
             )
         except ValidationError:
             raise ConfigurationError(
@@ -247,10 +254,8 @@ class TestpressWebhookVerifier:
                     vendor=VENDOR,
                     reason="hashed field not encodable",
                 ) from None
-        return [
-            "|".join(private if p is None else p for p in parts).encode("utf-8")
-            for private in self._encoded_private
-        ]
+        encoded = [None if p is None else p.encode("utf-8") for p in parts]
+        return [b"|".join(private if p is None else p for p in encoded) for private in self._encoded_private]
 
     def __repr__(self) -> str:
         return (

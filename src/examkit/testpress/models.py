@@ -278,9 +278,6 @@ _DURATION_RE: Final = re.compile(
     re.ASCII,
 )
 
-RESERVED_KEY: Final = "\x00examkit:testpress"
-"""A key no payload uses: the fields examkit fills in map to it, so a payload cannot set them."""
-
 
 def _structure_duration(value: object, _: Any) -> timedelta:
     if isinstance(value, str):
@@ -304,14 +301,9 @@ def _build_converter() -> PayloadConverter:
     conv.register(Exam)
     conv.register(SubjectStats)
     conv.register(DifficultyLevelStats)
-    conv.register(
-        ExamWebhookEvent,
-        rename={
-            "public_key": "key",
-            "authenticated_fields": RESERVED_KEY + ":authenticated_fields",
-        },
-    )
-    conv.register(AttemptResult, rename={"verified": RESERVED_KEY + ":verified"})
+    # The fields examkit fills in itself are local: a payload cannot set them.
+    conv.register(ExamWebhookEvent, rename={"public_key": "key"}, local=("authenticated_fields",))
+    conv.register(AttemptResult, local=("verified",))
     return conv
 
 

@@ -59,6 +59,9 @@ _INT_RE: Final = re.compile(r"\A[+-]?[0-9]+\Z", re.ASCII)
 _DECIMAL_RE: Final = re.compile(r"\A[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z", re.ASCII)
 _MAX_NUMBER_CHARS: Final = 100
 _UTC: Final = timezone.utc
+# Scores and levels are small numbers; "1e99999999" is a valid literal whose formatting or int() would
+# take the consumer's CPU and memory, so magnitudes beyond 10**1000 are refused.
+_MAX_DECIMAL_EXPONENT: Final = 1000
 _SCALARS: Final = frozenset({str, int, float, bool, Decimal})
 
 
@@ -148,7 +151,7 @@ def _structure_int(value: object, _: Any) -> int:
 
 def _structure_decimal(value: object, _: Any) -> Decimal:
     if isinstance(value, Decimal):
-        if value.is_finite():
+        if value.is_finite() and abs(value.adjusted()) <= _MAX_DECIMAL_EXPONENT:
             return value
     elif isinstance(value, bool):
         pass
@@ -161,9 +164,12 @@ def _structure_decimal(value: object, _: Any) -> Decimal:
         text = value.strip()
         if len(text) <= _MAX_NUMBER_CHARS and _DECIMAL_RE.match(text):
             try:
-                return Decimal(text)
+                number = Decimal(text)
             except InvalidOperation:  # pragma: no cover - the pattern admits only valid literals
                 pass
+            else:
+                if abs(number.adjusted()) <= _MAX_DECIMAL_EXPONENT:
+                    return number
     raise _ConversionError(f"expected a decimal number, got {_describe(value)}")
 
 

@@ -160,6 +160,10 @@ class KeyRing(tuple[bytes, ...]):
 
     __str__ = __repr__
 
+    def __reduce__(self) -> str:
+        # Like Secret: key material must not travel through pickle by accident.
+        raise TypeError("examkit key material cannot be pickled")
+
 
 SecretInput: TypeAlias = "str | bytes | Secret"
 """A secret as users pass it: text, bytes, or an already wrapped :class:`Secret`."""

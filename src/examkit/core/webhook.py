@@ -79,6 +79,8 @@ class Headers(Mapping[str, str]):
         self._items = items
 
     def __getitem__(self, name: str) -> str:
+        if not isinstance(name, str):
+            raise KeyError(name)
         values = self._items[name.lower()]
         if len(values) == 1:
             return values[0][1]

@@ -19,7 +19,11 @@ from typing import Any, Final
 
 from examkit.core.clock import Clock, Tolerance
 from examkit.core.env import env_setting
-from examkit.core.errors import ConfigurationError, MalformedSignatureError, MissingSignatureError
+from examkit.core.errors import (
+    ConfigurationError,
+    MissingSignatureError,
+    ValidationError,
+)
 from examkit.core.serde import load_json
 from examkit.core.signing import SecretInput
 from examkit.core.webhook import DEFAULT_MAX_BODY_SIZE, ReplayGuard, WebhookRequest, check_body_size
@@ -148,7 +152,7 @@ class IntegrityAdvocateWebhookVerifier:
             PayloadError: The request is authentic but the body is not a participant.
         """
         if not isinstance(request, WebhookRequest):
-            raise MalformedSignatureError(
+            raise ValidationError(
                 "verify() takes a WebhookRequest(body=..., headers=..., url=..., method=...)",
                 vendor=VENDOR,
                 reason="not a WebhookRequest",

@@ -481,7 +481,7 @@ class ItepWebhookVerifier:
         size: object = max_body_size
         ttl: object = replay_ttl
         name: object = field
-        if not isinstance(given, ItepWebhookAuth):
+        if isinstance(given, type) or not isinstance(given, ItepWebhookAuth):
             raise ConfigurationError(
                 "auth is required: pass TokenHeaderAuth(...), BasicAuth(...), HmacBodyAuth(...) "
                 "or, on purpose, NoAuthentication()",
@@ -576,7 +576,14 @@ class ItepWebhookVerifier:
             )
         body = request.body
         check_body_size(body, limit=self._limit, vendor=VENDOR)
-        self._auth.authenticate(request)
+        outcome: object = self._auth.authenticate(request)  # type: ignore[func-returns-value]
+        if outcome is not None:
+            # An authenticate() that returns (False, say) instead of raising must not let a request in.
+            raise SignatureMismatchError(
+                "the configured auth returned a value instead of raising: authentication refused",
+                vendor=VENDOR,
+                reason="auth returned a value",
+            )
         if self._guard is not None:
             digest = hashlib.sha256(body).hexdigest()
             if not self._guard.add(f"examkit:{VENDOR}:{digest}", ttl=self._ttl):

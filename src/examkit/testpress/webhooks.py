@@ -107,9 +107,14 @@ class TestpressWebhookVerifier:
                 vendor=VENDOR,
             )
         fields = tuple(hash_fields) if not isinstance(hash_fields, str) else ()
-        if not fields or not all(is_text(f) for f in fields) or "hash" in fields:
+        if (
+            not all(is_text(f) for f in fields)
+            or "hash" in fields
+            or not any(f != PRIVATE_KEY for f in fields)
+        ):
             raise ConfigurationError(
-                "hash_fields must be a non-empty sequence of payload keys (not 'hash')",
+                "hash_fields must name at least one payload key (and not 'hash'): a hash over the "
+                "private key alone would not cover the payload",
                 setting="hash_fields",
                 vendor=VENDOR,
             )

@@ -262,3 +262,27 @@ def test_retry_policy() -> None:
         RetryPolicy(max_attempts=0)
     with pytest.raises(ConfigurationError, match="backoff"):
         RetryPolicy(backoff=-1)
+
+
+# A base64 key with '/' and '+' in it, as Integrity Advocate issues them.
+B64_SECRET = Secret("+/+/ab3Kq9Zx/7YpLm+Q2w==")
+
+
+@pytest.mark.parametrize(
+    "echo",
+    [
+        '{"error": "bad key", "key": "+\\/+\\/ab3Kq9Zx\\/7YpLm+Q2w=="}',  # PHP json_encode escapes '/'
+        "key=%2B%2F%2B%2Fab3Kq9Zx%2F7YpLm%2BQ2w%3D%3D",  # echoed from a query string
+        "x" * 490 + "+/+/ab3Kq9Zx/7YpLm+Q2w==",  # straddles the 500-character cut
+    ],
+)
+@responses.activate
+def test_echoed_secrets_are_redacted_in_any_common_encoding(echo: str) -> None:
+    responses.get(URL, status=401, body=echo)
+    transport = Transport(vendor="demo", secrets=[B64_SECRET], retry=RetryPolicy.none())
+    with pytest.raises(AuthenticationError) as info:
+        transport.request("GET", URL)
+    shown = str(info.value) + "\n" + (info.value.response_excerpt or "")
+    secret = B64_SECRET.reveal()
+    # Not even a piece of it: a secret cut in half by the excerpt's limit must not show its first half.
+    assert not [secret[i : i + 6] for i in range(len(secret) - 5) if secret[i : i + 6] in shown]

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import contextlib
 import email.utils
+import json
 import logging
 import random
 import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, quote_plus, urlsplit, urlunsplit
 
 import attrs
 import requests
@@ -56,6 +57,7 @@ IDEMPOTENT_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"
 """Methods that may be retried automatically. POST and PATCH never are."""
 
 _EXCERPT_CHARS: Final = 500
+_REDACT_CHARS: Final = 64 * 1024  # how much of an error body is searched for secrets before the cut
 _BAD_URL: Final = (
     requests.exceptions.InvalidURL,
     requests.exceptions.MissingSchema,
@@ -203,7 +205,7 @@ class Transport:
         self.retry = retry or RetryPolicy()
         self._owns_session = session is None
         self.session = session if session is not None else requests.Session()
-        self._redact = tuple(s for s in secrets)
+        self._secrets = tuple(secrets)
         self._sleep = sleep
         self._clock = clock
 
@@ -222,11 +224,20 @@ class Transport:
         return f"Transport(vendor={self.vendor!r}, timeout={self.timeout!r}, retry={self.retry!r})"
 
     def redact(self, text: str) -> str:
-        """Replace every configured secret (and its key bytes as text) in ``text`` with ``***``."""
-        for secret in self._redact:
-            for form in _secret_forms(secret):
-                if form and form in text:
-                    text = text.replace(form, "***")
+        r"""Replace every configured secret in ``text`` with ``***``.
+
+        Besides the secret as given and its key bytes as text, the forms a vendor's error page may echo
+        are replaced too: JSON-escaped (``\/``, ``\uXXXX``) and percent-encoded. Redact whole texts
+        before cutting them, so that no secret is cut in half and missed.
+        """
+        # Forms are derived here, on the error path, so that no attribute holds a secret in plain text;
+        # longest first, since one form may contain another.
+        forms = sorted(
+            {form for secret in self._secrets for form in _secret_forms(secret)}, key=len, reverse=True
+        )
+        for form in forms:
+            if form in text:
+                text = text.replace(form, "***")
         return text
 
     def request(
@@ -320,7 +331,8 @@ class Transport:
 
     def _error(self, method: str, url: str, response: HttpResponse) -> ApiError:
         status = response.status_code
-        excerpt = self.redact(response.text[:_EXCERPT_CHARS]).strip()
+        # Redact before cutting: a secret across the cut would otherwise slip through in halves.
+        excerpt = self.redact(response.text[:_REDACT_CHARS])[:_EXCERPT_CHARS].strip()
         detail = f": {excerpt[:200]}" if excerpt else ""
         common: dict[str, Any] = {
             "vendor": self.vendor,
@@ -354,10 +366,22 @@ class Transport:
 
 
 def _secret_forms(secret: Secret) -> tuple[str, ...]:
-    forms: list[str] = []
+    plain: list[str] = []
     with contextlib.suppress(ConfigurationError):
-        forms.append(secret.reveal())
+        plain.append(secret.reveal())
     with contextlib.suppress(UnicodeDecodeError):
-        forms.append(secret.key.decode("utf-8"))
+        plain.append(secret.key.decode("utf-8"))
+    forms: set[str] = set()
+    for text in plain:
+        forms.update(
+            {
+                text,
+                text.replace("/", "\\/"),  # PHP's json_encode escapes slashes
+                json.dumps(text)[1:-1],  # JSON string escapes (quotes, control and non-ASCII characters)
+                json.dumps(text)[1:-1].replace("/", "\\/"),
+                quote(text, safe=""),
+                quote_plus(text, safe=""),
+            }
+        )
     # Very short values would blank out unrelated text; real keys are far longer than this.
     return tuple(form for form in forms if len(form) >= 6)

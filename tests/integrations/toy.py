@@ -21,10 +21,9 @@ from examkit.core.errors import (
     MalformedSignatureError,
     MissingSignatureError,
     PayloadError,
-    ReplayedRequestError,
 )
 from examkit.core.signing import Secret, verify_signature
-from examkit.core.webhook import ReplayGuard, WebhookRequest, WebhookVerifier, check_body_size
+from examkit.core.webhook import ReplayGuard, WebhookRequest, WebhookVerifier, check_body_size, claim_once
 
 SECRET = b"toy-shared-secret-0123456789"
 NOW = 1_700_000_000
@@ -86,9 +85,15 @@ class ToyVerifier:
         check_freshness(
             seconds, clock=self._clock, tolerance=TOLERANCE, vendor="toy", header="X-Toy-Timestamp"
         )
-        if self._guard is not None and not self._guard.add(f"examkit:toy:{nonce}", ttl=2 * TOLERANCE):
-            raise ReplayedRequestError(
-                "this nonce was accepted before", vendor="toy", reason="replayed nonce"
+        if self._guard is not None:
+            # Through claim_once, like examkit's verifiers: the adapters can release the claim.
+            claim_once(
+                self._guard,
+                f"examkit:toy:{nonce}",
+                ttl=2 * TOLERANCE,
+                vendor="toy",
+                message="this nonce was accepted before",
+                reason="replayed nonce",
             )
         try:
             data = json.loads(request.body)

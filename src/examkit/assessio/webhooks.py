@@ -47,7 +47,6 @@ from examkit.core.errors import (
     MalformedSignatureError,
     MissingSignatureError,
     PayloadError,
-    ReplayedRequestError,
     SignatureMismatchError,
     ValidationError,
 )
@@ -58,6 +57,7 @@ from examkit.core.webhook import (
     ReplayGuard,
     WebhookRequest,
     check_body_size,
+    claim_once,
 )
 
 __all__ = [
@@ -291,14 +291,14 @@ class AssessioWebhookVerifier:
             _, digest = self._signature.check(body, header)
             if self._guard is not None:
                 # The digest that matched (not a header value an attacker could vary) is the nonce.
-                key = f"examkit:{VENDOR}:{digest.hex()}"
-                if not self._guard.add(key, ttl=2 * self.tolerance + 1):
-                    raise ReplayedRequestError(
-                        "this signed webhook was already accepted once",
-                        vendor=VENDOR,
-                        reason="replayed",
-                        header=SIGNATURE_HEADER,
-                    )
+                claim_once(
+                    self._guard,
+                    f"examkit:{VENDOR}:{digest.hex()}",
+                    ttl=2 * self.tolerance + 1,
+                    vendor=VENDOR,
+                    message="this signed webhook was already accepted once",
+                    header=SIGNATURE_HEADER,
+                )
         event = parse_event(body)
         if self._signature is not None:
             event = attrs.evolve(event, body_authenticated=True)

@@ -9,8 +9,10 @@ vendor verifier takes one and returns a typed event, or raises a
 from __future__ import annotations
 
 import collections
+import contextlib
 import threading
 from collections.abc import Iterable, Iterator, Mapping
+from contextvars import ContextVar
 from typing import Final, Protocol, TypeVar, runtime_checkable
 
 from examkit.core.clock import Clock, SystemClock
@@ -18,6 +20,7 @@ from examkit.core.errors import (
     ConfigurationError,
     MalformedSignatureError,
     PayloadTooLargeError,
+    ReplayedRequestError,
     ValidationError,
 )
 
@@ -26,9 +29,12 @@ __all__ = [
     "Headers",
     "InMemoryReplayGuard",
     "ReplayGuard",
+    "ReplayScope",
     "WebhookRequest",
     "WebhookVerifier",
     "check_body_size",
+    "claim_once",
+    "replay_scope",
 ]
 
 DEFAULT_MAX_BODY_SIZE: Final = 1024 * 1024
@@ -227,11 +233,88 @@ class ReplayGuard(Protocol):
     Verifiers call :meth:`add` only after the signature and timestamp checked out, with a key that
     already names the vendor. Implementations must make :meth:`add` atomic: when several workers see
     the same key at once, exactly one gets ``True``.
+
+    A guard may also offer ``discard(key)``, to forget a key again. The framework adapters use it when
+    the view failed to handle an accepted request, so that the vendor's retry is not refused as a
+    replay and the event is not lost (see :func:`replay_scope`).
     """
 
     def add(self, key: str, *, ttl: float) -> bool:
         """Remember ``key`` for ``ttl`` seconds; return ``False`` when it was already there."""
         ...
+
+
+_CLAIMS: ContextVar[list[tuple[ReplayGuard, str]] | None] = ContextVar("examkit_replay_claims", default=None)
+
+
+def claim_once(
+    guard: ReplayGuard,
+    key: str,
+    *,
+    ttl: float,
+    vendor: str | None = None,
+    message: str = "this request was already accepted once",
+    reason: str = "replayed",
+    header: str | None = None,
+) -> None:
+    """Claim ``key`` in ``guard`` for ``ttl`` seconds, refusing a key claimed before.
+
+    Verifiers call this once a request is authentic. Inside a :func:`replay_scope`, the claim is
+    recorded so that it can be released if the request ends up not handled.
+
+    Raises:
+        ReplayedRequestError: The key was claimed before and has not expired.
+    """
+    if not guard.add(key, ttl=ttl):
+        raise ReplayedRequestError(message, vendor=vendor, reason=reason, header=header)
+    claims = _CLAIMS.get()
+    if claims is not None:
+        claims.append((guard, key))
+
+
+class ReplayScope:
+    """The replay-guard claims verifiers made inside one :func:`replay_scope`."""
+
+    __slots__ = ("_claims",)
+
+    def __init__(self) -> None:
+        self._claims: list[tuple[ReplayGuard, str]] = []
+
+    def release(self) -> None:
+        """Forget this scope's claims in guards that can (``discard``), so a retry is accepted again."""
+        claims, self._claims[:] = list(self._claims), []
+        for guard, key in reversed(claims):
+            discard = getattr(guard, "discard", None)
+            if callable(discard):
+                discard(key)
+
+    def __len__(self) -> int:
+        return len(self._claims)
+
+
+@contextlib.contextmanager
+def replay_scope() -> Iterator[ReplayScope]:
+    """Collect the replay-guard claims of the verifications inside the ``with`` block.
+
+    Use it around verifying and handling a request; call :meth:`ReplayScope.release` when the request
+    was not handled (the view raised, or answered 5xx), so that the vendor's retry goes through::
+
+        with replay_scope() as scope:
+            event = verifier.verify(request)
+            try:
+                handle(event)
+            except Exception:
+                scope.release()
+                raise
+
+    The Django and Flask adapters do this for you.
+    """
+    scope = ReplayScope()
+    token = _CLAIMS.set(scope._claims)
+    try:
+        yield scope
+    finally:
+        _CLAIMS.reset(token)
 
 
 class InMemoryReplayGuard:
@@ -254,6 +337,11 @@ class InMemoryReplayGuard:
         self._clock: Clock = clock or SystemClock()
         self._lock = threading.Lock()
         self._entries: collections.OrderedDict[str, float] = collections.OrderedDict()
+
+    def discard(self, key: str) -> None:
+        """Forget ``key`` (nothing happens when it is not remembered)."""
+        with self._lock:
+            self._entries.pop(key, None)
 
     def add(self, key: str, *, ttl: float) -> bool:
         """Remember ``key`` for ``ttl`` seconds; return ``False`` when it is already remembered."""

@@ -41,7 +41,7 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess witho
     ) from exc
 
 from examkit.core.errors import ConfigurationError, ExamkitError, PayloadTooLargeError
-from examkit.core.webhook import WebhookRequest, WebhookVerifier
+from examkit.core.webhook import WebhookRequest, WebhookVerifier, replay_scope
 from examkit.integrations._common import (
     REJECTED_BODY,
     BodyAlreadyReadError,
@@ -174,28 +174,46 @@ def verified_webhook(
 
             @functools.wraps(view)
             async def async_wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-                try:
-                    event = await sync_to_async(verify)(request)
-                except ExamkitError as exc:
-                    status = status_for_error(exc)
-                    if status is None:
+                with replay_scope() as scope:
+                    try:
+                        event = await sync_to_async(verify)(request)
+                    except ExamkitError as exc:
+                        scope.release()
+                        status = status_for_error(exc)
+                        if status is None:
+                            raise
+                        return _reject(request, exc, status)
+                    try:
+                        response = await view(request, event, *args, **kwargs)
+                    except BaseException:
+                        scope.release()  # not handled: let the vendor's retry through
                         raise
-                    return _reject(request, exc, status)
-                return await view(request, event, *args, **kwargs)
+                    if _failed(response):
+                        scope.release()
+                    return response
 
             wrapper = async_wrapper
         else:
 
             @functools.wraps(view)
             def sync_wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-                try:
-                    event = verify(request)
-                except ExamkitError as exc:
-                    status = status_for_error(exc)
-                    if status is None:
+                with replay_scope() as scope:
+                    try:
+                        event = verify(request)
+                    except ExamkitError as exc:
+                        scope.release()
+                        status = status_for_error(exc)
+                        if status is None:
+                            raise
+                        return _reject(request, exc, status)
+                    try:
+                        response = view(request, event, *args, **kwargs)
+                    except BaseException:
+                        scope.release()  # not handled: let the vendor's retry through
                         raise
-                    return _reject(request, exc, status)
-                return view(request, event, *args, **kwargs)
+                    if _failed(response):
+                        scope.release()
+                    return response
 
             wrapper = sync_wrapper
         # What django.views.decorators.csrf.csrf_exempt does, without a second wrapper layer.
@@ -254,8 +272,14 @@ class DjangoCacheReplayGuard:
                 or ``ttl`` is not a number.
         """
         timeout = _timeout(ttl)
-        digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
-        return bool(self._backend().add(self._prefix + digest, 1, timeout=timeout))
+        return bool(self._backend().add(self._cache_key(key), 1, timeout=timeout))
+
+    def discard(self, key: str) -> None:
+        """Forget ``key``, so that a request whose handling failed can be delivered again."""
+        self._backend().delete(self._cache_key(key))
+
+    def _cache_key(self, key: str) -> str:
+        return self._prefix + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
     def _backend(self) -> Any:
         if isinstance(self._cache, str):
@@ -283,6 +307,12 @@ class DjangoCacheReplayGuard:
 
 _PREFIX_RE: Final = re.compile(r"\A[\x21-\x7e]{0,100}\Z")
 _MAX_TIMEOUT: Final = 10 * 365 * 24 * 3600
+
+
+def _failed(response: Any) -> bool:
+    """Whether a view's response says the request was not handled (a 5xx status)."""
+    status = getattr(response, "status_code", 200)
+    return isinstance(status, int) and status >= 500
 
 
 def _timeout(ttl: float) -> int | None:

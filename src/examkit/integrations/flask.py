@@ -38,7 +38,7 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess witho
     ) from exc
 
 from examkit.core.errors import ConfigurationError, ExamkitError, PayloadTooLargeError
-from examkit.core.webhook import WebhookRequest, WebhookVerifier
+from examkit.core.webhook import WebhookRequest, WebhookVerifier, replay_scope
 from examkit.integrations._common import (
     REJECTED_BODY,
     BodyAlreadyReadError,
@@ -186,31 +186,54 @@ def verified_webhook(
 
             @functools.wraps(view)
             async def async_wrapper(**kwargs: Any) -> Any:
-                try:
-                    event = verify()
-                except ExamkitError as exc:
-                    status = status_for_error(exc)
-                    if status is None:
+                with replay_scope() as scope:
+                    try:
+                        event = verify()
+                    except ExamkitError as exc:
+                        scope.release()
+                        status = status_for_error(exc)
+                        if status is None:
+                            raise
+                        return _reject(exc, status)
+                    try:
+                        response = _as_response(await view(event, **kwargs))
+                    except BaseException:
+                        scope.release()  # not handled: let the vendor's retry through
                         raise
-                    return _reject(exc, status)
-                return await view(event, **kwargs)
+                    if response.status_code >= 500:
+                        scope.release()
+                    return response
 
             return async_wrapper
 
         @functools.wraps(view)
         def wrapper(**kwargs: Any) -> Any:
-            try:
-                event = verify()
-            except ExamkitError as exc:
-                status = status_for_error(exc)
-                if status is None:
+            with replay_scope() as scope:
+                try:
+                    event = verify()
+                except ExamkitError as exc:
+                    scope.release()
+                    status = status_for_error(exc)
+                    if status is None:
+                        raise
+                    return _reject(exc, status)
+                try:
+                    response = _as_response(view(event, **kwargs))
+                except BaseException:
+                    scope.release()  # not handled: let the vendor's retry through
                     raise
-                return _reject(exc, status)
-            return view(event, **kwargs)
+                if response.status_code >= 500:
+                    scope.release()
+                return response
 
         return wrapper
 
     return cast("_ViewDecorator", decorator)
+
+
+def _as_response(value: Any) -> Any:
+    """Turn whatever the view returned into a response (as Flask would), to read its status."""
+    return current_app.make_response(value)
 
 
 def _url_base(public_url: str | None, trust_forwarded: bool) -> tuple[str, str, str] | None:

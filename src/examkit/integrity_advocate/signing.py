@@ -39,7 +39,6 @@ from examkit.core.errors import (
     ConfigurationError,
     MalformedSignatureError,
     MissingSignatureError,
-    ReplayedRequestError,
     SignatureMismatchError,
     ValidationError,
 )
@@ -51,7 +50,7 @@ from examkit.core.signing import (
     decode_signature,
     to_base64,
 )
-from examkit.core.webhook import ReplayGuard
+from examkit.core.webhook import ReplayGuard, claim_once
 
 __all__ = [
     "API_KEY_LENGTHS",
@@ -618,10 +617,13 @@ class AmxVerifier:
                 vendor=VENDOR,
                 header=header,
             )
-        if self._guard is not None and not self._guard.add(f"examkit:{VENDOR}:{auth.nonce}", ttl=self._ttl):
-            raise ReplayedRequestError(
-                "this request's nonce was already accepted: it is a replay (or a retried delivery)",
+        if self._guard is not None:
+            claim_once(
+                self._guard,
+                f"examkit:{VENDOR}:{auth.nonce}",
+                ttl=self._ttl,
                 vendor=VENDOR,
+                message="this request's nonce was already accepted: it is a replay (or a retried delivery)",
                 reason="nonce seen before",
                 header=header,
             )

@@ -30,7 +30,6 @@ from examkit.core.errors import (
     MalformedSignatureError,
     MissingSignatureError,
     PayloadError,
-    ReplayedRequestError,
     SignatureMismatchError,
     ValidationError,
 )
@@ -49,6 +48,7 @@ from examkit.core.webhook import (
     ReplayGuard,
     WebhookRequest,
     check_body_size,
+    claim_once,
 )
 from examkit.itep.models import CONVERTER, SECTION_PREFIXES, VENDOR, ExamResult
 
@@ -585,13 +585,14 @@ class ItepWebhookVerifier:
                 reason="auth returned a value",
             )
         if self._guard is not None:
-            digest = hashlib.sha256(body).hexdigest()
-            if not self._guard.add(f"examkit:{VENDOR}:{digest}", ttl=self._ttl):
-                raise ReplayedRequestError(
-                    "this exact results delivery was already accepted",
-                    vendor=VENDOR,
-                    reason="replayed body",
-                )
+            claim_once(
+                self._guard,
+                f"examkit:{VENDOR}:{hashlib.sha256(body).hexdigest()}",
+                ttl=self._ttl,
+                vendor=VENDOR,
+                message="this exact results delivery was already accepted",
+                reason="replayed body",
+            )
         result = parse_results_body(body, field=self._field)
         if getattr(self._auth, "covers_body", False) is True:
             result = attrs.evolve(result, body_authenticated=True)

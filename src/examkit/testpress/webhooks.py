@@ -26,7 +26,6 @@ from examkit.core.errors import (
     ConfigurationError,
     MalformedSignatureError,
     MissingSignatureError,
-    ReplayedRequestError,
     SignatureMismatchError,
     ValidationError,
 )
@@ -38,7 +37,13 @@ from examkit.core.signing import (
     matches_any,
     secrets_from,
 )
-from examkit.core.webhook import DEFAULT_MAX_BODY_SIZE, ReplayGuard, WebhookRequest, check_body_size
+from examkit.core.webhook import (
+    DEFAULT_MAX_BODY_SIZE,
+    ReplayGuard,
+    WebhookRequest,
+    check_body_size,
+    claim_once,
+)
 from examkit.testpress.models import CONVERTER, VENDOR, ExamWebhookEvent
 from examkit.testpress.signing import (
     DEFAULT_ENCODING,
@@ -222,11 +227,13 @@ class TestpressWebhookVerifier:
                 vendor=VENDOR,
                 reason="signature mismatch",
             )
-        if self._guard is not None and not self._guard.add(
-            f"examkit:{VENDOR}:{candidate.hex()}", ttl=self._replay_ttl
-        ):
-            raise ReplayedRequestError(
-                "this webhook (same hash) was accepted before", vendor=VENDOR, reason="replayed"
+        if self._guard is not None:
+            claim_once(
+                self._guard,
+                f"examkit:{VENDOR}:{candidate.hex()}",
+                ttl=self._replay_ttl,
+                vendor=VENDOR,
+                message="this webhook (same hash) was accepted before",
             )
         event = CONVERTER.structure(plain_json(payload), ExamWebhookEvent)
         return attrs.evolve(event, authenticated_fields=self._authenticated)

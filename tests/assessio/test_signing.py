@@ -369,3 +369,20 @@ class TestPreparedSignatureVerifier:
         text = repr(SignatureVerifier(secret=self.SECRET))
         assert self.SECRET not in text
         assert "secrets=1" in text
+
+
+@pytest.mark.parametrize(
+    "layout",
+    ["t={t},signature={s}", "signature={s},t={t}", "t={t}, signature={s}, v0=x"],
+)
+def test_a_leading_zero_in_t_is_refused_whatever_the_layout(layout: str) -> None:
+    # The sender signed "01700000000.{}"; every layout must give the same answer.
+    t = "01700000000"
+    s = hmac.new(b"integrator-secret", f"{t}.{{}}".encode(), hashlib.sha256).hexdigest()
+    with pytest.raises(MalformedSignatureError, match="leading zero"):
+        verify_signature_header(
+            secret="integrator-secret",
+            body=b"{}",
+            header=layout.format(t=t, s=s),
+            clock=FixedClock(1_700_000_000),
+        )

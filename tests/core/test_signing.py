@@ -18,6 +18,8 @@ from examkit.core.errors import (
 from examkit.core.signing import (
     HashAlgorithm,
     Secret,
+    credential_fingerprint,
+    credential_matches,
     decode_base64_key,
     decode_signature,
     hmac_digest,
@@ -339,3 +341,14 @@ def test_property_key_decoding_raises_only_configuration_errors(value: str | byt
     except ConfigurationError:
         return
     assert base64.b64encode(secret.key) == secret.reveal().encode()
+
+
+def test_credentials_are_compared_as_fixed_length_fingerprints() -> None:
+    import hashlib
+
+    prints = [credential_fingerprint(b"token-one"), credential_fingerprint(b"a-much-longer-token-two")]
+    assert prints[0] == hashlib.sha256(b"token-one").digest()
+    assert all(len(p) == 32 for p in prints)
+    assert credential_matches(b"a-much-longer-token-two", prints)
+    assert not credential_matches(b"token-on", prints)
+    assert not credential_matches(b"", prints)

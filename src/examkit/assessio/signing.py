@@ -276,7 +276,7 @@ def _fast_pattern(header_format: SignatureHeaderFormat) -> re.Pattern[str]:
         # nothing the general path would refuse (ASCII spaces only, 64 hex digits, 1-12 digits).
         t, sig = (re.escape(label) for label in labels)
         pattern = re.compile(
-            rf"\A *{t} *= *([0-9]{{1,12}}) *[,;] *{sig} *= *([0-9A-Fa-f]{{64}}) *\Z", re.ASCII
+            rf"\A *{t} *= *(0|[1-9][0-9]{{0,11}}) *[,;] *{sig} *= *([0-9A-Fa-f]{{64}}) *\Z", re.ASCII
         )
         _FAST_PATTERNS[labels] = pattern
     return pattern
@@ -319,8 +319,10 @@ def _parse(
         raise _malformed(f"it has no '{ts_label}=' part", header_name)
     if not signatures:
         raise _malformed(f"it has no '{sig_label}=' part", header_name)
-    if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12):
-        raise _malformed(f"'{ts_label}' is not whole Unix seconds", header_name)
+    # Both paths sign str(int(t)): a leading zero would make the signed text differ from it.
+    canonical = timestamp == "0" or not timestamp.startswith("0")
+    if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12 and canonical):
+        raise _malformed(f"'{ts_label}' is not whole Unix seconds (digits, no leading zero)", header_name)
     return int(timestamp), tuple(signatures)
 
 

@@ -18,8 +18,6 @@ Optionally the verifier also checks a ``Signature`` header signed like Assessio'
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Mapping, Sequence
 from typing import Any, Final, Literal
 
@@ -51,7 +49,13 @@ from examkit.core.errors import (
     ValidationError,
 )
 from examkit.core.serde import load_json
-from examkit.core.signing import SecretInput, secrets_from
+from examkit.core.signing import (
+    KeyRing,
+    SecretInput,
+    credential_fingerprint,
+    credential_matches,
+    secrets_from,
+)
 from examkit.core.webhook import (
     DEFAULT_MAX_BODY_SIZE,
     ReplayGuard,
@@ -72,11 +76,6 @@ DEFAULT_API_KEY_HEADER: Final = "integrator-api-key"
 
 ApiKeyScheme = Literal["raw", "bearer"]
 """How the API key is written in its header: the bare token, or ``Bearer <token>``."""
-
-
-def _fingerprint(token: bytes) -> bytes:
-    # Comparing fixed-length digests keeps the comparison constant-time whatever the token lengths.
-    return hashlib.sha256(token).digest()
 
 
 def parse_event(body: bytes | str) -> AssessioEvent:
@@ -146,7 +145,7 @@ class AssessioWebhookVerifier:
         max_body_size: int | None = DEFAULT_MAX_BODY_SIZE,
     ) -> None:
         keys = secrets_from(api_key, name="api_key", vendor=VENDOR)
-        self._key_prints = tuple(_fingerprint(k.key) for k in keys)
+        self._key_prints = KeyRing(credential_fingerprint(k.key) for k in keys)
         header_setting: object = header
         if not isinstance(header_setting, str) or not header_setting.strip() or not header_setting.isascii():
             raise ConfigurationError(
@@ -251,11 +250,7 @@ class AssessioWebhookVerifier:
                     header=self.header,
                 )
             token = rest.strip()
-        presented = _fingerprint(token.encode("utf-8", "surrogatepass"))
-        found = False
-        for expected in self._key_prints:
-            found |= hmac.compare_digest(presented, expected)
-        if not found:
+        if not credential_matches(token.encode("utf-8", "surrogatepass"), self._key_prints):
             raise SignatureMismatchError(
                 f"the {self.header} header does not match the integrator-api-key",
                 vendor=VENDOR,

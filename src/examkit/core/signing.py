@@ -31,6 +31,8 @@ __all__ = [
     "Secret",
     "SecretInput",
     "SignatureEncoding",
+    "credential_fingerprint",
+    "credential_matches",
     "decode_base64_key",
     "decode_signature",
     "hmac_digest",
@@ -320,6 +322,25 @@ def decode_signature(
     if (base64.urlsafe_b64encode(digest) if urlsafe else base64.b64encode(digest)) != raw:
         raise malformed("it is not the canonical base64 of a digest (unused bits are set)")
     return digest
+
+
+def credential_fingerprint(credential: bytes) -> bytes:
+    """Return the fixed-length fingerprint (SHA-256) under which a shared credential is compared.
+
+    Tokens, passwords and API keys have varying lengths, and comparing them directly reveals, through
+    timing, whether a presented value has the right length. Compare fingerprints instead
+    (:func:`credential_matches`).
+    """
+    return hashlib.sha256(credential).digest()
+
+
+def credential_matches(presented: bytes, fingerprints: Iterable[bytes]) -> bool:
+    """Tell whether ``presented`` is one of the credentials whose fingerprints are given.
+
+    The comparison is constant-time and independent of the credentials' lengths, and every fingerprint
+    is compared (so timing does not reveal which one matched).
+    """
+    return matches_any(credential_fingerprint(presented), fingerprints)
 
 
 def matches_any(candidate: bytes, expected: Iterable[bytes]) -> bool:

@@ -38,6 +38,8 @@ from examkit.core.signing import (
     KeyRing,
     Secret,
     SecretInput,
+    credential_fingerprint,
+    credential_matches,
     decode_signature,
     hmac_sha256,
     matches_any,
@@ -127,7 +129,7 @@ class TokenHeaderAuth:
         if not isinstance(prefix, str):
             raise ConfigurationError("prefix must be text", setting="prefix", vendor=VENDOR)
         secrets = secrets_from(token, name="token", vendor=VENDOR)
-        self._expected = KeyRing(_header_bytes(prefix) + s.key for s in secrets)
+        self._expected = KeyRing(credential_fingerprint(_header_bytes(prefix) + s.key) for s in secrets)
 
     def authenticate(self, request: WebhookRequest) -> None:
         """Check the header against the token(s) in constant time.
@@ -146,7 +148,7 @@ class TokenHeaderAuth:
                 reason="missing token",
                 header=self._header,
             )
-        if not matches_any(_header_bytes(value.strip()), self._expected):
+        if not credential_matches(_header_bytes(value.strip()), self._expected):
             raise SignatureMismatchError(
                 f"the token in {self._header} does not match",
                 vendor=VENDOR,
@@ -188,7 +190,9 @@ class BasicAuth:
         self._header = _header_name(header, "header")
         self._username = username
         secrets = secrets_from(password, name="password", vendor=VENDOR)
-        self._expected = KeyRing(username.encode("utf-8") + b":" + s.key for s in secrets)
+        self._expected = KeyRing(
+            credential_fingerprint(username.encode("utf-8") + b":" + s.key) for s in secrets
+        )
 
     def authenticate(self, request: WebhookRequest) -> None:
         """Check the credentials in constant time.
@@ -219,7 +223,7 @@ class BasicAuth:
                 reason="malformed basic credentials",
                 header=self._header,
             ) from None
-        if not matches_any(credentials, self._expected):
+        if not credential_matches(credentials, self._expected):
             raise SignatureMismatchError(
                 "the basic credentials do not match",
                 vendor=VENDOR,

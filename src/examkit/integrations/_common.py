@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Final
+from collections.abc import Awaitable, Callable
+from typing import Any, Final
 from urllib.parse import urlsplit
 
 from examkit.core.errors import (
@@ -20,6 +21,7 @@ from examkit.core.errors import (
     ValidationError,
     WebhookVerificationError,
 )
+from examkit.core.webhook import replay_scope
 
 __all__ = [
     "REJECTED_BODY",
@@ -27,6 +29,8 @@ __all__ = [
     "checked_host",
     "checked_scheme",
     "forwarded_value",
+    "handle",
+    "handle_async",
     "log_rejection",
     "logger",
     "split_public_url",
@@ -175,3 +179,65 @@ def split_public_url(public_url: str) -> tuple[str, str, str]:
             setting="public_url",
         )
     return parts.scheme, parts.netloc, parts.path.rstrip("/")
+
+
+def handle(
+    verify: Callable[[], Any],
+    call_view: Callable[[Any], Any],
+    reject: Callable[[ExamkitError, int], Any],
+) -> Any:
+    """Verify, then call the view with the event; answer failures; release the claims of unhandled requests.
+
+    A verification failure is answered by ``reject`` (configuration errors propagate). When the view
+    raises or answers 5xx, the replay-guard claims the verification made are released, so that the
+    vendor's retry is accepted rather than refused as a replay.
+    """
+    with replay_scope() as scope:
+        try:
+            event = verify()
+        except ExamkitError as exc:
+            scope.release()
+            return _answer(exc, reject)
+        try:
+            response = call_view(event)
+        except BaseException:
+            scope.release()  # not handled: let the vendor's retry through
+            raise
+        if _failed(response):
+            scope.release()
+        return response
+
+
+async def handle_async(
+    verify: Callable[[], Awaitable[Any]],
+    call_view: Callable[[Any], Awaitable[Any]],
+    reject: Callable[[ExamkitError, int], Any],
+) -> Any:
+    """:func:`handle` for async views."""
+    with replay_scope() as scope:
+        try:
+            event = await verify()
+        except ExamkitError as exc:
+            scope.release()
+            return _answer(exc, reject)
+        try:
+            response = await call_view(event)
+        except BaseException:
+            scope.release()  # not handled: let the vendor's retry through
+            raise
+        if _failed(response):
+            scope.release()
+        return response
+
+
+def _answer(error: ExamkitError, reject: Callable[[ExamkitError, int], Any]) -> Any:
+    status = status_for_error(error)
+    if status is None:
+        raise error
+    return reject(error, status)
+
+
+def _failed(response: Any) -> bool:
+    """Whether a view's response says the request was not handled (a 5xx status)."""
+    status = getattr(response, "status_code", 200)
+    return isinstance(status, int) and status >= 500

@@ -41,16 +41,17 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess witho
     ) from exc
 
 from examkit.core.errors import ConfigurationError, ExamkitError, PayloadTooLargeError
-from examkit.core.webhook import WebhookRequest, WebhookVerifier, replay_scope
+from examkit.core.webhook import WebhookRequest, WebhookVerifier
 from examkit.integrations._common import (
     REJECTED_BODY,
     BodyAlreadyReadError,
     checked_host,
     checked_scheme,
     forwarded_value,
+    handle,
+    handle_async,
     log_rejection,
     split_public_url,
-    status_for_error,
 )
 
 __all__ = [
@@ -174,46 +175,22 @@ def verified_webhook(
 
             @functools.wraps(view)
             async def async_wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-                with replay_scope() as scope:
-                    try:
-                        event = await sync_to_async(verify)(request)
-                    except ExamkitError as exc:
-                        scope.release()
-                        status = status_for_error(exc)
-                        if status is None:
-                            raise
-                        return _reject(request, exc, status)
-                    try:
-                        response = await view(request, event, *args, **kwargs)
-                    except BaseException:
-                        scope.release()  # not handled: let the vendor's retry through
-                        raise
-                    if _failed(response):
-                        scope.release()
-                    return response
+                return await handle_async(
+                    lambda: sync_to_async(verify)(request),
+                    lambda event: view(request, event, *args, **kwargs),
+                    lambda error, status: _reject(request, error, status),
+                )
 
             wrapper = async_wrapper
         else:
 
             @functools.wraps(view)
             def sync_wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-                with replay_scope() as scope:
-                    try:
-                        event = verify(request)
-                    except ExamkitError as exc:
-                        scope.release()
-                        status = status_for_error(exc)
-                        if status is None:
-                            raise
-                        return _reject(request, exc, status)
-                    try:
-                        response = view(request, event, *args, **kwargs)
-                    except BaseException:
-                        scope.release()  # not handled: let the vendor's retry through
-                        raise
-                    if _failed(response):
-                        scope.release()
-                    return response
+                return handle(
+                    lambda: verify(request),
+                    lambda event: view(request, event, *args, **kwargs),
+                    lambda error, status: _reject(request, error, status),
+                )
 
             wrapper = sync_wrapper
         # What django.views.decorators.csrf.csrf_exempt does, without a second wrapper layer.
@@ -307,12 +284,6 @@ class DjangoCacheReplayGuard:
 
 _PREFIX_RE: Final = re.compile(r"\A[\x21-\x7e]{0,100}\Z")
 _MAX_TIMEOUT: Final = 10 * 365 * 24 * 3600
-
-
-def _failed(response: Any) -> bool:
-    """Whether a view's response says the request was not handled (a 5xx status)."""
-    status = getattr(response, "status_code", 200)
-    return isinstance(status, int) and status >= 500
 
 
 def _timeout(ttl: float) -> int | None:

@@ -38,16 +38,17 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess witho
     ) from exc
 
 from examkit.core.errors import ConfigurationError, ExamkitError, PayloadTooLargeError
-from examkit.core.webhook import WebhookRequest, WebhookVerifier, replay_scope
+from examkit.core.webhook import WebhookRequest, WebhookVerifier
 from examkit.integrations._common import (
     REJECTED_BODY,
     BodyAlreadyReadError,
     checked_host,
     checked_scheme,
     forwarded_value,
+    handle,
+    handle_async,
     log_rejection,
     split_public_url,
-    status_for_error,
 )
 
 __all__ = [
@@ -186,45 +187,19 @@ def verified_webhook(
 
             @functools.wraps(view)
             async def async_wrapper(**kwargs: Any) -> Any:
-                with replay_scope() as scope:
-                    try:
-                        event = verify()
-                    except ExamkitError as exc:
-                        scope.release()
-                        status = status_for_error(exc)
-                        if status is None:
-                            raise
-                        return _reject(exc, status)
-                    try:
-                        response = _as_response(await view(event, **kwargs))
-                    except BaseException:
-                        scope.release()  # not handled: let the vendor's retry through
-                        raise
-                    if response.status_code >= 500:
-                        scope.release()
-                    return response
+                async def verified() -> Any:
+                    return verify()
+
+                async def respond(event: Any) -> Any:
+                    return _as_response(await view(event, **kwargs))
+
+                return await handle_async(verified, respond, _reject)
 
             return async_wrapper
 
         @functools.wraps(view)
         def wrapper(**kwargs: Any) -> Any:
-            with replay_scope() as scope:
-                try:
-                    event = verify()
-                except ExamkitError as exc:
-                    scope.release()
-                    status = status_for_error(exc)
-                    if status is None:
-                        raise
-                    return _reject(exc, status)
-                try:
-                    response = _as_response(view(event, **kwargs))
-                except BaseException:
-                    scope.release()  # not handled: let the vendor's retry through
-                    raise
-                if response.status_code >= 500:
-                    scope.release()
-                return response
+            return handle(verify, lambda event: _as_response(view(event, **kwargs)), _reject)
 
         return wrapper
 

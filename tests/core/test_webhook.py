@@ -22,7 +22,9 @@ from examkit.core.webhook import (
     InMemoryReplayGuard,
     ReplayGuard,
     WebhookRequest,
+    body_size_limit,
     check_body_size,
+    received,
 )
 
 
@@ -169,3 +171,23 @@ class TestInMemoryReplayGuard:
         guard = InMemoryReplayGuard(clock=FixedClock(0))
         accepted = [key for key in keys if guard.add(key, ttl=10)]
         assert sorted(accepted) == sorted(set(keys))
+
+
+class TestVerifierPreamble:
+    @pytest.mark.parametrize("value", [1, 1024, None])
+    def test_body_size_limit_accepts(self, value: int | None) -> None:
+        assert body_size_limit(value) == value
+
+    @pytest.mark.parametrize("value", [0, -1, 1.5, True, "1024"])
+    def test_body_size_limit_refuses(self, value: object) -> None:
+        with pytest.raises(ConfigurationError) as info:
+            body_size_limit(value, vendor="itep")
+        assert info.value.setting == "max_body_size"
+
+    def test_received(self) -> None:
+        request = WebhookRequest(body=b"12345")
+        assert received(request, limit=5) is request
+        with pytest.raises(PayloadTooLargeError):
+            received(request, limit=4, vendor="testpress")
+        with pytest.raises(ValidationError, match="WebhookRequest"):
+            received(b"12345", limit=None)

@@ -46,7 +46,6 @@ from examkit.core.errors import (
     MissingSignatureError,
     PayloadError,
     SignatureMismatchError,
-    ValidationError,
 )
 from examkit.core.serde import load_json
 from examkit.core.signing import (
@@ -60,8 +59,9 @@ from examkit.core.webhook import (
     DEFAULT_MAX_BODY_SIZE,
     ReplayGuard,
     WebhookRequest,
-    check_body_size,
+    body_size_limit,
     claim_once,
+    received,
 )
 
 __all__ = [
@@ -159,20 +159,11 @@ class AssessioWebhookVerifier:
                 setting="header_format",
                 vendor=VENDOR,
             )
-        size_setting: object = max_body_size
-        if size_setting is not None and (
-            not isinstance(size_setting, int) or isinstance(size_setting, bool) or size_setting < 1
-        ):
-            raise ConfigurationError(
-                "max_body_size must be a positive number of bytes or None",
-                setting="max_body_size",
-                vendor=VENDOR,
-            )
         self.header = header
         self.scheme: ApiKeyScheme = scheme
         self.tolerance = tolerance_seconds(tolerance)
         self.header_format = header_format
-        self.max_body_size = max_body_size
+        self.max_body_size = body_size_limit(max_body_size, vendor=VENDOR)
         self._clock: Clock = clock or SystemClock()
         self._signature: SignatureVerifier | None = (
             SignatureVerifier(
@@ -271,15 +262,7 @@ class AssessioWebhookVerifier:
             PayloadError: The request is authentic but its body is malformed.
             ValidationError: ``request`` is not a :class:`~examkit.core.webhook.WebhookRequest`.
         """
-        if not isinstance(request, WebhookRequest):
-            raise ValidationError(
-                "verify takes an examkit WebhookRequest (raw body bytes and headers)",
-                field="request",
-                reason="not a WebhookRequest",
-                vendor=VENDOR,
-            )
-        body = request.body
-        check_body_size(body, limit=self.max_body_size, vendor=VENDOR)
+        body = received(request, limit=self.max_body_size, vendor=VENDOR).body
         self.authenticate(request)
         if self._signature is not None:
             header = request.headers.get_single(SIGNATURE_HEADER, vendor=VENDOR)

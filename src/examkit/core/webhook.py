@@ -32,8 +32,10 @@ __all__ = [
     "ReplayScope",
     "WebhookRequest",
     "WebhookVerifier",
+    "body_size_limit",
     "check_body_size",
     "claim_once",
+    "received",
     "replay_scope",
 ]
 
@@ -210,6 +212,42 @@ def check_body_size(body: bytes, *, limit: int | None, vendor: str | None = None
             limit=limit,
             vendor=vendor,
         )
+
+
+def body_size_limit(value: object, *, vendor: str | None = None) -> int | None:
+    """Check a verifier's ``max_body_size`` setting: a positive whole number of bytes, or ``None``.
+
+    Raises:
+        ConfigurationError: Anything else (zero, a negative number, a float, a boolean).
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigurationError(
+            "max_body_size must be a positive whole number of bytes, or None for no limit",
+            setting="max_body_size",
+            vendor=vendor,
+        )
+    return value
+
+
+def received(request: object, *, limit: int | None, vendor: str | None = None) -> WebhookRequest:
+    """Check what a verifier was given, before anything else: a :class:`WebhookRequest` within the limit.
+
+    Raises:
+        ValidationError: ``request`` is not a :class:`WebhookRequest`.
+        PayloadTooLargeError: Its body is larger than ``limit`` bytes.
+    """
+    if not isinstance(request, WebhookRequest):
+        raise ValidationError(
+            "verify() takes a WebhookRequest(body=..., headers=..., url=..., method=...): build one from "
+            "the raw request",
+            field="request",
+            reason="not a WebhookRequest",
+            vendor=vendor,
+        )
+    check_body_size(request.body, limit=limit, vendor=vendor)
+    return request
 
 
 @runtime_checkable

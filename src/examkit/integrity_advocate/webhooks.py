@@ -22,11 +22,16 @@ from examkit.core.env import env_setting
 from examkit.core.errors import (
     ConfigurationError,
     MissingSignatureError,
-    ValidationError,
 )
 from examkit.core.serde import load_json
 from examkit.core.signing import SecretInput
-from examkit.core.webhook import DEFAULT_MAX_BODY_SIZE, ReplayGuard, WebhookRequest, check_body_size
+from examkit.core.webhook import (
+    DEFAULT_MAX_BODY_SIZE,
+    ReplayGuard,
+    WebhookRequest,
+    body_size_limit,
+    received,
+)
 from examkit.integrity_advocate.models import ReviewCallback, parse_participant
 from examkit.integrity_advocate.signing import (
     DEFAULT_CALLBACK_FORMS,
@@ -98,15 +103,9 @@ class IntegrityAdvocateWebhookVerifier:
                 setting="callback_url",
                 vendor=VENDOR,
             )
-        if max_body_size is not None and (not isinstance(_obj(max_body_size), int) or max_body_size < 1):
-            raise ConfigurationError(
-                "max_body_size must be a positive number of bytes or None",
-                setting="max_body_size",
-                vendor=VENDOR,
-            )
         self._callback_url = callback_url
         self._headers = AUTHORIZATION_HEADERS if accept_redirect_header else AUTHORIZATION_HEADERS[:1]
-        self._max_body_size = max_body_size
+        self._max_body_size = body_size_limit(max_body_size, vendor=VENDOR)
 
     @classmethod
     def from_env(cls, **settings: Any) -> IntegrityAdvocateWebhookVerifier:
@@ -151,13 +150,7 @@ class IntegrityAdvocateWebhookVerifier:
             ReplayedRequestError: The nonce was already accepted.
             PayloadError: The request is authentic but the body is not a participant.
         """
-        if not isinstance(request, WebhookRequest):
-            raise ValidationError(
-                "verify() takes a WebhookRequest(body=..., headers=..., url=..., method=...)",
-                vendor=VENDOR,
-                reason="not a WebhookRequest",
-            )
-        check_body_size(request.body, limit=self._max_body_size, vendor=VENDOR)
+        received(request, limit=self._max_body_size, vendor=VENDOR)
         url = self._callback_url or request.url
         if not url:
             raise MissingSignatureError(

@@ -31,7 +31,6 @@ from examkit.core.errors import (
     MissingSignatureError,
     PayloadError,
     SignatureMismatchError,
-    ValidationError,
 )
 from examkit.core.serde import load_json
 from examkit.core.signing import (
@@ -49,8 +48,9 @@ from examkit.core.webhook import (
     DEFAULT_MAX_BODY_SIZE,
     ReplayGuard,
     WebhookRequest,
-    check_body_size,
+    body_size_limit,
     claim_once,
+    received,
 )
 from examkit.itep.models import CONVERTER, SECTION_PREFIXES, VENDOR, ExamResult
 
@@ -492,14 +492,7 @@ class ItepWebhookVerifier:
                 setting="auth",
                 vendor=VENDOR,
             )
-        if max_body_size is not None and (
-            isinstance(max_body_size, bool) or not isinstance(size, int) or max_body_size < 1
-        ):
-            raise ConfigurationError(
-                "max_body_size must be a positive number of bytes or None",
-                setting="max_body_size",
-                vendor=VENDOR,
-            )
+        limit = body_size_limit(size, vendor=VENDOR)
         if isinstance(replay_ttl, bool) or not isinstance(ttl, int | float) or replay_ttl <= 0:
             raise ConfigurationError(
                 "replay_ttl must be a positive number of seconds",
@@ -509,7 +502,7 @@ class ItepWebhookVerifier:
         if not isinstance(name, str) or not name:
             raise ConfigurationError("field must be a form field name", setting="field", vendor=VENDOR)
         self._auth = auth
-        self._limit = max_body_size
+        self._limit = limit
         self._guard = replay_guard
         self._ttl = float(replay_ttl)
         self._field = field
@@ -571,15 +564,7 @@ class ItepWebhookVerifier:
             PayloadError: The request is authentic but the body is malformed.
             ValidationError: ``request`` is not a :class:`~examkit.core.webhook.WebhookRequest`.
         """
-        if not isinstance(request, WebhookRequest):
-            raise ValidationError(
-                "verify() takes a WebhookRequest(body=..., headers=...) with the raw body bytes",
-                field="request",
-                reason="not a WebhookRequest",
-                vendor=VENDOR,
-            )
-        body = request.body
-        check_body_size(body, limit=self._limit, vendor=VENDOR)
+        body = received(request, limit=self._limit, vendor=VENDOR).body
         outcome: object = self._auth.authenticate(request)  # type: ignore[func-returns-value]
         if outcome is not None:
             # An authenticate() that returns (False, say) instead of raising must not let a request in.

@@ -41,8 +41,9 @@ from examkit.core.webhook import (
     DEFAULT_MAX_BODY_SIZE,
     ReplayGuard,
     WebhookRequest,
-    check_body_size,
+    body_size_limit,
     claim_once,
+    received,
 )
 from examkit.testpress.models import CONVERTER, VENDOR, ExamWebhookEvent
 from examkit.testpress.signing import (
@@ -123,10 +124,6 @@ class TestpressWebhookVerifier:
                 setting="hash_fields",
                 vendor=VENDOR,
             )
-        if max_body_size is not None and not _positive(max_body_size):
-            raise ConfigurationError(
-                "max_body_size must be a positive integer or None", setting="max_body_size"
-            )
         if not _positive(replay_ttl):
             raise ConfigurationError("replay_ttl must be a positive number of seconds", setting="replay_ttl")
         self._public_key = public_key
@@ -144,7 +141,7 @@ class TestpressWebhookVerifier:
             raise ConfigurationError(
                 "private_key cannot be percent-encoded", setting="private_key", vendor=VENDOR
             ) from None
-        self._max_body_size = max_body_size
+        self._max_body_size = body_size_limit(max_body_size, vendor=VENDOR)
         self._guard = replay_guard
         self._replay_ttl = float(replay_ttl)
 
@@ -181,12 +178,7 @@ class TestpressWebhookVerifier:
             ReplayedRequestError: The replay guard saw this delivery before.
             PayloadError: The hash matches but the payload does not fit the event model.
         """
-        if not isinstance(request, WebhookRequest):
-            raise ValidationError(
-                "verify() takes a WebhookRequest", reason="not a WebhookRequest", vendor=VENDOR
-            )
-        body = request.body
-        check_body_size(body, limit=self._max_body_size, vendor=VENDOR)
+        body = received(request, limit=self._max_body_size, vendor=VENDOR).body
         try:
             payload = load_json_with_literals(body)
         except JsonLiteralError as exc:
@@ -199,14 +191,14 @@ class TestpressWebhookVerifier:
                 vendor=VENDOR,
                 reason="not an object",
             )
-        received = payload.get("hash")
-        if received is None or received == "":
+        sent_hash = payload.get("hash")
+        if sent_hash is None or sent_hash == "":
             raise MissingSignatureError("the payload has no hash", vendor=VENDOR, reason="no hash")
-        if not isinstance(received, str):
+        if not isinstance(sent_hash, str):
             raise MalformedSignatureError(
                 "the hash must be a string", vendor=VENDOR, reason="hash not a string"
             )
-        candidate = decode_signature(received, encoding="hex", algorithm="sha512", vendor=VENDOR)
+        candidate = decode_signature(sent_hash, encoding="hex", algorithm="sha512", vendor=VENDOR)
         key = literal_text(payload.get("key"))
         if key is None or not _hmac.compare_digest(
             key.encode("utf-8", "surrogatepass"), self._public_key_bytes

@@ -51,7 +51,6 @@ from examkit.integrity_advocate.signing import (
     api_key_from,
     new_nonce,
 )
-from examkit.integrity_advocate.webhooks import _obj
 
 __all__ = [
     "DEFAULT_MAX_PAGES",
@@ -136,7 +135,7 @@ class IntegrityAdvocateClient:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._signer = AmxSigner(app_id=app_id, api_key=api_key, form=signing_form)
-        if not isinstance(_obj(base_url), str) or not base_url.startswith(("https://", "http://")):
+        if not isinstance(base_url, str) or not base_url.startswith(("https://", "http://")):
             raise ConfigurationError(
                 "base_url must be an absolute http(s) URL", setting="base_url", vendor=VENDOR
             )
@@ -443,7 +442,7 @@ class IntegrityAdvocateClient:
         _id("overrider.user_id", "Override_LMSUser_Id", overrider.user_id)
         _id("overrider.first_name", "Override_LMSUser_FirstName", overrider.first_name)
         _id("overrider.last_name", "Override_LMSUser_LastName", overrider.last_name)
-        if when is not None and (not isinstance(_obj(when), datetime) or when.tzinfo is None):
+        if when is not None and (not isinstance(when, datetime) or when.tzinfo is None):
             raise ValidationError(
                 "when must be a timezone-aware datetime",
                 field="Override_Date",
@@ -621,7 +620,7 @@ def _list_params(
             )
         params.extend(where.query())  # type: ignore[attr-defined]
     if page_size is not None:
-        if isinstance(page_size, bool) or not isinstance(_obj(page_size), int) or not 1 <= page_size <= 10:
+        if isinstance(page_size, bool) or not isinstance(page_size, int) or not 1 <= page_size <= 10:
             raise ValidationError(
                 "page_size must be 1 to 10", field="limit", reason="bad page size", vendor=VENDOR
             )

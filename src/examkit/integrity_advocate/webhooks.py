@@ -95,9 +95,7 @@ class IntegrityAdvocateWebhookVerifier:
             clock=clock,
             replay_guard=replay_guard,
         )
-        if callback_url is not None and (
-            not isinstance(_obj(callback_url), str) or "://" not in callback_url
-        ):
+        if callback_url is not None and (not isinstance(callback_url, str) or "://" not in callback_url):
             raise ConfigurationError(
                 "callback_url must be the absolute public URL of your callback endpoint",
                 setting="callback_url",
@@ -167,7 +165,3 @@ class IntegrityAdvocateWebhookVerifier:
 
     def __repr__(self) -> str:
         return f"IntegrityAdvocateWebhookVerifier({self._verifier!r})"
-
-
-def _obj(value: object) -> object:
-    return value

@@ -334,3 +334,23 @@ def test_local_attributes_are_never_read_from_or_written_to_the_wire() -> None:
     assert conv.unstructure(attrs.evolve(event, verified=True, extra={})) == {"name": "a"}
     with pytest.raises(TypeError, match="no attributes"):
         conv.register(Event, local=["nope"])
+
+
+def test_a_payload_key_spelled_like_the_internal_extra_key_is_kept_as_unknown(
+    converter: PayloadConverter,
+) -> None:
+    # The converter hands unknown keys to cattrs under an internal key; a payload that uses the same
+    # spelling must neither replace the mapping nor be lost.
+    result = converter.structure(person(__examkit_extra__={"x": 1}, Other=2), Person)
+    assert result.extra == {"__examkit_extra__": {"x": 1}, "Other": 2}
+
+
+def test_the_internal_extra_key_cannot_be_a_wire_name() -> None:
+    @attrs.frozen
+    class Clash:
+        name: str
+        extra: Mapping[str, Any] = extra_field()
+
+    conv = PayloadConverter(vendor="demo")
+    with pytest.raises(TypeError, match="reserved"):
+        conv.register(Clash, rename={"name": "__examkit_extra__"})

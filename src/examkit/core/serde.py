@@ -54,7 +54,10 @@ T = TypeVar("T")
 EXTRA: Final = "extra"
 """The attribute name under which models keep the keys they do not know."""
 
-_EXTRA_KEY: Final = "\x00examkit-extra"
+# The key under which the wrapper hands unknown keys to cattrs' generated function. Any text works: a
+# payload key of the same spelling is itself unknown, so it lands inside the mapping and is kept. It must
+# be plain text, because cattrs before 26.2 writes renamed keys into generated source unescaped.
+_EXTRA_KEY: Final = "__examkit_extra__"
 _INT_RE: Final = re.compile(r"\A[+-]?[0-9]+\Z", re.ASCII)
 _DECIMAL_RE: Final = re.compile(r"\A[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z", re.ASCII)
 _MAX_NUMBER_CHARS: Final = 100
@@ -517,6 +520,8 @@ class PayloadConverter:
             for a in fields
             if a.name != EXTRA and a.name not in local
         }
+        if _EXTRA_KEY in wire.values():
+            raise TypeError(f"{cls.__name__}: the key {_EXTRA_KEY!r} is reserved for unknown keys")
         _check_markers(cls)
         self._wire_names[cls] = wire
         with self._lock:

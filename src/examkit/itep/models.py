@@ -525,7 +525,7 @@ CONVERTER.register(
         "overall_level": "Overall_Level",
         "overall_cefr": "Overall_cefr",
         "status": "Status",
-        **{prefix.lower(): f"{prefix}\x00" for prefix in SECTION_PREFIXES},
+        **{prefix.lower(): f"{prefix}\x1f" for prefix in SECTION_PREFIXES},
     },
     local=("body_authenticated",),
 )

@@ -68,7 +68,10 @@ __all__ = [
 _SECTION_KEYS: Final = frozenset({"Level", "Score", "Percent", "cefr", "Question_Count"})
 _TEST_DATE_RE: Final = re.compile(r"\A([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})\Z", re.ASCII)
 _MAX_FORM_FIELDS: Final = 64
-_SECTION_MARK: Final = "\x00"
+# Section fields are gathered under "<prefix><mark>" before structuring. The mark is a control character
+# no real key uses (a payload key spelled that way is still kept, in ``extra``), and not NUL: cattrs before
+# 26.2 writes renamed keys into generated source, which cannot hold a NUL.
+_SECTION_MARK: Final = "\x1f"
 
 
 def _header_bytes(value: str) -> bytes:
@@ -408,21 +411,27 @@ def parse_results_json(data: Mapping[str, Any] | bytes | str) -> ExamResult:
         raise PayloadError("the results JSON must be an object", reason="not an object", vendor=VENDOR)
     shaped: dict[str, Any] = {}
     sections: dict[str, dict[str, Any]] = {}
+    marked: dict[str, Any] = {}
     for key, value in decoded.items():
         prefix, sep, rest = key.partition("_") if isinstance(key, str) else ("", "", "")
         if sep and rest in _SECTION_KEYS and prefix in SECTION_PREFIXES:
             sections.setdefault(prefix + _SECTION_MARK, {})[rest] = value
+        elif isinstance(key, str) and _SECTION_MARK in key:
+            marked[key] = value
         else:
             shaped[key] = value
     if "TestDate" in shaped:
         shaped["TestDate"] = _test_date(shaped["TestDate"])
     shaped.update(sections)
     try:
-        return CONVERTER.structure(shaped, ExamResult)
+        result = CONVERTER.structure(shaped, ExamResult)
     except PayloadError as exc:
         field = exc.field.replace(_SECTION_MARK + ".", "_") if exc.field else None
         where = field or "the payload"
         raise PayloadError(f"{where}: {exc.reason}", field=field, reason=exc.reason, vendor=VENDOR) from None
+    if marked:  # keys spelled like the internal section keys are unknown keys, kept like any other
+        result = attrs.evolve(result, extra={**result.extra, **marked})
+    return result
 
 
 def parse_results_body(body: bytes, *, field: str = "data") -> ExamResult:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import ClassVar
 from urllib.parse import unquote, unquote_plus
 
@@ -19,6 +19,8 @@ from examkit.core.clock import (
     check_freshness,
     epoch_to_datetime,
     parse_epoch_seconds,
+    parse_iso_date,
+    parse_iso_datetime,
     tolerance_seconds,
 )
 from examkit.core.encoding import PercentEncoding, canonical_json, percent_encode
@@ -196,3 +198,73 @@ class TestCanonicalJson:
         data = canonical_json(value)
         assert json.loads(data) == value
         assert data == json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+# --- one ISO 8601 grammar on every Python version ---------------------------------------------------
+
+_IST = timezone(timedelta(hours=5, minutes=30))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Python 3.10's fromisoformat refuses each of these first five; 3.11+ accepts them.
+        ("2024-01-01T00:00:00.5+05:30", datetime(2024, 1, 1, 0, 0, 0, 500000, tzinfo=_IST)),
+        ("2024-01-01T00:00:00Z", datetime(2024, 1, 1, tzinfo=timezone.utc)),
+        ("2024-01-01T00:00:00,25z", datetime(2024, 1, 1, 0, 0, 0, 250000, tzinfo=timezone.utc)),
+        ("2024-01-01T00:00+0530", datetime(2024, 1, 1, tzinfo=_IST)),
+        (
+            "2024-01-01T12:34:56.1234567-05",
+            datetime(2024, 1, 1, 12, 34, 56, 123456, tzinfo=timezone(-timedelta(hours=5))),
+        ),
+        ("2024-02-29 23:59", datetime(2024, 2, 29, 23, 59)),
+        (
+            "2024-01-01t01:02:03+01:00:30",
+            datetime(2024, 1, 1, 1, 2, 3, tzinfo=timezone(timedelta(hours=1, seconds=30))),
+        ),
+    ],
+)
+def test_iso_datetime_grammar(text: str, expected: datetime) -> None:
+    parsed = parse_iso_datetime(text)
+    assert parsed == expected
+    assert parsed.utcoffset() == expected.utcoffset()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "20240101T000000",  # basic format: 3.11+ accepts it, the grammar does not
+        "2024-W01-1T00:00",  # week date
+        "2024-01-01T10",  # hour only
+        "2024-01-01T24:00",
+        "2023-02-29T00:00",
+        "2024-01-01T00:00+24:00",
+        "2024-01-01T00:00+05:60",
+        "2024-01-01T00:00:00.",
+        "2024-01-01X00:00",
+        "\uff12\uff10\uff12\uff14-01-01T00:00",  # fullwidth digits
+        " 2024-01-01T00:00",
+        "",
+    ],
+)
+def test_iso_datetime_grammar_refuses(text: str) -> None:
+    with pytest.raises(ValueError, match=r"ISO 8601|out of range|must be in|day is out"):
+        parse_iso_datetime(text)
+
+
+def test_iso_datetime_assumes_the_given_zone_only_without_an_offset() -> None:
+    assert parse_iso_datetime("2024-01-01T00:00", assume=_IST) == datetime(2024, 1, 1, tzinfo=_IST)
+    assert parse_iso_datetime("2024-01-01T00:00Z", assume=_IST).tzinfo is timezone.utc
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"), [("2024-02-29", date(2024, 2, 29)), ("0001-01-01", date(1, 1, 1))]
+)
+def test_iso_date_grammar(text: str, expected: date) -> None:
+    assert parse_iso_date(text) == expected
+
+
+@pytest.mark.parametrize("text", ["20240229", "2024-W09-4", "2023-02-29", "2024-1-1", "2024-01-01T00:00", ""])
+def test_iso_date_grammar_refuses(text: str) -> None:
+    with pytest.raises(ValueError, match=r"ISO 8601|out of range|must be in|day is out"):
+        parse_iso_date(text)

@@ -11,7 +11,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone, tzinfo
 from typing import Final, Protocol, TypeAlias, runtime_checkable
 
 from examkit.core.errors import ConfigurationError, TimestampOutsideToleranceError, ValidationError
@@ -35,6 +35,15 @@ Tolerance: TypeAlias = "float | int | timedelta"
 """A tolerance as users give it: seconds, or a :class:`~datetime.timedelta`."""
 
 _EPOCH_RE: Final = re.compile(r"\A[+-]?[0-9]{1,12}\Z", re.ASCII)
+# One ISO 8601 grammar on every Python version (datetime.fromisoformat accepts far more on 3.11+ than on
+# 3.10): YYYY-MM-DD, then "T", "t" or a space, HH:MM, optional :SS, an optional fraction of a second
+# ("." or "," and digits, cut to microseconds), and an optional offset: Z, +HH, +HHMM, +HH:MM or +HH:MM:SS.
+_ISO_DATE_RE: Final = re.compile(r"\A([0-9]{4})-([0-9]{2})-([0-9]{2})\Z", re.ASCII)
+_ISO_DATETIME_RE: Final = re.compile(
+    r"\A([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt ]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:[.,]([0-9]+))?)?"
+    r"(?:([Zz])|([+-])([0-9]{2})(?::?([0-9]{2})(?::([0-9]{2}))?)?)?\Z",
+    re.ASCII,
+)
 
 
 @runtime_checkable
@@ -204,6 +213,48 @@ def check_freshness(
         tolerance=tolerance,
         vendor=vendor,
         header=header,
+    )
+
+
+def parse_iso_date(text: str) -> date:
+    """Read an ISO 8601 calendar date, ``YYYY-MM-DD``, the same way on every Python version.
+
+    Raises:
+        ValueError: ``text`` is not such a date, or not a real day.
+    """
+    match = _ISO_DATE_RE.match(text) if isinstance(text, str) else None
+    if match is None:
+        raise ValueError("expected an ISO 8601 date, YYYY-MM-DD")
+    year, month, day = (int(part) for part in match.groups())
+    return date(year, month, day)
+
+
+def parse_iso_datetime(text: str, *, assume: tzinfo | None = None) -> datetime:
+    """Read an ISO 8601 date and time, the same way on every Python version.
+
+    The grammar is ``YYYY-MM-DD``, then ``T``, ``t`` or a space, ``HH:MM``, optionally ``:SS`` and a
+    fraction of a second (``.`` or ``,`` then digits; digits past microseconds are cut, as Python 3.11+
+    does), and optionally an offset: ``Z``, ``+HH``, ``+HHMM``, ``+HH:MM`` or ``+HH:MM:SS``. A time without
+    an offset takes ``assume`` when it is given; without it the result is naive.
+
+    Raises:
+        ValueError: ``text`` does not follow the grammar, or names a time that does not exist.
+    """
+    match = _ISO_DATETIME_RE.match(text) if isinstance(text, str) else None
+    if match is None:
+        raise ValueError("expected an ISO 8601 date and time, YYYY-MM-DDTHH:MM[:SS[.fff]][offset]")
+    year, month, day, hour, minute, second, fraction, zulu, sign, off_h, off_m, off_s = match.groups()
+    micro = int((fraction or "0")[:6].ljust(6, "0"))
+    tz: tzinfo | None = assume
+    if zulu:
+        tz = timezone.utc
+    elif sign:
+        offset = timedelta(hours=int(off_h), minutes=int(off_m or 0), seconds=int(off_s or 0))
+        if int(off_m or 0) > 59 or int(off_s or 0) > 59 or offset >= timedelta(hours=24):
+            raise ValueError("the UTC offset is out of range")
+        tz = timezone(-offset if sign == "-" else offset)
+    return datetime(
+        int(year), int(month), int(day), int(hour), int(minute), int(second or 0), micro, tzinfo=tz
     )
 
 

@@ -36,7 +36,7 @@ import cattrs
 from cattrs.errors import BaseValidationError, ClassValidationError, IterableValidationError
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
-from examkit.core.clock import epoch_to_datetime, parse_epoch_seconds
+from examkit.core.clock import epoch_to_datetime, parse_epoch_seconds, parse_iso_date, parse_iso_datetime
 from examkit.core.errors import ExamkitError, PayloadError
 
 __all__ = [
@@ -201,11 +201,8 @@ def _structure_any(value: object, _: Any) -> Any:
 
 def _structure_datetime(value: object, _: Any, tz: tzinfo | None = None) -> datetime:
     if isinstance(value, str):
-        text = value.strip()
-        if text.endswith(("Z", "z")):
-            text = text[:-1] + "+00:00"
         try:
-            parsed = datetime.fromisoformat(text)
+            parsed = parse_iso_datetime(value.strip())
         except ValueError:
             raise _ConversionError(f"expected an ISO 8601 date and time, got {_describe(value)}") from None
         if parsed.tzinfo is None:
@@ -219,7 +216,7 @@ def _structure_datetime(value: object, _: Any, tz: tzinfo | None = None) -> date
 def _structure_date(value: object, _: Any) -> date:
     if isinstance(value, str):
         try:
-            return date.fromisoformat(value.strip())
+            return parse_iso_date(value.strip())
         except ValueError:
             pass
     raise _ConversionError(f"expected an ISO 8601 date (YYYY-MM-DD), got {_describe(value)}")

@@ -24,6 +24,7 @@ from typing import IO, TYPE_CHECKING, Any, Final
 
 import attrs
 
+from examkit.core.clock import parse_iso_date
 from examkit.core.errors import (
     ApiError,
     ConfigurationError,
@@ -215,7 +216,7 @@ def _iso_date(text: str | None) -> date | None:
     if not text:
         return None
     try:
-        return date.fromisoformat(text)
+        return parse_iso_date(text)
     except ValueError:
         return None
 

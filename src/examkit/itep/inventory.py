@@ -20,7 +20,7 @@ from typing import IO, Any, Final
 
 import attrs
 
-from examkit.core.clock import Clock, SystemClock
+from examkit.core.clock import Clock, SystemClock, parse_iso_date
 from examkit.core.errors import ConfigurationError, PayloadError
 from examkit.itep.models import VENDOR, ExamStatus
 
@@ -99,7 +99,7 @@ def _parse_expiry(value: object) -> date | None:
         if match:
             month, day, year = (int(p) for p in match.groups())
             return date(year, month, day)
-        return date.fromisoformat(text[:10])
+        return parse_iso_date(text[:10])
     except ValueError:
         return None
 

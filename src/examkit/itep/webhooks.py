@@ -344,13 +344,19 @@ def _header_name(value: object, setting: str) -> str:
 def _form_data(body: bytes, field: str) -> str:
     try:
         text = body.decode("utf-8")
-        pairs = parse_qsl(
-            text,
-            keep_blank_values=True,
-            strict_parsing=True,
-            encoding="utf-8",
-            errors="strict",
-            max_num_fields=_MAX_FORM_FIELDS,
+        # parse_qsl refuses an empty string under strict parsing before Python 3.11 and accepts it
+        # after; an empty body simply has no fields, on every version.
+        pairs = (
+            []
+            if not text
+            else parse_qsl(
+                text,
+                keep_blank_values=True,
+                strict_parsing=True,
+                encoding="utf-8",
+                errors="strict",
+                max_num_fields=_MAX_FORM_FIELDS,
+            )
         )
     except ValueError as exc:  # UnicodeDecodeError is a ValueError too
         reason = "not UTF-8" if isinstance(exc, UnicodeDecodeError) else "not a form body"

@@ -1,4 +1,4 @@
-"""Development tasks: ``nox -s tests lint typecheck docs``."""
+"""Development tasks: ``nox -s tests lint typecheck docs``; the CI matrix is ``nox -s matrix``."""
 
 from __future__ import annotations
 
@@ -13,9 +13,22 @@ LINT_PATHS = ["src", "tests", "docs/conf.py", "examples", "benchmarks", "noxfile
 
 @nox.session(python=PYTHONS)
 def tests(session: nox.Session) -> None:
-    """Run the test suite."""
+    """Run the test suite with the newest dependencies."""
     session.install("-e", ".[test]")
     session.run("python", "-m", "pytest", *session.posargs)
+
+
+@nox.session(python="3.10", venv_backend="uv")
+def tests_lowest(session: nox.Session) -> None:
+    """Run the test suite on Python 3.10 with the lowest versions ``pyproject.toml`` declares."""
+    session.install("--resolution", "lowest-direct", "-e", ".[test]")
+    session.run("python", "-m", "pytest", *session.posargs)
+
+
+@nox.session(python=False)
+def matrix(session: nox.Session) -> None:
+    """Run exactly what CI runs: ``.ci/run`` (every leg of the interpreter matrix, lint, types, docs)."""
+    session.run("bash", ".ci/run", external=True)
 
 
 @nox.session

@@ -82,7 +82,7 @@ def canonical_json(value: Any, *, sort_keys: bool = False, ensure_ascii: bool = 
     order is sent in that order. Sign the bytes this returns and send exactly those bytes.
 
     >>> canonical_json({"b": 1, "a": [True, None, "é"]})
-    b'{"b":1,"a":[true,null,"\\xc3\\xa9"]}'
+    b'{"b":1,"a":[true,null,"\xc3\xa9"]}'
 
     Raises:
         ValidationError: The value holds something JSON cannot represent.

@@ -82,6 +82,7 @@ def status_for_error(error: ExamkitError) -> int | None:
     verifier's limit. Configuration errors (and any other examkit error) return ``None``: they are
     the application's fault and propagate as server errors.
 
+    >>> from examkit import ReplayedRequestError
     >>> status_for_error(ReplayedRequestError("seen before"))
     409
     """

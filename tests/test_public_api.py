@@ -14,6 +14,7 @@ import inspect
 import pkgutil
 import subprocess
 import sys
+import typing
 from pathlib import Path
 
 import pytest
@@ -117,6 +118,10 @@ def test_every_public_name_has_a_docstring(name: str) -> None:
     module = importlib.import_module(name)
     assert inspect.getdoc(module), f"{name} has no docstring"
     for member_name, member in _public_members(module):
+        if typing.get_origin(member) is not None:
+            # A type alias such as ``Callable[[], int]``: documented where it is assigned, for Sphinx.
+            # (Python 3.10's inspect.isclass calls such an alias a class; 3.11+ do not.)
+            continue
         if inspect.isclass(member) or inspect.isfunction(member):
             assert inspect.getdoc(member), f"{name}.{member_name} has no docstring"
             if inspect.isclass(member) and member.__module__ == name:

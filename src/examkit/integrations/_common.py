@@ -21,7 +21,7 @@ from examkit.core.errors import (
     ValidationError,
     WebhookVerificationError,
 )
-from examkit.core.webhook import DEFAULT_MAX_BODY_SIZE, replay_scope
+from examkit.core.webhook import DEFAULT_MAX_BODY_SIZE, ReplayScope, replay_scope
 
 __all__ = [
     "READ_CHUNK",
@@ -267,23 +267,28 @@ def handle(
 ) -> Any:
     """Verify, then call the view with the event; answer failures; release the claims of unhandled requests.
 
-    A verification failure is answered by ``reject`` (configuration errors propagate). When the view
-    raises or answers 5xx, the replay-guard claims the verification made are released, so that the
-    vendor's retry is accepted rather than refused as a replay.
+    A verification failure is answered by ``reject`` (configuration errors propagate). Unless the view
+    answered below 500, the replay-guard claims the verification made are released, so that the
+    vendor's retry is accepted rather than refused as a replay: after a verification failure, after
+    any exception (examkit's or not, ``BaseException`` included: released, then re-raised) in the
+    verifier or the view, and after a 5xx response.
     """
     with replay_scope() as scope:
         try:
             event = verify()
         except ExamkitError as exc:
-            scope.release()
+            _release(scope)
             return _answer(exc, reject)
+        except BaseException:
+            _release(scope)  # not handled: let the vendor's retry through
+            raise
         try:
             response = call_view(event)
         except BaseException:
-            scope.release()  # not handled: let the vendor's retry through
+            _release(scope)
             raise
         if _failed(response):
-            scope.release()
+            _release(scope)
         return response
 
 
@@ -297,16 +302,31 @@ async def handle_async(
         try:
             event = await verify()
         except ExamkitError as exc:
-            scope.release()
+            _release(scope)
             return _answer(exc, reject)
+        except BaseException:
+            _release(scope)
+            raise
         try:
             response = await call_view(event)
         except BaseException:
-            scope.release()  # not handled: let the vendor's retry through
+            _release(scope)
             raise
         if _failed(response):
-            scope.release()
+            _release(scope)
         return response
+
+
+def _release(scope: ReplayScope) -> None:
+    """Release the scope's claims; a guard that fails to forget is logged, never raised over the answer."""
+    try:
+        scope.release()
+    except Exception as exc:  # the request's own outcome (or exception) must win
+        logger.error(
+            "could not release a replay-guard claim (%s): the vendor's retry of this delivery may be "
+            "refused as a replay until the claim expires",
+            type(exc).__name__,
+        )
 
 
 def _answer(error: ExamkitError, reject: Callable[[ExamkitError, int], Any]) -> Any:

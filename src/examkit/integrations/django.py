@@ -11,9 +11,11 @@ Needs Django (``pip install 'examkit[django]'``)::
         ...  # only reached with a verified, typed event
         return HttpResponse(status=204)
 
-:func:`verified_webhook` exempts the view from CSRF, reads ``request.body`` (the raw bytes), verifies
-it and calls ``view(request, event)``. Failures are answered with a generic body and the status given
-by :func:`examkit.integrations.status_for_error` (400, 401, 409 or 413); the specific cause is logged to
+:func:`verified_webhook` exempts the view from CSRF, reads the raw body within the verifier's
+``max_body_size`` (a larger ``Content-Length`` is refused unread; a chunked body, without one, is read
+from a terminated WSGI stream and cut at the limit), verifies it and calls ``view(request, event)``.
+Failures are answered with a generic body and the status given by
+:func:`examkit.integrations.status_for_error` (400, 401, 409 or 413); the specific cause is logged to
 the ``examkit.integrations`` logger.
 """
 
@@ -91,8 +93,11 @@ def webhook_request_from_django(
 ) -> WebhookRequest:
     """Build a :class:`~examkit.core.webhook.WebhookRequest` from a Django ``HttpRequest``.
 
-    The body is ``request.body``, the raw bytes as received; the headers and method are the
-    request's. The absolute URL (signed by some vendors) is, in order of preference:
+    The body is the raw bytes as received, as ``request.body`` keeps them (so the view can still
+    read ``request.body`` or ``request.POST``), read within ``max_body_size``: with a
+    ``Content-Length`` through Django, and without one (a chunked delivery) from ``wsgi.input``
+    when the server set ``wsgi.input_terminated`` (gunicorn and Werkzeug do). The headers and
+    method are the request's. The absolute URL (signed by some vendors) is, in order of preference:
 
     - with ``public_url``: its scheme and host. A path in it (``https://example.com/api``) is the
       prefix the public URL has in front of the path Django routes (``request.path_info``), for a

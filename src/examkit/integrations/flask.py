@@ -10,11 +10,13 @@ Needs Flask (``pip install 'examkit[flask]'``)::
         ...  # only reached with a verified, typed event
         return "", 204
 
-:func:`verified_webhook` reads the raw body with ``request.get_data(cache=True)``, verifies it and
-calls the view with the typed event as its one argument (plus the route's URL variables, if it has
-any, as keyword arguments). Failures are answered with a generic body and the status given by
-:func:`examkit.integrations.status_for_error` (400, 401, 409 or 413); the specific cause is logged to
-the ``examkit.integrations`` logger. It works on app routes, blueprint routes and ``add_url_rule``.
+:func:`verified_webhook` reads the raw body from ``request.stream`` within the verifier's
+``max_body_size`` (a larger ``Content-Length`` is refused unread; a chunked body is cut at the limit),
+caches it as ``request.get_data(cache=True)`` would, verifies it and calls the view with the typed event
+as its one argument (plus the route's URL variables, if it has any, as keyword arguments). Failures are
+answered with a generic body and the status given by :func:`examkit.integrations.status_for_error` (400,
+401, 409 or 413); the specific cause is logged to the ``examkit.integrations`` logger. It works on app
+routes, blueprint routes and ``add_url_rule``.
 """
 
 from __future__ import annotations
@@ -92,9 +94,10 @@ def webhook_request_from_flask(
 ) -> WebhookRequest:
     """Build a :class:`~examkit.core.webhook.WebhookRequest` from a Flask (Werkzeug) request.
 
-    The body is ``request.get_data(cache=True)``, the raw bytes as received (cached, so the view can
-    still read ``request.data`` or ``request.get_json()`` afterwards); the headers and method are
-    the request's. The absolute URL (signed by some vendors) is, in order of preference:
+    The body is the raw bytes as received, read from ``request.stream`` within ``max_body_size``
+    and cached as ``request.get_data(cache=True)`` would (so the view can still read
+    ``request.data`` or ``request.get_json()`` afterwards); the headers and method are the
+    request's. The absolute URL (signed by some vendors) is, in order of preference:
 
     - with ``public_url``: its scheme and host. A path in it (``https://example.com/api``) replaces
       the application's root path (``request.root_path``), for a proxy that strips a prefix. The

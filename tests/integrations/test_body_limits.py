@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.core.handlers.asgi import ASGIRequest  # type: ignore[import-untyped]
 from django.core.handlers.wsgi import WSGIHandler, WSGIRequest  # type: ignore[import-untyped]
 from django.http import HttpRequest, HttpResponse  # type: ignore[import-untyped]
 from django.test import RequestFactory, override_settings  # type: ignore[import-untyped]
@@ -317,3 +318,28 @@ def test_every_vendor_verifier_exposes_its_limit(case: VendorCase) -> None:
     clock = FixedClock(NOW)
     verifier = case.verifier(clock, InMemoryReplayGuard(clock=clock))
     assert verifier.max_body_size == DEFAULT_MAX_BODY_SIZE
+
+
+def asgi_request(body_file: Any, *, headers: dict[str, str]) -> HttpRequest:
+    """A Django request as the ASGI handler builds it; a chunked delivery has no content-length."""
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/hook",
+        "query_string": b"",
+        "server": ("testserver", 80),
+        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+    }
+    return ASGIRequest(scope, body_file)
+
+
+def test_django_asgi_chunked_deliveries_are_read_within_the_limit() -> None:
+    calls: list[ToyEvent] = []
+    hook = django_hook(calls)
+    signed = toy_headers(BODY, url="http://testserver/hook")
+    assert hook(asgi_request(io.BytesIO(BODY), headers=signed)).status_code == 204
+    assert [event.score for event in calls] == [97]
+    counter = Counter()
+    oversize = CountingInput(io.BytesIO(b"x" * (10 * MAX_BODY)), counter)
+    assert hook(asgi_request(oversize, headers=signed)).status_code == 413
+    assert counter.read == MAX_BODY + 1

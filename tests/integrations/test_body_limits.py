@@ -38,7 +38,7 @@ from tests.integrations.wsgi_harness import Counter, CountingInput, post_chunked
 
 HOST = "testserver"  # in the Django test settings' ALLOWED_HOSTS
 READ_CHUNK = 64 * 1024  # the most a reader may read past the limit in one go
-QUICK = 3.0  # seconds: an answer that did not wait for the body (the client gives up after 5)
+QUICK = 8.0  # seconds: an answer that did not wait for the body (the client gives up after 10)
 
 
 @dataclass

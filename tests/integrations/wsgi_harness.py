@@ -124,8 +124,8 @@ def _read_answer(sock: socket.socket, started: float) -> Answer:
 def post_declared(
     port: int, path: str, *, host: str, headers: dict[str, str], content_length: int, sent: bytes
 ) -> Answer:
-    """Declare ``content_length`` bytes but send only ``sent``, then wait for the answer (5 s at most)."""
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+    """Declare ``content_length`` bytes but send only ``sent``, then wait for the answer (10 s at most)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
         started = time.monotonic()
         sock.sendall(_head(path, host, {**headers, "Content-Length": str(content_length)}) + sent)
         return _read_answer(sock, started)
@@ -145,9 +145,9 @@ def post_chunked(
     """Send ``body`` with ``Transfer-Encoding: chunked``; with ``endless``, keep sending past it.
 
     An endless body is sent from a thread, ``max_bytes`` at most (a bounded loop), without the final
-    chunk: only a server that stops reading answers before the client times out (5 s).
+    chunk: only a server that stops reading answers before the client times out (10 s).
     """
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
         started = time.monotonic()
         sock.sendall(_head(path, host, {**headers, "Transfer-Encoding": "chunked"}))
 

@@ -144,7 +144,7 @@ def _read_body(request: HttpRequest, limit: int | None) -> bytes:
     """The raw body, refused from its ``Content-Length`` or read in chunks, never past the limit.
 
     Without a ``Content-Length`` (a chunked delivery), Django itself reads nothing from a WSGI
-    server; a server that terminates the stream (gunicorn, Werkzeug, uWSGI) says so with
+    server; a server that terminates the stream (gunicorn, Werkzeug) says so with
     ``wsgi.input_terminated``, and the stream is then read to its end, within the limit.
     """
     django_limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE

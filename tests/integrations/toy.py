@@ -23,7 +23,14 @@ from examkit.core.errors import (
     PayloadError,
 )
 from examkit.core.signing import Secret, verify_signature
-from examkit.core.webhook import ReplayGuard, WebhookRequest, WebhookVerifier, check_body_size, claim_once
+from examkit.core.webhook import (
+    DEFAULT_MAX_BODY_SIZE,
+    ReplayGuard,
+    WebhookRequest,
+    WebhookVerifier,
+    check_body_size,
+    claim_once,
+)
 
 SECRET = b"toy-shared-secret-0123456789"
 NOW = 1_700_000_000
@@ -42,6 +49,8 @@ class ToyEvent:
 
 class ToyVerifier:
     """Verifies toy webhooks: signature, then freshness, then the replay guard, then the body."""
+
+    max_body_size: int | None = MAX_BODY  # as examkit's verifiers expose it, for the adapters
 
     def __init__(self, *, clock: Clock, replay_guard: ReplayGuard | None = None) -> None:
         self._secrets = (Secret(SECRET, name="toy secret"),)
@@ -107,6 +116,11 @@ class SwitchableVerifier:
 
     def __init__(self) -> None:
         self.target: WebhookVerifier[ToyEvent] | None = None
+
+    @property
+    def max_body_size(self) -> int | None:
+        limit: int | None = getattr(self.target, "max_body_size", DEFAULT_MAX_BODY_SIZE)
+        return limit
 
     def verify(self, request: WebhookRequest) -> ToyEvent:
         assert self.target is not None, "a test forgot to set the verifier"

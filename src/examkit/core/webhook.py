@@ -319,12 +319,23 @@ class ReplayScope:
         self._claims: list[tuple[ReplayGuard, str]] = []
 
     def release(self) -> None:
-        """Forget this scope's claims in guards that can (``discard``), so a retry is accepted again."""
+        """Forget this scope's claims in guards that can (``discard``), so a retry is accepted again.
+
+        Every claim is tried, even when a guard's ``discard`` fails (a cache that is down); the first
+        such failure is then raised.
+        """
         claims, self._claims[:] = list(self._claims), []
+        failure: Exception | None = None
         for guard, key in reversed(claims):
             discard = getattr(guard, "discard", None)
-            if callable(discard):
+            if not callable(discard):
+                continue
+            try:
                 discard(key)
+            except Exception as exc:  # try the other claims first
+                failure = failure or exc
+        if failure is not None:
+            raise failure
 
     def __len__(self) -> int:
         return len(self._claims)

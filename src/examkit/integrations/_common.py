@@ -21,20 +21,26 @@ from examkit.core.errors import (
     ValidationError,
     WebhookVerificationError,
 )
-from examkit.core.webhook import replay_scope
+from examkit.core.webhook import DEFAULT_MAX_BODY_SIZE, ReplayScope, replay_scope
 
 __all__ = [
+    "READ_CHUNK",
     "REJECTED_BODY",
     "BodyAlreadyReadError",
+    "adapter_body_limit",
     "checked_host",
     "checked_scheme",
+    "declared_length",
     "forwarded_value",
     "handle",
     "handle_async",
     "log_rejection",
     "logger",
+    "read_capped",
+    "smallest_limit",
     "split_public_url",
     "status_for_error",
+    "too_large",
 ]
 
 logger: Final = logging.getLogger("examkit.integrations")
@@ -70,6 +76,79 @@ class BodyAlreadyReadError(ConfigurationError):
     This is a mistake in the application, not in the request, so the adapters raise it (the
     framework answers 500) instead of answering the sender. The message says what to change.
     """
+
+
+READ_CHUNK: Final = 64 * 1024
+"""How many bytes the adapters read from a request stream at a time."""
+
+
+def adapter_body_limit(verifier: object) -> int | None:
+    """The body limit the decorators read with: the verifier's ``max_body_size``, else 1 MiB.
+
+    Every examkit verifier exposes ``max_body_size`` (``None``: no limit of its own). A verifier
+    without that attribute gets :data:`~examkit.core.webhook.DEFAULT_MAX_BODY_SIZE`, the default
+    of examkit's own verifiers, so that no body is ever read unbounded by accident.
+    """
+    value = getattr(verifier, "max_body_size", DEFAULT_MAX_BODY_SIZE)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigurationError(
+            "the verifier's max_body_size must be a positive whole number of bytes, or None",
+            setting="max_body_size",
+        )
+    return value
+
+
+def smallest_limit(*limits: int | None) -> int | None:
+    """The smallest of the limits that are set (``None``: none is)."""
+    given = [limit for limit in limits if limit is not None]
+    return min(given) if given else None
+
+
+def declared_length(value: object) -> int | None:
+    """The ``Content-Length`` a request declares, or ``None`` when it declares none (or an unreadable one)."""
+    if value is None or value == "":
+        return None
+    try:
+        length = int(str(value).strip())
+    except ValueError:
+        return None
+    return length if length >= 0 else None
+
+
+def too_large(*, size: int, limit: int, streamed: bool) -> PayloadTooLargeError:
+    """The error for a body over ``limit``: declared by ``Content-Length``, or found while reading."""
+    if streamed:
+        message = (
+            f"the body is over the {limit}-byte limit (reading stopped after {size} bytes); raise "
+            "the verifier's max_body_size if such webhooks are expected"
+        )
+    else:
+        message = (
+            f"the Content-Length is {size} bytes, over the {limit}-byte limit (the body was not "
+            "read); raise the verifier's max_body_size if such webhooks are expected"
+        )
+    return PayloadTooLargeError(message, size=size, limit=limit)
+
+
+def read_capped(read: Callable[[int], bytes], *, limit: int | None, chunk: int = READ_CHUNK) -> bytes:
+    """Read a body with ``read(n)`` until it ends, never more than ``limit + 1`` bytes.
+
+    Raises:
+        PayloadTooLargeError: The stream holds more than ``limit`` bytes; the rest is left unread.
+    """
+    parts: list[bytes] = []
+    total = 0
+    while True:
+        want = chunk if limit is None else min(chunk, limit + 1 - total)
+        data = read(want)
+        if not data:
+            return b"".join(parts)
+        parts.append(bytes(data))
+        total += len(data)
+        if limit is not None and total > limit:
+            raise too_large(size=total, limit=limit, streamed=True)
 
 
 def status_for_error(error: ExamkitError) -> int | None:
@@ -189,23 +268,28 @@ def handle(
 ) -> Any:
     """Verify, then call the view with the event; answer failures; release the claims of unhandled requests.
 
-    A verification failure is answered by ``reject`` (configuration errors propagate). When the view
-    raises or answers 5xx, the replay-guard claims the verification made are released, so that the
-    vendor's retry is accepted rather than refused as a replay.
+    A verification failure is answered by ``reject`` (configuration errors propagate). Unless the view
+    answered below 500, the replay-guard claims the verification made are released, so that the
+    vendor's retry is accepted rather than refused as a replay: after a verification failure, after
+    any exception (examkit's or not, ``BaseException`` included: released, then re-raised) in the
+    verifier or the view, and after a 5xx response.
     """
     with replay_scope() as scope:
         try:
             event = verify()
         except ExamkitError as exc:
-            scope.release()
+            _release(scope)
             return _answer(exc, reject)
+        except BaseException:
+            _release(scope)  # not handled: let the vendor's retry through
+            raise
         try:
             response = call_view(event)
         except BaseException:
-            scope.release()  # not handled: let the vendor's retry through
+            _release(scope)
             raise
         if _failed(response):
-            scope.release()
+            _release(scope)
         return response
 
 
@@ -219,16 +303,31 @@ async def handle_async(
         try:
             event = await verify()
         except ExamkitError as exc:
-            scope.release()
+            _release(scope)
             return _answer(exc, reject)
+        except BaseException:
+            _release(scope)
+            raise
         try:
             response = await call_view(event)
         except BaseException:
-            scope.release()  # not handled: let the vendor's retry through
+            _release(scope)
             raise
         if _failed(response):
-            scope.release()
+            _release(scope)
         return response
+
+
+def _release(scope: ReplayScope) -> None:
+    """Release the scope's claims; a guard that fails to forget is logged, never raised over the answer."""
+    try:
+        scope.release()
+    except Exception as exc:  # the request's own outcome (or exception) must win
+        logger.error(
+            "could not release a replay-guard claim (%s): the vendor's retry of this delivery may be "
+            "refused as a replay until the claim expires",
+            type(exc).__name__,
+        )
 
 
 def _answer(error: ExamkitError, reject: Callable[[ExamkitError, int], Any]) -> Any:

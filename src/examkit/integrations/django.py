@@ -11,9 +11,11 @@ Needs Django (``pip install 'examkit[django]'``)::
         ...  # only reached with a verified, typed event
         return HttpResponse(status=204)
 
-:func:`verified_webhook` exempts the view from CSRF, reads ``request.body`` (the raw bytes), verifies
-it and calls ``view(request, event)``. Failures are answered with a generic body and the status given
-by :func:`examkit.integrations.status_for_error` (400, 401, 409 or 413); the specific cause is logged to
+:func:`verified_webhook` exempts the view from CSRF, reads the raw body within the verifier's
+``max_body_size`` (a larger ``Content-Length`` is refused unread; a chunked body, without one, is read
+from a terminated WSGI stream and cut at the limit), verifies it and calls ``view(request, event)``.
+Failures are answered with a generic body and the status given by
+:func:`examkit.integrations.status_for_error` (400, 401, 409 or 413); the specific cause is logged to
 the ``examkit.integrations`` logger.
 """
 
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import io
 import math
 import re
 from collections.abc import Callable
@@ -32,7 +35,12 @@ try:
     from django.core.cache import InvalidCacheBackendError, caches  # type: ignore[import-untyped]
     from django.core.cache.backends.dummy import DummyCache  # type: ignore[import-untyped]
     from django.core.exceptions import RequestDataTooBig  # type: ignore[import-untyped]
-    from django.http import HttpRequest, HttpResponse, RawPostDataException  # type: ignore[import-untyped]
+    from django.http import (  # type: ignore[import-untyped]
+        HttpRequest,
+        HttpResponse,
+        RawPostDataException,
+        UnreadablePostError,
+    )
 except ImportError as exc:  # pragma: no cover - exercised in a subprocess without Django
     if exc.name is None or exc.name.partition(".")[0] not in ("django", "asgiref"):
         raise
@@ -41,17 +49,22 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess witho
     ) from exc
 
 from examkit.core.errors import ConfigurationError, ExamkitError, PayloadTooLargeError
-from examkit.core.webhook import WebhookRequest, WebhookVerifier
+from examkit.core.webhook import DEFAULT_MAX_BODY_SIZE, WebhookRequest, WebhookVerifier, body_size_limit
 from examkit.integrations._common import (
     REJECTED_BODY,
     BodyAlreadyReadError,
+    adapter_body_limit,
     checked_host,
     checked_scheme,
+    declared_length,
     forwarded_value,
     handle,
     handle_async,
     log_rejection,
+    read_capped,
+    smallest_limit,
     split_public_url,
+    too_large,
 )
 
 __all__ = [
@@ -76,11 +89,15 @@ def webhook_request_from_django(
     *,
     public_url: str | None = None,
     trust_forwarded: bool = False,
+    max_body_size: int | None = DEFAULT_MAX_BODY_SIZE,
 ) -> WebhookRequest:
     """Build a :class:`~examkit.core.webhook.WebhookRequest` from a Django ``HttpRequest``.
 
-    The body is ``request.body``, the raw bytes as received; the headers and method are the
-    request's. The absolute URL (signed by some vendors) is, in order of preference:
+    The body is the raw bytes as received, as ``request.body`` keeps them (so the view can still
+    read ``request.body`` or ``request.POST``), read within ``max_body_size``: with a
+    ``Content-Length`` through Django, and without one (a chunked delivery) from ``wsgi.input``
+    when the server set ``wsgi.input_terminated`` (gunicorn and Werkzeug do). The headers and
+    method are the request's. The absolute URL (signed by some vendors) is, in order of preference:
 
     - with ``public_url``: its scheme and host. A path in it (``https://example.com/api``) is the
       prefix the public URL has in front of the path Django routes (``request.path_info``), for a
@@ -97,35 +114,85 @@ def webhook_request_from_django(
         request: The incoming request, before anything read ``request.POST`` or the stream.
         public_url: The public base URL the vendor calls, e.g. ``"https://hooks.example.com"``.
         trust_forwarded: Take the scheme and host from the ``X-Forwarded-*`` headers.
+        max_body_size: The most body bytes read (default 1 MiB, the verifiers' default; ``None``:
+            only Django's ``DATA_UPLOAD_MAX_MEMORY_SIZE``). Pass the verifier's ``max_body_size``
+            if you changed it. A larger ``Content-Length`` is refused before reading; a body
+            without one (chunked) is read in chunks and refused as soon as it goes past the limit.
 
     Raises:
         BodyAlreadyReadError: The body was consumed before (Django's ``RawPostDataException``).
-        PayloadTooLargeError: The body is over Django's ``DATA_UPLOAD_MAX_MEMORY_SIZE``.
+        PayloadTooLargeError: The body is over ``max_body_size`` or Django's ``DATA_UPLOAD_MAX_MEMORY_SIZE``.
         ValidationError: A trusted ``X-Forwarded-Proto`` or ``X-Forwarded-Host`` is malformed.
         ConfigurationError: ``public_url`` is not an absolute http(s) URL, or both options are given.
     """
-    return _build(request, _url_base(public_url, trust_forwarded), trust_forwarded)
+    limit = body_size_limit(max_body_size)
+    return _build(request, _url_base(public_url, trust_forwarded), trust_forwarded, limit)
 
 
-def _build(request: HttpRequest, base: tuple[str, str, str] | None, trust_forwarded: bool) -> WebhookRequest:
-    try:
-        body = request.body
-    except RawPostDataException:
-        raise BodyAlreadyReadError(_CONSUMED_MESSAGE) from None
-    except RequestDataTooBig:
-        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        raise PayloadTooLargeError(
-            f"the body is over Django's DATA_UPLOAD_MAX_MEMORY_SIZE ({limit} bytes); raise that "
-            "setting if such webhooks are expected",
-            size=_content_length(request),
-            limit=int(limit),
-        ) from None
+def _build(
+    request: HttpRequest, base: tuple[str, str, str] | None, trust_forwarded: bool, limit: int | None
+) -> WebhookRequest:
     return WebhookRequest(
-        body=body,
+        body=_read_body(request, limit),
         headers=list(request.headers.items()),
         url=_absolute_url(request, base, trust_forwarded),
         method=str(request.method or "POST"),
     )
+
+
+def _read_body(request: HttpRequest, limit: int | None) -> bytes:
+    """The raw body, refused from its ``Content-Length`` or read in chunks, never past the limit.
+
+    Without a ``Content-Length`` (a chunked delivery), Django itself reads nothing from a WSGI
+    server; a server that terminates the stream (gunicorn, Werkzeug) says so with
+    ``wsgi.input_terminated``, and the stream is then read to its end, within the limit.
+    """
+    django_limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    effective = smallest_limit(limit, django_limit)
+
+    def over(size: int, effective: int, *, streamed: bool) -> PayloadTooLargeError:
+        if effective == django_limit and (limit is None or django_limit < limit):
+            return PayloadTooLargeError(
+                f"the body is over Django's DATA_UPLOAD_MAX_MEMORY_SIZE ({django_limit} bytes); "
+                "raise that setting if such webhooks are expected",
+                size=size,
+                limit=int(django_limit),
+            )
+        return too_large(size=size, limit=effective, streamed=streamed)
+
+    if hasattr(request, "_body"):  # request.body was read before
+        cached = bytes(request.body)
+        if effective is not None and len(cached) > effective:
+            raise over(len(cached), effective, streamed=True)
+        return cached
+    if getattr(request, "_read_started", False):
+        raise BodyAlreadyReadError(_CONSUMED_MESSAGE)
+    declared = declared_length(request.META.get("CONTENT_LENGTH"))
+    if declared is not None:
+        if effective is not None and declared > effective:
+            raise over(declared, effective, streamed=False)  # refused without reading a byte
+        try:
+            return bytes(request.body)  # Django reads at most Content-Length bytes
+        except RawPostDataException:
+            raise BodyAlreadyReadError(_CONSUMED_MESSAGE) from None
+        except RequestDataTooBig:
+            raise over(declared, int(django_limit), streamed=False) from None
+    environ = getattr(request, "environ", None)
+    if isinstance(environ, dict) and environ.get("wsgi.input_terminated"):
+        stream = environ["wsgi.input"]  # Django's own stream stops at the missing length: 0
+    else:
+        stream = request  # ASGI: the spooled body; WSGI without a terminated stream: nothing
+    try:
+        body = read_capped(stream.read, limit=effective)
+    except PayloadTooLargeError as exc:
+        raise over(exc.size, exc.limit, streamed=True) from None
+    except OSError as exc:  # as Django's request.body does
+        raise UnreadablePostError(*exc.args) from exc
+    # What request.body keeps: the view can still read request.body, request.POST or request.read().
+    request._body = body
+    request._stream = io.BytesIO(body)
+    request._read_started = True
+    return body
 
 
 def verified_webhook(
@@ -167,7 +234,7 @@ def verified_webhook(
     base = _url_base(public_url, trust_forwarded)  # checked once, when decorating
 
     def verify(request: HttpRequest) -> EventT:
-        return verifier.verify(_build(request, base, trust_forwarded))
+        return verifier.verify(_build(request, base, trust_forwarded, adapter_body_limit(verifier)))
 
     def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
         wrapper: Any  # a function with a csrf_exempt attribute
@@ -317,13 +384,6 @@ def _absolute_url(request: HttpRequest, base: tuple[str, str, str] | None, trust
         )
         return f"{scheme}://{host}{request.get_full_path()}"
     return str(request.build_absolute_uri())
-
-
-def _content_length(request: HttpRequest) -> int:
-    try:
-        return max(0, int(request.META.get("CONTENT_LENGTH") or 0))
-    except ValueError:
-        return 0
 
 
 def _reject(request: HttpRequest, error: ExamkitError, status: int) -> HttpResponse:

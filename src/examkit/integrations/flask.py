@@ -10,11 +10,13 @@ Needs Flask (``pip install 'examkit[flask]'``)::
         ...  # only reached with a verified, typed event
         return "", 204
 
-:func:`verified_webhook` reads the raw body with ``request.get_data(cache=True)``, verifies it and
-calls the view with the typed event as its one argument (plus the route's URL variables, if it has
-any, as keyword arguments). Failures are answered with a generic body and the status given by
-:func:`examkit.integrations.status_for_error` (400, 401, 409 or 413); the specific cause is logged to
-the ``examkit.integrations`` logger. It works on app routes, blueprint routes and ``add_url_rule``.
+:func:`verified_webhook` reads the raw body from ``request.stream`` within the verifier's
+``max_body_size`` (a larger ``Content-Length`` is refused unread; a chunked body is cut at the limit),
+caches it as ``request.get_data(cache=True)`` would, verifies it and calls the view with the typed event
+as its one argument (plus the route's URL variables, if it has any, as keyword arguments). Failures are
+answered with a generic body and the status given by :func:`examkit.integrations.status_for_error` (400,
+401, 409 or 413); the specific cause is logged to the ``examkit.integrations`` logger. It works on app
+routes, blueprint routes and ``add_url_rule``.
 """
 
 from __future__ import annotations
@@ -38,17 +40,21 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess witho
     ) from exc
 
 from examkit.core.errors import ConfigurationError, ExamkitError, PayloadTooLargeError
-from examkit.core.webhook import WebhookRequest, WebhookVerifier
+from examkit.core.webhook import DEFAULT_MAX_BODY_SIZE, WebhookRequest, WebhookVerifier, body_size_limit
 from examkit.integrations._common import (
     REJECTED_BODY,
     BodyAlreadyReadError,
+    adapter_body_limit,
     checked_host,
     checked_scheme,
     forwarded_value,
     handle,
     handle_async,
     log_rejection,
+    read_capped,
+    smallest_limit,
     split_public_url,
+    too_large,
 )
 
 __all__ = [
@@ -84,12 +90,14 @@ def webhook_request_from_flask(
     *,
     public_url: str | None = None,
     trust_forwarded: bool = False,
+    max_body_size: int | None = DEFAULT_MAX_BODY_SIZE,
 ) -> WebhookRequest:
     """Build a :class:`~examkit.core.webhook.WebhookRequest` from a Flask (Werkzeug) request.
 
-    The body is ``request.get_data(cache=True)``, the raw bytes as received (cached, so the view can
-    still read ``request.data`` or ``request.get_json()`` afterwards); the headers and method are
-    the request's. The absolute URL (signed by some vendors) is, in order of preference:
+    The body is the raw bytes as received, read from ``request.stream`` within ``max_body_size``
+    and cached as ``request.get_data(cache=True)`` would (so the view can still read
+    ``request.data`` or ``request.get_json()`` afterwards); the headers and method are the
+    request's. The absolute URL (signed by some vendors) is, in order of preference:
 
     - with ``public_url``: its scheme and host. A path in it (``https://example.com/api``) replaces
       the application's root path (``request.root_path``), for a proxy that strips a prefix. The
@@ -105,18 +113,25 @@ def webhook_request_from_flask(
         request: The request; by default Flask's current request.
         public_url: The public base URL the vendor calls, e.g. ``"https://hooks.example.com"``.
         trust_forwarded: Take the scheme and host from the ``X-Forwarded-*`` headers.
+        max_body_size: The most body bytes read (default 1 MiB, the verifiers' default; ``None``:
+            only Flask's ``MAX_CONTENT_LENGTH``). Pass the verifier's ``max_body_size`` if you changed it.
+            A larger ``Content-Length`` is refused before reading; a body without one (chunked) is
+            read in chunks and refused as soon as it goes past the limit.
 
     Raises:
         BodyAlreadyReadError: Form parsing consumed the body before.
-        PayloadTooLargeError: The body is over Flask's ``MAX_CONTENT_LENGTH``.
+        PayloadTooLargeError: The body is over ``max_body_size`` or Flask's ``MAX_CONTENT_LENGTH``.
         ValidationError: A trusted ``X-Forwarded-Proto`` or ``X-Forwarded-Host`` is malformed.
         ConfigurationError: ``public_url`` is not an absolute http(s) URL, or both options are given.
     """
     base = _url_base(public_url, trust_forwarded)
-    return _build(current_request if request is None else request, base, trust_forwarded)
+    limit = body_size_limit(max_body_size)
+    return _build(current_request if request is None else request, base, trust_forwarded, limit)
 
 
-def _build(request: Request, base: tuple[str, str, str] | None, trust_forwarded: bool) -> WebhookRequest:
+def _build(
+    request: Request, base: tuple[str, str, str] | None, trust_forwarded: bool, limit: int | None
+) -> WebhookRequest:
     if (
         "form" in request.__dict__
         and getattr(request, "_cached_data", None) is None
@@ -124,22 +139,46 @@ def _build(request: Request, base: tuple[str, str, str] | None, trust_forwarded:
         and request.content_length != 0
     ):
         raise BodyAlreadyReadError(_CONSUMED_MESSAGE)
-    try:
-        body = request.get_data(cache=True)
-    except RequestEntityTooLarge:
-        limit = request.max_content_length or 0
-        raise PayloadTooLargeError(
-            f"the body is over Flask's MAX_CONTENT_LENGTH ({limit} bytes); raise that setting if "
-            "such webhooks are expected",
-            size=request.content_length or 0,
-            limit=limit,
-        ) from None
     return WebhookRequest(
-        body=body,
+        body=_read_body(request, limit),
         headers=list(request.headers.items()),
         url=_absolute_url(request, base, trust_forwarded),
         method=request.method,
     )
+
+
+def _read_body(request: Request, limit: int | None) -> bytes:
+    """The raw body, refused from its ``Content-Length`` or read in chunks, never past the limit."""
+    flask_limit = request.max_content_length
+    effective = smallest_limit(limit, flask_limit)
+
+    def over(size: int, effective: int, *, streamed: bool) -> PayloadTooLargeError:
+        if effective == flask_limit and (limit is None or flask_limit < limit):
+            return PayloadTooLargeError(
+                f"the body is over Flask's MAX_CONTENT_LENGTH ({flask_limit} bytes); raise that "
+                "setting if such webhooks are expected",
+                size=size,
+                limit=flask_limit,
+            )
+        return too_large(size=size, limit=effective, streamed=streamed)
+
+    cached = getattr(request, "_cached_data", None)
+    if isinstance(cached, bytes):  # get_data(cache=True) ran before
+        if effective is not None and len(cached) > effective:
+            raise over(len(cached), effective, streamed=True)
+        return cached
+    declared = request.content_length
+    if effective is not None and declared is not None and declared > effective:
+        raise over(declared, effective, streamed=False)  # refused without reading a byte
+    try:
+        body = read_capped(request.stream.read, limit=effective)
+    except RequestEntityTooLarge:  # Werkzeug's own check of MAX_CONTENT_LENGTH
+        raise over(declared or 0, flask_limit or 0, streamed=True) from None
+    except PayloadTooLargeError as exc:
+        raise over(exc.size, exc.limit, streamed=True) from None
+    # What get_data(cache=True) keeps: the view can still read request.data, get_json() or form.
+    request._cached_data = body
+    return body
 
 
 def verified_webhook(
@@ -180,7 +219,8 @@ def verified_webhook(
     base = _url_base(public_url, trust_forwarded)  # checked once, when decorating
 
     def verify() -> EventT:
-        return verifier.verify(_build(current_request, base, trust_forwarded))
+        limit = adapter_body_limit(verifier)
+        return verifier.verify(_build(current_request, base, trust_forwarded, limit))
 
     def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
         if inspect.iscoroutinefunction(view):

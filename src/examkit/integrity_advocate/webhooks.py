@@ -133,6 +133,11 @@ class IntegrityAdvocateWebhookVerifier:
             return present
         return None, self._headers[0]
 
+    @property
+    def max_body_size(self) -> int | None:
+        """The largest body accepted, in bytes (``None``: no limit); the framework adapters read no more."""
+        return self._max_body_size
+
     def verify(self, request: WebhookRequest) -> ReviewCallback:
         """Verify a review callback and return it typed.
 

@@ -567,6 +567,11 @@ class ItepWebhookVerifier:
             )
         return cls(auth=auth, **settings)
 
+    @property
+    def max_body_size(self) -> int | None:
+        """The largest body accepted, in bytes (``None``: no limit); the framework adapters read no more."""
+        return self._limit
+
     def verify(self, request: WebhookRequest) -> ExamResult:
         """Authenticate ``request`` and return its results.
 

@@ -165,6 +165,11 @@ class TestpressWebhookVerifier:
         """The payload keys the hash covers, in order."""
         return self._authenticated
 
+    @property
+    def max_body_size(self) -> int | None:
+        """The largest body accepted, in bytes (``None``: no limit); the framework adapters read no more."""
+        return self._max_body_size
+
     def verify(self, request: WebhookRequest) -> ExamWebhookEvent:
         """Verify an exam webhook and return its typed event.
 

@@ -7,12 +7,13 @@ from the command line unless ``--insecure-secret`` is given, and are never print
 
 Exit codes: 0 success; 1 a check failed (a webhook does not verify, a demo step or a candidate
 failed); 2 bad usage or configuration; 3 a vendor API call failed (error answer, timeout, no
-connection); 130 interrupted.
+connection); 130 interrupted; 141 the output was closed early (``examkit demo | head -1``).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -23,7 +24,9 @@ from examkit.cli._common import (
     EXIT_API,
     EXIT_FAILED,
     EXIT_OK,
+    EXIT_PIPE,
     EXIT_USAGE,
+    VENDORS,
     CliError,
     SecretSource,
     curl_command,
@@ -32,18 +35,10 @@ from examkit.cli._common import (
     parse_header_lines,
     parse_overrides,
     read_body,
+    terminal_safe,
 )
 
-__all__ = ["EXIT_API", "EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "VENDORS", "build_parser", "main"]
-
-VENDORS = {
-    "itep": "itep",
-    "integrity-advocate": "integrity-advocate",
-    "ia": "integrity-advocate",
-    "assessio": "assessio",
-    "testpress": "testpress",
-}
-"""The vendor names the commands accept (``ia`` is short for ``integrity-advocate``)."""
+__all__ = ["EXIT_API", "EXIT_FAILED", "EXIT_OK", "EXIT_PIPE", "EXIT_USAGE", "VENDORS", "build_parser", "main"]
 
 
 def _secret_options(parser: argparse.ArgumentParser) -> None:
@@ -95,8 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="examkit",
         description="Sign and verify requests for iTEP, Integrity Advocate, Assessio and Testpress.",
-        epilog="Exit codes: 0 ok, 1 a check failed, 2 usage or configuration, 3 vendor API or transport "
-        "failure. Reference: docs/cli.md.",
+        epilog="Vendors: itep, integrity-advocate (also ia, integrity_advocate), assessio, testpress. "
+        "Exit codes: 0 ok, 1 a check failed, 2 usage or configuration, 3 vendor API or transport "
+        "failure, 130 interrupted, 141 output closed early. Reference: docs/cli.md.",
     )
     parser.add_argument("--version", action="version", version=f"examkit {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -105,9 +101,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="run an offline tour of every feature against built-in fake vendors",
         description="Run an offline tour of examkit against its built-in fake vendors. No network is used.",
     )
-    from examkit.demo import SECTIONS  # noqa: PLC0415 - keep start-up light
-
-    demo.add_argument("--only", choices=SECTIONS, help="run one section only")
+    demo.add_argument(
+        "--only",
+        choices=["core", *VENDORS],
+        help="run one section only: core or a vendor (ia = integrity-advocate)",
+    )
 
     verify = commands.add_parser(
         "verify",
@@ -162,9 +160,10 @@ def build_parser() -> argparse.ArgumentParser:
     issue.add_argument("--signature-header", help="default: $EXAMKIT_ITEP_SIGNATURE_HEADER")
     _secret_options(issue)
 
-    ia = commands.add_parser("ia", help="Integrity Advocate calls").add_subparsers(
-        dest="action", metavar="ACTION"
-    )
+    ia_names = [name for name, vendor in VENDORS.items() if vendor == "integrity-advocate"]
+    ia = commands.add_parser(
+        "ia", aliases=[name for name in ia_names if name != "ia"], help="Integrity Advocate calls"
+    ).add_subparsers(dest="action", metavar="ACTION")
     ia.required = True
     participants = ia.add_parser(
         "participants",
@@ -202,7 +201,9 @@ def _verify(args: argparse.Namespace, stdin: IO[bytes] | None, out: IO[str], err
         raise CliError(str(exc)) from None
     now = time.time() if args.now is None else args.now
     print(
-        f"examkit verify {vendor}: {request.method} {request.url or '(no URL)'}, body {len(body)} bytes",
+        terminal_safe(
+            f"examkit verify {vendor}: {request.method} {request.url or '(no URL)'}, body {len(body)} bytes"
+        ),
         file=out,
     )
     report = verify_request(vendor, args, request, secrets, now)
@@ -255,22 +256,58 @@ def _run(args: argparse.Namespace, stdin: IO[bytes] | None, out: IO[str], err: I
     secrets = _secrets(args, stdin, err)
     if args.command == "itep":
         return calls.itep_issue(args, secrets, out, err)
-    return calls.ia_participants(args, secrets, out, err)
+    if VENDORS.get(args.command) == "integrity-advocate":
+        return calls.ia_participants(args, secrets, out, err)
+    raise CliError(f"unknown command {args.command!r}")  # pragma: no cover - argparse refuses it first
 
 
-def main(argv: Sequence[str] | None = None, *, stdin: Any = None) -> int:  # noqa: PLR0911 - one exit per cause
+def main(argv: Sequence[str] | None = None, *, stdin: Any = None) -> int:
     """Run the ``examkit`` command and return its exit code.
+
+    A closed output stream (``examkit demo | head -1``) ends the command quietly with
+    :data:`EXIT_PIPE` (141); standard output and standard error are then pointed at the null device,
+    so that the interpreter's final flush does not fail again.
 
     Args:
         argv: The arguments (default: ``sys.argv[1:]``).
         stdin: The binary standard input (default: ``sys.stdin.buffer``), for ``--body -``.
     """
+    try:
+        try:
+            code = _main(argv, stdin)
+        finally:
+            # Flush here, not at exit (also after --help's SystemExit): buffered output meeting a
+            # closed pipe must fail inside this handler, not in the interpreter's last flush.
+            for stream in (sys.stdout, sys.stderr):
+                stream.flush()
+    except BrokenPipeError:
+        _silence_closed_streams()
+        return EXIT_PIPE
+    return code
+
+
+def _silence_closed_streams() -> None:
+    """Point the standard streams at the null device (the Python docs' recipe for SIGPIPE)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                fd = stream.fileno()
+            except (AttributeError, OSError, ValueError):
+                continue  # not a real file (a test's capture): nothing will flush into the pipe
+            os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
+
+
+def _main(argv: Sequence[str] | None, stdin: Any) -> int:  # noqa: PLR0911 - one exit per cause
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "demo":
         from examkit.demo import run  # noqa: PLC0415
 
-        return run(sys.stdout, only=args.only)
+        only = args.only if args.only in (None, "core") else VENDORS[args.only].replace("-", "_")
+        return run(sys.stdout, only=only)
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
@@ -280,13 +317,13 @@ def main(argv: Sequence[str] | None = None, *, stdin: Any = None) -> int:  # noq
     try:
         return _run(args, default_stdin() if stdin is None else stdin, out, err)
     except CliError as exc:
-        print(f"examkit: error: {exc}", file=err)
+        print(terminal_safe(f"examkit: error: {exc}"), file=err)
         return exc.code
     except ApiError as exc:
-        print(f"examkit: error: {type(exc).__name__}: {exc}", file=err)
+        print(terminal_safe(f"examkit: error: {type(exc).__name__}: {exc}"), file=err)
         return EXIT_API
     except ExamkitError as exc:
-        print(f"examkit: error: {type(exc).__name__}: {exc}", file=err)
+        print(terminal_safe(f"examkit: error: {type(exc).__name__}: {exc}"), file=err)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("examkit: interrupted", file=err)

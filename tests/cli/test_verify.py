@@ -601,3 +601,50 @@ def test_control_characters_from_the_request_are_escaped(
     assert "\u202e" not in out + err
     assert "data=\\x1b[2J\\x1b]0;owned\\x07\\u202e" in out
     assert "https://x.example/\\x1b[31mred" in out
+
+
+def test_the_sha256_prefix_hint_fixes_a_fulfillment_check(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EXAMKIT_ITEP_API_KEY", "api-key-xyz")
+    monkeypatch.setenv("EXAMKIT_ITEP_SIGNATURE_HEADER", "X-Sig")
+    body = b'{"product-code":"GTX-Academic-Plus"}'
+    signature = "sha256=" + hmac.new(b"api-key-xyz", body, hashlib.sha256).hexdigest()
+    argv = [
+        "verify",
+        "itep",
+        "--auth",
+        "fulfillment",
+        "--body",
+        write(tmp_path, body),
+        "-H",
+        f"X-Sig: {signature}",
+    ]
+    code, out, _ = run(argv, capsys)
+    assert code == 1
+    assert "verify with --prefix sha256=" in out
+    code, out, _ = run([*argv, "--prefix", "sha256="], capsys)  # the hint, taken
+    assert code == 0, out
+
+
+def test_the_insecure_secret_error_names_every_name_it_takes(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(["verify", "ia", "--insecure-secret", "NOPE=1"], capsys)
+    assert code == 2
+    assert "EXAMKIT_IA_APP_ID" in err  # a setting it accepts, so the message must list it
+
+
+def test_interrupting_the_demo_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import examkit.demo
+
+    def interrupted(*_: object, **__: object) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(examkit.demo, "run", interrupted)
+    try:
+        code = main(["demo"])
+    except KeyboardInterrupt:
+        pytest.fail("Ctrl-C in the demo escaped main() as a traceback")
+    assert code == 130
+    assert capsys.readouterr().err == "examkit: interrupted\n"

@@ -303,11 +303,6 @@ def _silence_closed_streams() -> None:
 def _main(argv: Sequence[str] | None, stdin: Any) -> int:  # noqa: PLR0911 - one exit per cause
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command == "demo":
-        from examkit.demo import run  # noqa: PLC0415
-
-        only = args.only if args.only in (None, "core") else VENDORS[args.only].replace("-", "_")
-        return run(sys.stdout, only=only)
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
@@ -315,6 +310,11 @@ def _main(argv: Sequence[str] | None, stdin: Any) -> int:  # noqa: PLR0911 - one
 
     out, err = sys.stdout, sys.stderr
     try:
+        if args.command == "demo":
+            from examkit.demo import run  # noqa: PLC0415
+
+            only = args.only if args.only in (None, "core") else VENDORS[args.only].replace("-", "_")
+            return run(out, only=only)
         return _run(args, default_stdin() if stdin is None else stdin, out, err)
     except CliError as exc:
         print(terminal_safe(f"examkit: error: {exc}"), file=err)

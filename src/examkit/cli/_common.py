@@ -162,7 +162,8 @@ def parse_overrides(values: Sequence[str] | None, stderr: IO[str]) -> dict[str, 
         name = name.strip()
         if not sep or name not in SECRET_VARIABLES + SETTING_VARIABLES:
             raise CliError(
-                "--insecure-secret takes NAME=VALUE where NAME is one of " + ", ".join(SECRET_VARIABLES)
+                "--insecure-secret takes NAME=VALUE where NAME is one of "
+                + ", ".join(SECRET_VARIABLES + SETTING_VARIABLES)
             )
         result[name] = value
     if result:

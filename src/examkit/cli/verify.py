@@ -249,10 +249,12 @@ def verify_itep(  # noqa: PLR0915 - one branch per authentication scheme, kept t
         report.check(value is not None, f"{header} header {'present' if value else 'missing'}")
         prefix = args.prefix or ""
         received = None
+        unprefixed = value  # what the fulfillment check compares: --prefix applies to it too
         if value is not None:
             text = value.strip()
             if prefix and text.startswith(prefix):
                 text = text[len(prefix) :]
+                unprefixed = text
             elif not prefix and text.lower().startswith("sha256="):
                 text = text[7:]
                 report.hint(
@@ -279,7 +281,11 @@ def verify_itep(  # noqa: PLR0915 - one branch per authentication scheme, kept t
             _verdict(
                 report,
                 lambda: verify_body(
-                    api_key=secret, body=body, signature=value, encoding=args.encoding or "hex", header=header
+                    api_key=secret,
+                    body=body,
+                    signature=unprefixed,
+                    encoding=args.encoding or "hex",
+                    header=header,
                 ),
                 lambda _: "the fulfillment signature matches the body",
             )

@@ -35,6 +35,7 @@ from examkit.cli._common import (
     parse_header_lines,
     parse_overrides,
     read_body,
+    terminal_lines,
     terminal_safe,
 )
 
@@ -223,23 +224,27 @@ def _sign(args: argparse.Namespace, stdin: IO[bytes] | None, out: IO[str], err: 
                 handle.write(signed.body)
         except OSError as exc:
             raise CliError(f"cannot write {args.body_out}: {exc.strerror or type(exc).__name__}") from None
-    print(f"{signed.method} {signed.url}", file=out)
-    for name, value in signed.headers:
-        print(f"{name}: {value}", file=out)
-    print(file=out)
-    print(signed.body.decode("utf-8", "backslashreplace"), file=out)
-    print(file=out)
-    print(
-        curl_command(
-            method=signed.method,
-            url=signed.url,
-            headers=signed.headers,
-            body=signed.body,
-            body_file=args.body_out,
-            extra=signed.curl_extra,
-        ),
-        file=out,
+    curl = curl_command(
+        method=signed.method,
+        url=signed.url,
+        headers=signed.headers,
+        body=signed.body,
+        body_file=args.body_out,
+        extra=signed.curl_extra,
     )
+    if terminal_lines(curl) != curl:
+        # The curl line must be pasted as printed; escaping would change what it sends.
+        raise CliError(
+            "the request holds control characters that a terminal would act on: pass --body-out FILE "
+            "so that curl sends the body from the file (and keep them out of --url, --nonce and headers)"
+        )
+    print(terminal_safe(f"{signed.method} {signed.url}"), file=out)
+    for name, value in signed.headers:
+        print(terminal_safe(f"{name}: {value}"), file=out)
+    print(file=out)
+    print(terminal_lines(signed.body.decode("utf-8", "backslashreplace")), file=out)
+    print(file=out)
+    print(curl, file=out)
     missing = [name for name in signed.env_refs if not secrets.from_environment(name)]
     if missing:
         print(f"examkit: note: export {', '.join(missing)} before running the curl command", file=err)

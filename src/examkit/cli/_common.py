@@ -34,6 +34,7 @@ __all__ = [
     "read_body",
     "shell_expanded",
     "show_bytes",
+    "terminal_lines",
     "terminal_safe",
 ]
 
@@ -225,6 +226,11 @@ _BIDI_CONTROLS: Final = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u2
 
 def _unsafe(char: str) -> bool:
     return unicodedata.category(char) in ("Cc", "Zl", "Zp") or char in _BIDI_CONTROLS
+
+
+def terminal_lines(text: str) -> str:
+    """Return multi-line text with each line passed through :func:`terminal_safe` (newlines kept)."""
+    return "\n".join(terminal_safe(line) for line in text.split("\n"))
 
 
 def terminal_safe(text: str) -> str:

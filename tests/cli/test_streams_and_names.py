@@ -117,6 +117,21 @@ def test_closed_stderr_ends_quietly_with_exit_141() -> None:
     assert b"Traceback" not in result.stdout
 
 
+@pytest.mark.parametrize("closed", ["2>&-", ">&-"])
+def test_a_stream_closed_at_start_ends_quietly_with_exit_141(closed: str) -> None:
+    # The shell starts the command without that descriptor at all; Python then has no sys.stderr.
+    result = subprocess.run(
+        ["/bin/sh", "-c", f'exec "$0" -m examkit verify testpress {closed}', sys.executable],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        env=child_environment(),
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == 141
+    assert result.stderr == b""
+
+
 def test_closed_stream_in_process_returns_141(monkeypatch: pytest.MonkeyPatch) -> None:
     class ClosedPipe:
         def write(self, text: str) -> int:

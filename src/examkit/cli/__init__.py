@@ -13,11 +13,13 @@ connection); 130 interrupted; 141 the output was closed early (``examkit demo | 
 from __future__ import annotations
 
 import argparse
+import errno
+import io
 import os
 import sys
 import time
 from collections.abc import Sequence
-from typing import IO, Any
+from typing import IO, Any, TextIO
 
 from examkit._version import __version__
 from examkit.cli._common import (
@@ -279,41 +281,68 @@ def main(argv: Sequence[str] | None = None, *, stdin: Any = None) -> int:
     """
     try:
         try:
-            code = _main(argv, stdin)
+            code = _main(argv, stdin, _stream(sys.stdout), _stream(sys.stderr))
         finally:
             # Flush here, not at exit (also after --help's SystemExit): buffered output meeting a
             # closed pipe must fail inside this handler, not in the interpreter's last flush.
             for stream in (sys.stdout, sys.stderr):
-                stream.flush()
+                if stream is not None:  # None: started with that descriptor closed
+                    stream.flush()
     except BrokenPipeError:
         _silence_closed_streams()
         return EXIT_PIPE
     return code
 
 
+def _flushes(stream: IO[str]) -> bool:
+    try:
+        stream.flush()
+    except (OSError, ValueError):
+        return False
+    return True
+
+
 def _silence_closed_streams() -> None:
-    """Point the standard streams at the null device (the Python docs' recipe for SIGPIPE)."""
+    """Point the closed standard streams at the null device (the Python docs' recipe for SIGPIPE).
+
+    A stream whose pipe is closed still holds what it could not write, so flushing it fails again:
+    that tells which one it is (standard output when neither does). A stream that is not a real file
+    (a test's capture) is left alone.
+    """
+    closed = [stream for stream in (sys.stdout, sys.stderr) if stream is not None and not _flushes(stream)]
     devnull = os.open(os.devnull, os.O_WRONLY)
     try:
-        for stream in (sys.stdout, sys.stderr):
+        for stream in closed or [sys.stdout]:
             try:
                 fd = stream.fileno()
             except (AttributeError, OSError, ValueError):
-                continue  # not a real file (a test's capture): nothing will flush into the pipe
+                continue
             os.dup2(devnull, fd)
     finally:
         os.close(devnull)
 
 
-def _main(argv: Sequence[str] | None, stdin: Any) -> int:  # noqa: PLR0911 - one exit per cause
+class _ClosedStream(io.StringIO):
+    """Stands for a standard stream the process was started without (``2>&-``): it is closed."""
+
+    def write(self, text: str) -> int:
+        raise BrokenPipeError(errno.EPIPE, "the stream was closed when examkit started")
+
+
+def _stream(stream: TextIO | None) -> TextIO:
+    return _ClosedStream() if stream is None else stream
+
+
+def _main(  # noqa: PLR0911 - one exit per cause
+    argv: Sequence[str] | None, stdin: Any, out: TextIO, err: TextIO
+) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
-        parser.print_help()
+        parser.print_help(out)
         return EXIT_USAGE
     from examkit.core.errors import ApiError, ExamkitError  # noqa: PLC0415
 
-    out, err = sys.stdout, sys.stderr
     try:
         if args.command == "demo":
             from examkit.demo import run  # noqa: PLC0415

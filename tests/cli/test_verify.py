@@ -648,3 +648,19 @@ def test_interrupting_the_demo_is_one_line(
         pytest.fail("Ctrl-C in the demo escaped main() as a traceback")
     assert code == 130
     assert capsys.readouterr().err == "examkit: interrupted\n"
+
+
+@pytest.mark.usefixtures("assessio_env")
+@pytest.mark.parametrize("scheme", ["Bearer ", ""])
+def test_the_assessio_header_hint_verifies_when_taken(
+    scheme: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("EXAMKIT_ASSESSIO_INTEGRATOR_SECRET")
+    argv = ["verify", "assessio", "--body", write(tmp_path, ASSESSIO_BODY), "--now", str(NOW)]
+    argv += ["-H", f"Authorization: {scheme}{ASSESSIO_API_KEY}"]
+    code, out, _ = run(argv, capsys)
+    assert code == 1
+    hint = next(line for line in out.splitlines() if "try --api-key-header" in line)
+    suggested = hint.split("try ", 1)[1].split()
+    code, out, _ = run([*argv, *suggested], capsys)  # the hint, taken as printed
+    assert code == 0, out

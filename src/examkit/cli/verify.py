@@ -580,8 +580,14 @@ def verify_assessio(
     api_key = secrets.require("EXAMKIT_ASSESSIO_API_KEY", "the Assessio integrator-api-key")
     value = _header(request, header)
     report.check(value is not None, f"{header} header {'present' if value else 'missing'}")
-    if value is None and _header(request, "Authorization") is not None and header.lower() != "authorization":
-        report.hint("the request has an Authorization header: try --api-key-header Authorization --bearer")
+    authorization = _header(request, "Authorization")
+    if value is None and authorization is not None and header.lower() != "authorization":
+        # Suggest --bearer only when the header is 'Bearer <key>': otherwise it would not verify.
+        bearer = authorization.strip().lower().startswith("bearer ")
+        report.hint(
+            "the request has an Authorization header: try --api-key-header Authorization"
+            + (" --bearer" if bearer else "")
+        )
     if value is not None:
         _compare_token(report, value, api_key, "Bearer " if args.bearer else "", "EXAMKIT_ASSESSIO_API_KEY")
     signature_value = _header(request, SIGNATURE_HEADER)

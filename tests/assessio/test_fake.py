@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from examkit.assessio import AssessioClient, AssessioWebhookVerifier, AssessmentSubmittedEvent
+from examkit.assessio import AssessioClient, AssessioWebhookVerifier, AssessmentSubmittedEvent, AssessmentType
 from examkit.core.clock import FixedClock
 from examkit.core.errors import ApiError, AuthenticationError
 from examkit.testing.assessio import FakeAssessio, assessment_submitted_webhook, sign_webhook
@@ -136,3 +136,28 @@ def test_fake_unknown_route() -> None:
     )
     with pytest.raises(ApiError):
         order(c)
+
+
+@pytest.mark.parametrize("assessment_type", [t.value for t in AssessmentType])
+def test_every_order_and_webhook_of_the_fake_is_accepted(assessment_type: str) -> None:
+    clock = FixedClock(NOW)
+    fake = FakeAssessio(provider_key="pk-1", integrator_secret="s-1", clock=clock)
+    c = AssessioClient(provider_key="pk-1", integrator_secret="s-1", session=fake.session(), clock=clock)
+    result = c.order_assessment_link(
+        assessment_type=assessment_type,
+        order_reference_id="ref-1",
+        webhook_callback_url="https://hr.example.com/hook",
+        redirect_url="https://hr.example.com/done",
+        person=PERSON,
+    )
+    assert result.link == fake.orders[0].link
+    request = assessment_submitted_webhook(
+        api_key="k",
+        order_reference_id="ref-1",
+        assessment_type=assessment_type,
+        signature_secret="s",
+        timestamp=NOW,
+    )
+    event = AssessioWebhookVerifier(api_key="k", signature_secret="s", clock=clock).verify(request)
+    assert isinstance(event, AssessmentSubmittedEvent)
+    assert event.payload.order_reference_id == "ref-1"

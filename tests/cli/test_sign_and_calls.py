@@ -348,3 +348,21 @@ def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
         main(["ia", "participants"])
     assert info.value.code == 2
     capsys.readouterr()
+
+
+def test_sign_never_writes_control_characters_to_the_terminal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EXAMKIT_ASSESSIO_API_KEY", "assessio-key-value")
+    body = tmp_path / "body"
+    body.write_bytes(b'{"eventType":"\x1b[2J\x1b]0;owned\x07"}')
+    code, out, err = run(["sign", "assessio", "--body", str(body)], capsys)
+    assert code == 2
+    assert "\x1b" not in out + err
+    assert "pass --body-out FILE" in err
+    sent = tmp_path / "sent"
+    code, out, err = run(["sign", "assessio", "--body", str(body), "--body-out", str(sent)], capsys)
+    assert code == 0
+    assert "\x1b" not in out + err
+    assert '{"eventType":"\\x1b[2J\\x1b]0;owned\\x07"}' in out
+    assert sent.read_bytes() == body.read_bytes()  # the bytes sent are the bytes given

@@ -498,3 +498,169 @@ def test_bad_header_line_is_a_usage_error(capsys: pytest.CaptureFixture[str]) ->
     code, _, err = run(["verify", "testpress", "-H", "no colon here"], capsys)
     assert code == 2
     assert "'Name: value'" in err
+
+
+# -- hints only for failing requests, and only hints that fix them -----------------------------------
+
+
+def valid_request(vendor: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Set the vendor's variables and return the argv of a request that verifies as of NOW."""
+    if vendor == "itep":
+        monkeypatch.setenv("EXAMKIT_ITEP_WEBHOOK_SECRET", ITEP_SECRET)
+        monkeypatch.setenv("EXAMKIT_ITEP_SIGNATURE_HEADER", "X-Itep-Signature")
+        return ["--body", write(tmp_path, ITEP_BODY), "-H", f"X-Itep-Signature: {itep_signature(ITEP_BODY)}"]
+    if vendor == "ia":
+        monkeypatch.setenv("EXAMKIT_IA_APP_ID", IA_APP_ID)
+        monkeypatch.setenv("EXAMKIT_IA_API_KEY", IA_API_KEY)
+        url = "https://hooks.example.com/ia/callback"
+        return ["--body", write(tmp_path, IA_BODY), "--url", url, "-H", f"Authorization: {amx(IA_CANONICAL)}"]
+    if vendor == "assessio":
+        monkeypatch.setenv("EXAMKIT_ASSESSIO_API_KEY", ASSESSIO_API_KEY)
+        monkeypatch.setenv("EXAMKIT_ASSESSIO_INTEGRATOR_SECRET", ASSESSIO_SECRET)
+        signature = assessio_signature(ASSESSIO_BODY)
+        return [
+            "--body",
+            write(tmp_path, ASSESSIO_BODY),
+            "-H",
+            f"integrator-api-key: {ASSESSIO_API_KEY}",
+            "-H",
+            f"Signature: {signature}",
+        ]
+    monkeypatch.setenv("EXAMKIT_TESTPRESS_PUBLIC_KEY", TESTPRESS_PUBLIC)
+    monkeypatch.setenv("EXAMKIT_TESTPRESS_PRIVATE_KEY", TESTPRESS_PRIVATE)
+    return ["--body", write(tmp_path, signed_testpress_body())]
+
+
+@pytest.mark.parametrize("vendor", ["itep", "ia", "assessio", "testpress"])
+def test_a_valid_request_gets_no_hint(
+    vendor: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, out, _ = run(
+        ["verify", vendor, *valid_request(vendor, tmp_path, monkeypatch), "--now", str(NOW)], capsys
+    )
+    assert code == 0, out
+    assert "hints:" not in out
+    assert "set encoding=" not in out
+
+
+@pytest.mark.usefixtures("testpress_env")
+def test_testpress_hash_right_but_key_wrong_names_no_encoding(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The hash matches with the default encoding; the request fails for another reason (the payload's
+    # key is not ours), which no encoding setting would fix.
+    monkeypatch.setenv("EXAMKIT_TESTPRESS_PUBLIC_KEY", "another key")
+    code, out, _ = run(["verify", "testpress", "--body", write(tmp_path, signed_testpress_body())], capsys)
+    assert code == 1
+    assert "[MATCH] python_quote, the private key as UTF-8 text" in out
+    assert "set encoding=" not in out
+
+
+@pytest.mark.usefixtures("ia_env")
+def test_ia_stale_but_correctly_signed_names_no_url_form(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = "https://hooks.example.com/ia/callback"
+    argv = ["verify", "ia", "--body", write(tmp_path, IA_BODY), "--url", url, "--now", str(NOW + 900)]
+    code, out, _ = run([*argv, "-H", f"Authorization: {amx(IA_CANONICAL)}"], capsys)
+    assert code == 1
+    assert "TimestampOutsideToleranceError" in out
+    assert "url_forms" not in out
+    assert "the timestamp is outside the tolerance" in out  # the one hint that fixes it
+
+
+@pytest.mark.usefixtures("itep_env")
+def test_both_fixes_are_named_when_both_are_needed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Signed without the capture's trailing newline, with the secret's whitespace removed.
+    monkeypatch_secret = f" {ITEP_SECRET} "
+    argv = ["verify", "itep", "--body", write(tmp_path, ITEP_BODY + b"\n")]
+    argv += ["-H", f"X-Itep-Signature: {itep_signature(ITEP_BODY)}"]
+    code, out, _ = run(
+        [*argv, "--insecure-secret", f"EXAMKIT_ITEP_WEBHOOK_SECRET={monkeypatch_secret}"], capsys
+    )
+    assert code == 1
+    hint = next(line for line in out.splitlines() if "trailing newline: the capture" in line)
+    assert "surrounding whitespace" in hint
+
+
+# -- vendor text is shown, never obeyed by the terminal ---------------------------------------------
+
+
+@pytest.mark.usefixtures("itep_env")
+def test_control_characters_from_the_request_are_escaped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    body = b"data=\x1b[2J\x1b]0;owned\x07\xe2\x80\xae"  # clear screen, set title, right-to-left override
+    argv = ["verify", "itep", "--body", write(tmp_path, body), "--url", "https://x.example/\x1b[31mred"]
+    code, out, err = run([*argv, "-H", "X-Itep-Signature: 00"], capsys)
+    assert code == 1
+    assert "\x1b" not in out + err
+    assert "\x07" not in out + err
+    assert "\u202e" not in out + err
+    assert "data=\\x1b[2J\\x1b]0;owned\\x07\\u202e" in out
+    assert "https://x.example/\\x1b[31mred" in out
+
+
+def test_the_sha256_prefix_hint_fixes_a_fulfillment_check(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EXAMKIT_ITEP_API_KEY", "api-key-xyz")
+    monkeypatch.setenv("EXAMKIT_ITEP_SIGNATURE_HEADER", "X-Sig")
+    body = b'{"product-code":"GTX-Academic-Plus"}'
+    signature = "sha256=" + hmac.new(b"api-key-xyz", body, hashlib.sha256).hexdigest()
+    argv = [
+        "verify",
+        "itep",
+        "--auth",
+        "fulfillment",
+        "--body",
+        write(tmp_path, body),
+        "-H",
+        f"X-Sig: {signature}",
+    ]
+    code, out, _ = run(argv, capsys)
+    assert code == 1
+    assert "verify with --prefix sha256=" in out
+    code, out, _ = run([*argv, "--prefix", "sha256="], capsys)  # the hint, taken
+    assert code == 0, out
+
+
+def test_the_insecure_secret_error_names_every_name_it_takes(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(["verify", "ia", "--insecure-secret", "NOPE=1"], capsys)
+    assert code == 2
+    assert "EXAMKIT_IA_APP_ID" in err  # a setting it accepts, so the message must list it
+
+
+def test_interrupting_the_demo_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import examkit.demo
+
+    def interrupted(*_: object, **__: object) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(examkit.demo, "run", interrupted)
+    try:
+        code = main(["demo"])
+    except KeyboardInterrupt:
+        pytest.fail("Ctrl-C in the demo escaped main() as a traceback")
+    assert code == 130
+    assert capsys.readouterr().err == "examkit: interrupted\n"
+
+
+@pytest.mark.usefixtures("assessio_env")
+@pytest.mark.parametrize("scheme", ["Bearer ", ""])
+def test_the_assessio_header_hint_verifies_when_taken(
+    scheme: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("EXAMKIT_ASSESSIO_INTEGRATOR_SECRET")
+    argv = ["verify", "assessio", "--body", write(tmp_path, ASSESSIO_BODY), "--now", str(NOW)]
+    argv += ["-H", f"Authorization: {scheme}{ASSESSIO_API_KEY}"]
+    code, out, _ = run(argv, capsys)
+    assert code == 1
+    hint = next(line for line in out.splitlines() if "try --api-key-header" in line)
+    suggested = hint.split("try ", 1)[1].split()
+    code, out, _ = run([*argv, *suggested], capsys)  # the hint, taken as printed
+    assert code == 0, out

@@ -7,23 +7,28 @@ from the command line unless ``--insecure-secret`` is given, and are never print
 
 Exit codes: 0 success; 1 a check failed (a webhook does not verify, a demo step or a candidate
 failed); 2 bad usage or configuration; 3 a vendor API call failed (error answer, timeout, no
-connection); 130 interrupted.
+connection); 130 interrupted; 141 the output was closed early (``examkit demo | head -1``).
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
+import io
+import os
 import sys
 import time
 from collections.abc import Sequence
-from typing import IO, Any
+from typing import IO, Any, TextIO
 
 from examkit._version import __version__
 from examkit.cli._common import (
     EXIT_API,
     EXIT_FAILED,
     EXIT_OK,
+    EXIT_PIPE,
     EXIT_USAGE,
+    VENDORS,
     CliError,
     SecretSource,
     curl_command,
@@ -32,18 +37,11 @@ from examkit.cli._common import (
     parse_header_lines,
     parse_overrides,
     read_body,
+    terminal_lines,
+    terminal_safe,
 )
 
-__all__ = ["EXIT_API", "EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "VENDORS", "build_parser", "main"]
-
-VENDORS = {
-    "itep": "itep",
-    "integrity-advocate": "integrity-advocate",
-    "ia": "integrity-advocate",
-    "assessio": "assessio",
-    "testpress": "testpress",
-}
-"""The vendor names the commands accept (``ia`` is short for ``integrity-advocate``)."""
+__all__ = ["EXIT_API", "EXIT_FAILED", "EXIT_OK", "EXIT_PIPE", "EXIT_USAGE", "VENDORS", "build_parser", "main"]
 
 
 def _secret_options(parser: argparse.ArgumentParser) -> None:
@@ -95,8 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="examkit",
         description="Sign and verify requests for iTEP, Integrity Advocate, Assessio and Testpress.",
-        epilog="Exit codes: 0 ok, 1 a check failed, 2 usage or configuration, 3 vendor API or transport "
-        "failure. Reference: docs/cli.md.",
+        epilog="Vendors: itep, integrity-advocate (also ia, integrity_advocate), assessio, testpress. "
+        "Exit codes: 0 ok, 1 a check failed, 2 usage or configuration, 3 vendor API or transport "
+        "failure, 130 interrupted, 141 output closed early. Reference: docs/cli.md.",
     )
     parser.add_argument("--version", action="version", version=f"examkit {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -105,9 +104,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="run an offline tour of every feature against built-in fake vendors",
         description="Run an offline tour of examkit against its built-in fake vendors. No network is used.",
     )
-    from examkit.demo import SECTIONS  # noqa: PLC0415 - keep start-up light
-
-    demo.add_argument("--only", choices=SECTIONS, help="run one section only")
+    demo.add_argument(
+        "--only",
+        choices=["core", *VENDORS],
+        help="run one section only: core or a vendor (ia = integrity-advocate)",
+    )
 
     verify = commands.add_parser(
         "verify",
@@ -162,9 +163,10 @@ def build_parser() -> argparse.ArgumentParser:
     issue.add_argument("--signature-header", help="default: $EXAMKIT_ITEP_SIGNATURE_HEADER")
     _secret_options(issue)
 
-    ia = commands.add_parser("ia", help="Integrity Advocate calls").add_subparsers(
-        dest="action", metavar="ACTION"
-    )
+    ia_names = [name for name, vendor in VENDORS.items() if vendor == "integrity-advocate"]
+    ia = commands.add_parser(
+        "ia", aliases=[name for name in ia_names if name != "ia"], help="Integrity Advocate calls"
+    ).add_subparsers(dest="action", metavar="ACTION")
     ia.required = True
     participants = ia.add_parser(
         "participants",
@@ -202,7 +204,9 @@ def _verify(args: argparse.Namespace, stdin: IO[bytes] | None, out: IO[str], err
         raise CliError(str(exc)) from None
     now = time.time() if args.now is None else args.now
     print(
-        f"examkit verify {vendor}: {request.method} {request.url or '(no URL)'}, body {len(body)} bytes",
+        terminal_safe(
+            f"examkit verify {vendor}: {request.method} {request.url or '(no URL)'}, body {len(body)} bytes"
+        ),
         file=out,
     )
     report = verify_request(vendor, args, request, secrets, now)
@@ -222,23 +226,27 @@ def _sign(args: argparse.Namespace, stdin: IO[bytes] | None, out: IO[str], err: 
                 handle.write(signed.body)
         except OSError as exc:
             raise CliError(f"cannot write {args.body_out}: {exc.strerror or type(exc).__name__}") from None
-    print(f"{signed.method} {signed.url}", file=out)
-    for name, value in signed.headers:
-        print(f"{name}: {value}", file=out)
-    print(file=out)
-    print(signed.body.decode("utf-8", "backslashreplace"), file=out)
-    print(file=out)
-    print(
-        curl_command(
-            method=signed.method,
-            url=signed.url,
-            headers=signed.headers,
-            body=signed.body,
-            body_file=args.body_out,
-            extra=signed.curl_extra,
-        ),
-        file=out,
+    curl = curl_command(
+        method=signed.method,
+        url=signed.url,
+        headers=signed.headers,
+        body=signed.body,
+        body_file=args.body_out,
+        extra=signed.curl_extra,
     )
+    if terminal_lines(curl) != curl:
+        # The curl line must be pasted as printed; escaping would change what it sends.
+        raise CliError(
+            "the request holds control characters that a terminal would act on: pass --body-out FILE "
+            "so that curl sends the body from the file (and keep them out of --url, --nonce and headers)"
+        )
+    print(terminal_safe(f"{signed.method} {signed.url}"), file=out)
+    for name, value in signed.headers:
+        print(terminal_safe(f"{name}: {value}"), file=out)
+    print(file=out)
+    print(terminal_lines(signed.body.decode("utf-8", "backslashreplace")), file=out)
+    print(file=out)
+    print(curl, file=out)
     missing = [name for name in signed.env_refs if not secrets.from_environment(name)]
     if missing:
         print(f"examkit: note: export {', '.join(missing)} before running the curl command", file=err)
@@ -255,38 +263,101 @@ def _run(args: argparse.Namespace, stdin: IO[bytes] | None, out: IO[str], err: I
     secrets = _secrets(args, stdin, err)
     if args.command == "itep":
         return calls.itep_issue(args, secrets, out, err)
-    return calls.ia_participants(args, secrets, out, err)
+    if VENDORS.get(args.command) == "integrity-advocate":
+        return calls.ia_participants(args, secrets, out, err)
+    raise CliError(f"unknown command {args.command!r}")  # pragma: no cover - argparse refuses it first
 
 
-def main(argv: Sequence[str] | None = None, *, stdin: Any = None) -> int:  # noqa: PLR0911 - one exit per cause
+def main(argv: Sequence[str] | None = None, *, stdin: Any = None) -> int:
     """Run the ``examkit`` command and return its exit code.
+
+    A closed output stream (``examkit demo | head -1``) ends the command quietly with
+    :data:`EXIT_PIPE` (141); standard output and standard error are then pointed at the null device,
+    so that the interpreter's final flush does not fail again.
 
     Args:
         argv: The arguments (default: ``sys.argv[1:]``).
         stdin: The binary standard input (default: ``sys.stdin.buffer``), for ``--body -``.
     """
+    try:
+        try:
+            code = _main(argv, stdin, _stream(sys.stdout), _stream(sys.stderr))
+        finally:
+            # Flush here, not at exit (also after --help's SystemExit): buffered output meeting a
+            # closed pipe must fail inside this handler, not in the interpreter's last flush.
+            for stream in (sys.stdout, sys.stderr):
+                if stream is not None:  # None: started with that descriptor closed
+                    stream.flush()
+    except BrokenPipeError:
+        _silence_closed_streams()
+        return EXIT_PIPE
+    return code
+
+
+def _flushes(stream: IO[str]) -> bool:
+    try:
+        stream.flush()
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def _silence_closed_streams() -> None:
+    """Point the closed standard streams at the null device (the Python docs' recipe for SIGPIPE).
+
+    A stream whose pipe is closed still holds what it could not write, so flushing it fails again:
+    that tells which one it is (standard output when neither does). A stream that is not a real file
+    (a test's capture) is left alone.
+    """
+    closed = [stream for stream in (sys.stdout, sys.stderr) if stream is not None and not _flushes(stream)]
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        for stream in closed or [sys.stdout]:
+            try:
+                fd = stream.fileno()
+            except (AttributeError, OSError, ValueError):
+                continue
+            os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
+
+
+class _ClosedStream(io.StringIO):
+    """Stands for a standard stream the process was started without (``2>&-``): it is closed."""
+
+    def write(self, text: str) -> int:
+        raise BrokenPipeError(errno.EPIPE, "the stream was closed when examkit started")
+
+
+def _stream(stream: TextIO | None) -> TextIO:
+    return _ClosedStream() if stream is None else stream
+
+
+def _main(  # noqa: PLR0911 - one exit per cause
+    argv: Sequence[str] | None, stdin: Any, out: TextIO, err: TextIO
+) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command == "demo":
-        from examkit.demo import run  # noqa: PLC0415
-
-        return run(sys.stdout, only=args.only)
     if args.command is None:
-        parser.print_help()
+        parser.print_help(out)
         return EXIT_USAGE
     from examkit.core.errors import ApiError, ExamkitError  # noqa: PLC0415
 
-    out, err = sys.stdout, sys.stderr
     try:
+        if args.command == "demo":
+            from examkit.demo import run  # noqa: PLC0415
+
+            only = args.only if args.only in (None, "core") else VENDORS[args.only].replace("-", "_")
+            return run(out, only=only)
         return _run(args, default_stdin() if stdin is None else stdin, out, err)
     except CliError as exc:
-        print(f"examkit: error: {exc}", file=err)
+        print(terminal_safe(f"examkit: error: {exc}"), file=err)
         return exc.code
     except ApiError as exc:
-        print(f"examkit: error: {type(exc).__name__}: {exc}", file=err)
+        print(terminal_safe(f"examkit: error: {type(exc).__name__}: {exc}"), file=err)
         return EXIT_API
     except ExamkitError as exc:
-        print(f"examkit: error: {type(exc).__name__}: {exc}", file=err)
+        print(terminal_safe(f"examkit: error: {type(exc).__name__}: {exc}"), file=err)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("examkit: interrupted", file=err)

@@ -6,6 +6,7 @@ import getpass
 import os
 import shlex
 import sys
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import IO, Final
 
@@ -15,9 +16,11 @@ __all__ = [
     "EXIT_API",
     "EXIT_FAILED",
     "EXIT_OK",
+    "EXIT_PIPE",
     "EXIT_USAGE",
     "SECRET_VARIABLES",
     "SETTING_VARIABLES",
+    "VENDORS",
     "CliError",
     "Report",
     "SecretSource",
@@ -31,6 +34,8 @@ __all__ = [
     "read_body",
     "shell_expanded",
     "show_bytes",
+    "terminal_lines",
+    "terminal_safe",
 ]
 
 EXIT_OK: Final = 0
@@ -41,6 +46,20 @@ EXIT_USAGE: Final = 2
 """Bad usage or configuration: an unknown option, a missing or malformed secret or setting."""
 EXIT_API: Final = 3
 """A vendor API call failed: an error answer, a timeout, no connection."""
+EXIT_PIPE: Final = 141
+"""The output stream was closed early (``examkit demo | head -1``): 128 + SIGPIPE, as a shell reports it."""
+
+VENDORS: Final = {
+    "itep": "itep",
+    "integrity-advocate": "integrity-advocate",
+    "integrity_advocate": "integrity-advocate",
+    "ia": "integrity-advocate",
+    "assessio": "assessio",
+    "testpress": "testpress",
+}
+"""Every spelling of a vendor name the commands accept, and the vendor it names.
+
+``demo --only``, ``verify``, ``sign`` and the ``ia`` command group all take the same spellings."""
 
 SECRET_VARIABLES: Final = (
     "EXAMKIT_ITEP_API_KEY",
@@ -144,7 +163,8 @@ def parse_overrides(values: Sequence[str] | None, stderr: IO[str]) -> dict[str, 
         name = name.strip()
         if not sep or name not in SECRET_VARIABLES + SETTING_VARIABLES:
             raise CliError(
-                "--insecure-secret takes NAME=VALUE where NAME is one of " + ", ".join(SECRET_VARIABLES)
+                "--insecure-secret takes NAME=VALUE where NAME is one of "
+                + ", ".join(SECRET_VARIABLES + SETTING_VARIABLES)
             )
         result[name] = value
     if result:
@@ -197,9 +217,41 @@ def preview(text: str, limit: int = 160) -> str:
 
 def show_bytes(data: bytes, limit: int = 160) -> str:
     """Return bytes as readable text: UTF-8 with escapes for anything else, cut to ``limit``."""
-    text = data.decode("utf-8", "backslashreplace")
-    text = text.replace("\r", "\\r").replace("\n", "\\n").replace("\t", "\\t")
-    return preview(text, limit)
+    return preview(terminal_safe(data.decode("utf-8", "backslashreplace")), limit)
+
+
+_NAMED_ESCAPES: Final = {"\r": "\\r", "\n": "\\n", "\t": "\\t"}
+_BIDI_CONTROLS: Final = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _unsafe(char: str) -> bool:
+    return unicodedata.category(char) in ("Cc", "Zl", "Zp") or char in _BIDI_CONTROLS
+
+
+def terminal_lines(text: str) -> str:
+    """Return multi-line text with each line passed through :func:`terminal_safe` (newlines kept)."""
+    return "\n".join(terminal_safe(line) for line in text.split("\n"))
+
+
+def terminal_safe(text: str) -> str:
+    r"""Escape what a terminal would act on instead of showing: control characters and bidi overrides.
+
+    Vendor text (a body, a header, an identifier) is echoed through this, so a request cannot move
+    the cursor, recolour the screen or reorder what is shown. ``\r``, ``\n`` and ``\t`` become
+    those two-character escapes, anything else ``\xNN`` or ``\uNNNN``.
+    """
+    if text.isprintable():
+        return text
+    out: list[str] = []
+    for char in text:
+        if char in _NAMED_ESCAPES:
+            out.append(_NAMED_ESCAPES[char])
+        elif _unsafe(char):
+            code = ord(char)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+        else:
+            out.append(char)
+    return "".join(out)
 
 
 def describe_secret(value: str) -> str:
@@ -239,19 +291,19 @@ class Report:
 
     def render(self, out: IO[str]) -> None:
         """Write the report."""
-        print(f"result: {self.verdict}", file=out)
+        print(f"result: {terminal_safe(self.verdict)}", file=out)
         if self.checks:
             print("checks:", file=out)
             for mark, text in self.checks:
-                print(f"  [{mark}]{' ' * (4 - len(mark))} {text}", file=out)
+                print(f"  [{mark}]{' ' * (4 - len(mark))} {terminal_safe(text)}", file=out)
         for title, lines in self.sections:
-            print(f"{title}:", file=out)
+            print(f"{terminal_safe(title)}:", file=out)
             for line in lines:
-                print(f"  {line}", file=out)
-        if self.hints:
+                print(f"  {terminal_safe(line)}", file=out)
+        if self.hints and self.code != EXIT_OK:
             print("hints:", file=out)
             for text in self.hints:
-                print(f"  - {text}", file=out)
+                print(f"  - {terminal_safe(text)}", file=out)
 
 
 def shell_expanded(text: str) -> str:

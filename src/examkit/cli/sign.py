@@ -72,9 +72,7 @@ def _sign_itep(
     kind = _itep_auth(args, secrets)
     text = _body_or(args, stdin, SAMPLE_RESULT_RAW.encode("utf-8")).decode("utf-8", "strict")
     _json_object(text.encode("utf-8"), "the results (the JSON that goes in the data field)")
-    if kind in ("hmac", "fulfillment"):
-        if kind == "fulfillment":
-            raise CliError("examkit sign itep signs results webhooks: use --auth hmac, token or basic")
+    if kind == "hmac":
         header = _itep_header(args, secrets, kind)
         secret = secrets.require("EXAMKIT_ITEP_WEBHOOK_SECRET", "the iTEP webhook secret")
         request = build_results_webhook(text, hmac=(header, secret), url=url)

@@ -77,9 +77,12 @@ def _try_variants(
         if found:
             matches.append(variant)
     report.section(title, lines)
-    for _, _, _, hint in matches:
-        if hint:
-            report.hint(hint)
+    # A variant without a hint is the request as configured: when it matches, the signature is right
+    # and no other variant's change would fix anything.
+    if not any(hint is None for _, _, _, hint in matches):
+        for _, _, _, hint in matches:
+            if hint:
+                report.hint(hint)
     return matches
 
 
@@ -148,7 +151,8 @@ def _combine(
     variants: list[Variant] = []
     for body_label, body, body_hint in bodies:
         for key_label, key, key_hint in keys:
-            variants.append((f"{body_label}, {key_label}", key, message(body), body_hint or key_hint))
+            hint = "; and ".join(h for h in (body_hint, key_hint) if h) or None
+            variants.append((f"{body_label}, {key_label}", key, message(body), hint))
     return variants
 
 
@@ -197,9 +201,15 @@ def _itep_auth(args: argparse.Namespace, secrets: SecretSource) -> str:
     ):
         if secrets.optional(name):
             return kind
+    # Only what this command's --auth accepts: `sign` has no fulfillment mode.
+    kinds = (
+        "hmac, token or basic"
+        if getattr(args, "command", None) == "sign"
+        else "hmac, token, basic or fulfillment"
+    )
     raise CliError(
-        "iTEP webhooks are authenticated as set up for your tracking code: pass --auth hmac, token, "
-        "basic or fulfillment (or set EXAMKIT_ITEP_WEBHOOK_SECRET, _TOKEN or _PASSWORD)"
+        f"iTEP webhooks are authenticated as set up for your tracking code: pass --auth {kinds} "
+        "(or set EXAMKIT_ITEP_WEBHOOK_SECRET, _TOKEN or _PASSWORD)"
     )
 
 
@@ -239,10 +249,12 @@ def verify_itep(  # noqa: PLR0915 - one branch per authentication scheme, kept t
         report.check(value is not None, f"{header} header {'present' if value else 'missing'}")
         prefix = args.prefix or ""
         received = None
+        unprefixed = value  # what the fulfillment check compares: --prefix applies to it too
         if value is not None:
             text = value.strip()
             if prefix and text.startswith(prefix):
                 text = text[len(prefix) :]
+                unprefixed = text
             elif not prefix and text.lower().startswith("sha256="):
                 text = text[7:]
                 report.hint(
@@ -269,7 +281,11 @@ def verify_itep(  # noqa: PLR0915 - one branch per authentication scheme, kept t
             _verdict(
                 report,
                 lambda: verify_body(
-                    api_key=secret, body=body, signature=value, encoding=args.encoding or "hex", header=header
+                    api_key=secret,
+                    body=body,
+                    signature=unprefixed,
+                    encoding=args.encoding or "hex",
+                    header=header,
                 ),
                 lambda _: "the fulfillment signature matches the body",
             )
@@ -403,7 +419,7 @@ def _ia_forms() -> list[tuple[str, Any]]:
     return forms
 
 
-def _ia_signatures(
+def _ia_signatures(  # noqa: PLR0912 - one branch per variant kind
     report: Report, auth: Any, request: WebhookRequest, keys: Sequence[tuple[str, bytes, str | None]]
 ) -> None:
     """Rebuild the amx signed string for every URL variant and canonical form; list the matches."""
@@ -414,14 +430,18 @@ def _ia_signatures(
     lines: list[str] = []
     signed_lines: list[str] = []
     matched: list[str] = []
+    fixes: list[str] = []
+    as_configured = False
     forms = _ia_forms()
     for url_label, url, url_hint in _url_variants(url_given):
         seen: set[str] = set()
+        defaults = {form.canonicalize(url) for form in DEFAULT_CALLBACK_FORMS}
         for form_label, form in forms:
             canonical = form.canonicalize(url)
             if canonical in seen:
                 continue
             seen.add(canonical)
+            tried_by_default = canonical in defaults
             message = signing_string(
                 app_id=auth.app_id,
                 method=method.upper(),
@@ -431,23 +451,27 @@ def _ia_signatures(
             )
             hit = False
             for _, key, key_hint in keys:
-                if hmac.compare_digest(hmac.digest(key, message, "sha256"), auth.signature):
-                    hit = True
-                    if key_hint:
-                        report.hint(key_hint)
+                if not hmac.compare_digest(hmac.digest(key, message, "sha256"), auth.signature):
+                    continue
+                hit = True
+                if url_hint is None and tried_by_default and key_hint is None:
+                    as_configured = True
+                fixes += [h for h in (url_hint, key_hint) if h]
+                if not tried_by_default:
+                    fixes.append(
+                        "the vendor signed the URL in a form examkit does not try by default "
+                        f"({form_label}): add that CanonicalForm to url_forms"
+                    )
             if url_label == "the URL as given":
                 lines.append(f"[{'MATCH' if hit else 'no match'}] {form_label}: {canonical}")
                 if form == DEFAULT_CALLBACK_FORMS[0]:
                     signed_lines.append(message.decode("utf-8"))
             if hit:
                 matched.append(f"{url_label}, {form_label}")
-                if url_hint:
-                    report.hint(url_hint)
-                elif "(tried by default)" not in form_label:
-                    report.hint(
-                        "the vendor signed the URL in a form examkit does not try by default "
-                        f"({form_label}): add that CanonicalForm to url_forms"
-                    )
+    # Hints name what to change; when the request matches as configured, nothing about it is wrong.
+    if not as_configured:
+        for fix in fixes:
+            report.hint(fix)
     report.section(
         "signed string (app id + METHOD + canonical URI + timestamp + nonce; no secret in it)",
         signed_lines,
@@ -556,8 +580,14 @@ def verify_assessio(
     api_key = secrets.require("EXAMKIT_ASSESSIO_API_KEY", "the Assessio integrator-api-key")
     value = _header(request, header)
     report.check(value is not None, f"{header} header {'present' if value else 'missing'}")
-    if value is None and _header(request, "Authorization") is not None and header.lower() != "authorization":
-        report.hint("the request has an Authorization header: try --api-key-header Authorization --bearer")
+    authorization = _header(request, "Authorization")
+    if value is None and authorization is not None and header.lower() != "authorization":
+        # Suggest --bearer only when the header is 'Bearer <key>': otherwise it would not verify.
+        bearer = authorization.strip().lower().startswith("bearer ")
+        report.hint(
+            "the request has an Authorization header: try --api-key-header Authorization"
+            + (" --bearer" if bearer else "")
+        )
     if value is not None:
         _compare_token(report, value, api_key, "Bearer " if args.bearer else "", "EXAMKIT_ASSESSIO_API_KEY")
     signature_value = _header(request, SIGNATURE_HEADER)

@@ -29,7 +29,7 @@ from examkit.core.encoding import canonical_json
 from examkit.core.errors import WebhookVerificationError
 from examkit.core.signing import SecretInput
 from examkit.core.webhook import InMemoryReplayGuard, WebhookRequest
-from examkit.integrity_advocate.client import IntegrityAdvocateClient
+from examkit.integrity_advocate.client import IntegrityAdvocateClient, _id
 from examkit.integrity_advocate.embed import DEFAULT_BASE_URL
 from examkit.integrity_advocate.models import Participant, to_wire
 from examkit.integrity_advocate.signing import AmxVerifier, CanonicalForm, new_nonce, sign_request
@@ -207,7 +207,12 @@ class FakeIntegrityAdvocate:
         )
 
     def add_course(self, course_id: str) -> None:
-        """Make a course known (its lists answer, empty)."""
+        """Make a course known (its lists answer, empty).
+
+        Raises:
+            ValidationError: The id is one the client refuses to send (empty, blank, not printable).
+        """
+        _id("course_id", "courseid", course_id)
         if course_id in self._courses:
             return
         self._courses[course_id] = []
@@ -227,10 +232,16 @@ class FakeIntegrityAdvocate:
         """Add (or replace) a participant: a vendor-shaped record or a model.
 
         See :func:`make_participant` for the record's shape.
+
+        Raises:
+            ValidationError: An id is one the client refuses to send (empty, blank, not printable),
+                so the participant could never be read back.
         """
         data = to_wire(record) if isinstance(record, Participant) else copy.deepcopy(dict(record))
         data.setdefault("Sessions", [])
         pid, cid = str(data["ParticipantIdentifier"]), str(data["Course_Id"])
+        _id("participant_identifier", "participantidentifier", pid)
+        _id("course_id", "courseid", cid)
         self.add_course(cid)
         if (cid, pid) not in self._participants:
             self._courses[cid].append(pid)

@@ -26,10 +26,10 @@ from urllib.parse import quote, urlsplit
 import attrs
 import requests
 
-from examkit.core.errors import ExamkitError
+from examkit.core.errors import ExamkitError, ValidationError
 from examkit.core.signing import hmac_sha256
 from examkit.core.webhook import WebhookRequest
-from examkit.itep.client import ItepClient
+from examkit.itep.client import _BARE_ID, ItepClient
 from examkit.itep.signing import verify_body
 from examkit.testing.http import FakeHttpAdapter, FakeRequest, FakeResponse
 
@@ -100,8 +100,12 @@ class FakeItep:
     Args:
         api_key: The API key the fake expects signatures with.
         signature_header: The header it reads the signature from.
-        inventory: Available test IDs per test type (``{"Academic-Plus": ["ID1", "ID2"]}``); the
-            test type is the product code without its ``GTX-``/``STX-`` prefix.
+        inventory: Available test IDs per test type (``{"Academic-Plus": ["123982B8AP", "3279B035APR"]}``);
+            the test type is the product code without its ``GTX-``/``STX-`` prefix. Each ID must have the
+            shape :class:`~examkit.itep.client.ItepClient` reads from an answer (4 to 40 letters, digits
+            or hyphens, at least one digit, like iTEP's ``123982B8AP``): the fake refuses any other with
+            :class:`~examkit.core.errors.ValidationError`, so it never hands out an ID the client cannot
+            read.
         encoding: The digest encoding it expects.
         response_style: ``"json"`` answers ``{"TestID": "..."}``; ``"text"`` answers the bare ID.
         endpoint: The URL it serves.
@@ -132,7 +136,7 @@ class FakeItep:
         self.adapter.route("POST", parts.path, self._handle)
         self._lock = threading.Lock()
         self._inventory: dict[str, deque[str]] = {
-            test_type: deque(ids) for test_type, ids in (inventory or {}).items()
+            test_type: deque(_checked_ids(ids)) for test_type, ids in (inventory or {}).items()
         }
         self.issued: list[IssuedTestId] = []
         self.emails: list[SentEmail] = []
@@ -143,9 +147,14 @@ class FakeItep:
     # -- setup ------------------------------------------------------------------------------------
 
     def add_inventory(self, test_type: str, test_ids: Iterable[str]) -> None:
-        """Make more test IDs of ``test_type`` available."""
+        """Make more test IDs of ``test_type`` available.
+
+        Raises:
+            ValidationError: An ID does not have the shape :class:`ItepClient` reads.
+        """
+        checked = _checked_ids(test_ids)
         with self._lock:
-            self._inventory.setdefault(test_type, deque()).extend(test_ids)
+            self._inventory.setdefault(test_type, deque()).extend(checked)
 
     def available(self, test_type: str) -> list[str]:
         """Return the test IDs of ``test_type`` not yet handed out."""
@@ -236,6 +245,24 @@ class FakeItep:
         if self.response_style == "text":
             return FakeResponse(200, test_id)
         return FakeResponse(200, {"TestID": test_id})
+
+
+def _checked_ids(test_ids: Iterable[str]) -> list[str]:
+    """Return the IDs as a list, refusing any that :class:`ItepClient` would not read back."""
+    if isinstance(test_ids, str):
+        raise ValidationError(
+            "inventory takes a list of test IDs per test type, not one string", field="inventory"
+        )
+    checked = list(test_ids)
+    for test_id in checked:
+        if not isinstance(test_id, str) or not _BARE_ID.match(test_id):
+            raise ValidationError(
+                f"FakeItep cannot hand out the test ID {test_id!r}: ItepClient reads only 4 to 40 letters, "
+                "digits or hyphens with at least one digit (iTEP's look like 123982B8AP)",
+                field="inventory",
+                reason="test ID shape",
+            )
+    return checked
 
 
 def build_results_webhook(

@@ -620,6 +620,23 @@ class Transport:
             may_have_been_sent=failure.sent,
         )
 
+    def _redirect_error(
+        self, method: str, url: str, response: HttpResponse, common: dict[str, Any]
+    ) -> ApiError:
+        if response.status_code == 304:
+            return ApiError(
+                f"{self.vendor} answered {method} {url} with 304 (not modified), which examkit never "
+                "asks for; 3xx answers and redirects are not followed: check the configured URL and "
+                "any proxy in between",
+                **common,
+            )
+        where = _redact(_safe_location(url, response.headers.get("Location")), self._secrets)
+        return ApiError(
+            f"{self.vendor} answered {method} {url} with a redirect ({response.status_code}) to "
+            f"{where}, and redirects are not followed: check the configured URL (https, host and path)",
+            **common,
+        )
+
     def _error(self, method: str, url: str, response: HttpResponse) -> ApiError:
         status = response.status_code
         # Redact before cutting: a secret across the cut would otherwise slip through in halves.
@@ -632,13 +649,8 @@ class Transport:
             "url": url,
             "response_excerpt": excerpt or None,
         }
-        if 300 <= status < 400:
-            where = _redact(_safe_location(url, response.headers.get("Location")), self._secrets)
-            return ApiError(
-                f"{self.vendor} answered {method} {url} with a redirect ({status}) to {where}, and "
-                "redirects are not followed: check the configured URL (https, host and path)",
-                **common,
-            )
+        if status < 200 or 300 <= status < 400:
+            return self._redirect_error(method, url, response, common)
         if status in (401, 403):
             return AuthenticationError(
                 f"{self.vendor} refused the credentials ({status}) for {method} {url}: check the "

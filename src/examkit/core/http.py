@@ -35,6 +35,7 @@ import attrs
 import requests
 from requests.cookies import extract_cookies_to_jar
 from requests.hooks import dispatch_hook
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 from urllib3.util.retry import Retry
 
 from examkit._version import __version__
@@ -268,8 +269,6 @@ def _without_retries(adapter: requests.adapters.BaseAdapter) -> requests.adapter
 
 def _connect_failure(exc: BaseException) -> bool:
     """Whether ``exc`` says the connection was never established (so nothing was sent)."""
-    from urllib3.exceptions import ConnectTimeoutError, NewConnectionError  # noqa: PLC0415
-
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return True
     seen: set[int] = set()

@@ -281,7 +281,9 @@ def _connect_failure(exc: BaseException) -> bool:
         if isinstance(item, NewConnectionError | ConnectTimeoutError):  # NameResolutionError too
             return True
         if isinstance(item, BaseException):
-            todo.extend([getattr(item, "reason", None), item.__cause__, item.__context__, *item.args])
+            # Only what wraps the final error: an earlier attempt's (in a context chain) may be a
+            # connect failure while the last one went out, and "not sent" must never be a guess.
+            todo.extend([getattr(item, "reason", None), *item.args])
     return False
 
 

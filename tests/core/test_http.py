@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import base64
+import html
 import logging
-from collections.abc import Mapping
+import traceback
+from collections.abc import Callable, Mapping
+from urllib.parse import quote
 
 import pytest
 import requests
 import responses
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from responses import matchers
 
 from examkit._version import __version__
@@ -286,3 +292,105 @@ def test_echoed_secrets_are_redacted_in_any_common_encoding(echo: str) -> None:
     secret = B64_SECRET.reveal()
     # Not even a piece of it: a secret cut in half by the excerpt's limit must not show its first half.
     assert not [secret[i : i + 6] for i in range(len(secret) - 5) if secret[i : i + 6] in shown]
+
+
+# System.Text.Json writes '+' as \u002B by default: the reviewers' repro, a 401 echoing the key so.
+PLUS_SECRET = Secret("Zq9+xK2+mPw7+Lr4Tn8+Vb3Yc6")
+
+
+@responses.activate
+def test_a_key_echoed_with_net_json_escapes_is_not_shown() -> None:
+    echoed = PLUS_SECRET.reveal().replace("+", "\\u002B")
+    responses.get(URL, status=401, body='{"detail": "invalid key ' + echoed + '"}')
+    transport = Transport(vendor="demo", secrets=[PLUS_SECRET], retry=RetryPolicy.none())
+    with pytest.raises(AuthenticationError) as info:
+        transport.request("GET", URL)
+    shown = "\n".join([str(info.value), repr(info.value), info.value.response_excerpt or ""])
+    assert PLUS_SECRET.reveal() not in shown
+    assert echoed not in shown
+    assert "Zq9" not in shown.replace("Zq9+", "")  # not even its first piece
+    assert "invalid key ***" in shown or "vendor text withheld" in shown
+
+
+@responses.activate
+def test_plain_vendor_text_is_still_shown() -> None:
+    responses.get(URL, status=400, body='{"error": "course_id is required"}')
+    transport = Transport(vendor="demo", secrets=[PLUS_SECRET], retry=RetryPolicy.none())
+    with pytest.raises(ApiError) as info:
+        transport.request("GET", URL)
+    assert "course_id is required" in str(info.value)
+
+
+def _json_u(text: str, upper: bool) -> str:
+    return "".join(f"\\u{ord(c):04X}" if upper else f"\\u{ord(c):04x}" for c in text)
+
+
+def _percent(text: str, upper: bool) -> str:
+    return "".join(f"%{b:02X}" if upper else f"%{b:02x}" for b in text.encode())
+
+
+_NAMED = {"+": "&plus;", "/": "&sol;", "=": "&equals;", "-": "&hyphen;", "_": "&lowbar;"}
+
+# Each way a vendor may echo a secret, written out independently of examkit's code.
+ECHOES: dict[str, Callable[[str], str]] = {
+    "raw": lambda s: s,
+    "json-u-upper": lambda s: _json_u(s, True),
+    "json-u-lower": lambda s: _json_u(s, False),
+    "json-u-plus-only": lambda s: s.replace("+", "\\u002B"),
+    "pct-upper": lambda s: _percent(s, True),
+    "pct-lower": lambda s: _percent(s, False),
+    "pct-lower-some": lambda s: quote(s, safe="").replace("%2B", "%2b").replace("%2F", "%2f"),
+    "html-decimal": lambda s: "".join(f"&#{ord(c)};" for c in s),
+    "html-hex": lambda s: "".join(f"&#x{ord(c):X};" for c in s),
+    "html-named": lambda s: "".join(_NAMED.get(c, c) for c in s),
+    "html-escape": html.escape,
+    "base64": lambda s: base64.b64encode(s.encode()).decode(),
+    "base64-urlsafe": lambda s: base64.urlsafe_b64encode(s.encode()).decode().rstrip("="),
+    "base64-basic-auth": lambda s: base64.b64encode(b"user:" + s.encode()).decode(),
+    "hex-lower": lambda s: s.encode().hex(),
+    "hex-upper": lambda s: s.encode().hex().upper(),
+}
+
+_KEY_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=_-"
+
+
+@settings(max_examples=60)
+@given(
+    secret=st.text(_KEY_ALPHABET, min_size=16, max_size=48),
+    echo=st.sampled_from(sorted(ECHOES)),
+    before=st.integers(min_value=0, max_value=700),  # some land across the 500-character cut
+    filler=st.sampled_from(["x", " ", "error. ", "é"]),
+)
+def test_an_echoed_secret_never_shows_in_any_encoding(
+    secret: str, echo: str, before: int, filler: str
+) -> None:
+    key = Secret(secret)
+    echoed = ECHOES[echo](secret)
+    body = (filler * before)[:before] + echoed + " please check"
+    response = requests.Response()
+    response.status_code = 401
+    response._content = body.encode()
+    session = requests.Session()
+
+    class Echo(requests.adapters.BaseAdapter):
+        def send(self, request: requests.PreparedRequest, **kwargs: object) -> requests.Response:  # type: ignore[override]
+            return response
+
+        def close(self) -> None:
+            """Nothing to release."""
+
+    session.mount("https://", Echo())
+    transport = Transport(vendor="demo", session=session, secrets=[key], retry=RetryPolicy.none())
+    with pytest.raises(AuthenticationError) as info:
+        transport.request("GET", URL)
+    exc = info.value
+    shown = "\n".join(
+        [str(exc), repr(exc), exc.response_excerpt or "", "".join(traceback.format_exception(exc))]
+    )
+    assert secret not in shown
+    assert echoed not in shown
+    # Not even a third of it (a secret cut by the excerpt's limit shows no half either).
+    piece = max(8, len(secret) // 3)
+    assert not [
+        secret[i : i + piece] for i in range(len(secret) - piece + 1) if secret[i : i + piece] in shown
+    ]

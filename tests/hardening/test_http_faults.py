@@ -63,6 +63,14 @@ FAULTS: dict[str, tuple[dict[str, Any], type[ApiError], bool]] = {
     "403-html": ({"status": 403, "body": HTML, "content_type": "text/html"}, AuthenticationError, False),
     "404": ({"status": 404, "body": b"{}"}, NotFoundError, False),
     "400": ({"status": 400, "body": b'{"message":"bad"}'}, ApiError, False),
+    # Redirects are not followed, and not a success either: a wrong base URL must not pass as done.
+    "301-redirect": (
+        {"status": 301, "body": b"", "headers": {"Location": "https://elsewhere.example/x?k=v"}},
+        ApiError,
+        False,
+    ),
+    "302-no-location": ({"status": 302, "body": b""}, ApiError, False),
+    "304": ({"status": 304, "body": b""}, ApiError, False),
 }
 
 
@@ -82,8 +90,16 @@ def test_faults_map_to_the_right_error_and_retries_follow_the_method(call: Call,
     assert call.method in str(exc) or "iTEP" in str(exc) or exc.method == call.method
     if error is TransportError:
         assert exc.status_code is None
+        assert isinstance(exc, TransportError)
+        # Only a connection never established proves nothing was sent; a bare "refused" with no
+        # urllib3 reason behind it is not proof, so it counts as possibly sent.
+        assert exc.may_have_been_sent is (fault != "connect-timeout")
     else:
         assert exc.status_code == int(fault[:3])
+    if fault[0] == "3":
+        assert type(exc) is ApiError
+        assert "redirect" in str(exc)
+        assert "k=v" not in str(exc)
     if fault == "429-retry-after":
         assert isinstance(exc, RateLimitError)
         assert exc.retry_after == 7

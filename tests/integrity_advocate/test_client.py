@@ -362,6 +362,22 @@ def test_end_session_500_and_not_retried() -> None:
 
 
 @responses.activate
+def test_end_session_500_says_the_input_was_wrong_as_the_vendor_documents() -> None:
+    # The vendor's integration guide: "500 - Internal Server Error. There was a problem with your
+    # request. Please ensure the input variables are correct and are URL encoded."
+    responses.get(f"{BASE}/participants/endsession", status=500, body="boom")
+    client = IntegrityAdvocateClient(app_id=DEMO_APP_ID, api_key=DEMO_API_KEY, sleep=lambda _: None)
+    with pytest.raises(ServerError) as info:
+        client.end_session("p", "c", "a-1")
+    message = str(info.value)
+    assert "failed on its side" not in message
+    assert "problem with the request" in message
+    assert "participant identifier and activity id" in message
+    assert info.value.status_code == 500
+    assert info.value.__context__ is None  # raised afresh, not chained to the generic error
+
+
+@responses.activate
 def test_transport_failures_are_api_errors() -> None:
     responses.get(f"{BASE}/api/participant", body=requests.ConnectionError("refused"))
     responses.get(f"{BASE}/api/2-0/participantstatus", status=401, body=f"bad key {DEMO_API_KEY}")

@@ -46,7 +46,7 @@ from examkit.core.clock import Clock, SystemClock
 from examkit.core.encoding import canonical_json
 from examkit.core.env import env_setting
 from examkit.core.errors import ConfigurationError, PayloadError, ValidationError
-from examkit.core.http import DEFAULT_TIMEOUT, Transport
+from examkit.core.http import DEFAULT_DEADLINE, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, Transport
 from examkit.core.serde import load_json
 from examkit.core.signing import Secret, SecretInput, secrets_from
 
@@ -78,6 +78,8 @@ ASSESSMENT_LINK_ORDER_PATH: Final = "/development/v1/assessment-link-order"
 PROVIDER_KEY_HEADER: Final = "provider-key"
 """The header that carries the provider-key."""
 
+_PLAIN_HEADERS: Final[Mapping[str, str]] = {"Content-Type": "application/json", "Accept": "application/json"}
+
 
 class AssessioClient:
     """A client for Assessio's Development API.
@@ -97,6 +99,10 @@ class AssessioClient:
         session: A :class:`requests.Session` to send through (proxies, certificates, fakes).
         timeout: Seconds for connecting and reading, one number or a ``(connect, read)`` pair.
         clock: The clock that stamps signatures.
+        deadline: The longest one call may take in all, in seconds (default 60; see
+            :data:`~examkit.core.http.DEFAULT_DEADLINE`).
+        max_response_bytes: The largest answer read, in bytes after decompression (default 10 MiB;
+            see :data:`~examkit.core.http.DEFAULT_MAX_RESPONSE_BYTES`).
 
     Raises:
         ConfigurationError: A setting is missing or invalid.
@@ -115,6 +121,8 @@ class AssessioClient:
         session: requests.Session | None = None,
         timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
         clock: Clock | None = None,
+        deadline: float = DEFAULT_DEADLINE,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         self._provider_key: Secret = _single(provider_key, "provider_key")
         _header_text(self._provider_key)  # refuse a key that cannot travel in a header, now
@@ -160,7 +168,14 @@ class AssessioClient:
         self.link_paths = normalize_link_paths(link_paths)
         self._clock: Clock = clock or SystemClock()
         redact = [self._provider_key] + ([self._secret] if self._secret is not None else [])
-        self._transport = Transport(vendor=VENDOR, session=session, timeout=timeout, secrets=redact)
+        self._transport = Transport(
+            vendor=VENDOR,
+            session=session,
+            timeout=timeout,
+            secrets=redact,
+            deadline=deadline,
+            max_response_bytes=max_response_bytes,
+        )
 
     @classmethod
     def from_env(cls, **settings: Any) -> AssessioClient:
@@ -202,17 +217,20 @@ class AssessioClient:
         serialised once; the ``Signature`` header signs exactly these bytes.
         """
         body = canonical_json(order.to_json())
-        headers = {
-            "Content-Type": "application/json",
-            "Accept": "application/json",
-            PROVIDER_KEY_HEADER: self._provider_key.reveal(),
-        }
+        return body, {**_PLAIN_HEADERS, **self._credentials(body, timestamp)}
+
+    def _credentials(self, body: bytes, timestamp: int | None = None) -> dict[str, str]:
+        """The ``provider-key`` and ``Signature`` headers for ``body``, built only while sending."""
+        headers = {PROVIDER_KEY_HEADER: self._provider_key.reveal()}
         if self.sign_requests and self._secret is not None:
             t = int(self._clock.time()) if timestamp is None else timestamp
             headers[SIGNATURE_HEADER] = signature_header(
                 secret=self._secret, body=body, timestamp=t, header_format=self.header_format
             )
-        return body, headers
+        return headers
+
+    def _sign(self, _method: str, _url: str, body: bytes) -> Mapping[str, str]:
+        return self._credentials(body)
 
     def order_assessment_link(
         self,
@@ -254,11 +272,14 @@ class AssessioClient:
             redirect_url=redirect_url,
             person=person,
         )
-        body, headers = self.build_request(order)
+        # The credentials are added by _sign while the request is prepared, so that no frame on an
+        # error's traceback holds the provider-key in its locals.
+        body = canonical_json(order.to_json())
         response = self._transport.request(
             "POST",
             self.base_url + ASSESSMENT_LINK_ORDER_PATH,
-            headers=headers,
+            headers=_PLAIN_HEADERS,
+            sign=self._sign,
             body=body,
             retry=False,
         )

@@ -292,4 +292,35 @@ class ServerError(ApiError):
 
 
 class TransportError(ApiError):
-    """No usable response arrived: a timeout, a refused or reset connection, a TLS failure."""
+    """No usable response arrived: a timeout, a refused or reset connection, a TLS failure.
+
+    Also raised when an attempt outlasts its total deadline, or when the answer is larger than the
+    response-size cap (then ``status_code`` is the status that arrived).
+
+    Attributes:
+        may_have_been_sent: ``False`` only when the connection could not be established (refused,
+            DNS failure, connect timeout), so the vendor cannot have received the request and it is
+            safe to send it again. ``True`` otherwise (read timeout, reset after sending, deadline,
+            oversize answer): the vendor may have acted on the request.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        vendor: str | None = None,
+        status_code: int | None = None,
+        method: str | None = None,
+        url: str | None = None,
+        response_excerpt: str | None = None,
+        may_have_been_sent: bool = True,
+    ) -> None:
+        super().__init__(
+            message,
+            vendor=vendor,
+            status_code=status_code,
+            method=method,
+            url=url,
+            response_excerpt=response_excerpt,
+        )
+        self.may_have_been_sent = may_have_been_sent

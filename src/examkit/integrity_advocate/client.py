@@ -20,8 +20,15 @@ import requests
 from examkit.core.clock import Clock, SystemClock
 from examkit.core.encoding import canonical_json
 from examkit.core.env import env_setting
-from examkit.core.errors import ApiError, ConfigurationError, NotFoundError, ValidationError
-from examkit.core.http import DEFAULT_TIMEOUT, HttpResponse, RetryPolicy, Transport
+from examkit.core.errors import ApiError, ConfigurationError, NotFoundError, ServerError, ValidationError
+from examkit.core.http import (
+    DEFAULT_DEADLINE,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_TIMEOUT,
+    HttpResponse,
+    RetryPolicy,
+    Transport,
+)
 from examkit.core.signing import SecretInput
 from examkit.integrity_advocate.embed import DEFAULT_BASE_URL
 from examkit.integrity_advocate.models import (
@@ -113,6 +120,10 @@ class IntegrityAdvocateClient:
         nonce_factory: Makes each request's nonce (default: 32 random hex characters).
         signing_form: The canonical URI form to sign (default: no query, encode then lower-case).
         max_pages: The default page cap of every listing (default 250).
+        deadline: The longest one attempt may take in all, in seconds (default 60; see
+            :data:`~examkit.core.http.DEFAULT_DEADLINE`).
+        max_response_bytes: The largest answer read, in bytes after decompression (default 10 MiB;
+            see :data:`~examkit.core.http.DEFAULT_MAX_RESPONSE_BYTES`).
 
     Raises:
         ConfigurationError: The app id is not a GUID, the API key is not base64 of the documented
@@ -133,6 +144,8 @@ class IntegrityAdvocateClient:
         signing_form: CanonicalForm = DEFAULT_REQUEST_FORM,
         max_pages: int = DEFAULT_MAX_PAGES,
         sleep: Callable[[float], None] = time.sleep,
+        deadline: float = DEFAULT_DEADLINE,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         self._signer = AmxSigner(app_id=app_id, api_key=api_key, form=signing_form)
         if not isinstance(base_url, str) or not base_url.startswith(("https://", "http://")):
@@ -151,6 +164,8 @@ class IntegrityAdvocateClient:
             secrets=(api_key_from(api_key),),
             sleep=sleep,
             clock=self._clock.time,
+            deadline=deadline,
+            max_response_bytes=max_response_bytes,
         )
 
     @classmethod
@@ -563,7 +578,8 @@ class IntegrityAdvocateClient:
 
         Raises:
             ValidationError: An empty or unprintable id.
-            ServerError: 500: the vendor could not process the values.
+            ServerError: 500: the vendor's documents say the input values are wrong or not
+                URL-encoded (the message says so).
             ApiError: Any other failure.
         """
         params = {
@@ -575,16 +591,32 @@ class IntegrityAdvocateClient:
         }
         if activity_id is not None:
             params["activityid"] = _id("activity_id", "activityid", activity_id)
-        response = self._transport.request(
-            "GET",
-            f"{self.base_url}/participants/endsession",
-            params=params,
-            retry=False,
-            expected=(404,),
-        )
-        if response.status_code == 404:
-            return EndSessionResult.NOTHING_TO_CLOSE
-        return EndSessionResult.CLOSED
+        try:
+            response = self._transport.request(
+                "GET",
+                f"{self.base_url}/participants/endsession",
+                params=params,
+                retry=False,
+                expected=(404,),
+            )
+        except ServerError as exc:
+            if exc.status_code != 500:
+                raise
+            error = ServerError(
+                f"Integrity Advocate could not process the end-session request (500) for GET "
+                f"{exc.url}: its documents say a 500 here means a problem with the request: check "
+                "that the app id, course id, participant identifier"
+                + (" and activity id" if activity_id is not None else "")
+                + " are correct (examkit URL-encodes them)",
+                vendor=VENDOR,
+                status_code=500,
+                method="GET",
+                url=exc.url,
+                response_excerpt=exc.response_excerpt,
+            )
+        else:
+            return _end_result(response)
+        raise error
 
     def ping(self) -> bool:
         """Return whether the vendor's health check (``GET /ping``, unsigned) answers ``healthy``.
@@ -594,6 +626,12 @@ class IntegrityAdvocateClient:
         """
         response = self._transport.request("GET", f"{self.base_url}/ping")
         return response.text.strip().strip('"').lower() == "healthy"
+
+
+def _end_result(response: HttpResponse) -> EndSessionResult:
+    if response.status_code == 404:
+        return EndSessionResult.NOTHING_TO_CLOSE
+    return EndSessionResult.CLOSED
 
 
 def _check_max_pages(value: object, *, setting: bool) -> int:

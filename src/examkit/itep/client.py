@@ -21,7 +21,14 @@ from examkit.core.errors import (
     TransportError,
     ValidationError,
 )
-from examkit.core.http import DEFAULT_TIMEOUT, HttpResponse, RetryPolicy, Transport
+from examkit.core.http import (
+    DEFAULT_DEADLINE,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_TIMEOUT,
+    HttpResponse,
+    RetryPolicy,
+    Transport,
+)
 from examkit.core.serde import load_json
 from examkit.core.signing import Secret, SecretInput, secrets_from
 from examkit.itep.models import (
@@ -44,6 +51,25 @@ DEFAULT_TEST_ID_KEYS: Final = ("TestID", "test_id", "testid", "test-id", "testId
 """JSON keys examkit looks for (case-insensitively) to read the test ID from a response."""
 
 _BARE_ID: Final = re.compile(r"\A(?=[A-Za-z0-9-]*[0-9])[A-Za-z0-9][A-Za-z0-9-]{3,39}\Z", re.ASCII)
+
+
+def _fulfilment_transport_error(exc: TransportError, *, stx: bool) -> TransportError:
+    if exc.may_have_been_sent:
+        advice = (
+            ". A test ID may have been allocated"
+            + (" and e-mailed" if stx else "")
+            + ": check the AVAILABLE TESTS panel before trying again"
+        )
+    else:
+        advice = ". iTEP never received the request, so no test ID was allocated: it is safe to try again"
+    return TransportError(
+        exc.message + advice,
+        vendor=VENDOR,
+        method=exc.method,
+        url=exc.url,
+        status_code=exc.status_code,
+        may_have_been_sent=exc.may_have_been_sent,
+    )
 
 
 def _clone_session(session: requests.Session) -> requests.Session:
@@ -91,6 +117,10 @@ class ItepClient:
         test_id_keys: JSON keys tried, case-insensitively, to read the test ID.
         session: A :class:`requests.Session` (proxies, certificates, or a fake's adapter).
         timeout: Seconds for connecting and reading, one number or a pair.
+        deadline: The longest one call may take in all, in seconds (default 60; see
+            :data:`~examkit.core.http.DEFAULT_DEADLINE`).
+        max_response_bytes: The largest answer read, in bytes after decompression (default 10 MiB;
+            see :data:`~examkit.core.http.DEFAULT_MAX_RESPONSE_BYTES`).
 
     Raises:
         ConfigurationError: A setting is missing or malformed.
@@ -110,6 +140,8 @@ class ItepClient:
         test_id_keys: Sequence[str] = DEFAULT_TEST_ID_KEYS,
         session: requests.Session | None = None,
         timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
+        deadline: float = DEFAULT_DEADLINE,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         key = (
             api_key
@@ -155,6 +187,8 @@ class ItepClient:
             "require_test_id": require_test_id,
             "test_id_keys": tuple(test_id_keys),
             "timeout": timeout,
+            "deadline": deadline,
+            "max_response_bytes": max_response_bytes,
         }
         self._transport = Transport(
             vendor=VENDOR,
@@ -162,6 +196,8 @@ class ItepClient:
             timeout=timeout,
             retry=RetryPolicy.none(),
             secrets=(key,),
+            deadline=deadline,
+            max_response_bytes=max_response_bytes,
         )
 
     @classmethod
@@ -332,22 +368,27 @@ class ItepClient:
                 extra={**request.extra, "sequence": self._sequence()},
             )
         body = request.body(embed_json_as_text=self._embed)
-        signer = self._stx_signer if request.family is ProductFamily.STX else self._signer
-        headers = {"Content-Type": "application/json", **signer.headers(body)}
+        stx = request.family is ProductFamily.STX
         try:
             response = self._transport.request(
-                "POST", self._endpoint, headers=headers, body=body, retry=False
+                "POST",
+                self._endpoint,
+                headers={"Content-Type": "application/json"},
+                body=body,
+                sign=self._sign_stx if stx else self._sign_gtx,
+                retry=False,
             )
         except TransportError as exc:
-            raise TransportError(
-                f"{exc.message}. A test ID may have been allocated"
-                + (" and e-mailed" if request.family is ProductFamily.STX else "")
-                + ": check the AVAILABLE TESTS panel before trying again",
-                vendor=VENDOR,
-                method=exc.method,
-                url=exc.url,
-            ) from None
-        return self._result(response, request.product_code)
+            error = _fulfilment_transport_error(exc, stx=stx)
+        else:
+            return self._result(response, request.product_code)
+        raise error  # outside the handler: no chained context, no frame holding the first error
+
+    def _sign_gtx(self, _method: str, _url: str, body: bytes) -> Mapping[str, str]:
+        return self._signer.headers(body)
+
+    def _sign_stx(self, _method: str, _url: str, body: bytes) -> Mapping[str, str]:
+        return self._stx_signer.headers(body)
 
     def issue_bulk(
         self,
@@ -408,30 +449,36 @@ class ItepClient:
         return self.fulfil(request)
 
     def _result(self, response: HttpResponse, product_code: str) -> FulfillmentResult:
-        text = response.text
+        data, test_id = self._parse(response)
+        if test_id is None and self._require_test_id:
+            raise self._no_test_id(response)
+        return FulfillmentResult(
+            test_id=test_id,
+            status_code=response.status_code,
+            text=response.text,
+            data=data,
+            product_code=product_code,
+        )
+
+    def _parse(self, response: HttpResponse) -> tuple[Any, str | None]:
         try:
             data: Any = load_json(response.body, vendor=VENDOR) if response.body.strip() else None
         except PayloadError:
             data = None
-        test_id = self._read_test_id(data, text)
-        if test_id is None and self._require_test_id:
-            excerpt = self._transport.redact(text[:500]).strip()
-            raise ApiError(
-                f"iTEP answered {response.status_code} but no test ID could be read from the "
-                f"response{': ' + excerpt[:200] if excerpt else ' (empty body)'}. The call may "
-                "still have allocated one: check the AVAILABLE TESTS panel",
-                vendor=VENDOR,
-                status_code=response.status_code,
-                method="POST",
-                url=response.url,
-                response_excerpt=excerpt or None,
-            )
-        return FulfillmentResult(
-            test_id=test_id,
+        return data, self._read_test_id(data, response.text)
+
+    def _no_test_id(self, response: HttpResponse) -> ApiError:
+        # Built here and returned, so that the vendor's text is no local of a frame on the traceback.
+        excerpt = self._transport.redact(response.text[:65536])[:500].strip()
+        return ApiError(
+            f"iTEP answered {response.status_code} but no test ID could be read from the "
+            f"response{': ' + excerpt[:200] if excerpt else ' (empty body)'}. The call may "
+            "still have allocated one: check the AVAILABLE TESTS panel",
+            vendor=VENDOR,
             status_code=response.status_code,
-            text=text,
-            data=data,
-            product_code=product_code,
+            method="POST",
+            url=response.url,
+            response_excerpt=excerpt or None,
         )
 
     def _read_test_id(self, data: Any, text: str) -> str | None:

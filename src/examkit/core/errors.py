@@ -292,4 +292,32 @@ class ServerError(ApiError):
 
 
 class TransportError(ApiError):
-    """No usable response arrived: a timeout, a refused or reset connection, a TLS failure."""
+    """No usable response arrived: a timeout, a refused or reset connection, a TLS failure.
+
+    Attributes:
+        may_have_been_sent: ``False`` only when the request certainly did not reach the vendor (the
+            connection could not be established: refused, unresolvable host, connect timeout). ``True``
+            otherwise: the request may have been received and acted upon (a POST may have created
+            something) although no answer came back, so check before sending it again.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        vendor: str | None = None,
+        status_code: int | None = None,
+        method: str | None = None,
+        url: str | None = None,
+        response_excerpt: str | None = None,
+        may_have_been_sent: bool = True,
+    ) -> None:
+        super().__init__(
+            message,
+            vendor=vendor,
+            status_code=status_code,
+            method=method,
+            url=url,
+            response_excerpt=response_excerpt,
+        )
+        self.may_have_been_sent = may_have_been_sent

@@ -21,6 +21,7 @@ from urllib.parse import quote, quote_plus, urlsplit, urlunsplit
 
 import attrs
 import requests
+import urllib3.exceptions
 
 from examkit._version import __version__
 from examkit.core.errors import (
@@ -300,12 +301,19 @@ class Transport:
                     self._sleep(self.retry.delay(attempt))
                     continue
                 kind = "timed out" if isinstance(exc, requests.Timeout) else "failed"
+                never_sent = _never_connected(exc)
                 raise TransportError(
-                    f"{method} {shown_url} {kind} ({type(exc).__name__}); nothing was received"
+                    f"{method} {shown_url} {kind} ({type(exc).__name__}); "
+                    + (
+                        "no connection could be made, so nothing was sent"
+                        if never_sent
+                        else "nothing was received"
+                    )
                     + ("" if idempotent else ", and it was not retried"),
                     vendor=self.vendor,
                     method=method,
                     url=shown_url,
+                    may_have_been_sent=not never_sent,
                 ) from None
             response = HttpResponse(
                 status_code=raw.status_code,
@@ -363,6 +371,19 @@ class Transport:
                 f"{self.vendor} failed on its side ({status}) for {method} {url}{detail}", **common
             )
         return ApiError(f"{self.vendor} rejected {method} {url} ({status}){detail}", **common)
+
+
+def _never_connected(exc: requests.RequestException) -> bool:
+    """Whether the request certainly never left: no connection (refused, unresolvable, connect timeout)."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    if not isinstance(exc, requests.exceptions.ConnectionError) or isinstance(
+        exc, requests.exceptions.ProxyError | requests.exceptions.SSLError
+    ):
+        return False
+    reason: object = exc.args[0] if exc.args else None
+    reason = getattr(reason, "reason", reason)  # urllib3's MaxRetryError wraps the cause
+    return isinstance(reason, urllib3.exceptions.NewConnectionError)  # NameResolutionError included
 
 
 def _secret_forms(secret: Secret) -> tuple[str, ...]:

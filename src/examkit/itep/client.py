@@ -339,13 +339,22 @@ class ItepClient:
                 "POST", self._endpoint, headers=headers, body=body, retry=False
             )
         except TransportError as exc:
+            if not exc.may_have_been_sent:
+                raise TransportError(
+                    f"{exc.message}. iTEP never saw this request: it is safe to send it again",
+                    vendor=VENDOR,
+                    method=exc.method,
+                    url=exc.url,
+                    may_have_been_sent=False,
+                ) from None
             raise TransportError(
                 f"{exc.message}. A test ID may have been allocated"
                 + (" and e-mailed" if request.family is ProductFamily.STX else "")
-                + ": check the AVAILABLE TESTS panel before trying again",
+                + ": check in the iTEP administration system before re-issuing (the AVAILABLE TESTS panel)",
                 vendor=VENDOR,
                 method=exc.method,
                 url=exc.url,
+                may_have_been_sent=True,
             ) from None
         return self._result(response, request.product_code)
 

@@ -54,6 +54,7 @@ def write_csv(
     *,
     neutralize_formulas: bool = True,
     encoding: str = "utf-8",
+    line_terminator: str = "\r\n",
     vendor: str | None = None,
 ) -> None:
     r"""Write ``rows`` under ``header`` as CSV to a path or an open text stream.
@@ -67,6 +68,7 @@ def write_csv(
             cells verbatim.
         encoding: ``"utf-8"``, or ``"utf-8-sig"`` to begin with a byte-order mark, which Excel
             needs to read UTF-8 names correctly. On a text stream the mark is written as ``\ufeff``.
+        line_terminator: The end of each line (``"\r\n"`` as RFC 4180 says; ``"\n"`` for a terminal).
         vendor: The vendor named by errors.
 
     Raises:
@@ -82,7 +84,7 @@ def write_csv(
     safe = neutralize_formula if neutralize_formulas else str
 
     def emit(handle: IO[str]) -> None:
-        writer = csv.writer(handle)
+        writer = csv.writer(handle, lineterminator=line_terminator)
         writer.writerow([safe(h) for h in header])
         for row in rows:
             writer.writerow([safe(row.get(h, "")) for h in header])

@@ -1,11 +1,11 @@
-"""Issue test IDs to a cohort: bounded concurrency, progress, one attempt per candidate.
+"""Issue test IDs to a cohort: bounded concurrency, progress, at most one attempt per candidate.
 
 :func:`issue_bulk` runs the client's fulfillment call for every candidate on a small thread pool.
-Each candidate is attempted exactly once (fulfillment calls are never retried: a retry could
-allocate a second test ID), every candidate gets an outcome, in input order, and the report can be
-written back to CSV next to the original columns. Each worker thread uses its own
-:class:`requests.Session` (a copy of the client's settings and adapters), because a session's
-state is not documented as thread-safe.
+Each candidate is attempted at most once (fulfillment calls are never retried: a retry could
+allocate a second test ID), every candidate gets an outcome, in input order, even when the run is
+interrupted, and the report can be written back to CSV next to the original columns (formula-safe).
+Each worker thread uses its own :class:`requests.Session` (a copy of the client's settings and
+adapters), because a session's state is not documented as thread-safe.
 """
 
 from __future__ import annotations
@@ -363,10 +363,11 @@ class BulkReport:
 
 
 class BulkIssueInterrupted(ExamkitError):  # noqa: N818 - reads as an event, like KeyboardInterrupt
-    """The run was interrupted (Ctrl-C); :attr:`report` holds every outcome so far.
+    """The run was interrupted (Ctrl-C, or a ``BaseException`` from a worker or the progress callback).
 
-    Candidates not yet started are ``NOT_ATTEMPTED``; the ones already running were allowed to
-    finish, so no allocated test ID goes unrecorded.
+    :attr:`report` holds every candidate's outcome. Candidates not yet started are
+    ``NOT_ATTEMPTED`` and were never sent; the ones already running were allowed to finish (further
+    interrupts meanwhile are absorbed), so no allocated test ID goes unrecorded.
 
     Attributes:
         report: The partial report.

@@ -15,7 +15,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import pytest
 
@@ -530,3 +530,26 @@ def test_ia_participants_csv_is_spreadsheet_safe(capsys: pytest.CaptureFixture[s
     rows = list(csv.DictReader(io.StringIO(out.removeprefix("\ufeff"), newline="")))
     assert out.startswith("\ufeffparticipant_identifier,")
     assert [r["first_name"] for r in rows] == ["=1+2", "Zoë\\x9b31m"]
+
+
+def test_itep_issue_csv_stopped_run_exits_130_with_its_outcomes(
+    fake_itep: FakeItep, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from examkit.itep.bulk import BulkIssueInterrupted, BulkReport
+    from examkit.itep.client import ItepClient
+
+    real = ItepClient.issue_bulk
+
+    def stopped(self: ItepClient, *args: Any, **kwargs: Any) -> BulkReport:
+        # A run that ends in BulkIssueInterrupted with every candidate done (e.g. SystemExit in a worker).
+        raise BulkIssueInterrupted(real(self, *args, **kwargs))
+
+    monkeypatch.setattr(ItepClient, "issue_bulk", stopped)
+    target = tmp_path / "o.csv"
+    argv = ["itep", "issue", "--csv", str(ROOT / "examples" / "itep_candidates.csv"), "--output", str(target)]
+    code, _, err = run([*argv, "--product-code", "GTX-Academic-Plus", "--endpoint", FAKE_ENDPOINT], capsys)
+    assert code == 130
+    assert "examkit: interrupted: 5 candidates: 3 issued, 2 failed" in err
+    with open(target, encoding="utf-8", newline="") as handle:
+        ids = [r["test_id"] for r in csv.DictReader(handle) if r["test_id"]]
+    assert sorted(ids) == sorted(i.test_id for i in fake_itep.issued)

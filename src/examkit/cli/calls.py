@@ -173,6 +173,7 @@ def _issue_csv(args: argparse.Namespace, client: Any, out: IO[str], err: IO[str]
             )
         except BulkIssueInterrupted as exc:
             report = exc.report
+            interrupted = True
         except KeyboardInterrupt:
             interrupted = True
         finally:
@@ -194,7 +195,7 @@ def _issue_csv(args: argparse.Namespace, client: Any, out: IO[str], err: IO[str]
                 )
             except ConfigurationError as exc:
                 write_error = exc
-        interrupted = interrupted or guard.interrupted or bool(report.not_attempted)
+        interrupted = interrupted or guard.interrupted
     if write_error is not None:
         raise CliError(str(write_error))
     if interrupted:

@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import csv
+import http.server
 import io
 import json
+import os
 import shlex
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
 from pathlib import Path
+from typing import Any, ClassVar
 
 import pytest
 
@@ -366,3 +375,199 @@ def test_sign_never_writes_control_characters_to_the_terminal(
     assert "\x1b" not in out + err
     assert '{"eventType":"\\x1b[2J\\x1b]0;owned\\x07"}' in out
     assert sent.read_bytes() == body.read_bytes()  # the bytes sent are the bytes given
+
+
+# -- itep issue --csv: interrupted runs, what was sent, spreadsheet-safe outcomes -------------------
+
+
+class _SlowItep(http.server.BaseHTTPRequestHandler):
+    """A slow iTEP stand-in: allocates a test ID on receipt, answers it after a pause."""
+
+    allocated: ClassVar[list[str]] = []
+    lock: ClassVar[threading.Lock] = threading.Lock()
+    delay: ClassVar[float] = 0.4
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        with self.lock:
+            test_id = f"SLOW{len(self.allocated) + 1:04d}"
+            self.allocated.append(test_id)
+        time.sleep(self.delay)
+        body = json.dumps({"TestID": test_id}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        return
+
+
+def test_itep_issue_csv_interrupted_twice_writes_every_allocated_id(tmp_path: Path) -> None:
+    source = tmp_path / "cohort.csv"
+    source.write_text(
+        "candidate_id,name,email\n" + "".join(f"c-{n},Cand {n},c{n}@example.com\n" for n in range(40)),
+        encoding="utf-8",
+    )
+    target = tmp_path / "outcomes.csv"
+    _SlowItep.allocated = []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _SlowItep)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EXAMKIT_")}
+    env.update({"EXAMKIT_ITEP_API_KEY": "cli-api-key", "EXAMKIT_ITEP_SIGNATURE_HEADER": "X-Itep-Signature"})
+    argv = [
+        sys.executable,
+        "-m",
+        "examkit",
+        "itep",
+        "issue",
+        "--csv",
+        str(source),
+        "--output",
+        str(target),
+        "--product-code",
+        "GTX-Academic-Plus",
+        "--endpoint",
+        f"http://127.0.0.1:{server.server_address[1]}/fulfil",
+        "--workers",
+        "4",
+        "--no-progress",
+    ]
+    try:
+        proc = subprocess.Popen(
+            argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        deadline = time.monotonic() + 20
+        while len(_SlowItep.allocated) < 5 and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.02)
+        assert len(_SlowItep.allocated) >= 5, "the command never reached the server"
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.1)  # the calls in flight are still being answered
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(5)
+        server.shutdown()
+        server.server_close()
+    assert proc.returncode == 130, err.decode()
+    with open(target, encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 40
+    assert sorted(r["test_id"] for r in rows if r["test_id"]) == sorted(_SlowItep.allocated)
+    assert {r["status"] for r in rows if r["test_id"]} == {"issued"}
+    assert {r["status"] for r in rows if not r["test_id"]} == {"not_attempted"}
+    assert b"Traceback" not in err
+
+
+def test_itep_issue_csv_with_no_connection_says_nothing_was_sent(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setenv("EXAMKIT_ITEP_API_KEY", "k")
+    monkeypatch.setenv("EXAMKIT_ITEP_SIGNATURE_HEADER", "X-Sig")
+    source = tmp_path / "c.csv"
+    source.write_text("email\na@example.com\n", encoding="utf-8")
+    argv = ["itep", "issue", "--csv", str(source), "--output", str(tmp_path / "o.csv"), "--no-progress"]
+    code, out, _ = run(
+        [*argv, "--product-code", "GTX-Academic-Plus", "--endpoint", f"http://127.0.0.1:{port}/x"], capsys
+    )
+    assert code == 3
+    assert "a@example.com: failed" in out
+    assert "nothing was sent" in out
+    assert "may have been allocated" not in out
+
+
+def test_itep_issue_csv_outcomes_are_spreadsheet_safe(
+    fake_itep: FakeItep, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "c.csv"
+    source.write_text('email,name\na@example.com,"=HYPERLINK(""http://x"",""y"")"\n', encoding="utf-8")
+    base = ["itep", "issue", "--csv", str(source), "--product-code", "GTX-Academic-Plus", "--no-progress"]
+    safe, raw, excel = tmp_path / "safe.csv", tmp_path / "raw.csv", tmp_path / "excel.csv"
+    assert run([*base, "--endpoint", FAKE_ENDPOINT, "--output", str(safe)], capsys)[0] == 0
+    assert run([*base, "--endpoint", FAKE_ENDPOINT, "--output", str(raw), "--keep-formulas"], capsys)[0] == 0
+    assert run([*base, "--endpoint", FAKE_ENDPOINT, "--output", str(excel), "--excel"], capsys)[0] == 0
+    with open(safe, encoding="utf-8", newline="") as handle:
+        assert next(csv.DictReader(handle))["name"] == '\'=HYPERLINK("http://x","y")'
+    with open(raw, encoding="utf-8", newline="") as handle:
+        assert next(csv.DictReader(handle))["name"] == '=HYPERLINK("http://x","y")'
+    assert excel.read_bytes().startswith(b"\xef\xbb\xbfemail,name,test_id,")
+
+
+@pytest.fixture
+def hostile_ia(monkeypatch: pytest.MonkeyPatch) -> FakeIntegrityAdvocate:
+    fake = FakeIntegrityAdvocate(clock=SystemClock())
+    fake.add_participant(
+        make_participant("p-1", "course-9", first_name="=1+2", last_name="Ev\x1b[2Jil\u202e", status="Valid")
+    )
+    fake.add_participant(make_participant("p-2", "course-9", first_name="Zoë\u009b31m", last_name="@x"))
+    monkeypatch.setattr(calls, "session_factory", fake.session)
+    monkeypatch.setenv("EXAMKIT_IA_APP_ID", DEMO_APP_ID)
+    monkeypatch.setenv("EXAMKIT_IA_API_KEY", DEMO_API_KEY)
+    return fake
+
+
+def _raw_controls(text: str) -> list[str]:
+    return [c for c in text if not c.isprintable() and c != "\n"]
+
+
+@pytest.mark.usefixtures("hostile_ia")
+def test_ia_participants_never_write_vendor_control_characters(capsys: pytest.CaptureFixture[str]) -> None:
+    for fmt in ("table", "csv", "json"):
+        code, out, err = run(["ia", "participants", "--course", "course-9", "--format", fmt], capsys)
+        assert code == 0, err
+        assert _raw_controls(out) == [], fmt
+    code, out, _ = run(["ia", "participants", "--course", "course-9"], capsys)
+    assert "Ev\\x1b[2Jil\\u202e" in out
+    code, out, _ = run(["ia", "participants", "--course", "course-9", "--format", "json"], capsys)
+    rows = json.loads(out)
+    assert rows[0]["last_name"] == "Ev\x1b[2Jil\u202e"  # JSON escapes keep the value exact
+    assert rows[1]["first_name"] == "Zoë\u009b31m"
+
+
+@pytest.mark.usefixtures("hostile_ia")
+def test_ia_participants_csv_is_spreadsheet_safe(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["ia", "participants", "--course", "course-9", "--format", "csv"], capsys)
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(out, newline="")))
+    assert [(r["participant_identifier"], r["first_name"], r["last_name"]) for r in rows] == [
+        ("p-1", "'=1+2", "Ev\\x1b[2Jil\\u202e"),
+        ("p-2", "Zoë\\x9b31m", "'@x"),
+    ]
+    code, out, _ = run(
+        ["ia", "participants", "--course", "course-9", "--format", "csv", "--keep-formulas", "--excel"],
+        capsys,
+    )
+    rows = list(csv.DictReader(io.StringIO(out.removeprefix("\ufeff"), newline="")))
+    assert out.startswith("\ufeffparticipant_identifier,")
+    assert [r["first_name"] for r in rows] == ["=1+2", "Zoë\\x9b31m"]
+
+
+def test_itep_issue_csv_stopped_run_exits_130_with_its_outcomes(
+    fake_itep: FakeItep, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from examkit.itep.bulk import BulkIssueInterrupted, BulkReport
+    from examkit.itep.client import ItepClient
+
+    real = ItepClient.issue_bulk
+
+    def stopped(self: ItepClient, *args: Any, **kwargs: Any) -> BulkReport:
+        # A run that ends in BulkIssueInterrupted with every candidate done (e.g. SystemExit in a worker).
+        raise BulkIssueInterrupted(real(self, *args, **kwargs))
+
+    monkeypatch.setattr(ItepClient, "issue_bulk", stopped)
+    target = tmp_path / "o.csv"
+    argv = ["itep", "issue", "--csv", str(ROOT / "examples" / "itep_candidates.csv"), "--output", str(target)]
+    code, _, err = run([*argv, "--product-code", "GTX-Academic-Plus", "--endpoint", FAKE_ENDPOINT], capsys)
+    assert code == 130
+    assert "examkit: interrupted: 5 candidates: 3 issued, 2 failed" in err
+    with open(target, encoding="utf-8", newline="") as handle:
+        ids = [r["test_id"] for r in csv.DictReader(handle) if r["test_id"]]
+    assert sorted(ids) == sorted(i.test_id for i in fake_itep.issued)

@@ -2,25 +2,35 @@
 
 from __future__ import annotations
 
+import _thread
+import concurrent.futures
 import csv
 import io
 import json
+import socket
 import threading
 import time
 from collections import Counter
+from pathlib import Path
+from typing import Any
+from unittest import mock
 
 import pytest
 import requests
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from examkit.core.errors import ConfigurationError, ServerError, ValidationError
+from examkit.core.errors import ConfigurationError, ServerError, TransportError, ValidationError
 from examkit.itep import (
     BulkIssueInterrupted,
     BulkOutcome,
+    BulkReport,
     Candidate,
     OutcomeStatus,
+    bulk,
     read_candidates_csv,
 )
-from examkit.itep.client import _clone_session
+from examkit.itep.client import ItepClient, _clone_session
 from examkit.testing.http import FakeRequest
 from examkit.testing.itep import FakeItep
 
@@ -212,3 +222,325 @@ def test_each_worker_gets_its_own_session_with_the_same_adapters() -> None:
     assert clone.proxies == original.proxies
     assert clone.headers["X-Custom"] == "1"
     assert clone.adapters["https://"] is original.adapters["https://"]
+
+
+# -- interruption: nothing known is lost, nothing is sent twice ------------------------------------
+
+
+class _Stop(BaseException):
+    """A BaseException that is neither KeyboardInterrupt nor SystemExit (like gevent's GreenletExit)."""
+
+
+def _outcome_checks(fake: FakeItep, report: BulkReport, candidates: list[Candidate]) -> None:
+    assert [o.index for o in report] == list(range(len(candidates)))
+    assert [o.candidate for o in report] == candidates
+    # Every test ID the vendor allocated is in the report, and only those.
+    assert sorted(report.test_ids) == sorted(i.test_id for i in fake.issued)
+    # No candidate was sent twice, and none that was sent is called "not attempted".
+    counts = sent_emails(fake)
+    assert set(counts.values()) <= {1}
+    not_attempted = {o.candidate.email for o in report.not_attempted}
+    assert not_attempted.isdisjoint(counts)
+
+
+def test_second_interrupt_while_waiting_for_workers_keeps_every_outcome() -> None:
+    fake = make_fake()
+    seen = 0
+    lock = threading.Lock()
+
+    def hook(_: FakeRequest) -> None:
+        nonlocal seen
+        with lock:
+            seen += 1
+            number = seen
+        if number <= 3:  # Ctrl-C three times while the first calls are in flight
+            _thread.interrupt_main()
+        time.sleep(0.05)
+
+    fake.on_request(hook)
+    candidates = cohort(20)
+    with pytest.raises(BulkIssueInterrupted) as info:
+        fake.client().issue_bulk(candidates, product_code="GTX-Academic-Plus", max_workers=4)
+    report = info.value.report
+    _outcome_checks(fake, report, candidates)
+    assert len(fake.issued) >= 1
+    assert len(report.not_attempted) == 20 - len(fake.requests) > 0
+
+
+def test_system_exit_in_a_worker_keeps_the_report() -> None:
+    fake = make_fake()
+    calls = 0
+    lock = threading.Lock()
+
+    def sequence() -> int:
+        nonlocal calls
+        with lock:
+            calls += 1
+            number = calls
+        if number == 3:
+            raise SystemExit(4)
+        return number
+
+    fake.on_request(lambda _: time.sleep(0.01))
+    candidates = cohort(10)
+    with pytest.raises(BulkIssueInterrupted) as info:
+        fake.client(sequence=sequence).issue_bulk(candidates, product_code="GTX-Academic-Plus", max_workers=2)
+    report = info.value.report
+    _outcome_checks(fake, report, candidates)
+    exits = [o for o in report.failed if isinstance(o.error, SystemExit)]
+    assert len(exits) == 1
+    assert exits[0].candidate.email not in sent_emails(fake)  # the sequence number comes before sending
+    assert report.not_attempted  # the run stopped
+
+
+@pytest.mark.parametrize("exc", [KeyboardInterrupt, SystemExit, _Stop])
+def test_base_exception_in_the_progress_callback_keeps_the_report(exc: type[BaseException]) -> None:
+    fake = make_fake()
+    fake.on_request(lambda _: time.sleep(0.005))
+
+    def progress(outcome: BulkOutcome, done: int, total: int) -> None:
+        if done == 3:
+            raise exc
+
+    candidates = cohort(12)
+    with pytest.raises(BulkIssueInterrupted) as info:
+        fake.client().issue_bulk(
+            candidates, product_code="GTX-Academic-Plus", max_workers=2, progress=progress
+        )
+    _outcome_checks(fake, info.value.report, candidates)
+    assert len(info.value.report.issued) >= 3
+
+
+def test_a_broken_progress_bar_does_not_stop_the_run() -> None:
+    fake = make_fake()
+    stream = io.StringIO()
+    stream.close()  # writing raises ValueError
+    candidates = cohort(4)
+    report = fake.client().issue_bulk(candidates, product_code="GTX-Academic-Plus", progress_bar=stream)
+    assert len(report.issued) == 4
+    _outcome_checks(fake, report, candidates)
+
+
+class _Injector:
+    """Raises interrupts at planned points of one bulk run, and remembers which fired."""
+
+    def __init__(self, plan: list[tuple[str, int]]) -> None:
+        self.plan = plan
+        self.fired: list[str] = []
+        self.lock = threading.Lock()
+        self.counts: Counter[str] = Counter()
+
+    def due(self, point: str) -> list[int]:
+        with self.lock:
+            self.counts[point] += 1
+            number = self.counts[point]
+            hits = [k for p, k in self.plan if p == point and k == number]
+            if hits:
+                self.fired.append(point)
+            return hits
+
+
+_POINTS = ("submit", "request", "progress", "worker_exit", "report")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    n=st.integers(min_value=1, max_value=8),
+    workers=st.integers(min_value=1, max_value=4),
+    plan=st.lists(
+        st.tuples(st.sampled_from(_POINTS), st.integers(min_value=1, max_value=8)), min_size=0, max_size=5
+    ),
+)
+def test_interrupts_anywhere_lose_no_outcome_and_send_nothing_twice(
+    n: int, workers: int, plan: list[tuple[str, int]]
+) -> None:
+    fake = make_fake()
+    injector = _Injector(plan)
+
+    def on_request(_: FakeRequest) -> None:
+        for _hit in injector.due("request"):
+            _thread.interrupt_main()  # Ctrl-C while the calling thread waits (repeats included)
+        time.sleep(0.002)
+
+    def sequence() -> int:
+        if injector.due("worker_exit"):
+            raise SystemExit(1)
+        return 1
+
+    def progress(outcome: BulkOutcome, done: int, total: int) -> None:
+        if injector.due("progress"):
+            raise KeyboardInterrupt
+
+    real_submit = concurrent.futures.ThreadPoolExecutor.submit
+
+    def submit(self: Any, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+        if injector.due("submit"):
+            raise KeyboardInterrupt
+        return real_submit(self, fn, *args, **kwargs)
+
+    real_build = getattr(bulk, "_build_report", None)
+
+    def build(*args: Any, **kwargs: Any) -> BulkReport:
+        if injector.due("report"):
+            raise KeyboardInterrupt
+        assert real_build is not None
+        report: BulkReport = real_build(*args, **kwargs)
+        return report
+
+    fake.on_request(on_request)
+    candidates = cohort(n)
+    client = fake.client(sequence=sequence)
+    interrupted = False
+    with (
+        mock.patch.object(concurrent.futures.ThreadPoolExecutor, "submit", submit),
+        mock.patch.object(bulk, "_build_report", build, create=True),
+    ):
+        try:
+            report = client.issue_bulk(
+                candidates, product_code="GTX-Academic-Plus", max_workers=workers, progress=progress
+            )
+        except BulkIssueInterrupted as exc:
+            report = exc.report
+            interrupted = True
+    _outcome_checks(fake, report, candidates)
+    assert interrupted == bool(injector.fired)
+    if not interrupted:
+        assert len(report.issued) == n
+    assert len(report.test_ids) == len(fake.issued)
+
+
+# -- nothing sent, or maybe allocated: real sockets on 127.0.0.1 ------------------------------------
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+def test_refused_connection_is_reported_as_nothing_sent() -> None:
+    client = ItepClient(
+        api_key=API_KEY, signature_header=HEADER, endpoint=f"http://127.0.0.1:{_closed_port()}/fulfil"
+    )
+    report = client.issue_bulk(cohort(2), product_code="GTX-Academic-Plus", max_workers=1)
+    for outcome in report:
+        assert outcome.status is OutcomeStatus.FAILED
+        assert isinstance(outcome.error, TransportError)
+        assert outcome.error.may_have_been_sent is False
+        assert "nothing was sent" in outcome.error_message
+        assert "may have been allocated" not in outcome.error_message
+    with pytest.raises(TransportError) as info:
+        client.send_test_id(product_code="STX-Academic-Plus", email="a@example.com")
+    assert info.value.may_have_been_sent is False
+    assert "nothing was sent" in str(info.value)
+    assert "allocated" not in str(info.value)
+
+
+def test_a_stalled_answer_is_reported_as_maybe_allocated() -> None:
+    release = threading.Event()
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(4)
+        server.settimeout(5)
+        port = server.getsockname()[1]
+        accepted: list[socket.socket] = []
+
+        def accept() -> None:
+            for _ in range(2):
+                try:
+                    conn, _addr = server.accept()
+                except OSError:
+                    return
+                conn.recv(65536)  # read the request, answer nothing
+                accepted.append(conn)
+
+        thread = threading.Thread(target=accept, daemon=True)
+        thread.start()
+        try:
+            client = ItepClient(
+                api_key=API_KEY,
+                signature_header=HEADER,
+                endpoint=f"http://127.0.0.1:{port}/fulfil",
+                timeout=(2.0, 0.3),
+            )
+            report = client.issue_bulk(cohort(2), product_code="GTX-Academic-Plus", max_workers=2)
+        finally:
+            release.set()
+            thread.join(5)
+            for conn in accepted:
+                conn.close()
+    for outcome in report:
+        assert isinstance(outcome.error, TransportError)
+        assert outcome.error.may_have_been_sent is True
+        assert "may have been allocated" in outcome.error_message
+        assert "check in the iTEP administration system before re-issuing" in outcome.error_message
+        assert "nothing was sent" not in outcome.error_message
+
+
+# -- the outcomes CSV is safe to open in a spreadsheet ----------------------------------------------
+
+
+def _report_with(row: dict[str, str], status: OutcomeStatus = OutcomeStatus.ISSUED) -> BulkReport:
+    candidate = Candidate(email=row.get("email"), row=row)
+    return BulkReport((BulkOutcome(index=0, candidate=candidate, status=status, test_id="T1"),))
+
+
+FORMULAS = {
+    "name": '=HYPERLINK("http://x","y")',
+    "plus": "+1+1",
+    "minus": "-2+3",
+    "at": "@SUM(A1)",
+    "tab": "\t=1",
+    "cr": "\r=1",
+    "email": "ann@example.com",
+    "inner": "a=b",
+}
+
+
+def test_write_csv_neutralizes_formulas_by_default() -> None:
+    out = io.StringIO()
+    _report_with(FORMULAS).write_csv(out)
+    rows = list(csv.DictReader(io.StringIO(out.getvalue(), newline="")))
+    assert rows == [
+        {
+            "name": '\'=HYPERLINK("http://x","y")',
+            "plus": "'+1+1",
+            "minus": "'-2+3",
+            "at": "'@SUM(A1)",
+            "tab": "'\t=1",
+            "cr": "'\r=1",
+            "email": "ann@example.com",
+            "inner": "a=b",
+            "test_id": "T1",
+            "status": "issued",
+            "error": "",
+            "error_field": "",
+            "http_status": "",
+        }
+    ]
+
+
+def test_write_csv_can_keep_cells_verbatim(tmp_path: Path) -> None:
+    target = tmp_path / "o.csv"
+    _report_with(FORMULAS).write_csv(target, neutralize_formulas=False)
+    with open(target, encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert rows[0]["name"] == '=HYPERLINK("http://x","y")'
+    assert rows[0]["cr"] == "\r=1"
+
+
+def test_write_csv_with_a_byte_order_mark_for_excel(tmp_path: Path) -> None:
+    target = tmp_path / "o.csv"
+    _report_with({"name": "Zoë Łukasz", "email": "z@example.com"}).write_csv(target, encoding="utf-8-sig")
+    data = target.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbfname,email,")
+    assert "Zoë Łukasz".encode() in data
+    plain = tmp_path / "p.csv"
+    _report_with({"name": "Zoë"}).write_csv(plain)
+    assert plain.read_bytes().startswith(b"name,")
+    stream = io.StringIO()
+    _report_with({"name": "Zoë"}).write_csv(stream, encoding="utf-8-sig")
+    assert stream.getvalue().startswith("\ufeffname,")
+    with pytest.raises(ConfigurationError):
+        _report_with({"name": "x"}).write_csv(io.StringIO(), encoding="latin-1")

@@ -159,6 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
     issue.add_argument("--output", metavar="FILE", help="the outcomes CSV (default itep_outcomes.csv)")
     issue.add_argument("--workers", type=int, default=4, help="parallel calls for --csv (default 4)")
     issue.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _csv_options(issue, "the outcomes CSV")
     issue.add_argument("--endpoint", help="the fulfillment URL (default: iTEP's)")
     issue.add_argument("--signature-header", help="default: $EXAMKIT_ITEP_SIGNATURE_HEADER")
     _secret_options(issue)
@@ -178,8 +179,22 @@ def build_parser() -> argparse.ArgumentParser:
     participants.add_argument("--page-size", type=int, help="rows per request, 1 to 10")
     participants.add_argument("--max-pages", type=int, help="stop after this many pages")
     participants.add_argument("--base-url", help="the API host (default: Integrity Advocate's)")
+    _csv_options(participants, "--format csv")
     _secret_options(participants)
     return parser
+
+
+def _csv_options(command: argparse.ArgumentParser, what: str) -> None:
+    command.add_argument(
+        "--keep-formulas",
+        action="store_true",
+        help=f"write cells of {what} verbatim (by default a cell beginning with = + - @ gets a ' in front)",
+    )
+    command.add_argument(
+        "--excel",
+        action="store_true",
+        help=f"begin {what} with a UTF-8 byte-order mark, so that Excel reads names correctly",
+    )
 
 
 def _secrets(args: argparse.Namespace, stdin: IO[bytes] | None, err: IO[str]) -> SecretSource:

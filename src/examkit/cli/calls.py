@@ -7,8 +7,10 @@ Credentials come from the environment (the clients' ``from_env``). :data:`sessio
 from __future__ import annotations
 
 import argparse
-import csv
+import contextlib
 import json
+import signal
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from enum import Enum
@@ -16,6 +18,7 @@ from typing import IO, TYPE_CHECKING, Any, Final
 
 from examkit.cli._common import EXIT_API, EXIT_FAILED, EXIT_OK, CliError, SecretSource
 from examkit.core.errors import ApiError, ConfigurationError, ExamkitError, ValidationError
+from examkit.core.tabular import terminal_safe, write_csv
 
 if TYPE_CHECKING:
     import requests
@@ -76,7 +79,7 @@ def itep_issue(args: argparse.Namespace, secrets: SecretSource, out: IO[str], er
             )
         except ValidationError as exc:
             raise CliError(str(exc)) from None
-        print(result.test_id, file=out)
+        print(terminal_safe(result.test_id or ""), file=out)
         if family is ProductFamily.STX:
             print(f"iTEP e-mails the test ID to {args.email}", file=err)
         return EXIT_OK
@@ -90,8 +93,57 @@ def _assigned_to(args: argparse.Namespace) -> dict[str, Any] | None:
     return {"name": args.name, "email": args.email, "customer-candidate-id": args.candidate_id}
 
 
+class _InterruptGuard:
+    """While issuing from a CSV: the first Ctrl-C stops the run, later ones cannot lose the outcomes.
+
+    The first SIGINT raises ``KeyboardInterrupt`` as usual, so the run stops starting candidates;
+    every later one (and any once :meth:`shield` was called) only prints a note, so that the calls
+    already sent are waited for and the outcomes file is written. Installed in the main thread only.
+    """
+
+    def __init__(self, err: IO[str], target: str) -> None:
+        self._err = err
+        self._target = target
+        self._shielded = False
+        self.interrupted = False
+        self._previous: Any = None
+        self._installed = False
+
+    def __enter__(self) -> _InterruptGuard:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+            self._installed = True
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._installed:
+            signal.signal(signal.SIGINT, self._previous)
+
+    def shield(self) -> None:
+        self._shielded = True
+
+    def _handle(self, signum: int, frame: object) -> None:
+        first = not self.interrupted
+        self.interrupted = True
+        if first and not self._shielded:
+            raise KeyboardInterrupt
+        with contextlib.suppress(Exception):  # a note only; never break the writing under way
+            print(
+                "examkit: interrupted again: waiting for the calls already sent (they may allocate "
+                f"test IDs), then writing the outcomes to {self._target}",
+                file=self._err,
+                flush=True,
+            )
+
+
 def _issue_csv(args: argparse.Namespace, client: Any, out: IO[str], err: IO[str]) -> int:
-    from examkit.itep.bulk import BulkIssueInterrupted, read_candidates_csv  # noqa: PLC0415
+    from examkit.itep.bulk import (  # noqa: PLC0415
+        BulkIssueInterrupted,
+        BulkOutcome,
+        BulkReport,
+        OutcomeStatus,
+        read_candidates_csv,
+    )
 
     try:
         candidates = read_candidates_csv(args.csv)
@@ -100,29 +152,64 @@ def _issue_csv(args: argparse.Namespace, client: Any, out: IO[str], err: IO[str]
     if not candidates:
         raise CliError(f"{args.csv} has no candidates")
     target = args.output or "itep_outcomes.csv"
-    try:
-        report = client.issue_bulk(
-            candidates,
-            product_code=args.product_code,
-            track=args.track,
-            bcc=args.bcc,
-            max_workers=args.workers,
-            progress_bar=False if args.no_progress else err,
+    known: dict[int, BulkOutcome] = {}
+
+    def record(outcome: BulkOutcome, done: int, total: int) -> None:
+        known[outcome.index] = outcome
+
+    report: BulkReport | None = None
+    interrupted = False
+    write_error: ConfigurationError | None = None
+    with _InterruptGuard(err, target) as guard:
+        try:
+            report = client.issue_bulk(
+                candidates,
+                product_code=args.product_code,
+                track=args.track,
+                bcc=args.bcc,
+                max_workers=args.workers,
+                progress=record,
+                progress_bar=False if args.no_progress else err,
+            )
+        except BulkIssueInterrupted as exc:
+            report = exc.report
+            interrupted = True
+        except KeyboardInterrupt:
+            interrupted = True
+        finally:
+            guard.shield()
+            if report is None:
+                # The interrupt came outside the run's own handling (the run had finished, or not
+                # yet started): every outcome it produced went through ``record``.
+                report = BulkReport(
+                    tuple(
+                        known.get(i) or BulkOutcome(index=i, candidate=c, status=OutcomeStatus.NOT_ATTEMPTED)
+                        for i, c in enumerate(candidates)
+                    )
+                )
+            try:
+                report.write_csv(
+                    target,
+                    neutralize_formulas=not getattr(args, "keep_formulas", False),
+                    encoding="utf-8-sig" if getattr(args, "excel", False) else "utf-8",
+                )
+            except ConfigurationError as exc:
+                write_error = exc
+        interrupted = interrupted or guard.interrupted
+    if write_error is not None:
+        raise CliError(str(write_error))
+    if interrupted:
+        print(
+            f"examkit: interrupted: {report.summary()}; outcomes written to {terminal_safe(target)}",
+            file=err,
         )
-    except BulkIssueInterrupted as exc:
-        exc.report.write_csv(target)
-        print(f"examkit: interrupted: {exc.report.summary()}; outcomes written to {target}", file=err)
         return 130
-    try:
-        report.write_csv(target)
-    except ConfigurationError as exc:
-        raise CliError(str(exc)) from None
     print(report.summary(), file=out)
     for outcome in report.failed:
-        where = f" [{outcome.error_field}]" if outcome.error_field else ""
-        who = outcome.candidate.email or f"row {outcome.index + 1}"
-        print(f"  {who}: failed{where}: {outcome.error_message}", file=out)
-    print(f"outcomes written to {target}", file=out)
+        where = f" [{terminal_safe(outcome.error_field)}]" if outcome.error_field else ""
+        who = terminal_safe(outcome.candidate.email or f"row {outcome.index + 1}")
+        print(f"  {who}: failed{where}: {terminal_safe(outcome.error_message)}", file=out)
+    print(f"outcomes written to {terminal_safe(target)}", file=out)
     if any(isinstance(o.error, ApiError) for o in report.failed):
         return EXIT_API
     return EXIT_FAILED if report.failed else EXIT_OK
@@ -175,32 +262,53 @@ def ia_participants(args: argparse.Namespace, secrets: SecretSource, out: IO[str
             ]
         except ValidationError as exc:
             raise CliError(str(exc)) from None
-    _write_rows(rows, args.format, out)
+    _write_rows(rows, args, out)
     print(f"{len(rows)} participant{'s' if len(rows) != 1 else ''} in course {args.course}", file=err)
     return EXIT_OK
 
 
-def _write_rows(rows: list[dict[str, str]], fmt: str, out: IO[str]) -> None:
+def _write_rows(rows: list[dict[str, str]], args: argparse.Namespace, out: IO[str]) -> None:
+    # Vendor text reaches a terminal here: no raw control character or escape sequence may pass.
+    fmt = args.format
     if fmt == "json":
-        json.dump(rows, out, indent=2, ensure_ascii=False)
+        out.write(_json_safe(json.dumps(rows, indent=2, ensure_ascii=False)))
         out.write("\n")
     elif fmt == "csv":
-        writer = csv.DictWriter(out, fieldnames=PARTICIPANT_COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
+        write_csv(
+            out,
+            PARTICIPANT_COLUMNS,
+            ({c: terminal_safe(row[c]) for c in PARTICIPANT_COLUMNS} for row in rows),
+            neutralize_formulas=not getattr(args, "keep_formulas", False),
+            encoding="utf-8-sig" if getattr(args, "excel", False) else "utf-8",
+            line_terminator="\n",
+        )
     else:
         out.write(format_table(PARTICIPANT_COLUMNS, ([row[c] for c in PARTICIPANT_COLUMNS] for row in rows)))
 
 
+def _json_safe(text: str) -> str:
+    # json leaves DEL, C1 controls (U+009B is a one-byte CSI) and format characters raw; escape them.
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() or c == "\n" else _json_escape(c) for c in text)
+
+
+def _json_escape(char: str) -> str:
+    code = ord(char)
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    code -= 0x10000
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+
+
 def format_table(headings: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
-    """Return a plain-text table: the headings, a rule, then one line per row, columns aligned."""
-    data = [list(headings), *([_safe(c) for c in row] for row in rows)]
+    r"""Return a plain-text table: the headings, a rule, then one line per row, columns aligned.
+
+    Non-printable characters are shown escaped (``\x1b``), so a vendor value cannot move the
+    terminal's cursor or break the table.
+    """
+    data = [list(headings), *([terminal_safe(c) for c in row] for row in rows)]
     widths = [max(len(r[i]) for r in data) for i in range(len(headings))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in data]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines) + "\n"
-
-
-def _safe(text: str) -> str:
-    # A vendor value must not move the terminal's cursor or break the table.
-    return "".join(c if c.isprintable() else "?" for c in text)

@@ -1,16 +1,17 @@
-"""Issue test IDs to a cohort: bounded concurrency, progress, one attempt per candidate.
+"""Issue test IDs to a cohort: bounded concurrency, progress, at most one attempt per candidate.
 
 :func:`issue_bulk` runs the client's fulfillment call for every candidate on a small thread pool.
-Each candidate is attempted exactly once (fulfillment calls are never retried: a retry could
-allocate a second test ID), every candidate gets an outcome, in input order, and the report can be
-written back to CSV next to the original columns. Each worker thread uses its own
-:class:`requests.Session` (a copy of the client's settings and adapters), because a session's
-state is not documented as thread-safe.
+Each candidate is attempted at most once (fulfillment calls are never retried: a retry could
+allocate a second test ID), every candidate gets an outcome, in input order, even when the run is
+interrupted, and the report can be written back to CSV next to the original columns (formula-safe).
+Each worker thread uses its own :class:`requests.Session` (a copy of the client's settings and
+adapters), because a session's state is not documented as thread-safe.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import csv
 import enum
 import importlib.util
@@ -32,6 +33,7 @@ from examkit.core.errors import (
     PayloadError,
     ValidationError,
 )
+from examkit.core.tabular import write_csv
 from examkit.itep.models import VENDOR, AssignedTo, FulfillmentRequest
 from examkit.itep.registration import REGISTRATION_FIELDS, Registration
 
@@ -53,6 +55,7 @@ __all__ = [
 logger = logging.getLogger("examkit.itep")
 
 _MAX_WORKERS: Final = 32
+_SHIELD_LIMIT: Final = 1000  # interrupts absorbed by one finishing step before giving up
 _REGISTRATION_NAMES: Final = frozenset(REGISTRATION_FIELDS.values())
 OUTCOME_COLUMNS: Final = ("test_id", "status", "error", "error_field", "http_status")
 """The columns :meth:`BulkReport.write_csv` adds after the candidate's own."""
@@ -321,43 +324,51 @@ class BulkReport:
             text += f", {len(self.not_attempted)} not attempted"
         return text
 
-    def write_csv(self, destination: str | os.PathLike[str] | IO[str]) -> None:
+    def write_csv(
+        self,
+        destination: str | os.PathLike[str] | IO[str],
+        *,
+        neutralize_formulas: bool = True,
+        encoding: str = "utf-8",
+    ) -> None:
         """Write every outcome as CSV: the candidate's own columns, then :data:`OUTCOME_COLUMNS`.
 
+        The file is meant for people and their spreadsheets, so by default a cell that a spreadsheet
+        would run as a formula (it begins with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return)
+        is written with a ``'`` in front (OWASP's advice against CSV injection).
+
+        Args:
+            destination: A file path (created or replaced) or a text stream.
+            neutralize_formulas: ``False`` writes every cell verbatim.
+            encoding: ``"utf-8"`` (the default) or ``"utf-8-sig"``, which begins the file with a
+                byte-order mark so that Excel shows non-ASCII names correctly.
+
         Raises:
-            ConfigurationError: The file cannot be written.
+            ConfigurationError: The file cannot be written, or another encoding was asked for.
         """
         header: list[str] = []
-        for outcome in self.outcomes:
-            for key in outcome.csv_row():
+        rows = [outcome.csv_row() for outcome in self.outcomes]
+        for row in rows:
+            for key in row:
                 if key not in header and key not in OUTCOME_COLUMNS:
                     header.append(key)
         header.extend(OUTCOME_COLUMNS)
-        try:
-            if isinstance(destination, str | os.PathLike):
-                with open(destination, "w", encoding="utf-8", newline="") as handle:
-                    self._write(handle, header)
-            else:
-                self._write(destination, header)
-        except OSError as exc:
-            raise ConfigurationError(
-                f"cannot write the outcomes CSV: {exc.strerror or type(exc).__name__}",
-                setting="destination",
-                vendor=VENDOR,
-            ) from None
-
-    def _write(self, handle: IO[str], header: list[str]) -> None:
-        writer = csv.DictWriter(handle, fieldnames=header, extrasaction="ignore")
-        writer.writeheader()
-        for outcome in self.outcomes:
-            writer.writerow(outcome.csv_row())
+        write_csv(
+            destination,
+            header,
+            rows,
+            neutralize_formulas=neutralize_formulas,
+            encoding=encoding,
+            vendor=VENDOR,
+        )
 
 
 class BulkIssueInterrupted(ExamkitError):  # noqa: N818 - reads as an event, like KeyboardInterrupt
-    """The run was interrupted (Ctrl-C); :attr:`report` holds every outcome so far.
+    """The run was interrupted (Ctrl-C, or a ``BaseException`` from a worker or the progress callback).
 
-    Candidates not yet started are ``NOT_ATTEMPTED``; the ones already running were allowed to
-    finish, so no allocated test ID goes unrecorded.
+    :attr:`report` holds every candidate's outcome. Candidates not yet started are
+    ``NOT_ATTEMPTED`` and were never sent; the ones already running were allowed to finish (further
+    interrupts meanwhile are absorbed), so no allocated test ID goes unrecorded.
 
     Attributes:
         report: The partial report.
@@ -451,7 +462,17 @@ def _attempt(
     )
 
 
-def issue_bulk(  # noqa: PLR0912 - validation, pool, and interruption handling in one place
+def _build_report(prepared: list[Candidate], outcomes: Mapping[int, BulkOutcome]) -> BulkReport:
+    """One outcome per candidate in input order; a candidate with none recorded was never started."""
+    return BulkReport(
+        tuple(
+            outcomes.get(i) or BulkOutcome(index=i, candidate=c, status=OutcomeStatus.NOT_ATTEMPTED)
+            for i, c in enumerate(prepared)
+        )
+    )
+
+
+def issue_bulk(  # noqa: PLR0912, PLR0915 - validation, pool, and interruption handling in one place
     client: ItepClient,
     candidates: Iterable[Candidate | Mapping[str, str]],
     *,
@@ -463,10 +484,18 @@ def issue_bulk(  # noqa: PLR0912 - validation, pool, and interruption handling i
     progress_bar: bool | IO[str] = False,
     columns: CandidateColumns | None = None,
 ) -> BulkReport:
-    """Issue or send a test ID to every candidate, each attempted exactly once.
+    """Issue or send a test ID to every candidate, each attempted at most once.
 
     ``GTX-`` codes return the ID; ``STX-`` codes also make iTEP e-mail it. A candidate's own
     product code, tracking code and bcc override the run's.
+
+    Interruption is safe: a ``KeyboardInterrupt`` (once or repeatedly, at any point of the run), or
+    a ``SystemExit`` or other ``BaseException`` raised in a worker (for example by the client's
+    ``sequence`` callable) or by ``progress``, stops the run. Candidates not yet started are never
+    started and are reported ``NOT_ATTEMPTED``; calls already sent are waited for (each is bounded
+    by the client's timeout), so every test ID iTEP allocated is in the report carried by
+    :class:`BulkIssueInterrupted`. Each outcome is recorded by its worker the moment it is known, so
+    no interrupt in the calling thread can lose it.
 
     Args:
         client: The client whose settings (signature, endpoint, session) are used. Each worker
@@ -478,9 +507,9 @@ def issue_bulk(  # noqa: PLR0912 - validation, pool, and interruption handling i
         max_workers: How many calls run at once (1 to 32).
         progress: Called in the calling thread after each candidate with
             ``(outcome, done, total)``. An exception it raises is logged and ignored, so that no
-            outcome is lost.
+            outcome is lost; a ``KeyboardInterrupt`` or other ``BaseException`` interrupts the run.
         progress_bar: ``True`` shows a bar on stderr (``tqdm`` when installed, else a text bar);
-            a text stream shows the text bar there.
+            a text stream shows the text bar there. A bar that fails to draw is turned off.
         columns: How to read candidates given as mappings.
 
     Returns:
@@ -488,7 +517,7 @@ def issue_bulk(  # noqa: PLR0912 - validation, pool, and interruption handling i
 
     Raises:
         ConfigurationError: ``max_workers`` is out of range, or a candidate is not a candidate.
-        BulkIssueInterrupted: The run was interrupted; the exception carries the partial report.
+        BulkIssueInterrupted: The run was interrupted; the exception carries the full report.
     """
     if isinstance(max_workers, bool) or not isinstance(max_workers, int):
         raise ConfigurationError("max_workers must be an integer", setting="max_workers", vendor=VENDOR)
@@ -513,52 +542,122 @@ def issue_bulk(  # noqa: PLR0912 - validation, pool, and interruption handling i
     total = len(prepared)
     defaults = {"product_code": product_code, "track": track, "bcc": bcc}
     local = threading.local()
+    # Written only by the workers, under ``state``, as each outcome becomes known.
+    outcomes: dict[int, BulkOutcome] = {}
+    state = threading.Condition()
+    stop = threading.Event()  # once set (under ``state``), a candidate not yet started is never started
+    interrupts: list[BaseException] = []
+
+    running = 0  # workers inside an attempt; guarded by ``state``
 
     def work(index: int, candidate: Candidate) -> BulkOutcome:
-        worker = getattr(local, "client", None)
-        if worker is None:
-            worker = client._worker_copy()
-            local.client = worker
-        return _attempt(worker, index, candidate, defaults)
+        nonlocal running
+        outcome = BulkOutcome(index=index, candidate=candidate, status=OutcomeStatus.NOT_ATTEMPTED)
+        with state:
+            if stop.is_set():  # set under the same lock: after it, no attempt can start
+                outcomes[index] = outcome
+                return outcome
+            running += 1
+        try:
+            worker = getattr(local, "client", None)
+            if worker is None:
+                worker = client._worker_copy()
+                local.client = worker
+            outcome = _attempt(worker, index, candidate, defaults)
+        except Exception as exc:
+            logger.exception("unexpected error while issuing a test ID to candidate %d", index)
+            outcome = BulkOutcome(index=index, candidate=candidate, status=OutcomeStatus.FAILED, error=exc)
+        except BaseException as exc:
+            # SystemExit (or similar) from a callable such as the client's ``sequence``: keep the
+            # outcome and stop the run.
+            outcome = BulkOutcome(index=index, candidate=candidate, status=OutcomeStatus.FAILED, error=exc)
+            with state:
+                interrupts.append(exc)
+                stop.set()
+        finally:
+            with state:
+                outcomes[index] = outcome
+                running -= 1
+                state.notify_all()
+        return outcome
 
-    outcomes: dict[int, BulkOutcome] = {}
     bar = _make_bar(progress_bar, total)
-    executor = concurrent.futures.ThreadPoolExecutor(
-        max_workers=max_workers, thread_name_prefix="examkit-itep"
-    )
-    futures = {executor.submit(work, i, c): i for i, c in enumerate(prepared)}
+    bar_closed = False
+    pool: concurrent.futures.ThreadPoolExecutor | None = None
+    completed = False
+
+    def finish(again: bool) -> tuple[BulkReport, BulkIssueInterrupted | None]:
+        # Safe to run again after an interrupt: every step is idempotent.
+        nonlocal bar_closed
+        with state:
+            stop.set()
+        if again:
+            logger.warning(
+                "interrupted again: waiting for the iTEP calls already sent to finish (each within "
+                "the client's timeout) so that every test ID they allocate is reported"
+            )
+        with state:
+            # Wait for the calls in flight on our own count: Thread.join() is unreliable once a
+            # KeyboardInterrupt has interrupted it (before Python 3.12 it may return at once).
+            while running:
+                state.wait(0.05)
+        if pool is not None:
+            pool.shutdown(wait=not again, cancel_futures=True)
+        if bar is not None and not bar_closed:
+            bar_closed = True
+            with contextlib.suppress(Exception):
+                bar.close()
+        with state:
+            snapshot = dict(outcomes)
+        report = _build_report(prepared, snapshot)
+        if again or interrupts or not completed:
+            error = BulkIssueInterrupted(report)
+            error.__suppress_context__ = True
+            return report, error
+        return report, None
+
     try:
+        pool = concurrent.futures.ThreadPoolExecutor(
+            max_workers=max_workers, thread_name_prefix="examkit-itep"
+        )
+        futures: list[concurrent.futures.Future[BulkOutcome]] = []
+        for i, c in enumerate(prepared):
+            futures.append(pool.submit(work, i, c))
+        done = 0
         for future in concurrent.futures.as_completed(futures):
             outcome = future.result()
-            outcomes[outcome.index] = outcome
-            if bar is not None:
-                bar.update(outcome, len(outcomes))
+            if outcome.status is OutcomeStatus.NOT_ATTEMPTED:
+                continue
+            done += 1
+            if bar is not None and not bar_closed:
+                try:
+                    bar.update(outcome, done)
+                except Exception:
+                    logger.exception("the bulk progress bar failed; continuing without it")
+                    bar_closed = True
             if progress is not None:
                 try:
-                    progress(outcome, len(outcomes), total)
+                    progress(outcome, done, total)
                 except Exception:
                     logger.exception("the bulk progress callback raised; continuing")
-    except BaseException:
-        for future in futures:
-            future.cancel()
-        executor.shutdown(wait=True)
-        for future, index in futures.items():
-            if index in outcomes:
-                continue
-            if future.cancelled() or not future.done():
-                outcomes[index] = BulkOutcome(
-                    index=index, candidate=prepared[index], status=OutcomeStatus.NOT_ATTEMPTED
-                )
-            else:
-                outcomes[index] = future.result()
-        if bar is not None:
-            bar.close()
-        report = BulkReport(tuple(outcomes[i] for i in range(total)))
-        raise BulkIssueInterrupted(report) from None
-    executor.shutdown(wait=True)
-    if bar is not None:
-        bar.close()
-    return BulkReport(tuple(outcomes[i] for i in range(total)))
+        completed = True
+    finally:
+        # Whatever ended the loop (the last outcome, Ctrl-C, SystemExit...), the report is built, and
+        # interrupts landing meanwhile (a second Ctrl-C) only make it start over.
+        again = False
+        tries = 0
+        while True:
+            try:
+                report, error = finish(again)
+                break
+            except BaseException:
+                again = True
+                tries += 1
+                if tries > _SHIELD_LIMIT:
+                    raise
+        if error is not None:
+            raise error
+    return report
 
 
 def read_candidates_csv(

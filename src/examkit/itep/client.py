@@ -58,10 +58,10 @@ def _fulfilment_transport_error(exc: TransportError, *, stx: bool) -> TransportE
         advice = (
             ". A test ID may have been allocated"
             + (" and e-mailed" if stx else "")
-            + ": check the AVAILABLE TESTS panel before trying again"
+            + ": check in the iTEP administration system before re-issuing (the AVAILABLE TESTS panel)"
         )
     else:
-        advice = ". iTEP never received the request, so no test ID was allocated: it is safe to try again"
+        advice = ". iTEP never saw this request: it is safe to send it again"
     return TransportError(
         exc.message + advice,
         vendor=VENDOR,

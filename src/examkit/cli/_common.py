@@ -6,11 +6,12 @@ import getpass
 import os
 import shlex
 import sys
-import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import IO, Final
 
 import attrs
+
+from examkit.core.tabular import terminal_safe
 
 __all__ = [
     "EXIT_API",
@@ -220,38 +221,9 @@ def show_bytes(data: bytes, limit: int = 160) -> str:
     return preview(terminal_safe(data.decode("utf-8", "backslashreplace")), limit)
 
 
-_NAMED_ESCAPES: Final = {"\r": "\\r", "\n": "\\n", "\t": "\\t"}
-_BIDI_CONTROLS: Final = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-
-
-def _unsafe(char: str) -> bool:
-    return unicodedata.category(char) in ("Cc", "Zl", "Zp") or char in _BIDI_CONTROLS
-
-
 def terminal_lines(text: str) -> str:
     """Return multi-line text with each line passed through :func:`terminal_safe` (newlines kept)."""
     return "\n".join(terminal_safe(line) for line in text.split("\n"))
-
-
-def terminal_safe(text: str) -> str:
-    r"""Escape what a terminal would act on instead of showing: control characters and bidi overrides.
-
-    Vendor text (a body, a header, an identifier) is echoed through this, so a request cannot move
-    the cursor, recolour the screen or reorder what is shown. ``\r``, ``\n`` and ``\t`` become
-    those two-character escapes, anything else ``\xNN`` or ``\uNNNN``.
-    """
-    if text.isprintable():
-        return text
-    out: list[str] = []
-    for char in text:
-        if char in _NAMED_ESCAPES:
-            out.append(_NAMED_ESCAPES[char])
-        elif _unsafe(char):
-            code = ord(char)
-            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
-        else:
-            out.append(char)
-    return "".join(out)
 
 
 def describe_secret(value: str) -> str:

@@ -9,6 +9,7 @@ single quote in front, unless asked not to.
 from __future__ import annotations
 
 import os
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from typing import IO, Final
 
@@ -29,22 +30,34 @@ def neutralize_formula(cell: str) -> str:
 
 
 def terminal_safe(text: str) -> str:
-    r"""Return ``text`` with every non-printable character escaped (``\x1b``, ``\u202e``, ``\n``...).
+    r"""Return ``text`` with what a terminal would act on escaped, for showing vendor or request text.
 
-    Vendor text shown on a terminal must not move the cursor, recolour it or reorder what is shown.
+    Control characters (C0, DEL and C1, among them ESC and the one-byte CSI), line and paragraph
+    separators, and bidirectional overrides are escaped, so shown text cannot move the cursor, recolour
+    or retitle the terminal, or reorder what is shown; every other character is kept, so names stay
+    readable. ``\r``, ``\n`` and ``\t`` become those two-character escapes, the rest ``\xNN`` or
+    ``\uNNNN``.
     """
     if text.isprintable():
         return text
     out: list[str] = []
     for char in text:
-        if char.isprintable():
-            out.append(char)
-        else:
+        if char in _NAMED_ESCAPES:
+            out.append(_NAMED_ESCAPES[char])
+        elif _acts_on_terminal(char):
             code = ord(char)
-            out.append(
-                f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
-            )
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+        else:
+            out.append(char)
     return "".join(out)
+
+
+_NAMED_ESCAPES: Final = {"\r": "\\r", "\n": "\\n", "\t": "\\t"}
+_BIDI_CONTROLS: Final = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _acts_on_terminal(char: str) -> bool:
+    return unicodedata.category(char) in ("Cc", "Zl", "Zp") or char in _BIDI_CONTROLS
 
 
 def write_csv(

@@ -221,3 +221,22 @@ def test_attempt_hmac_round_trips_for_any_unicode(email: str, first: str, attemp
 def test_webhook_hash_on_arbitrary_bytes_raises_only_examkit_errors(body: bytes) -> None:
     with contextlib.suppress(ExamkitError):
         webhook_hash(private_key="p", body=body)
+
+
+def test_a_body_of_numbers_costs_one_plain_object_per_number() -> None:
+    import tracemalloc
+
+    from examkit.testpress.signing import literal_text, load_json_with_literals
+
+    body = b'{"a":[' + b",".join([b"123"] * 250_000) + b'],"b":[' + b",".join([b"1.50"] * 100_000) + b"]}"
+    tracemalloc.start()
+    try:
+        decoded = load_json_with_literals(body)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 40 * 1024 * 1024  # one literal-keeping object per number took over 100 MiB
+    assert type(decoded["a"][0]) is int
+    assert (literal_text(decoded["a"][0]), literal_text(decoded["b"][0])) == ("123", "1.50")
+    odd = load_json_with_literals(b'{"z": -0, "e": 1e3, "f": 0.0000001}')
+    assert [literal_text(odd[k]) for k in ("z", "e", "f")] == ["-0", "1e3", "0.0000001"]

@@ -109,8 +109,8 @@ class AssessioWebhookVerifier:
     """Verifies Assessio's webhook calls and returns typed events.
 
     Checks, in order: the body size; the integrator-api-key (constant time, any of several keys);
-    when ``signature_secret`` is set, the ``Signature`` header and its timestamp; the replay guard
-    (only with signatures); then the body is parsed.
+    when ``signature_secret`` is set, the ``Signature`` header and its timestamp; then the body is
+    parsed; only then does the replay guard (only with signatures) remember the delivery.
 
     Args:
         api_key: The integrator-api-key, or several during a rotation.
@@ -264,9 +264,13 @@ class AssessioWebhookVerifier:
         """
         body = received(request, limit=self.max_body_size, vendor=VENDOR).body
         self.authenticate(request)
+        digest: bytes | None = None
         if self._signature is not None:
             header = request.headers.get_single(SIGNATURE_HEADER, vendor=VENDOR)
             _, digest = self._signature.check(body, header)
+        # Parsed before the replay claim: a body that does not parse must not use up its signature.
+        event = parse_event(body)
+        if digest is not None:
             if self._guard is not None:
                 # The digest that matched (not a header value an attacker could vary) is the nonce.
                 claim_once(
@@ -277,7 +281,5 @@ class AssessioWebhookVerifier:
                     message="this signed webhook was already accepted once",
                     header=SIGNATURE_HEADER,
                 )
-        event = parse_event(body)
-        if self._signature is not None:
             event = attrs.evolve(event, body_authenticated=True)
         return event

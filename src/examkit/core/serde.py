@@ -19,7 +19,9 @@ run to explain where and why.
 
 from __future__ import annotations
 
+import collections.abc
 import enum
+import itertools
 import json
 import math
 import re
@@ -33,7 +35,12 @@ from typing import Annotated, Any, Final, TypeVar, Union, get_args, get_origin
 
 import attrs
 import cattrs
-from cattrs.errors import BaseValidationError, ClassValidationError, IterableValidationError
+from cattrs.errors import (
+    BaseValidationError,
+    ClassValidationError,
+    IterableValidationError,
+    IterableValidationNote,
+)
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from examkit.core.clock import epoch_to_datetime, parse_epoch_seconds, parse_iso_date, parse_iso_datetime
@@ -41,10 +48,12 @@ from examkit.core.errors import ExamkitError, PayloadError
 
 __all__ = [
     "EXTRA",
+    "MAX_JSON_DEPTH",
     "AssumeTimezone",
     "EpochSeconds",
     "NoneIf",
     "PayloadConverter",
+    "exceeds_json_depth",
     "extra_field",
     "load_json",
 ]
@@ -53,6 +62,13 @@ T = TypeVar("T")
 
 EXTRA: Final = "extra"
 """The attribute name under which models keep the keys they do not know."""
+
+MAX_JSON_DEPTH: Final = 64
+"""The deepest nesting of arrays and objects any examkit JSON decoder accepts (``{"a": [1]}`` is 2).
+
+Vendor payloads nest a few levels; a deeper body is refused with a
+:class:`~examkit.core.errors.PayloadError` whose ``reason`` is ``"too deep"`` before anything walks
+it, so no code that recurses over a payload can reach Python's recursion limit."""
 
 # The key under which the wrapper hands unknown keys to cattrs' generated function. Any text works: a
 # payload key of the same spelling is itself unknown, so it lands inside the mapping and is kept. It must
@@ -310,19 +326,137 @@ def _optional_hook(conv: cattrs.Converter, tp: Any) -> Callable[[Any, Any], Any]
     return hook
 
 
-def _is_homogeneous_tuple(tp: Any) -> bool:
+_LIST_ORIGINS: Final = frozenset({list, collections.abc.Sequence, collections.abc.MutableSequence})
+_SET_ORIGINS: Final = frozenset({set, frozenset, collections.abc.Set, collections.abc.MutableSet})
+_MAPPING_ORIGINS: Final = frozenset({dict, collections.abc.Mapping, collections.abc.MutableMapping})
+
+
+def _collection_kind(tp: Any) -> str | None:
+    """Name the kind of collection ``tp`` is (``"tuple"``, ``"list"``, ``"set"``, ``"mapping"``)."""
+    origin = get_origin(tp) or tp
+    if origin is tuple:
+        return "tuple"
+    if origin in _LIST_ORIGINS:
+        return "list"
+    if origin in _SET_ORIGINS:
+        return "set"
+    if origin in _MAPPING_ORIGINS:
+        return "mapping"
+    return None
+
+
+def _is_collection(tp: Any) -> bool:
+    try:
+        return _collection_kind(tp) is not None
+    except TypeError:  # an unhashable annotation is no collection type
+        return False
+
+
+def _annotated(exc: Exception, index: int | str, tp: Any) -> IterableValidationError:
+    """Wrap the first item error of a collection as cattrs does, so the error path names the item."""
+    note = IterableValidationNote(f"Structuring {tp!r} @ index {index!r}", index, tp)
+    exc.__notes__ = [*getattr(exc, "__notes__", []), note]  # type: ignore[attr-defined]
+    return IterableValidationError(f"While structuring {tp!r}", [exc], tp)
+
+
+def _collection_hook(conv: cattrs.Converter, tp: Any, *, detailed: bool) -> Callable[[Any, Any], Any]:
+    """Structure a tuple, list, set or mapping type strictly, in both converters.
+
+    The value must be a JSON array (an object for a mapping): a string is refused at once, never
+    walked character by character. The first item that does not fit stops the walk; the detailed
+    converter records its index (or key) for the error path. So a refused collection costs at most
+    one pass over it, whatever its length.
+    """
+    kind = _collection_kind(tp)
     args = get_args(tp)
-    return get_origin(tp) is tuple and len(args) == 2 and args[1] is Ellipsis
-
-
-def _tuple_hook(conv: cattrs.Converter, tp: Any) -> Callable[[Any, Any], Any]:
-    item = get_args(tp)[0]
+    if kind == "mapping":
+        return _mapping_hook(conv, tp, args, detailed=detailed)
+    fixed: tuple[Any, ...] | None = None
+    if kind == "tuple" and args and not (len(args) == 2 and args[1] is Ellipsis):
+        fixed = () if args == ((),) else args
+    item = args[0] if args else Any
     structure_item = conv.get_structure_hook(item)
+    origin = get_origin(tp) or tp
+    make: Callable[[list[Any]], Any]
+    if kind == "tuple":
+        make = tuple
+    elif kind == "list":
+        make = list
+    elif origin in (set, collections.abc.MutableSet):
+        make = set
+    else:
+        make = frozenset
 
-    def hook(value: Any, _: Any) -> Any:
+    def check(value: Any) -> None:
         if type(value) is not list and not isinstance(value, list | tuple):
             raise _ConversionError(f"expected an array, got {_describe(value)}")
-        return tuple([structure_item(v, item) for v in value])
+        if fixed is not None and len(value) != len(fixed):
+            raise _ConversionError(f"expected an array of {len(fixed)} items, got {len(value)}")
+
+    if fixed is not None:
+        hooks = [conv.get_structure_hook(t) for t in fixed]
+
+        def fixed_hook(value: Any, _: Any) -> Any:
+            check(value)
+            result = []
+            index = 0
+            try:
+                for index, (hook, t, v) in enumerate(zip(hooks, fixed, value, strict=True)):  # noqa: B007
+                    result.append(hook(v, t))
+            except Exception as exc:
+                if not detailed:
+                    raise
+                raise _annotated(exc, index, tp) from None
+            return tuple(result)
+
+        return fixed_hook
+
+    if not detailed:
+
+        def fast_hook(value: Any, _: Any) -> Any:
+            check(value)
+            return make([structure_item(v, item) for v in value])
+
+        return fast_hook
+
+    def detailed_hook(value: Any, _: Any) -> Any:
+        check(value)
+        result = []
+        index = 0
+        try:
+            for index, v in enumerate(value):  # noqa: B007 - read by the handler
+                result.append(structure_item(v, item))
+        except Exception as exc:
+            raise _annotated(exc, index, tp) from None
+        return make(result)
+
+    return detailed_hook
+
+
+def _mapping_hook(
+    conv: cattrs.Converter, tp: Any, args: tuple[Any, ...], *, detailed: bool
+) -> Callable[[Any, Any], Any]:
+    key_type, value_type = args if len(args) == 2 else (Any, Any)
+    structure_key = conv.get_structure_hook(key_type)
+    structure_value = conv.get_structure_hook(value_type)
+    plain_keys = key_type is Any or key_type is str
+    plain_values = value_type is Any
+
+    def hook(value: Any, _: Any) -> Any:
+        if type(value) is not dict and not isinstance(value, Mapping):
+            raise _ConversionError(f"expected an object, got {_describe(value)}")
+        if plain_values and plain_keys and all(type(k) is str for k in value):
+            return dict(value)
+        result = {}
+        k: Any = None
+        try:
+            for k, v in value.items():
+                result[structure_key(k, key_type)] = structure_value(v, value_type)
+        except Exception as exc:
+            if not detailed:
+                raise
+            raise _annotated(exc, k if isinstance(k, int | str) else repr(k)[:40], tp) from None
+        return result
 
     return hook
 
@@ -382,10 +516,11 @@ class PayloadConverter:
         conv.register_structure_hook(date, _structure_date)
         conv.register_structure_hook_func(lambda tp: tp is Any, _structure_any)
         conv.register_structure_hook_factory(_is_simple_optional, lambda tp: _optional_hook(conv, tp))
-        if not detailed:
-            # The detailed converter keeps cattrs' own tuple hook, which records each item's index
-            # for error paths; the fast one only needs speed.
-            conv.register_structure_hook_factory(_is_homogeneous_tuple, lambda tp: _tuple_hook(conv, tp))
+        # Both converters read collections with examkit's strict hooks: cattrs' own would walk a
+        # string character by character and, with detailed validation, collect one error per item.
+        conv.register_structure_hook_factory(
+            _is_collection, lambda tp: _collection_hook(conv, tp, detailed=detailed)
+        )
         conv.register_structure_hook_factory(_has_marker, lambda tp: self._marker_hook(conv, tp))
         conv.register_structure_hook_factory(lambda tp: _open_enum(tp) is not None, self._open_enum_hook)
         conv.register_unstructure_hook(Decimal, Decimal.__str__)
@@ -664,6 +799,30 @@ def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
+# A JSON string, escapes included: its brackets are text, not nesting.
+_JSON_STRING_RE: Final = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_BRACKETS_RE: Final = re.compile(r"[^\[\]{}]+")
+# Opening brackets become the signed byte 1, closing ones -1, so the running sum is the depth.
+_DEPTH_STEPS: Final = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")
+
+
+def exceeds_json_depth(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Tell whether the JSON ``text`` nests arrays and objects more than ``limit`` levels deep.
+
+    The check runs at C speed and recurses over nothing: a body with no more than ``limit`` brackets
+    in all is answered by counting them; otherwise strings are cut out and the running depth over the
+    remaining brackets is computed in one pass. Text that is not JSON gets some answer; the decoder
+    then refuses it.
+    """
+    if text.count("[") + text.count("{") <= limit:
+        return False
+    brackets = _NOT_BRACKETS_RE.sub("", _JSON_STRING_RE.sub("", text)).encode("ascii")
+    steps = brackets.translate(_DEPTH_STEPS)
+    if b"\x01" * (limit + 1) in steps:  # the usual deep body: a run of openers, found by a search
+        return True
+    return max(itertools.accumulate(memoryview(steps).cast("b")), default=0) > limit
+
+
 def load_json(body: bytes | str, *, vendor: str | None = None) -> Any:
     """Decode a JSON body strictly.
 
@@ -689,6 +848,8 @@ def load_json(body: bytes | str, *, vendor: str | None = None) -> Any:
         raise PayloadError(
             f"the body must be bytes, not {type(body).__name__}", reason="not bytes", vendor=vendor
         )
+    if exceeds_json_depth(text):
+        raise _too_deep(vendor)
     try:
         return json.loads(
             text,
@@ -706,9 +867,17 @@ def load_json(body: bytes | str, *, vendor: str | None = None) -> Any:
         raise PayloadError(
             f"the body is not acceptable JSON: {exc}", reason="not JSON", vendor=vendor
         ) from None
-    except RecursionError:
-        raise PayloadError("the body is nested too deeply", reason="too deep", vendor=vendor) from None
+    except RecursionError:  # pragma: no cover - the depth check comes first
+        raise _too_deep(vendor) from None
     except ValueError as exc:  # for example an integer literal with too many digits
         raise PayloadError(
             f"the body is not acceptable JSON: {exc}", reason="not JSON", vendor=vendor
         ) from None
+
+
+def _too_deep(vendor: str | None) -> PayloadError:
+    return PayloadError(
+        f"the body is nested too deeply (more than {MAX_JSON_DEPTH} levels of arrays and objects)",
+        reason="too deep",
+        vendor=vendor,
+    )

@@ -575,6 +575,12 @@ class AmxVerifier:
             TimestampOutsideToleranceError: The timestamp is outside the tolerance.
             ReplayedRequestError: The nonce was already accepted.
         """
+        auth = self._authentic(value, method=method, url=url, header=header)
+        self._claim(auth, header=header)
+        return auth
+
+    def _authentic(self, value: str | None, *, method: str, url: str, header: str) -> AmxAuthorization:
+        """Check layout, app id, signature and timestamp, without touching the replay guard."""
         auth = _fast_parse(value) or parse_authorization(value, header=header)
         if auth.app_id != self._app_id_text and _normal_guid(auth.app_id) != self._app_id:
             raise SignatureMismatchError(
@@ -617,6 +623,10 @@ class AmxVerifier:
                 vendor=VENDOR,
                 header=header,
             )
+        return auth
+
+    def _claim(self, auth: AmxAuthorization, *, header: str) -> None:
+        """Claim the nonce of an authentic header in the replay guard (when one is set)."""
         if self._guard is not None:
             claim_once(
                 self._guard,
@@ -627,7 +637,6 @@ class AmxVerifier:
                 reason="nonce seen before",
                 header=header,
             )
-        return auth
 
     def _canonical_forms(self, url: str) -> tuple[str, ...]:
         cached = self._canonical.get(url)

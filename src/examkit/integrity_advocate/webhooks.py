@@ -142,7 +142,8 @@ class IntegrityAdvocateWebhookVerifier:
         """Verify a review callback and return it typed.
 
         Order: body size, header layout, app id, signature (constant time), timestamp (either way),
-        nonce (when a replay guard is set); only then is the body decoded.
+        then the body is decoded, and only a body that fits has its nonce claimed (when a replay
+        guard is set), so a refused body does not use up the header.
 
         Raises:
             PayloadTooLargeError: The body is over ``max_body_size``.
@@ -164,8 +165,11 @@ class IntegrityAdvocateWebhookVerifier:
                 reason="no url",
             )
         value, header = self._header(request)
-        auth = self._verifier.verify(value, method=request.method, url=url, header=header)
+        verifier = self._verifier
+        auth = verifier._authentic(value, method=request.method, url=url, header=header)
+        # Parsed before the nonce is claimed: a body that does not parse must not use up the header.
         participant = parse_participant(load_json(request.body, vendor=VENDOR))
+        verifier._claim(auth, header=header)
         return ReviewCallback(participant=participant, authorization=auth, body=request.body)
 
     def __repr__(self) -> str:

@@ -140,9 +140,10 @@ class Candidate:
     product_code: str | None = None
     track: str | None = None
     bcc: str | None = None
-    assigned_to: AssignedTo | Mapping[str, Any] | None = None
-    registration: Registration | Mapping[str, Any] | None = None
-    row: Mapping[str, str] = attrs.field(factory=dict, repr=False)
+    # Mappings take no part in the hash (equality still uses them).
+    assigned_to: AssignedTo | Mapping[str, Any] | None = attrs.field(default=None, hash=False)
+    registration: Registration | Mapping[str, Any] | None = attrs.field(default=None, hash=False)
+    row: Mapping[str, str] = attrs.field(factory=dict, repr=False, hash=False)
 
     @classmethod
     def from_row(cls, row: Mapping[str, str], columns: CandidateColumns | None = None) -> Candidate:

@@ -122,9 +122,9 @@ class InventoryRecord:
     test_type: str
     status: ExamStatus | str
     assigned_to_text: str = ""
-    assigned_to: Mapping[str, Any] | None = None
+    assigned_to: Mapping[str, Any] | None = attrs.field(default=None, hash=False)
     expires: date | None = None
-    row: Mapping[str, str] = attrs.field(factory=dict, repr=False)
+    row: Mapping[str, str] = attrs.field(factory=dict, repr=False, hash=False)
 
     @property
     def is_assigned(self) -> bool:

@@ -116,7 +116,7 @@ class AssignedTo:
     email: str
     candidate_id: str | int
     expires: date | None = None
-    extra: Mapping[str, Any] = attrs.field(factory=dict)
+    extra: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
 
     def __attrs_post_init__(self) -> None:
         name: object = self.name
@@ -221,9 +221,10 @@ class FulfillmentRequest:
     email: str | None = None
     bcc: str | None = None
     track: str | None = None
-    assigned_to: AssignedTo | Mapping[str, Any] | None = None
-    registration: Registration | Mapping[str, Any] | None = None
-    extra: Mapping[str, Any] = attrs.field(factory=dict)
+    # A mapping is allowed in these fields, so they take no part in the hash (equality still uses them).
+    assigned_to: AssignedTo | Mapping[str, Any] | None = attrs.field(default=None, hash=False)
+    registration: Registration | Mapping[str, Any] | None = attrs.field(default=None, hash=False)
+    extra: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
 
     def __attrs_post_init__(self) -> None:
         family = product_family(self.product_code)

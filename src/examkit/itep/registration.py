@@ -400,7 +400,7 @@ class Registration:
     tr_attribute: Scalar = None
     tr_student_number: Scalar = None
     tr_batch_number: Scalar = None
-    extra: Mapping[str, Any] = attrs.field(factory=dict)
+    extra: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
 
     def __attrs_post_init__(self) -> None:
         problems = self._check()

@@ -593,6 +593,8 @@ class ItepWebhookVerifier:
                 vendor=VENDOR,
                 reason="auth returned a value",
             )
+        # Parsed before the replay claim: a body that does not parse must not be remembered as accepted.
+        result = parse_results_body(body, field=self._field)
         if self._guard is not None:
             claim_once(
                 self._guard,
@@ -602,7 +604,6 @@ class ItepWebhookVerifier:
                 message="this exact results delivery was already accepted",
                 reason="replayed body",
             )
-        result = parse_results_body(body, field=self._field)
         if getattr(self._auth, "covers_body", False) is True:
             result = attrs.evolve(result, body_authenticated=True)
         return result

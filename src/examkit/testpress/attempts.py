@@ -120,7 +120,7 @@ class AttemptForm:
     """
 
     url: str
-    fields: Mapping[str, str]
+    fields: Mapping[str, str] = attrs.field(hash=False)
     issued_at: datetime
     expires_at: datetime
     method: str = "POST"

@@ -206,7 +206,7 @@ class ExamWebhookEvent:
     accuracy: Decimal | None = None
     speed: Decimal | None = None
     subject_stats: tuple[SubjectStats, ...] = ()
-    difficulty_level_stats: Mapping[str, DifficultyLevelStats] = attrs.field(factory=dict)
+    difficulty_level_stats: Mapping[str, DifficultyLevelStats] = attrs.field(factory=dict, hash=False)
     completed_on: datetime | None = None
     attempt_start_time: datetime | None = None
     institute_attempt_id: str | None = None

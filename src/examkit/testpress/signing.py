@@ -24,13 +24,15 @@ from __future__ import annotations
 
 import hmac as _hmac
 import json
+import re
 from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final, TypeAlias
 
 from examkit.core.clock import parse_epoch_seconds
 from examkit.core.encoding import PercentEncoding, percent_encode
-from examkit.core.errors import ValidationError
+from examkit.core.errors import PayloadError, ValidationError
+from examkit.core.serde import MAX_JSON_DEPTH, exceeds_json_depth
 from examkit.core.signing import Secret, SecretInput, secrets_from
 from examkit.testpress.models import VENDOR
 
@@ -296,12 +298,20 @@ def review_hmac(
 # --- JSON with number literals ----------------------------------------------------------------
 
 
-class JsonLiteralError(ValueError):
-    """A body is not JSON examkit accepts (internal; callers turn it into an examkit error)."""
+class JsonLiteralError(PayloadError):
+    """A body is not JSON examkit accepts.
+
+    A :class:`~examkit.core.errors.PayloadError` (so a :class:`ValueError` too) whose ``reason`` is
+    ``"not JSON"``, ``"not UTF-8"`` or ``"too deep"``; the verifier reports it as a malformed
+    signature, because the hash cannot be read from such a body.
+    """
+
+    def __init__(self, message: str, *, reason: str = "not JSON") -> None:
+        super().__init__(message, reason=reason, vendor=VENDOR)
 
 
 class _LiteralInt(int):
-    """An ``int`` that remembers the literal it was parsed from (for example ``-0``)."""
+    """An ``int`` that remembers the literal it was parsed from: only ``-0``, whose text ``int`` loses."""
 
     literal: str
 
@@ -312,14 +322,18 @@ class _LiteralInt(int):
 
 
 class _LiteralDecimal(Decimal):
-    """A :class:`~decimal.Decimal` that remembers its literal (``1e3``, ``0.00``)."""
+    """A :class:`~decimal.Decimal` that remembers a literal its ``str`` does not give back (``1e3``)."""
 
+    __slots__ = ("literal",)
     literal: str
 
     def __new__(cls, literal: str) -> _LiteralDecimal:
         obj = super().__new__(cls, literal)
         obj.literal = literal
         return obj
+
+
+_NEGATIVE_ZERO: Final = _LiteralInt("-0")
 
 
 def _reject_constant(name: str) -> Any:
@@ -333,36 +347,73 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
-_DECODER: Final = json.JSONDecoder(
-    parse_int=_LiteralInt,
-    parse_float=_LiteralDecimal,
-    parse_constant=_reject_constant,
-    object_pairs_hook=_no_duplicates,
-)
+# Where the literal -0 may stand (a false alarm inside a string only costs the slower decoder).
+_NEGATIVE_ZERO_RE: Final = re.compile(r"-0(?![0-9.eE])")
 
 
 def load_json_with_literals(body: bytes) -> Any:
     """Decode JSON whose numbers keep their literal text.
 
     Integers decode to ``int`` and fractions or exponents to :class:`~decimal.Decimal` (as
-    :func:`examkit.core.serde.load_json` does), each remembering the exact literal it was written
-    as;
-    :func:`literal_text` returns that text. ``NaN``, ``Infinity`` and repeated keys are refused.
+    :func:`examkit.core.serde.load_json` does); :func:`literal_text` returns the exact literal each
+    was written as (``-0``, ``1e3``, ``0.00``). ``NaN``, ``Infinity``, repeated keys and nesting
+    deeper than :data:`~examkit.core.serde.MAX_JSON_DEPTH` are refused.
 
     Raises:
-        JsonLiteralError: The body is not UTF-8 or not acceptable JSON.
+        JsonLiteralError: The body is not UTF-8, not acceptable JSON, or nested too deeply.
+    """
+    return _decode_with_literals(body)[0]
+
+
+def _decode_with_literals(body: bytes) -> tuple[Any, bool]:
+    """Decode as :func:`load_json_with_literals` does; also tell whether any number kept a literal.
+
+    Most numbers need no literal of their own: JSON writes every integer but ``-0`` as ``str`` writes
+    it, and most fractions (``7.00``, ``0.5``) read back exactly from a plain ``Decimal``. Only the
+    others (``-0``, ``1e3``) become literal-keeping objects, so a body of numbers costs one plain
+    object per number, and a body without such literals needs no :func:`plain_json` pass.
     """
     try:
         text = body.decode("utf-8")
-        return _DECODER.decode(text)
+    except UnicodeDecodeError:
+        raise JsonLiteralError("the body is not UTF-8 text", reason="not UTF-8") from None
+    if exceeds_json_depth(text):
+        raise JsonLiteralError(
+            f"the body is nested too deeply (more than {MAX_JSON_DEPTH} levels of arrays and objects)",
+            reason="too deep",
+        )
+    kept = False
+
+    def parse_decimal(literal: str) -> Decimal:
+        nonlocal kept
+        number = Decimal(literal)
+        if str(number) == literal:
+            return number
+        kept = True
+        return _LiteralDecimal(literal)
+
+    def parse_int(literal: str) -> int:
+        nonlocal kept
+        if literal == "-0":
+            kept = True
+            return _NEGATIVE_ZERO
+        return int(literal)
+
+    # Without a possible -0, integers are left to the C decoder (parse_int=None), the fastest path.
+    decoder = json.JSONDecoder(
+        parse_int=parse_int if _NEGATIVE_ZERO_RE.search(text) else None,
+        parse_float=parse_decimal,
+        parse_constant=_reject_constant,
+        object_pairs_hook=_no_duplicates,
+    )
+    try:
+        return decoder.decode(text), kept
     except JsonLiteralError:
         raise
-    except UnicodeDecodeError:
-        raise JsonLiteralError("the body is not UTF-8 text") from None
     except json.JSONDecodeError as exc:
         raise JsonLiteralError(f"the body is not valid JSON: {exc.msg}") from None
-    except RecursionError:
-        raise JsonLiteralError("the body is nested too deeply") from None
+    except RecursionError:  # pragma: no cover - the depth check comes first
+        raise JsonLiteralError("the body is nested too deeply", reason="too deep") from None
     except (ValueError, InvalidOperation, TypeError, AttributeError) as exc:
         raise JsonLiteralError(f"the body is not acceptable JSON: {type(exc).__name__}") from None
 
@@ -370,22 +421,69 @@ def load_json_with_literals(body: bytes) -> Any:
 def literal_text(value: object) -> str | None:
     """Return the text a decoded JSON value contributes to the webhook hash, or ``None`` if none.
 
-    Strings give themselves; numbers decoded by :func:`load_json_with_literals` give their literal;
-    anything else (``true``, ``null``, objects, arrays) gives ``None``.
+    Strings give themselves; numbers decoded by :func:`load_json_with_literals` give their literal
+    (an ``int`` or :class:`~decimal.Decimal` without one is written as ``str`` writes it); anything
+    else (``true``, ``null``, objects, arrays) gives ``None``.
     """
     if isinstance(value, str):
         return value
     if isinstance(value, _LiteralInt | _LiteralDecimal):
         return value.literal
+    if type(value) is int:
+        return str(value)
+    if type(value) is Decimal and value.is_finite():
+        return str(value)
     return None
 
 
 def plain_json(value: Any) -> Any:
-    """Return ``value`` with each literal-keeping number made a plain ``int`` or ``Decimal``."""
-    if isinstance(value, dict):
-        return {k: plain_json(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [plain_json(v) for v in value]
+    """Return ``value`` with each literal-keeping number made a plain ``int`` or ``Decimal``.
+
+    The walk is iterative, so no nesting depth makes it fail.
+    """
+    root: list[Any] = [value]
+    # Each entry is a container already copied and the place it goes: (copy, parent, key).
+    stack: list[tuple[Any, Any, Any]] = [(value, root, 0)]
+    while stack:
+        item, parent, key = stack.pop()
+        if isinstance(item, dict):
+            copy: Any = {}
+            parent[key] = copy
+            for k, v in item.items():
+                if isinstance(v, dict | list):
+                    copy[k] = None
+                    stack.append((v, copy, k))
+                else:
+                    copy[k] = _plain_scalar(v)
+        elif isinstance(item, list):
+            copy = [None] * len(item)
+            parent[key] = copy
+            for i, v in enumerate(item):
+                if isinstance(v, dict | list):
+                    stack.append((v, copy, i))
+                else:
+                    copy[i] = _plain_scalar(v)
+        else:
+            parent[key] = _plain_scalar(item)
+    return root[0]
+
+
+def _make_plain(value: Any) -> Any:
+    """Turn the literal-keeping numbers inside decoded JSON plain, in place (no copy), iteratively."""
+    if not isinstance(value, dict | list):
+        return _plain_scalar(value)
+    stack: list[Any] = [value]
+    while stack:
+        node = stack.pop()
+        for key, item in node.items() if isinstance(node, dict) else enumerate(node):
+            if isinstance(item, dict | list):
+                stack.append(item)
+            elif isinstance(item, _LiteralInt | _LiteralDecimal):
+                node[key] = _plain_scalar(item)
+    return value
+
+
+def _plain_scalar(value: Any) -> Any:
     if isinstance(value, _LiteralInt):
         return int(value)
     if isinstance(value, _LiteralDecimal):

@@ -52,11 +52,11 @@ from examkit.testpress.signing import (
     PRIVATE_KEY,
     Encoding,
     JsonLiteralError,
+    _decode_with_literals,
+    _make_plain,
     encode_value,
     is_text,
     literal_text,
-    load_json_with_literals,
-    plain_json,
     webhook_hash,
 )
 
@@ -185,10 +185,11 @@ class TestpressWebhookVerifier:
         """
         body = received(request, limit=self._max_body_size, vendor=VENDOR).body
         try:
-            payload = load_json_with_literals(body)
+            payload, kept_literals = _decode_with_literals(body)
         except JsonLiteralError as exc:
+            reason = "body too deep" if exc.reason == "too deep" else "body not JSON"
             raise MalformedSignatureError(
-                f"the hash cannot be read: {exc}", vendor=VENDOR, reason="body not JSON"
+                f"the hash cannot be read: {exc}", vendor=VENDOR, reason=reason
             ) from None
         if not isinstance(payload, dict):
             raise MalformedSignatureError(
@@ -224,6 +225,9 @@ class TestpressWebhookVerifier:
                 vendor=VENDOR,
                 reason="signature mismatch",
             )
+        # Parsed before the replay claim: a payload that does not fit must not use up its hash.
+        # The decoded payload is this call's own: its few literal-keeping numbers are made plain in place.
+        event = CONVERTER.structure(_make_plain(payload) if kept_literals else payload, ExamWebhookEvent)
         if self._guard is not None:
             claim_once(
                 self._guard,
@@ -232,7 +236,6 @@ class TestpressWebhookVerifier:
                 vendor=VENDOR,
                 message="this webhook (same hash) was accepted before",
             )
-        event = CONVERTER.structure(plain_json(payload), ExamWebhookEvent)
         return attrs.evolve(event, authenticated_fields=self._authenticated)
 
     def _messages(self, payload: dict[str, Any]) -> list[bytes]:

@@ -19,10 +19,11 @@ import hmac
 import re
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Final
+from typing import Any, Final
 
 import attrs
 
+from examkit.core._copying import deepcopy_sharing
 from examkit.core.clock import Clock, SystemClock, Tolerance, check_freshness, tolerance_seconds
 from examkit.core.errors import (
     ConfigurationError,
@@ -517,6 +518,14 @@ class SignatureVerifier:
             timestamp, clock=self._clock, tolerance=self._window, vendor=VENDOR, header=SIGNATURE_HEADER
         )
         return timestamp, digest
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> SignatureVerifier:
+        # A new object with its own settings; what it was given to talk to the world (clock) is shared.
+        return deepcopy_sharing(
+            self,
+            memo,
+            self._clock,
+        )
 
     def __repr__(self) -> str:
         return f"SignatureVerifier(secrets={len(self._keys)}, tolerance={self._window:g})"

@@ -38,6 +38,7 @@ from examkit.assessio.signing import (
     SignatureHeaderFormat,
     SignatureVerifier,
 )
+from examkit.core._copying import deepcopy_sharing
 from examkit.core.clock import Clock, SystemClock, Tolerance, tolerance_seconds
 from examkit.core.env import env_setting
 from examkit.core.errors import (
@@ -204,6 +205,15 @@ class AssessioWebhookVerifier:
     def checks_signature(self) -> bool:
         """Whether a ``Signature`` header is required and checked."""
         return self._signature is not None
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> AssessioWebhookVerifier:
+        # A new object with its own settings; what it was given to talk to the world (guard, clock) is shared.
+        return deepcopy_sharing(
+            self,
+            memo,
+            self._guard,
+            self._clock,
+        )
 
     def __repr__(self) -> str:
         return (

@@ -141,7 +141,17 @@ class Secret:
 
     def __reduce__(self) -> str:
         # Secrets must not travel through pickle by accident (caches, multiprocessing payloads).
-        raise TypeError("examkit secrets cannot be pickled")
+        raise ConfigurationError(
+            "examkit secrets cannot be pickled: build the client or verifier in each process "
+            "from its settings (for example with from_env()) instead of sending it",
+            setting=getattr(self, "_name", None),
+        )
+
+    def __copy__(self) -> Secret:
+        return self  # immutable: a copy is the same secret
+
+    def __deepcopy__(self, memo: dict[int, object]) -> Secret:
+        return self
 
 
 class KeyRing(tuple[bytes, ...]):
@@ -164,7 +174,16 @@ class KeyRing(tuple[bytes, ...]):
 
     def __reduce__(self) -> str:
         # Like Secret: key material must not travel through pickle by accident.
-        raise TypeError("examkit key material cannot be pickled")
+        raise ConfigurationError(
+            "examkit key material cannot be pickled: build the client or verifier in each process "
+            "from its settings (for example with from_env()) instead of sending it"
+        )
+
+    def __copy__(self) -> KeyRing:
+        return self  # immutable: a copy is the same keys
+
+    def __deepcopy__(self, memo: dict[int, object]) -> KeyRing:
+        return self
 
 
 SecretInput: TypeAlias = "str | bytes | Secret"

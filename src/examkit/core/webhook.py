@@ -13,7 +13,7 @@ import contextlib
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from contextvars import ContextVar
-from typing import Final, Protocol, TypeVar, runtime_checkable
+from typing import Any, Final, Protocol, TypeVar, runtime_checkable
 
 from examkit.core.clock import Clock, SystemClock
 from examkit.core.errors import (
@@ -408,6 +408,12 @@ class InMemoryReplayGuard:
             if expires > now:
                 break
             del entries[key]
+
+    def __copy__(self) -> InMemoryReplayGuard:
+        return self  # shared state: a copy must remember (and count) what the original does
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> InMemoryReplayGuard:
+        return self
 
     def __repr__(self) -> str:
         return f"InMemoryReplayGuard(max_entries={self._max})"

@@ -29,10 +29,11 @@ import re
 import time
 import uuid
 from collections.abc import Sequence
-from typing import Final
+from typing import Any, Final
 
 import attrs
 
+from examkit.core._copying import deepcopy_sharing
 from examkit.core.clock import Clock, SystemClock, Tolerance, check_freshness, tolerance_seconds
 from examkit.core.encoding import PercentEncoding, percent_encode
 from examkit.core.errors import (
@@ -356,6 +357,11 @@ class AmxSigner:
         )
         return f"{_SCHEME} {self._app_id}:{to_base64(mac.digest())}:{nonce}:{ts}"
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> AmxSigner:
+        # The prepared HMAC state cannot be deep-copied; it is never changed (each request signs a
+        # .copy() of it), so the copy shares it.
+        return deepcopy_sharing(self, memo, self._base)
+
     def __repr__(self) -> str:
         return f"AmxSigner(app_id={self._app_id!r}, api_key=Secret('***'))"
 
@@ -641,6 +647,15 @@ class AmxVerifier:
             self._canonical.clear()
         self._canonical[url] = forms
         return forms
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> AmxVerifier:
+        # A new object with its own settings; what it was given to talk to the world (guard, clock) is shared.
+        return deepcopy_sharing(
+            self,
+            memo,
+            self._guard,
+            self._clock,
+        )
 
     def __repr__(self) -> str:
         return f"AmxVerifier(keys={len(self._keys)}, forms={len(self._forms)}, tolerance={self._tolerance:g})"

@@ -14,6 +14,7 @@ from typing import IO, TYPE_CHECKING, Any, Final
 
 import requests
 
+from examkit.core._copying import deepcopy_sharing
 from examkit.core.errors import (
     ApiError,
     ConfigurationError,
@@ -225,6 +226,14 @@ class ItepClient:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> ItepClient:
+        # A new object with its own settings; what it was given to talk to the world (sequence) is shared.
+        return deepcopy_sharing(
+            self,
+            memo,
+            self._sequence,
+        )
 
     def __repr__(self) -> str:
         return (

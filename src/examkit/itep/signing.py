@@ -15,7 +15,7 @@ import itertools
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Final, Literal, TypeAlias
+from typing import Any, Final, Literal, TypeAlias
 
 from examkit.core.errors import (
     ConfigurationError,
@@ -222,6 +222,12 @@ class CounterSequence:
         with self._lock:
             return next(self._counter)
 
+    def __copy__(self) -> CounterSequence:
+        return self  # shared state: a copy must remember (and count) what the original does
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> CounterSequence:
+        return self
+
     def __repr__(self) -> str:
         return "CounterSequence()"
 
@@ -244,6 +250,12 @@ class TimeSequence:
             value = max(int(self._clock() * 1000), self._last + 1)
             self._last = value
             return value
+
+    def __copy__(self) -> TimeSequence:
+        return self  # shared state: a copy must remember (and count) what the original does
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> TimeSequence:
+        return self
 
     def __repr__(self) -> str:
         return "TimeSequence()"

@@ -24,6 +24,7 @@ from urllib.parse import parse_qsl
 
 import attrs
 
+from examkit.core._copying import deepcopy_sharing
 from examkit.core.env import env_setting
 from examkit.core.errors import (
     ConfigurationError,
@@ -595,6 +596,14 @@ class ItepWebhookVerifier:
         if getattr(self._auth, "covers_body", False) is True:
             result = attrs.evolve(result, body_authenticated=True)
         return result
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> ItepWebhookVerifier:
+        # A new object with its own settings; what it was given to talk to the world (guard) is shared.
+        return deepcopy_sharing(
+            self,
+            memo,
+            self._guard,
+        )
 
     def __repr__(self) -> str:
         return f"ItepWebhookVerifier(auth={self._auth!r}, max_body_size={self._limit!r})"

@@ -17,11 +17,12 @@ import hmac as _hmac
 import html
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Final
+from typing import Any, Final
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 import attrs
 
+from examkit.core._copying import deepcopy_sharing
 from examkit.core.clock import Clock, SystemClock, epoch_to_datetime
 from examkit.core.encoding import PercentEncoding
 from examkit.core.env import env_setting
@@ -323,6 +324,14 @@ class TestpressAttempts:
         }
         query = urlencode([(name, values[name]) for name in self._review_query])
         return f"{base}{self._review_path}?{query}"
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> TestpressAttempts:
+        # A new object with its own settings; what it was given to talk to the world (clock) is shared.
+        return deepcopy_sharing(
+            self,
+            memo,
+            self._clock,
+        )
 
     def __repr__(self) -> str:
         return f"TestpressAttempts(public_key={self._public_key!r}, secret={self._secret!r})"

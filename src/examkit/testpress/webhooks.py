@@ -20,6 +20,7 @@ from typing import Any, Final
 
 import attrs
 
+from examkit.core._copying import deepcopy_sharing
 from examkit.core.encoding import PercentEncoding
 from examkit.core.env import env_setting
 from examkit.core.errors import (
@@ -260,6 +261,14 @@ class TestpressWebhookVerifier:
                 ) from None
         encoded = [None if p is None else p.encode("utf-8") for p in parts]
         return [b"|".join(private if p is None else p for p in encoded) for private in self._encoded_private]
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> TestpressWebhookVerifier:
+        # A new object with its own settings; what it was given to talk to the world (guard) is shared.
+        return deepcopy_sharing(
+            self,
+            memo,
+            self._guard,
+        )
 
     def __repr__(self) -> str:
         return (

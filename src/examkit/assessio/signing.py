@@ -24,6 +24,7 @@ from typing import Any, Final
 import attrs
 
 from examkit.core._copying import deepcopy_sharing
+from examkit.core._repr import safe_attrs_repr, safe_repr
 from examkit.core.clock import Clock, SystemClock, Tolerance, check_freshness, tolerance_seconds
 from examkit.core.errors import (
     ConfigurationError,
@@ -92,6 +93,7 @@ def _check_separator(value: object) -> str:
     return str(value)
 
 
+@safe_attrs_repr
 @attrs.frozen
 class SignatureHeaderFormat:
     """How the ``Signature`` header is written (unconfirmed: the vendor page does not spell it out).
@@ -527,5 +529,6 @@ class SignatureVerifier:
             self._clock,
         )
 
+    @safe_repr
     def __repr__(self) -> str:
         return f"SignatureVerifier(secrets={len(self._keys)}, tolerance={self._window:g})"

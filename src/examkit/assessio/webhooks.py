@@ -39,6 +39,7 @@ from examkit.assessio.signing import (
     SignatureVerifier,
 )
 from examkit.core._copying import deepcopy_sharing
+from examkit.core._repr import safe_repr
 from examkit.core.clock import Clock, SystemClock, Tolerance, tolerance_seconds
 from examkit.core.env import env_setting
 from examkit.core.errors import (
@@ -215,6 +216,7 @@ class AssessioWebhookVerifier:
             self._clock,
         )
 
+    @safe_repr
     def __repr__(self) -> str:
         return (
             f"AssessioWebhookVerifier(header={self.header!r}, scheme={self.scheme!r}, "

@@ -24,6 +24,7 @@ import requests
 
 from examkit._version import __version__
 from examkit.core._copying import deepcopy_sharing
+from examkit.core._repr import safe_repr
 from examkit.core.errors import (
     ApiError,
     AuthenticationError,
@@ -232,6 +233,7 @@ class Transport:
             self._clock,
         )
 
+    @safe_repr
     def __repr__(self) -> str:
         return f"Transport(vendor={self.vendor!r}, timeout={self.timeout!r}, retry={self.retry!r})"
 

@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Final, Literal, TypeAlias
 
+from examkit.core._repr import safe_repr
 from examkit.core.errors import (
     ConfigurationError,
     MalformedSignatureError,
@@ -126,6 +127,7 @@ class Secret:
         except UnicodeDecodeError:
             raise ConfigurationError(f"{self._name} is not valid UTF-8 text", setting=self._name) from None
 
+    @safe_repr
     def __repr__(self) -> str:
         return "Secret('***')"
 
@@ -167,6 +169,7 @@ class KeyRing(tuple[bytes, ...]):
 
     __slots__ = ()
 
+    @safe_repr
     def __repr__(self) -> str:
         return f"KeyRing(<{len(self)} keys>)"
 

@@ -18,6 +18,7 @@ from urllib.parse import quote
 import requests
 
 from examkit.core._copying import deepcopy_sharing
+from examkit.core._repr import safe_repr
 from examkit.core.clock import Clock, SystemClock
 from examkit.core.encoding import canonical_json
 from examkit.core.env import env_setting
@@ -193,6 +194,7 @@ class IntegrityAdvocateClient:
             self._nonce,
         )
 
+    @safe_repr
     def __repr__(self) -> str:
         return f"IntegrityAdvocateClient(app_id={self.app_id!r}, base_url={self.base_url!r})"
 

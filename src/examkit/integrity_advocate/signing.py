@@ -34,6 +34,7 @@ from typing import Any, Final
 import attrs
 
 from examkit.core._copying import deepcopy_sharing
+from examkit.core._repr import safe_repr
 from examkit.core.clock import Clock, SystemClock, Tolerance, check_freshness, tolerance_seconds
 from examkit.core.encoding import PercentEncoding, percent_encode
 from examkit.core.errors import (
@@ -362,6 +363,7 @@ class AmxSigner:
         # .copy() of it), so the copy shares it.
         return deepcopy_sharing(self, memo, self._base)
 
+    @safe_repr
     def __repr__(self) -> str:
         return f"AmxSigner(app_id={self._app_id!r}, api_key=Secret('***'))"
 
@@ -657,6 +659,7 @@ class AmxVerifier:
             self._clock,
         )
 
+    @safe_repr
     def __repr__(self) -> str:
         return f"AmxVerifier(keys={len(self._keys)}, forms={len(self._forms)}, tolerance={self._tolerance:g})"
 

@@ -15,6 +15,7 @@ from typing import IO, TYPE_CHECKING, Any, Final
 import requests
 
 from examkit.core._copying import deepcopy_sharing
+from examkit.core._repr import safe_repr
 from examkit.core.errors import (
     ApiError,
     ConfigurationError,
@@ -235,6 +236,7 @@ class ItepClient:
             self._sequence,
         )
 
+    @safe_repr
     def __repr__(self) -> str:
         return (
             f"ItepClient(endpoint={self._endpoint!r}, signature_header={self._signer.header!r}, "

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any, Final, Literal, TypeAlias
 
+from examkit.core._repr import safe_repr
 from examkit.core.errors import (
     ConfigurationError,
     MalformedSignatureError,
@@ -197,6 +198,7 @@ class FulfillmentSigner:
         """Return the header to add to a request with this body."""
         return {self._header: self.signature(body)}
 
+    @safe_repr
     def __repr__(self) -> str:
         return f"FulfillmentSigner(header={self._header!r}, encoding={self._encoding!r})"
 
@@ -228,6 +230,7 @@ class CounterSequence:
     def __deepcopy__(self, memo: dict[int, Any]) -> CounterSequence:
         return self
 
+    @safe_repr
     def __repr__(self) -> str:
         return "CounterSequence()"
 
@@ -257,5 +260,6 @@ class TimeSequence:
     def __deepcopy__(self, memo: dict[int, Any]) -> TimeSequence:
         return self
 
+    @safe_repr
     def __repr__(self) -> str:
         return "TimeSequence()"

@@ -25,6 +25,7 @@ from urllib.parse import parse_qsl
 import attrs
 
 from examkit.core._copying import deepcopy_sharing
+from examkit.core._repr import safe_repr
 from examkit.core.env import env_setting
 from examkit.core.errors import (
     ConfigurationError,
@@ -109,6 +110,7 @@ class NoAuthentication:
     def authenticate(self, request: WebhookRequest) -> None:
         """Accept ``request`` as it is."""
 
+    @safe_repr
     def __repr__(self) -> str:
         return "NoAuthentication()"
 
@@ -160,6 +162,7 @@ class TokenHeaderAuth:
                 header=self._header,
             )
 
+    @safe_repr
     def __repr__(self) -> str:
         return f"TokenHeaderAuth(header={self._header!r}, token='***')"
 
@@ -235,6 +238,7 @@ class BasicAuth:
                 header=self._header,
             )
 
+    @safe_repr
     def __repr__(self) -> str:
         return f"BasicAuth(username={self._username!r}, password='***')"
 
@@ -328,6 +332,7 @@ class HmacBodyAuth:
             header=self._header,
         )
 
+    @safe_repr
     def __repr__(self) -> str:
         return f"HmacBodyAuth(header={self._header!r}, encoding={self._encoding!r}, secret='***')"
 
@@ -605,5 +610,6 @@ class ItepWebhookVerifier:
             self._guard,
         )
 
+    @safe_repr
     def __repr__(self) -> str:
         return f"ItepWebhookVerifier(auth={self._auth!r}, max_body_size={self._limit!r})"

@@ -23,6 +23,7 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 import attrs
 
 from examkit.core._copying import deepcopy_sharing
+from examkit.core._repr import safe_attrs_repr, safe_repr
 from examkit.core.clock import Clock, SystemClock, epoch_to_datetime
 from examkit.core.encoding import PercentEncoding
 from examkit.core.env import env_setting
@@ -333,6 +334,7 @@ class TestpressAttempts:
             self._clock,
         )
 
+    @safe_repr
     def __repr__(self) -> str:
         return f"TestpressAttempts(public_key={self._public_key!r}, secret={self._secret!r})"
 
@@ -344,6 +346,7 @@ def _str_tuple(value: Iterable[str]) -> tuple[str, ...]:
     return (value,) if isinstance(value, str) else tuple(value)
 
 
+@safe_attrs_repr
 @attrs.frozen(kw_only=True)
 class CompletionHmacScheme:
     """How the completion response's ``hmac`` is computed: you must say, Testpress does not.
@@ -550,5 +553,6 @@ class TestpressCompletionVerifier:
             )
         return _structure_result(data, verified=True)
 
+    @safe_repr
     def __repr__(self) -> str:
         return f"TestpressCompletionVerifier(scheme={self._scheme!r}, secrets=<{len(self._secrets)}>)"

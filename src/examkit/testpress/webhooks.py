@@ -21,6 +21,7 @@ from typing import Any, Final
 import attrs
 
 from examkit.core._copying import deepcopy_sharing
+from examkit.core._repr import safe_repr
 from examkit.core.encoding import PercentEncoding
 from examkit.core.env import env_setting
 from examkit.core.errors import (
@@ -270,6 +271,7 @@ class TestpressWebhookVerifier:
             self._guard,
         )
 
+    @safe_repr
     def __repr__(self) -> str:
         return (
             f"TestpressWebhookVerifier(public_key={self._public_key!r}, "

@@ -169,6 +169,32 @@ class KeyRing(tuple[bytes, ...]):
 
     __slots__ = ()
 
+    def hmac_matches(self, candidate: bytes, message: bytes, algorithm: HashAlgorithm = "sha256") -> bool:
+        """Tell whether ``candidate`` is the HMAC of ``message`` under any of the keys.
+
+        Every key is tried and compared in constant time. The keys and digests live only in this
+        frame, which has returned before a caller raises, so an error reporter that captures frame
+        locals never sees them.
+        """
+        return self.hmac_matching((candidate,), message, algorithm) != b""
+
+    def hmac_matching(
+        self, candidates: Iterable[bytes], message: bytes, algorithm: HashAlgorithm = "sha256"
+    ) -> bytes:
+        """Return the candidate that is the HMAC of ``message`` under one of the keys, or ``b""``.
+
+        Like :meth:`hmac_matches`, for a header carrying several signatures: every key and candidate
+        is compared in constant time.
+        """
+        wanted = tuple(candidates)
+        matched = b""
+        for key in self:
+            digest = hmac.digest(key, message, algorithm)
+            for candidate in wanted:
+                if hmac.compare_digest(candidate, digest):
+                    matched = candidate
+        return matched
+
     @safe_repr
     def __repr__(self) -> str:
         return f"KeyRing(<{len(self)} keys>)"

@@ -406,6 +406,7 @@ def sign_request(
     >>> header.split(':')[1]
     '5Vd/DzGOB8f/MlDwDpFhbwv8R4V7a+TKWfnCVrMBUKU='
     """
+    api_key = api_key_from(api_key)  # masked from here on: no raw key in this frame's locals
     signer = AmxSigner(app_id=app_id, api_key=api_key, form=form)
     return signer.authorization(
         method=method,
@@ -600,14 +601,11 @@ class AmxVerifier:
             )
         prefix = auth.app_id + method.upper()
         suffix = auth.timestamp_text + auth.nonce
-        found = False
-        signature = auth.signature
-        for canonical in self._canonical_forms(url):
-            message = (prefix + canonical + suffix).encode("utf-8")
-            for key in self._keys:
-                found |= hmac.compare_digest(hmac.digest(key, message, "sha256"), signature)
-            if found:
-                break
+        # The keyed work happens inside the KeyRing: no key is a local of this frame.
+        found = any(
+            self._keys.hmac_matches(auth.signature, (prefix + canonical + suffix).encode("utf-8"))
+            for canonical in self._canonical_forms(url)
+        )
         if not found:
             raise SignatureMismatchError(
                 "the amx signature does not match: check the API key, and that the URL passed is "
@@ -684,6 +682,7 @@ def verify_authorization(
         ConfigurationError: A credential or setting has the wrong form.
         WebhookVerificationError: A subclass saying why the header must not be trusted.
     """
+    api_key = _api_keys_from(api_key, setting="api_key")  # masked from here on
     verifier = AmxVerifier(
         app_id=app_id,
         api_key=api_key,

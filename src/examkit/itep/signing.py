@@ -98,7 +98,8 @@ def sign_body(*, api_key: SecretInput, body: bytes) -> str:
         ConfigurationError: The API key is empty or not text or bytes.
         ValidationError: The body is not bytes.
     """
-    return hmac_sha256(_key(api_key).key, _check_body(body)).hex()
+    api_key = _key(api_key)  # masked from here on: no raw key in this frame's locals
+    return hmac_sha256(api_key.key, _check_body(body)).hex()
 
 
 def verify_body(
@@ -120,6 +121,7 @@ def verify_body(
         SignatureMismatchError: It does not match.
     """
     keys = secrets_from(api_key, name="api_key", vendor=_VENDOR)
+    del api_key  # only the masked form stays among this frame's locals
     given: object = signature
     if given is not None and not isinstance(given, str | bytes):
         raise MalformedSignatureError(

@@ -20,6 +20,7 @@ from examkit.assessio import AssessioClient
 from examkit.assessio.signing import SignatureVerifier, compute_signature
 from examkit.core.clock import FixedClock
 from examkit.core.errors import ConfigurationError, ReplayedRequestError, ServerError
+from examkit.core.http import RetryPolicy
 from examkit.core.signing import KeyRing, Secret
 from examkit.core.webhook import InMemoryReplayGuard
 from examkit.integrity_advocate import IntegrityAdvocateClient
@@ -112,7 +113,9 @@ def _clients() -> list[tuple[Any, Callable[[Any], Any]]]:
             lambda c: c.issue_test_id(product_code="GTX-Academic-Plus", email="a@example.org"),
         ),
         (
-            IntegrityAdvocateClient(app_id=DEMO_APP_ID, api_key=IA_API_KEY, base_url=IA_BASE),
+            IntegrityAdvocateClient(
+                app_id=DEMO_APP_ID, api_key=IA_API_KEY, base_url=IA_BASE, retry=RetryPolicy.none()
+            ),
             lambda c: c.participant_status("p-1", "c-1", "a-1"),
         ),
         (

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import hmac
 import json
 import traceback
 from collections.abc import Callable
@@ -27,17 +28,18 @@ from examkit.assessio import (
 )
 from examkit.assessio.signing import SignatureVerifier
 from examkit.core.clock import FixedClock
-from examkit.core.errors import ExamkitError
+from examkit.core.errors import ExamkitError, PayloadError
 from examkit.core.webhook import InMemoryReplayGuard, WebhookRequest
 from examkit.integrity_advocate import IntegrityAdvocateWebhookVerifier, sign_request, verify_authorization
 from examkit.integrity_advocate.signing import AmxSigner, AmxVerifier
 from examkit.itep import FulfillmentSigner, sign_body, verify_body
 from examkit.testing.integrity_advocate import DEMO_APP_ID
-from examkit.testing.testpress import sample_exam_webhook_payload
+from examkit.testing.testpress import sample_exam_webhook_payload, sign_exam_webhook
 from examkit.testpress import (
     CompletionHmacScheme,
     TestpressAttempts,
     TestpressCompletionVerifier,
+    TestpressWebhookVerifier,
     attempt_hmac,
     review_hmac,
     webhook_hash,
@@ -278,6 +280,32 @@ def test_no_signer_error_path_leaves_a_key_in_the_locals() -> None:
     for where, action in actions.items():
         raised += assert_no_key_in_locals(action, where) is not None
     assert raised == len(actions), [w for w, a in actions.items() if assert_no_key_in_locals(a, w) is None]
+
+
+def test_no_expected_signature_is_left_in_the_locals() -> None:
+    # The expected digest of a request whose hash was replaced is the hash the sender computed.
+    valid = json.loads(
+        sign_exam_webhook(sample_exam_webhook_payload(public_key=TP_PUBLIC), private_key=CANARY)
+    )
+    expected = bytes.fromhex(valid["hash"])
+    tampered = WebhookRequest(body=json.dumps({**valid, "hash": "0" * 128}).encode())
+    verifier = TestpressWebhookVerifier(public_key=TP_PUBLIC, private_key=CANARY)
+    error = assert_no_key_in_locals(lambda: verifier.verify(tampered), "testpress mismatch")
+    assert error is not None
+    text = _locals_text(error)
+    assert repr(expected)[2:40] not in text
+    assert expected.hex()[:32] not in text
+
+    scheme = CompletionHmacScheme(fields=("attempt_id",))
+    digest = hmac.new(CANARY.encode(), b"1", "sha256").digest()  # the scheme signs "1" alone
+    completion = TestpressCompletionVerifier(scheme=scheme, secret=CANARY)
+    with pytest.raises(PayloadError):  # raised only after the hmac matched: the digest is the expected one
+        completion.verify({"attempt_id": "1", "hmac": digest.hex()})
+    error = assert_no_key_in_locals(
+        lambda: completion.verify({"attempt_id": "1", "hmac": "0" * 64}), "completion"
+    )
+    assert error is not None
+    assert repr(digest)[2:40] not in _locals_text(error)
 
 
 def test_the_check_sees_a_key_in_a_local() -> None:

@@ -500,6 +500,13 @@ class TestpressCompletionVerifier:
             parts.append(encode_value(value, enc, field=name))
         return "|".join(parts).encode("utf-8")
 
+    def _matches(self, candidate: bytes, data: Mapping[str, str]) -> bool:
+        # The expected digests live only in this frame, which has returned before verify() raises.
+        expected = [
+            _hmac.new(s.key, self._message(data, s), self._scheme.algorithm).digest() for s in self._secrets
+        ]
+        return matches_any(candidate, expected)
+
     def verify(self, fields: Mapping[str, str] | bytes | str) -> AttemptResult:
         """Check the ``hmac``, then return the parsed result (``verified=True``).
 
@@ -537,15 +544,10 @@ class TestpressCompletionVerifier:
                 reason="signed field missing",
             )
         try:
-            expected = [
-                _hmac.new(s.key, self._message(data, s), self._scheme.algorithm).digest()
-                for s in self._secrets
-            ]
+            matched = self._matches(candidate, data)
         except ValidationError as exc:
             raise MalformedSignatureError(str(exc), vendor=VENDOR, reason="unencodable field") from None
-        except ConfigurationError:
-            raise
-        if not matches_any(candidate, expected):
+        if not matched:
             raise SignatureMismatchError(
                 "the completion response's hmac does not match: check the scheme and the secret",
                 vendor=VENDOR,

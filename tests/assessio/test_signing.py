@@ -29,6 +29,7 @@ from examkit.core.errors import (
     TimestampOutsideToleranceError,
     ValidationError,
 )
+from examkit.core.signing import KeyRing
 
 NOW = 1_700_000_000
 
@@ -310,7 +311,7 @@ def test_fast_and_general_paths_agree(t: int, sep: str, sig: str, body: bytes) -
     )
 
     header = f"t={t}{sep}signature={sig}"
-    keys = [b"TODO"]
+    keys = KeyRing([b"TODO"])
 
     def outcome(fn: object) -> object:
         try:

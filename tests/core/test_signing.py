@@ -203,7 +203,7 @@ class TestSecret:
         assert secret.key == b"top-secret-value"
 
     def test_not_picklable(self) -> None:
-        with pytest.raises(TypeError, match="cannot be pickled"):
+        with pytest.raises(ConfigurationError, match="cannot be pickled"):
             pickle.dumps(Secret("abcdef"))
 
     def test_equality_by_key(self) -> None:

@@ -42,6 +42,7 @@ from examkit.assessio.signing import (
     SignatureHeaderFormat,
     signature_header,
 )
+from examkit.core._repr import safe_repr
 from examkit.core.clock import Clock, SystemClock
 from examkit.core.encoding import canonical_json
 from examkit.core.env import env_setting
@@ -192,6 +193,7 @@ class AssessioClient:
             settings["integrator_secret"] = env_setting("EXAMKIT_ASSESSIO_INTEGRATOR_SECRET", vendor=VENDOR)
         return cls(**settings)
 
+    @safe_repr
     def __repr__(self) -> str:
         return (
             f"AssessioClient(environment={self.environment!r}, base_url={self.base_url!r}, "

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 import attrs
 
+from examkit.core._repr import safe_attrs_repr
 from examkit.core.errors import ConfigurationError, PayloadError, ValidationError
 from examkit.core.serde import PayloadConverter, extra_field
 
@@ -179,6 +180,7 @@ def _redirect_url(value: object) -> str:
     return absolute_url(value, "redirectUrl")
 
 
+@safe_attrs_repr
 @attrs.frozen
 class PersonDetails:
     """The employee an assessment is ordered for.
@@ -240,6 +242,7 @@ def _person(value: object) -> PersonDetails:
     return PersonDetails.coerce(value)
 
 
+@safe_attrs_repr
 @attrs.frozen
 class AssessmentLinkOrder:
     """The body of ``POST /development/v1/assessment-link-order``, validated when built.

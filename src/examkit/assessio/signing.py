@@ -19,10 +19,12 @@ import hmac
 import re
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Final
+from typing import Any, Final
 
 import attrs
 
+from examkit.core._copying import deepcopy_sharing
+from examkit.core._repr import safe_attrs_repr, safe_repr
 from examkit.core.clock import Clock, SystemClock, Tolerance, check_freshness, tolerance_seconds
 from examkit.core.errors import (
     ConfigurationError,
@@ -91,6 +93,7 @@ def _check_separator(value: object) -> str:
     return str(value)
 
 
+@safe_attrs_repr
 @attrs.frozen
 class SignatureHeaderFormat:
     """How the ``Signature`` header is written (unconfirmed: the vendor page does not spell it out).
@@ -197,9 +200,9 @@ def compute_signature(*, secret: SecretInput, body: bytes | str, timestamp: int 
         ConfigurationError: The secret is empty or of the wrong type.
         ValidationError: The body or timestamp is unusable.
     """
-    key = _one_secret(secret).key
+    secret = _one_secret(secret)  # masked from here on: no raw key in this frame's locals
     message = signed_message(_timestamp(timestamp), _body(body))
-    return hmac.new(key, message, hashlib.sha256).hexdigest()
+    return hmac.new(secret.key, message, hashlib.sha256).hexdigest()
 
 
 def _one_secret(secret: SecretInput) -> Secret:
@@ -232,6 +235,7 @@ def signature_header(
     >>> signature_header(secret="k", body=b"{}", timestamp=1).startswith("t=1,signature=")
     True
     """
+    secret = _one_secret(secret)  # masked from here on
     ts = _timestamp(timestamp)
     return header_format.format(ts, compute_signature(secret=secret, body=body, timestamp=ts))
 
@@ -340,7 +344,7 @@ def _decode_hex(signature: str, header_name: str) -> bytes:
 def _verify(
     header: object,
     body: bytes,
-    keys: Sequence[bytes],
+    keys: KeyRing,
     header_format: SignatureHeaderFormat,
     fast: re.Pattern[str],
 ) -> tuple[int, bytes]:
@@ -353,13 +357,8 @@ def _verify(
         match = fast.match(header)
         if match is not None:
             t_text, sig_text = match.groups()
-            candidate = bytes.fromhex(sig_text)
-            message = t_text.encode("ascii") + b"." + body
-            matched = b""
-            for key in keys:
-                digest = hmac.digest(key, message, "sha256")
-                if hmac.compare_digest(candidate, digest):
-                    matched = digest
+            # The keyed work happens inside the KeyRing: no key is a local of this frame.
+            matched = keys.hmac_matching((bytes.fromhex(sig_text),), t_text.encode("ascii") + b"." + body)
             if not matched:
                 raise _mismatch(SIGNATURE_HEADER)
             return int(t_text), matched
@@ -381,7 +380,7 @@ def _check(
     timestamp: int,
     signatures: tuple[str, ...],
     body: bytes,
-    keys: Sequence[bytes],
+    keys: KeyRing,
     *,
     header_name: str = SIGNATURE_HEADER,
 ) -> bytes:
@@ -394,13 +393,7 @@ def _check(
         SignatureMismatchError: No signature matches any key.
     """
     candidates = [_decode_hex(s, header_name) for s in signatures]
-    message = b"%d." % timestamp + body
-    matched = b""
-    for key in keys:
-        digest = hmac.digest(key, message, "sha256")
-        for candidate in candidates:
-            if hmac.compare_digest(candidate, digest):
-                matched = digest
+    matched = keys.hmac_matching(candidates, b"%d." % timestamp + body)
     if not matched:
         raise _mismatch(header_name)
     return matched
@@ -437,6 +430,7 @@ def verify_signature_header(
         SignatureMismatchError: The signature matches none of the secrets.
         TimestampOutsideToleranceError: ``t`` is more than ``tolerance`` seconds away from now.
     """
+    secret = secrets_from(secret, name="integrator_secret", vendor=VENDOR)  # masked from here on
     return SignatureVerifier(
         secret=secret, tolerance=tolerance, clock=clock, header_format=header_format
     ).verify(body, header)
@@ -518,5 +512,14 @@ class SignatureVerifier:
         )
         return timestamp, digest
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> SignatureVerifier:
+        # A new object with its own settings; what it was given to talk to the world (clock) is shared.
+        return deepcopy_sharing(
+            self,
+            memo,
+            self._clock,
+        )
+
+    @safe_repr
     def __repr__(self) -> str:
         return f"SignatureVerifier(secrets={len(self._keys)}, tolerance={self._window:g})"

@@ -38,6 +38,8 @@ from examkit.assessio.signing import (
     SignatureHeaderFormat,
     SignatureVerifier,
 )
+from examkit.core._copying import deepcopy_sharing
+from examkit.core._repr import safe_repr
 from examkit.core.clock import Clock, SystemClock, Tolerance, tolerance_seconds
 from examkit.core.env import env_setting
 from examkit.core.errors import (
@@ -205,6 +207,16 @@ class AssessioWebhookVerifier:
         """Whether a ``Signature`` header is required and checked."""
         return self._signature is not None
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> AssessioWebhookVerifier:
+        # A new object with its own settings; what it was given to talk to the world (guard, clock) is shared.
+        return deepcopy_sharing(
+            self,
+            memo,
+            self._guard,
+            self._clock,
+        )
+
+    @safe_repr
     def __repr__(self) -> str:
         return (
             f"AssessioWebhookVerifier(header={self.header!r}, scheme={self.scheme!r}, "

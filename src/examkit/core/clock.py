@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from typing import Final, Protocol, TypeAlias, runtime_checkable
 
+from examkit.core._repr import safe_repr
 from examkit.core.errors import ConfigurationError, TimestampOutsideToleranceError, ValidationError
 
 __all__ = [
@@ -62,6 +63,7 @@ class SystemClock:
         """Return :func:`time.time`."""
         return time.time()
 
+    @safe_repr
     def __repr__(self) -> str:
         return "SystemClock()"
 
@@ -98,6 +100,7 @@ class FixedClock:
         with self._lock:
             self._now += delta
 
+    @safe_repr
     def __repr__(self) -> str:
         return f"FixedClock({self._now!r})"
 

@@ -29,6 +29,8 @@ The tree::
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
     "ApiError",
     "AuthenticationError",
@@ -59,16 +61,40 @@ class ExamkitError(Exception):
             ``"testpress"``), or ``None`` for vendor-neutral errors.
     """
 
+    _examkit_init: tuple[tuple[Any, ...], dict[str, Any]]
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> ExamkitError:
+        """Record the constructor's arguments, for pickling and copying."""
+        self = super().__new__(cls, *args)
+        # The constructor's arguments, exactly as given, so that every subclass (with its own
+        # positional or keyword-only fields) pickles and copies without per-class code.
+        self._examkit_init = (args, kwargs)
+        return self
+
     def __init__(self, message: str, *, vendor: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.vendor = vendor
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuild through the constructor (as urllib3 does), then restore attributes set later.
+        # The default exception reduction calls ``cls(*self.args)``, which fails for any class
+        # with required keyword-only arguments (Celery, RQ, multiprocessing and pytest-xdist all
+        # pickle exceptions).
+        args, kwargs = getattr(self, "_examkit_init", (self.args, {}))
+        state = {k: v for k, v in vars(self).items() if k != "_examkit_init"}
+        return (_rebuild, (type(self), args, kwargs), state)
+
     def __str__(self) -> str:
-        return self.message
+        return str(getattr(self, "message", "") or "")
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.message!r})"
+        return f"{type(self).__name__}({getattr(self, 'message', '')!r})"
+
+
+def _rebuild(cls: type[ExamkitError], args: tuple[Any, ...], kwargs: dict[str, Any]) -> ExamkitError:
+    """Unpickle an examkit error by calling its constructor with the original arguments."""
+    return cls(*args, **kwargs)
 
 
 class ConfigurationError(ExamkitError, ValueError):

@@ -39,6 +39,8 @@ from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 from urllib3.util.retry import Retry
 
 from examkit._version import __version__
+from examkit.core._copying import deepcopy_sharing
+from examkit.core._repr import safe_repr
 from examkit.core.errors import (
     ApiError,
     AuthenticationError,
@@ -380,6 +382,18 @@ class Transport:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> Transport:
+        # A new transport with its own settings; the session (its connection pool, adapters and
+        # cookies), sleep and clock are shared, so a copied client talks through the same session.
+        return deepcopy_sharing(
+            self,
+            memo,
+            self.session,
+            self._sleep,
+            self._clock,
+        )
+
+    @safe_repr
     def __repr__(self) -> str:
         return (
             f"Transport(vendor={self.vendor!r}, timeout={self.timeout!r}, deadline={self.deadline!r}, "

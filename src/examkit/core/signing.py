@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Final, Literal, TypeAlias
 
+from examkit.core._repr import safe_repr
 from examkit.core.errors import (
     ConfigurationError,
     MalformedSignatureError,
@@ -126,6 +127,7 @@ class Secret:
         except UnicodeDecodeError:
             raise ConfigurationError(f"{self._name} is not valid UTF-8 text", setting=self._name) from None
 
+    @safe_repr
     def __repr__(self) -> str:
         return "Secret('***')"
 
@@ -141,7 +143,17 @@ class Secret:
 
     def __reduce__(self) -> str:
         # Secrets must not travel through pickle by accident (caches, multiprocessing payloads).
-        raise TypeError("examkit secrets cannot be pickled")
+        raise ConfigurationError(
+            "examkit secrets cannot be pickled: build the client or verifier in each process "
+            "from its settings (for example with from_env()) instead of sending it",
+            setting=getattr(self, "_name", None),
+        )
+
+    def __copy__(self) -> Secret:
+        return self  # immutable: a copy is the same secret
+
+    def __deepcopy__(self, memo: dict[int, object]) -> Secret:
+        return self
 
 
 class KeyRing(tuple[bytes, ...]):
@@ -157,6 +169,33 @@ class KeyRing(tuple[bytes, ...]):
 
     __slots__ = ()
 
+    def hmac_matches(self, candidate: bytes, message: bytes, algorithm: HashAlgorithm = "sha256") -> bool:
+        """Tell whether ``candidate`` is the HMAC of ``message`` under any of the keys.
+
+        Every key is tried and compared in constant time. The keys and digests live only in this
+        frame, which has returned before a caller raises, so an error reporter that captures frame
+        locals never sees them.
+        """
+        return self.hmac_matching((candidate,), message, algorithm) != b""
+
+    def hmac_matching(
+        self, candidates: Iterable[bytes], message: bytes, algorithm: HashAlgorithm = "sha256"
+    ) -> bytes:
+        """Return the candidate that is the HMAC of ``message`` under one of the keys, or ``b""``.
+
+        Like :meth:`hmac_matches`, for a header carrying several signatures: every key and candidate
+        is compared in constant time.
+        """
+        wanted = tuple(candidates)
+        matched = b""
+        for key in self:
+            digest = hmac.digest(key, message, algorithm)
+            for candidate in wanted:
+                if hmac.compare_digest(candidate, digest):
+                    matched = candidate
+        return matched
+
+    @safe_repr
     def __repr__(self) -> str:
         return f"KeyRing(<{len(self)} keys>)"
 
@@ -164,7 +203,16 @@ class KeyRing(tuple[bytes, ...]):
 
     def __reduce__(self) -> str:
         # Like Secret: key material must not travel through pickle by accident.
-        raise TypeError("examkit key material cannot be pickled")
+        raise ConfigurationError(
+            "examkit key material cannot be pickled: build the client or verifier in each process "
+            "from its settings (for example with from_env()) instead of sending it"
+        )
+
+    def __copy__(self) -> KeyRing:
+        return self  # immutable: a copy is the same keys
+
+    def __deepcopy__(self, memo: dict[int, object]) -> KeyRing:
+        return self
 
 
 SecretInput: TypeAlias = "str | bytes | Secret"

@@ -13,8 +13,9 @@ import contextlib
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from contextvars import ContextVar
-from typing import Final, Protocol, TypeVar, runtime_checkable
+from typing import Any, Final, Protocol, TypeVar, runtime_checkable
 
+from examkit.core._repr import safe_repr
 from examkit.core.clock import Clock, SystemClock
 from examkit.core.errors import (
     ConfigurationError,
@@ -136,6 +137,7 @@ class Headers(Mapping[str, str]):
             )
         return first
 
+    @safe_repr
     def __repr__(self) -> str:
         # Header values can hold credentials (Authorization); show the names only.
         names = ", ".join(repr(n) for n in self)
@@ -191,6 +193,7 @@ class WebhookRequest:
         self.url: str | None = url
         self.method: str = method.upper()
 
+    @safe_repr
     def __repr__(self) -> str:
         return (
             f"WebhookRequest(method={self.method!r}, url={self.url!r}, "
@@ -420,5 +423,12 @@ class InMemoryReplayGuard:
                 break
             del entries[key]
 
+    def __copy__(self) -> InMemoryReplayGuard:
+        return self  # shared state: a copy must remember (and count) what the original does
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> InMemoryReplayGuard:
+        return self
+
+    @safe_repr
     def __repr__(self) -> str:
         return f"InMemoryReplayGuard(max_entries={self._max})"

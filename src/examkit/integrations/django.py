@@ -48,6 +48,7 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess witho
         "examkit.integrations.django needs Django: install it with pip install 'examkit[django]'"
     ) from exc
 
+from examkit.core._repr import safe_repr
 from examkit.core.errors import ConfigurationError, ExamkitError, PayloadTooLargeError
 from examkit.core.webhook import DEFAULT_MAX_BODY_SIZE, WebhookRequest, WebhookVerifier, body_size_limit
 from examkit.integrations._common import (
@@ -344,6 +345,7 @@ class DjangoCacheReplayGuard:
             )
         return backend
 
+    @safe_repr
     def __repr__(self) -> str:
         cache = self._cache if isinstance(self._cache, str) else type(self._cache).__name__
         return f"DjangoCacheReplayGuard(cache={cache!r}, prefix={self._prefix!r})"

@@ -17,6 +17,8 @@ from urllib.parse import quote
 
 import requests
 
+from examkit.core._copying import deepcopy_sharing
+from examkit.core._repr import safe_repr
 from examkit.core.clock import Clock, SystemClock
 from examkit.core.encoding import canonical_json
 from examkit.core.env import env_setting
@@ -198,6 +200,16 @@ class IntegrityAdvocateClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> IntegrityAdvocateClient:
+        # A new object with its own settings; what it was given to talk to the world (clock, nonce) is shared.
+        return deepcopy_sharing(
+            self,
+            memo,
+            self._clock,
+            self._nonce,
+        )
+
+    @safe_repr
     def __repr__(self) -> str:
         return f"IntegrityAdvocateClient(app_id={self.app_id!r}, base_url={self.base_url!r})"
 

@@ -29,10 +29,12 @@ import re
 import time
 import uuid
 from collections.abc import Sequence
-from typing import Final
+from typing import Any, Final
 
 import attrs
 
+from examkit.core._copying import deepcopy_sharing
+from examkit.core._repr import safe_repr
 from examkit.core.clock import Clock, SystemClock, Tolerance, check_freshness, tolerance_seconds
 from examkit.core.encoding import PercentEncoding, percent_encode
 from examkit.core.errors import (
@@ -356,6 +358,12 @@ class AmxSigner:
         )
         return f"{_SCHEME} {self._app_id}:{to_base64(mac.digest())}:{nonce}:{ts}"
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> AmxSigner:
+        # The prepared HMAC state cannot be deep-copied; it is never changed (each request signs a
+        # .copy() of it), so the copy shares it.
+        return deepcopy_sharing(self, memo, self._base)
+
+    @safe_repr
     def __repr__(self) -> str:
         return f"AmxSigner(app_id={self._app_id!r}, api_key=Secret('***'))"
 
@@ -398,6 +406,7 @@ def sign_request(
     >>> header.split(':')[1]
     '5Vd/DzGOB8f/MlDwDpFhbwv8R4V7a+TKWfnCVrMBUKU='
     """
+    api_key = api_key_from(api_key)  # masked from here on: no raw key in this frame's locals
     signer = AmxSigner(app_id=app_id, api_key=api_key, form=form)
     return signer.authorization(
         method=method,
@@ -598,14 +607,11 @@ class AmxVerifier:
             )
         prefix = auth.app_id + method.upper()
         suffix = auth.timestamp_text + auth.nonce
-        found = False
-        signature = auth.signature
-        for canonical in self._canonical_forms(url):
-            message = (prefix + canonical + suffix).encode("utf-8")
-            for key in self._keys:
-                found |= hmac.compare_digest(hmac.digest(key, message, "sha256"), signature)
-            if found:
-                break
+        # The keyed work happens inside the KeyRing: no key is a local of this frame.
+        found = any(
+            self._keys.hmac_matches(auth.signature, (prefix + canonical + suffix).encode("utf-8"))
+            for canonical in self._canonical_forms(url)
+        )
         if not found:
             raise SignatureMismatchError(
                 "the amx signature does not match: check the API key, and that the URL passed is "
@@ -651,6 +657,16 @@ class AmxVerifier:
         self._canonical[url] = forms
         return forms
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> AmxVerifier:
+        # A new object with its own settings; what it was given to talk to the world (guard, clock) is shared.
+        return deepcopy_sharing(
+            self,
+            memo,
+            self._guard,
+            self._clock,
+        )
+
+    @safe_repr
     def __repr__(self) -> str:
         return f"AmxVerifier(keys={len(self._keys)}, forms={len(self._forms)}, tolerance={self._tolerance:g})"
 
@@ -675,6 +691,7 @@ def verify_authorization(
         ConfigurationError: A credential or setting has the wrong form.
         WebhookVerificationError: A subclass saying why the header must not be trusted.
     """
+    api_key = _api_keys_from(api_key, setting="api_key")  # masked from here on
     verifier = AmxVerifier(
         app_id=app_id,
         api_key=api_key,

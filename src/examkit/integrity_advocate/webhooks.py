@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Final
 
+from examkit.core._repr import safe_repr
 from examkit.core.clock import Clock, Tolerance
 from examkit.core.env import env_setting
 from examkit.core.errors import (
@@ -172,5 +173,6 @@ class IntegrityAdvocateWebhookVerifier:
         verifier._claim(auth, header=header)
         return ReviewCallback(participant=participant, authorization=auth, body=request.body)
 
+    @safe_repr
     def __repr__(self) -> str:
         return f"IntegrityAdvocateWebhookVerifier({self._verifier!r})"

@@ -14,6 +14,8 @@ from typing import IO, TYPE_CHECKING, Any, Final
 
 import requests
 
+from examkit.core._copying import deepcopy_sharing
+from examkit.core._repr import safe_repr
 from examkit.core.errors import (
     ApiError,
     ConfigurationError,
@@ -262,6 +264,15 @@ class ItepClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> ItepClient:
+        # A new object with its own settings; what it was given to talk to the world (sequence) is shared.
+        return deepcopy_sharing(
+            self,
+            memo,
+            self._sequence,
+        )
+
+    @safe_repr
     def __repr__(self) -> str:
         return (
             f"ItepClient(endpoint={self._endpoint!r}, signature_header={self._signer.header!r}, "

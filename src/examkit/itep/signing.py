@@ -15,8 +15,9 @@ import itertools
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Final, Literal, TypeAlias
+from typing import Any, Final, Literal, TypeAlias
 
+from examkit.core._repr import safe_repr
 from examkit.core.errors import (
     ConfigurationError,
     MalformedSignatureError,
@@ -97,7 +98,8 @@ def sign_body(*, api_key: SecretInput, body: bytes) -> str:
         ConfigurationError: The API key is empty or not text or bytes.
         ValidationError: The body is not bytes.
     """
-    return hmac_sha256(_key(api_key).key, _check_body(body)).hex()
+    api_key = _key(api_key)  # masked from here on: no raw key in this frame's locals
+    return hmac_sha256(api_key.key, _check_body(body)).hex()
 
 
 def verify_body(
@@ -119,6 +121,7 @@ def verify_body(
         SignatureMismatchError: It does not match.
     """
     keys = secrets_from(api_key, name="api_key", vendor=_VENDOR)
+    del api_key  # only the masked form stays among this frame's locals
     given: object = signature
     if given is not None and not isinstance(given, str | bytes):
         raise MalformedSignatureError(
@@ -197,6 +200,7 @@ class FulfillmentSigner:
         """Return the header to add to a request with this body."""
         return {self._header: self.signature(body)}
 
+    @safe_repr
     def __repr__(self) -> str:
         return f"FulfillmentSigner(header={self._header!r}, encoding={self._encoding!r})"
 
@@ -222,6 +226,13 @@ class CounterSequence:
         with self._lock:
             return next(self._counter)
 
+    def __copy__(self) -> CounterSequence:
+        return self  # shared state: a copy must remember (and count) what the original does
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> CounterSequence:
+        return self
+
+    @safe_repr
     def __repr__(self) -> str:
         return "CounterSequence()"
 
@@ -245,5 +256,12 @@ class TimeSequence:
             self._last = value
             return value
 
+    def __copy__(self) -> TimeSequence:
+        return self  # shared state: a copy must remember (and count) what the original does
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> TimeSequence:
+        return self
+
+    @safe_repr
     def __repr__(self) -> str:
         return "TimeSequence()"

@@ -26,6 +26,7 @@ from typing import Any, Final
 import attrs
 import requests
 
+from examkit.core._repr import safe_repr
 from examkit.core.clock import Clock, SystemClock
 from examkit.core.webhook import WebhookRequest
 from examkit.testing.http import FakeHttpAdapter, FakeRequest, FakeResponse
@@ -113,6 +114,7 @@ class FakeAssessio:
         self.orders: list[ReceivedOrder] = []
         self._lock = threading.Lock()
 
+    @safe_repr
     def __repr__(self) -> str:
         return f"FakeAssessio(base_url={self.adapter.base_url!r}, orders={len(self.orders)})"
 

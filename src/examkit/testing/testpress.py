@@ -20,6 +20,7 @@ from urllib.parse import parse_qsl, urlencode
 
 import requests
 
+from examkit.core._repr import safe_repr
 from examkit.core.clock import Clock, SystemClock
 from examkit.core.errors import ValidationError
 from examkit.core.signing import SecretInput, secrets_from
@@ -286,5 +287,6 @@ class FakeTestpress:
             fields["hmac"] = _hmac.new(self._secret.key, message, scheme.algorithm).hexdigest()
         return fields
 
+    @safe_repr
     def __repr__(self) -> str:
         return f"FakeTestpress(public_key={self.public_key!r}, exam_url={self.exam_url!r})"

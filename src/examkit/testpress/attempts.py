@@ -17,11 +17,13 @@ import hmac as _hmac
 import html
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Final
+from typing import Any, Final
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 import attrs
 
+from examkit.core._copying import deepcopy_sharing
+from examkit.core._repr import safe_attrs_repr, safe_repr
 from examkit.core.clock import Clock, SystemClock, epoch_to_datetime
 from examkit.core.encoding import PercentEncoding
 from examkit.core.env import env_setting
@@ -324,6 +326,15 @@ class TestpressAttempts:
         query = urlencode([(name, values[name]) for name in self._review_query])
         return f"{base}{self._review_path}?{query}"
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> TestpressAttempts:
+        # A new object with its own settings; what it was given to talk to the world (clock) is shared.
+        return deepcopy_sharing(
+            self,
+            memo,
+            self._clock,
+        )
+
+    @safe_repr
     def __repr__(self) -> str:
         return f"TestpressAttempts(public_key={self._public_key!r}, secret={self._secret!r})"
 
@@ -335,6 +346,7 @@ def _str_tuple(value: Iterable[str]) -> tuple[str, ...]:
     return (value,) if isinstance(value, str) else tuple(value)
 
 
+@safe_attrs_repr
 @attrs.frozen(kw_only=True)
 class CompletionHmacScheme:
     """How the completion response's ``hmac`` is computed: you must say, Testpress does not.
@@ -488,6 +500,13 @@ class TestpressCompletionVerifier:
             parts.append(encode_value(value, enc, field=name))
         return "|".join(parts).encode("utf-8")
 
+    def _matches(self, candidate: bytes, data: Mapping[str, str]) -> bool:
+        # The expected digests live only in this frame, which has returned before verify() raises.
+        expected = [
+            _hmac.new(s.key, self._message(data, s), self._scheme.algorithm).digest() for s in self._secrets
+        ]
+        return matches_any(candidate, expected)
+
     def verify(self, fields: Mapping[str, str] | bytes | str) -> AttemptResult:
         """Check the ``hmac``, then return the parsed result (``verified=True``).
 
@@ -525,15 +544,10 @@ class TestpressCompletionVerifier:
                 reason="signed field missing",
             )
         try:
-            expected = [
-                _hmac.new(s.key, self._message(data, s), self._scheme.algorithm).digest()
-                for s in self._secrets
-            ]
+            matched = self._matches(candidate, data)
         except ValidationError as exc:
             raise MalformedSignatureError(str(exc), vendor=VENDOR, reason="unencodable field") from None
-        except ConfigurationError:
-            raise
-        if not matches_any(candidate, expected):
+        if not matched:
             raise SignatureMismatchError(
                 "the completion response's hmac does not match: check the scheme and the secret",
                 vendor=VENDOR,
@@ -541,5 +555,6 @@ class TestpressCompletionVerifier:
             )
         return _structure_result(data, verified=True)
 
+    @safe_repr
     def __repr__(self) -> str:
         return f"TestpressCompletionVerifier(scheme={self._scheme!r}, secrets=<{len(self._secrets)}>)"

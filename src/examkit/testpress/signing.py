@@ -230,6 +230,7 @@ def attempt_hmac(
         ValidationError: A value is missing, empty or not text, or ``time`` is not whole seconds.
         ConfigurationError: The secret is empty or not text or bytes.
     """
+    secret = _secret(secret)  # masked from here on: no raw key in this frame's locals
     message = attempt_message(
         email=email,
         first_name=first_name,
@@ -285,6 +286,7 @@ def review_hmac(
         ValidationError: A value is missing, empty or of the wrong type.
         ConfigurationError: The secret is empty or not text or bytes.
     """
+    secret = _secret(secret)  # masked from here on
     message = review_message(
         attempt_id=attempt_id,
         institute_attempt_id=institute_attempt_id,
@@ -505,29 +507,53 @@ def webhook_message(
     Raises:
         ValidationError: A hashed field is missing, or not a string or number; ``field`` names it.
     """
-    parts: list[str] = []
+    parts = _hashed_parts(payload, hash_fields, encoding)
+    private = encode_value(private_key, encoding, field=PRIVATE_KEY) if None in parts else ""
+    return "|".join(private if p is None else p for p in parts).encode("utf-8")
+
+
+def _hashed_parts(
+    payload: Mapping[str, Any], hash_fields: Sequence[str], encoding: Encoding
+) -> list[str | None]:
+    """Encode every hashed payload field, ``None`` where the private key goes.
+
+    Every problem with the payload is found here, before the private key is touched, so no error
+    about a payload leaves the key among the locals of a frame on its traceback.
+
+    Raises:
+        ValidationError: A hashed field is missing, not a string or number, or not encodable.
+    """
+    parts: list[str | None] = []
     for field in hash_fields:
         if field == PRIVATE_KEY:
-            text: str = private_key
-        else:
-            if field not in payload:
-                raise ValidationError(
-                    f"the payload has no {field!r}, which the hash covers",
-                    field=field,
-                    reason="hashed field missing",
-                    vendor=VENDOR,
-                )
-            literal = literal_text(payload[field])
-            if literal is None:
-                raise ValidationError(
-                    f"{field!r} must be a JSON string or number to be hashed",
-                    field=field,
-                    reason="hashed field not a string or number",
-                    vendor=VENDOR,
-                )
-            text = literal
-        parts.append(encode_value(text, encoding, field=field))
-    return "|".join(parts).encode("utf-8")
+            parts.append(None)
+            continue
+        if field not in payload:
+            raise ValidationError(
+                f"the payload has no {field!r}, which the hash covers",
+                field=field,
+                reason="hashed field missing",
+                vendor=VENDOR,
+            )
+        literal = literal_text(payload[field])
+        if literal is None:
+            raise ValidationError(
+                f"{field!r} must be a JSON string or number to be hashed",
+                field=field,
+                reason="hashed field not a string or number",
+                vendor=VENDOR,
+            )
+        parts.append(encode_value(literal, encoding, field=field))
+    return parts
+
+
+def _keyed_message(parts: list[str | None], secret: Secret, encoding: Encoding) -> bytes:
+    # The only frame that holds the private key as text; it raises only if the key itself cannot
+    # be encoded (a setting problem), never because of a payload.
+    if None not in parts:
+        return "|".join(p or "" for p in parts).encode("utf-8")
+    private = encode_value(secret.reveal(), encoding, field=PRIVATE_KEY)
+    return "|".join(private if p is None else p for p in parts).encode("utf-8")
 
 
 def webhook_hash(
@@ -555,6 +581,7 @@ def webhook_hash(
     """
     _check_encoding(encoding)
     secret = secrets_from(private_key, name="private_key", vendor=VENDOR)[0]
+    del private_key  # only the masked form stays among this frame's locals
     if not isinstance(body, bytes | bytearray | memoryview):
         raise ValidationError(
             "body must be the raw JSON bytes", field="body", reason="not bytes", vendor=VENDOR
@@ -567,6 +594,5 @@ def webhook_hash(
         raise ValidationError(
             "the body must be a JSON object", field="body", reason="not an object", vendor=VENDOR
         )
-    private_text = secret.reveal()
-    message = webhook_message(payload, private_key=private_text, hash_fields=hash_fields, encoding=encoding)
+    message = _keyed_message(_hashed_parts(payload, hash_fields, encoding), secret, encoding)
     return _hmac.new(secret.key, message, "sha512").hexdigest()

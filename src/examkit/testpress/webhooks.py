@@ -20,6 +20,8 @@ from typing import Any, Final
 
 import attrs
 
+from examkit.core._copying import deepcopy_sharing
+from examkit.core._repr import safe_repr
 from examkit.core.encoding import PercentEncoding
 from examkit.core.env import env_setting
 from examkit.core.errors import (
@@ -215,11 +217,14 @@ class TestpressWebhookVerifier:
                 vendor=VENDOR,
                 reason="public key mismatch",
             )
-        expected = [
-            _hmac.new(secret.key, message, "sha512").digest()
-            for secret, message in zip(self._secrets, self._messages(payload), strict=True)
-        ]
-        if not matches_any(candidate, expected):
+        # The expected digests are never bound to a local: none is left in view when this raises.
+        if not matches_any(
+            candidate,
+            (
+                _hmac.new(secret.key, message, "sha512").digest()
+                for secret, message in zip(self._secrets, self._messages(payload), strict=True)
+            ),
+        ):
             raise SignatureMismatchError(
                 "the hash does not match: check private_key and the encoding and hash_fields settings",
                 vendor=VENDOR,
@@ -269,6 +274,15 @@ class TestpressWebhookVerifier:
         encoded = [None if p is None else p.encode("utf-8") for p in parts]
         return [b"|".join(private if p is None else p for p in encoded) for private in self._encoded_private]
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> TestpressWebhookVerifier:
+        # A new object with its own settings; what it was given to talk to the world (guard) is shared.
+        return deepcopy_sharing(
+            self,
+            memo,
+            self._guard,
+        )
+
+    @safe_repr
     def __repr__(self) -> str:
         return (
             f"TestpressWebhookVerifier(public_key={self._public_key!r}, "

@@ -221,7 +221,7 @@ def test_nothing_was_sent_to_a_closed_port() -> None:
     with pytest.raises(TransportError) as info:
         _itep(base, retrying_session(), {}).issue_test_id(product_code="GTX-Academic-Plus")
     assert info.value.may_have_been_sent is False
-    assert "safe to try again" in str(info.value)
+    assert "safe to send it again" in str(info.value)
     assert "AVAILABLE TESTS" not in str(info.value)
     with pytest.raises(TransportError) as info:
         _assessio(base, None, {}).order_assessment_link(

@@ -42,6 +42,11 @@ from examkit.assessio.signing import (
     SignatureHeaderFormat,
     signature_header,
 )
+from examkit.core._checks import (
+    check_clock,
+    check_session,
+    check_timeout,
+)
 from examkit.core.clock import Clock, SystemClock
 from examkit.core.encoding import canonical_json
 from examkit.core.env import env_setting
@@ -158,7 +163,9 @@ class AssessioClient:
             )
         self.header_format = header_format
         self.link_paths = normalize_link_paths(link_paths)
-        self._clock: Clock = clock or SystemClock()
+        self._clock: Clock = check_clock(clock, vendor=VENDOR) or SystemClock()
+        check_session(session, vendor=VENDOR)
+        check_timeout(timeout, vendor=VENDOR)
         redact = [self._provider_key] + ([self._secret] if self._secret is not None else [])
         self._transport = Transport(vendor=VENDOR, session=session, timeout=timeout, secrets=redact)
 

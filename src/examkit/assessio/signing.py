@@ -23,6 +23,7 @@ from typing import Final
 
 import attrs
 
+from examkit.core._checks import check_bool, check_clock, check_instance
 from examkit.core.clock import Clock, SystemClock, Tolerance, check_freshness, tolerance_seconds
 from examkit.core.errors import (
     ConfigurationError,
@@ -82,7 +83,7 @@ def _signature_label(value: object) -> str:
 
 
 def _check_separator(value: object) -> str:
-    if value not in (",", ";", ", ", "; "):
+    if not isinstance(value, str) or value not in (",", ";", ", ", "; "):
         raise ConfigurationError(
             "separator must be ',', ';', ', ' or '; ' (the parser accepts any of them)",
             setting="separator",
@@ -114,6 +115,8 @@ class SignatureHeaderFormat:
     uppercase_hex: bool = False
 
     def __attrs_post_init__(self) -> None:
+        check_bool(self.timestamp_first, setting="timestamp_first", vendor=VENDOR)
+        check_bool(self.uppercase_hex, setting="uppercase_hex", vendor=VENDOR)
         if self.timestamp_label == self.signature_label:
             raise ConfigurationError(
                 "timestamp_label and signature_label must differ",
@@ -475,8 +478,10 @@ class SignatureVerifier:
     ) -> None:
         self._keys = KeyRing(s.key for s in secrets_from(secret, name="integrator_secret", vendor=VENDOR))
         self._window = tolerance_seconds(tolerance)
-        self._clock: Clock = clock or SystemClock()
-        self._format = header_format
+        self._clock: Clock = check_clock(clock, vendor=VENDOR) or SystemClock()
+        self._format = check_instance(
+            header_format, SignatureHeaderFormat, setting="header_format", vendor=VENDOR
+        )
         self._fast = _fast_pattern(header_format)
 
     @property

@@ -38,6 +38,7 @@ from examkit.assessio.signing import (
     SignatureHeaderFormat,
     SignatureVerifier,
 )
+from examkit.core._checks import check_clock, check_replay_guard
 from examkit.core.clock import Clock, SystemClock, Tolerance, tolerance_seconds
 from examkit.core.env import env_setting
 from examkit.core.errors import (
@@ -164,7 +165,8 @@ class AssessioWebhookVerifier:
         self.tolerance = tolerance_seconds(tolerance)
         self.header_format = header_format
         self.max_body_size = body_size_limit(max_body_size, vendor=VENDOR)
-        self._clock: Clock = clock or SystemClock()
+        self._clock: Clock = check_clock(clock, vendor=VENDOR) or SystemClock()
+        replay_guard = check_replay_guard(replay_guard, vendor=VENDOR)
         self._signature: SignatureVerifier | None = (
             SignatureVerifier(
                 secret=secrets_from(signature_secret, name="signature_secret", vendor=VENDOR),

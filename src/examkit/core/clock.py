@@ -18,6 +18,7 @@ from examkit.core.errors import ConfigurationError, TimestampOutsideToleranceErr
 
 __all__ = [
     "DEFAULT_TOLERANCE",
+    "MAX_TOLERANCE",
     "Clock",
     "FixedClock",
     "SystemClock",
@@ -30,6 +31,9 @@ __all__ = [
 
 DEFAULT_TOLERANCE: Final = 300.0
 """The default freshness window in seconds, either way (five minutes)."""
+
+MAX_TOLERANCE: Final = 86_400.0
+"""The widest freshness window accepted, in seconds either way (one day)."""
 
 Tolerance: TypeAlias = "float | int | timedelta"
 """A tolerance as users give it: seconds, or a :class:`~datetime.timedelta`."""
@@ -85,33 +89,58 @@ class FixedClock:
 
     def advance(self, seconds: float | timedelta) -> None:
         """Move the clock forward (or back, with a negative value)."""
-        delta = seconds.total_seconds() if isinstance(seconds, timedelta) else float(seconds)
+        given: object = seconds
+        if isinstance(given, timedelta):
+            delta = given.total_seconds()
+        else:
+            delta = _to_seconds(given, setting="seconds")
         with self._lock:
+            if not abs(self._now + delta) < 10**12:
+                raise ConfigurationError(
+                    "the clock cannot move outside the range of dates", setting="seconds"
+                )
             self._now += delta
 
     def __repr__(self) -> str:
         return f"FixedClock({self._now!r})"
 
 
-def _to_seconds(value: float | datetime) -> float:
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            raise ConfigurationError("a clock's datetime must be timezone-aware", setting="now")
-        return value.timestamp()
-    return float(value)
+def _to_seconds(value: object, *, setting: str = "now") -> float:
+    given: object = value
+    if isinstance(given, datetime):
+        if given.tzinfo is None:
+            raise ConfigurationError("a clock's datetime must be timezone-aware", setting=setting)
+        return given.timestamp()
+    if isinstance(given, bool) or not isinstance(given, int | float):
+        raise ConfigurationError(
+            f"{setting} must be Unix seconds or an aware datetime, not {type(given).__name__}",
+            setting=setting,
+        )
+    try:
+        seconds = float(given)
+    except OverflowError:
+        seconds = float("inf")
+    if not abs(seconds) < 10**12:
+        raise ConfigurationError(
+            f"{setting} must be a finite time within the range of dates", setting=setting
+        )
+    return seconds
 
 
 def tolerance_seconds(tolerance: Tolerance, *, setting: str = "tolerance") -> float:
-    """Normalise a tolerance to a non-negative number of seconds.
+    """Normalise a tolerance to a non-negative number of seconds, at most :data:`MAX_TOLERANCE`.
 
     Raises:
-        ConfigurationError: The tolerance is negative, not a number, or not finite. ``None`` is refused
-            on purpose: a freshness check cannot be switched off by accident.
+        ConfigurationError: The tolerance is negative, not a number, not finite, or more than a day.
+            ``None`` is refused on purpose: a freshness check cannot be switched off by accident.
     """
     if isinstance(tolerance, timedelta):
         seconds = tolerance.total_seconds()
     elif isinstance(tolerance, int | float) and not isinstance(tolerance, bool):
-        seconds = float(tolerance)
+        try:
+            seconds = float(tolerance)
+        except OverflowError:  # an int too large for a float
+            seconds = float("inf")
     else:
         raise ConfigurationError(
             f"{setting} must be a number of seconds or a timedelta, not {type(tolerance).__name__}",
@@ -120,6 +149,12 @@ def tolerance_seconds(tolerance: Tolerance, *, setting: str = "tolerance") -> fl
     if not (0 <= seconds < float("inf")):
         raise ConfigurationError(
             f"{setting} must be a finite, non-negative number of seconds", setting=setting
+        )
+    if seconds > MAX_TOLERANCE:
+        raise ConfigurationError(
+            f"{setting} must be at most {MAX_TOLERANCE:g} seconds (one day): a wider window hardly checks "
+            "freshness; to re-verify stored requests, pass a FixedClock set to when they arrived",
+            setting=setting,
         )
     return seconds
 

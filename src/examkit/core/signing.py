@@ -74,12 +74,18 @@ class Secret:
         name: The setting's name, used in error messages.
 
     Raises:
-        ConfigurationError: The secret is empty or not text or bytes.
+        ConfigurationError: The secret is empty, text that is only whitespace, or not text or bytes.
     """
 
     __slots__ = ("_key", "_name", "_value")
 
     def __init__(self, value: str | bytes, *, key: bytes | None = None, name: str = "secret") -> None:
+        given_name: object = name
+        if not isinstance(given_name, str) or not given_name.strip() or not given_name.isprintable():
+            raise ConfigurationError("a secret's name must be non-empty printable text", setting="name")
+        given_key: object = key
+        if given_key is not None and (not isinstance(given_key, bytes) or not given_key):
+            raise ConfigurationError(f"{name}: key must be non-empty bytes, or None", setting=name)
         if isinstance(value, bytes | bytearray):
             value = bytes(value)
             text_key = value
@@ -98,6 +104,12 @@ class Secret:
         if not value:
             raise ConfigurationError(
                 f"{name} is empty: set it to the value the vendor gave you", setting=name
+            )
+        if isinstance(value, str) and not value.strip():
+            # Text that is only whitespace is a blank setting; raw key bytes may be anything (the RFC 4231
+            # test key is twenty 0x0b bytes).
+            raise ConfigurationError(
+                f"{name} is only whitespace: set it to the value the vendor gave you", setting=name
             )
         self._value: str | bytes = value
         self._key: bytes = text_key if key is None else key
@@ -311,17 +323,28 @@ def decode_signature(
     urlsafe = not _BASE64_RE.match(raw)
     if urlsafe and not _BASE64URL_RE.match(raw):
         raise malformed("it contains characters that are not base64")
-    try:
-        digest = base64.urlsafe_b64decode(raw) if urlsafe else base64.b64decode(raw, validate=True)
-    except (binascii.Error, ValueError):
-        raise malformed("its base64 padding is wrong") from None
+    digest = canonical_b64decode(raw, urlsafe=urlsafe)
+    if digest is None:
+        raise malformed("its base64 padding is wrong, or it is not canonical (unused bits are set)")
     if len(digest) != expected:
         raise malformed(f"expected {expected} bytes once decoded, got {len(digest)}")
-    # The decoder ignores the unused low bits of the last character; only the one canonical text
-    # of a digest is accepted, so a signature cannot be re-written into another accepted form.
-    if (base64.urlsafe_b64encode(digest) if urlsafe else base64.b64encode(digest)) != raw:
-        raise malformed("it is not the canonical base64 of a digest (unused bits are set)")
     return digest
+
+
+def canonical_b64decode(raw: bytes, *, urlsafe: bool = False) -> bytes | None:
+    """Decode padded base64 in its one canonical form; ``None`` for anything else.
+
+    The standard decoder ignores the unused low bits of the last character, so several texts decode to
+    the same bytes; only the one the encoder writes is accepted here, so a credential or signature cannot
+    be re-written into another accepted form.
+    """
+    try:
+        decoded = base64.urlsafe_b64decode(raw) if urlsafe else base64.b64decode(raw, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    if (base64.urlsafe_b64encode(decoded) if urlsafe else base64.b64encode(decoded)) != raw:
+        return None
+    return decoded
 
 
 def credential_fingerprint(credential: bytes) -> bytes:

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextvars import ContextVar
 from typing import Final, Protocol, TypeVar, runtime_checkable
 
+from examkit.core._checks import check_clock
 from examkit.core.clock import Clock, SystemClock
 from examkit.core.errors import (
     ConfigurationError,
@@ -369,10 +370,10 @@ class InMemoryReplayGuard:
     """
 
     def __init__(self, *, max_entries: int = 100_000, clock: Clock | None = None) -> None:
-        if not isinstance(max_entries, int) or max_entries < 1:
+        if isinstance(max_entries, bool) or not isinstance(max_entries, int) or max_entries < 1:
             raise ConfigurationError("max_entries must be a positive integer", setting="max_entries")
         self._max = max_entries
-        self._clock: Clock = clock or SystemClock()
+        self._clock: Clock = check_clock(clock) or SystemClock()
         self._lock = threading.Lock()
         self._entries: collections.OrderedDict[str, float] = collections.OrderedDict()
 

@@ -33,6 +33,7 @@ from typing import Final
 
 import attrs
 
+from examkit.core._checks import check_bool, check_clock, check_instance, check_replay_guard, check_tuple_of
 from examkit.core.clock import Clock, SystemClock, Tolerance, check_freshness, tolerance_seconds
 from examkit.core.encoding import PercentEncoding, percent_encode
 from examkit.core.errors import (
@@ -130,6 +131,11 @@ class CanonicalForm:
     include_query: bool = False
     style: CanonicalStyle = CanonicalStyle.ENCODE_THEN_LOWER
     encoding: PercentEncoding = PercentEncoding.PHP_URLENCODE
+
+    def __attrs_post_init__(self) -> None:
+        check_bool(self.include_query, setting="include_query", vendor=VENDOR)
+        check_instance(self.style, CanonicalStyle, setting="style", vendor=VENDOR)
+        check_instance(self.encoding, PercentEncoding, setting="encoding", vendor=VENDOR)
 
     def canonicalize(self, url: str) -> str:
         """Return the canonical URI of ``url`` in this form.
@@ -332,7 +338,7 @@ class AmxSigner:
     ) -> None:
         self._app_id = validate_app_id(app_id)
         self._secret = api_key_from(api_key)
-        self._form = form
+        self._form = check_instance(form, CanonicalForm, setting="form", vendor=VENDOR)
         self._base = hmac.new(self._secret.key, digestmod=hashlib.sha256)
 
     @property
@@ -547,18 +553,11 @@ class AmxVerifier:
         secrets = _api_keys_from(api_key, setting="api_key")
         self._keys = KeyRing(s.key for s in secrets)
         self._canonical: dict[str, tuple[str, ...] | None] = {}
-        forms = tuple(forms)
-        if not forms or not all(isinstance(f, CanonicalForm) for f in forms):
-            raise ConfigurationError(
-                "url_forms must be a non-empty sequence of CanonicalForm",
-                setting="url_forms",
-                vendor=VENDOR,
-            )
-        self._forms = forms
+        self._forms = check_tuple_of(forms, CanonicalForm, setting="url_forms", vendor=VENDOR)
         self._tolerance = tolerance_seconds(tolerance)
         self._ttl = 2 * self._tolerance + 1
-        self._clock: Clock = clock or SystemClock()
-        self._guard = replay_guard
+        self._clock: Clock = check_clock(clock, vendor=VENDOR) or SystemClock()
+        self._guard = check_replay_guard(replay_guard, vendor=VENDOR)
 
     def verify(
         self, value: str | None, *, method: str, url: str, header: str = "Authorization"

@@ -12,8 +12,6 @@ Nothing here imports :mod:`requests`.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import hmac
 import re
@@ -24,6 +22,7 @@ from urllib.parse import parse_qsl
 
 import attrs
 
+from examkit.core._checks import check_choice, check_replay_guard, check_seconds, check_text
 from examkit.core.env import env_setting
 from examkit.core.errors import (
     ConfigurationError,
@@ -37,6 +36,7 @@ from examkit.core.signing import (
     KeyRing,
     Secret,
     SecretInput,
+    canonical_b64decode,
     credential_fingerprint,
     credential_matches,
     decode_signature,
@@ -129,8 +129,7 @@ class TokenHeaderAuth:
 
     def __init__(self, *, header: str, token: SecretInput | Sequence[SecretInput], prefix: str = "") -> None:
         self._header = _header_name(header, "header")
-        if not isinstance(prefix, str):
-            raise ConfigurationError("prefix must be text", setting="prefix", vendor=VENDOR)
+        _prefix(prefix)
         secrets = secrets_from(token, name="token", vendor=VENDOR)
         self._expected = KeyRing(credential_fingerprint(_header_bytes(prefix) + s.key) for s in secrets)
 
@@ -215,11 +214,9 @@ class BasicAuth:
             )
         scheme, _, encoded = value.strip().partition(" ")
         raw = encoded.strip().encode("ascii", "replace")
-        try:
-            if scheme.lower() != "basic" or not raw:
-                raise ValueError
-            credentials = base64.b64decode(raw, validate=True)
-        except (ValueError, binascii.Error):
+        # Only the canonical base64 of the credentials: one accepted text per user name and password.
+        credentials = canonical_b64decode(raw) if scheme.lower() == "basic" and raw else None
+        if credentials is None:
             raise MalformedSignatureError(
                 f"the {self._header} header is not 'Basic <base64 credentials>'",
                 vendor=VENDOR,
@@ -263,10 +260,8 @@ class HmacBodyAuth:
         prefix: str = "",
     ) -> None:
         self._header = _header_name(header, "header")
-        if encoding not in ("hex", "base64"):
-            raise ConfigurationError("encoding must be 'hex' or 'base64'", setting="encoding", vendor=VENDOR)
-        if not isinstance(prefix, str):
-            raise ConfigurationError("prefix must be text", setting="prefix", vendor=VENDOR)
+        check_choice(encoding, ("hex", "base64"), setting="encoding", vendor=VENDOR)
+        _prefix(prefix)
         self._encoding: Literal["hex", "base64"] = encoding
         self._prefix = prefix
         self._keys: tuple[bytes, ...] = KeyRing(
@@ -331,8 +326,20 @@ class HmacBodyAuth:
         return f"HmacBodyAuth(header={self._header!r}, encoding={self._encoding!r}, secret='***')"
 
 
+def _prefix(value: object) -> str:
+    if not isinstance(value, str) or not value.isprintable():
+        raise ConfigurationError("prefix must be printable text", setting="prefix", vendor=VENDOR)
+    return value
+
+
 def _header_name(value: object, setting: str) -> str:
-    if not isinstance(value, str) or not value.strip() or any(c in value for c in ":\r\n "):
+    if (
+        not isinstance(value, str)
+        or not value.strip()
+        or not value.isascii()
+        or not value.isprintable()
+        or any(c in value for c in ":\r\n ")
+    ):
         raise ConfigurationError(
             f"{setting} must be a header name such as 'X-Itep-Token'",
             setting=setting,
@@ -502,19 +509,11 @@ class ItepWebhookVerifier:
                 vendor=VENDOR,
             )
         limit = body_size_limit(size, vendor=VENDOR)
-        if isinstance(replay_ttl, bool) or not isinstance(ttl, int | float) or replay_ttl <= 0:
-            raise ConfigurationError(
-                "replay_ttl must be a positive number of seconds",
-                setting="replay_ttl",
-                vendor=VENDOR,
-            )
-        if not isinstance(name, str) or not name:
-            raise ConfigurationError("field must be a form field name", setting="field", vendor=VENDOR)
+        self._ttl = check_seconds(ttl, setting="replay_ttl", vendor=VENDOR)
+        self._field = check_text(name, setting="field", vendor=VENDOR)
         self._auth = auth
         self._limit = limit
-        self._guard = replay_guard
-        self._ttl = float(replay_ttl)
-        self._field = field
+        self._guard = check_replay_guard(replay_guard, vendor=VENDOR)
 
     @classmethod
     def from_env(

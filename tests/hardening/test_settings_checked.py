@@ -150,7 +150,7 @@ CONSTRUCTORS: dict[str, tuple[Callable[..., Any], dict[str, Any], dict[str, tupl
     ),
     "AssessioClient": (
         AssessioClient,
-        {"provider_key": "k"},
+        {"provider_key": "k", "integrator_secret": "s"},
         {
             "provider_key": TEXT_SECRET,
             "integrator_secret": (None, "x", b"x"),
@@ -249,6 +249,13 @@ def test_a_wrong_setting_is_refused_at_construction(name: str, setting: str, ind
         assert exc.setting, f"{name}({setting}=...) raised a ConfigurationError that names no setting"
         return
     assert by_design, f"{name}({setting}={value!r}) was accepted: it should be refused at construction"
+
+
+@pytest.mark.parametrize("name", sorted(CONSTRUCTORS))
+def test_the_valid_settings_build(name: str) -> None:
+    # Each row's valid settings must build, or every refusal above would be vacuous.
+    factory, valid, _ = CONSTRUCTORS[name]
+    factory(**valid)
 
 
 def test_every_setting_of_every_constructor_is_covered() -> None:

@@ -43,6 +43,7 @@ from examkit.assessio.signing import (
     signature_header,
 )
 from examkit.core._checks import (
+    check_choice,
     check_clock,
     check_session,
     check_timeout,
@@ -140,12 +141,7 @@ class AssessioClient:
             self._secret = _single(integrator_secret, "integrator_secret")
         elif integrator_secret is not None:
             self._secret = _single(integrator_secret, "integrator_secret")
-        if environment not in ENVIRONMENTS:
-            raise ConfigurationError(
-                "environment must be 'sandbox' or 'production'",
-                setting="environment",
-                vendor=VENDOR,
-            )
+        check_choice(environment, ENVIRONMENTS, setting="environment", vendor=VENDOR)
         self.environment: Environment = environment
         if base_url is None:
             base_url = ENVIRONMENTS[environment]

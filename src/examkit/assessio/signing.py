@@ -23,7 +23,7 @@ from typing import Final
 
 import attrs
 
-from examkit.core._checks import check_bool, check_clock, check_instance
+from examkit.core._checks import argument_text, check_bool, check_clock, check_instance, label
 from examkit.core.clock import Clock, SystemClock, Tolerance, check_freshness, tolerance_seconds
 from examkit.core.errors import (
     ConfigurationError,
@@ -125,7 +125,13 @@ class SignatureHeaderFormat:
             )
 
     def format(self, timestamp: int, signature: str) -> str:
-        """Return the header value for ``timestamp`` and a hex ``signature``."""
+        """Return the header value for ``timestamp`` and a hex ``signature``.
+
+        Raises:
+            ValidationError: ``timestamp`` is not whole Unix seconds or ``signature`` not text.
+        """
+        timestamp = _timestamp(timestamp)
+        signature = argument_text(signature, field="signature", vendor=VENDOR)
         sig = signature.upper() if self.uppercase_hex else signature
         parts = (f"{self.timestamp_label}={timestamp}", f"{self.signature_label}={sig}")
         return self.separator.join(parts if self.timestamp_first else parts[::-1])
@@ -184,8 +190,12 @@ def _body(value: object) -> bytes:
 
 
 def signed_message(timestamp: int, body: bytes) -> bytes:
-    """Return the exact bytes that are signed: ``<t>.<body>`` (``t`` in decimal ASCII)."""
-    return b"%d." % timestamp + body
+    """Return the exact bytes that are signed: ``<t>.<body>`` (``t`` in decimal ASCII).
+
+    Raises:
+        ValidationError: ``timestamp`` is not whole Unix seconds or ``body`` is not bytes or text.
+    """
+    return b"%d." % _timestamp(timestamp) + _body(body)
 
 
 def compute_signature(*, secret: SecretInput, body: bytes | str, timestamp: int | datetime) -> str:
@@ -236,6 +246,9 @@ def signature_header(
     True
     """
     ts = _timestamp(timestamp)
+    header_format = check_instance(
+        header_format, SignatureHeaderFormat, setting="header_format", vendor=VENDOR
+    )
     return header_format.format(ts, compute_signature(secret=secret, body=body, timestamp=ts))
 
 
@@ -264,7 +277,10 @@ def parse_signature_header(
         MissingSignatureError: The header is absent or blank.
         MalformedSignatureError: The header cannot be read.
     """
-    timestamp, signatures = _parse(header, header_format, header_name)
+    header_format = check_instance(
+        header_format, SignatureHeaderFormat, setting="header_format", vendor=VENDOR
+    )
+    timestamp, signatures = _parse(header, header_format, label(header_name, SIGNATURE_HEADER))
     return ParsedSignatureHeader(timestamp=timestamp, signatures=signatures)
 
 

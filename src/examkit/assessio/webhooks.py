@@ -222,7 +222,9 @@ class AssessioWebhookVerifier:
             MalformedSignatureError: The header is repeated with different values, or is not
                 ``Bearer <token>`` in the bearer scheme.
             SignatureMismatchError: The key matches none of the configured keys.
+            ValidationError: ``request`` is not a :class:`~examkit.core.webhook.WebhookRequest`.
         """
+        request = received(request, limit=None, vendor=VENDOR)
         value = request.headers.get_single(self.header, vendor=VENDOR)
         if value is None or not value.strip():
             raise MissingSignatureError(

@@ -151,21 +151,6 @@ def check_replay_guard(value: object, *, setting: str = "replay_guard", vendor: 
     return value
 
 
-def check_argument(
-    value: object, cls: type[T] | tuple[type, ...], *, field: str, vendor: str | None = None
-) -> Any:
-    """An argument of a public call has the right type; else :class:`ValidationError` naming it."""
-    if isinstance(value, bool) and bool not in (cls if isinstance(cls, tuple) else (cls,)):
-        ok = False
-    else:
-        ok = isinstance(value, cls)
-    if not ok:
-        raise ValidationError(
-            f"{field} has the wrong type: {_given(value)}", field=field, reason="wrong type", vendor=vendor
-        )
-    return value
-
-
 def check_timeout(value: object, *, setting: str = "timeout", vendor: str | None = None) -> Any:
     """Finite positive seconds, one number or a ``(connect, read)`` pair: every request has a timeout."""
     parts = value if isinstance(value, tuple) and len(value) == 2 else (value,)
@@ -190,3 +175,57 @@ def check_callable(value: object, *, setting: str, vendor: str | None = None) ->
     if isinstance(value, type) or not callable(value):
         raise config_error(setting, "a callable", value, vendor=vendor)
     return value
+
+
+# --- arguments of public calls (API misuse is a ValidationError, not a foreign error) -----------------
+
+
+def argument_error(field: str, expected: str, value: object, *, vendor: str | None) -> ValidationError:
+    """The error for a call argument of the wrong kind: what was expected and the type given."""
+    return ValidationError(
+        f"{field} must be {expected}, not {_given(value)}", field=field, reason="wrong type", vendor=vendor
+    )
+
+
+def argument_text(value: object, *, field: str, vendor: str | None = None) -> str:
+    """A ``str`` argument (possibly empty)."""
+    if not isinstance(value, str):
+        raise argument_error(field, "text", value, vendor=vendor)
+    return value
+
+
+def argument_bytes(value: object, *, field: str, vendor: str | None = None) -> bytes:
+    """A bytes-like argument, returned as ``bytes``."""
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, bytearray | memoryview):
+        return bytes(value)
+    raise argument_error(field, "bytes", value, vendor=vendor)
+
+
+def argument_choice(value: object, choices: Iterable[str], *, field: str, vendor: str | None = None) -> str:
+    """One of the text ``choices``."""
+    allowed = tuple(choices)
+    if not isinstance(value, str) or value not in allowed:
+        raise argument_error(field, "one of " + ", ".join(repr(c) for c in allowed), value, vendor=vendor)
+    return value
+
+
+def argument_number(value: object, *, field: str, vendor: str | None = None) -> float:
+    """A finite real number (not a bool)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise argument_error(field, "a number", value, vendor=vendor)
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        raise ValidationError(
+            f"{field} must be a finite number", field=field, reason="not finite", vendor=vendor
+        )
+    return number
+
+
+def label(value: object, default: str) -> str:
+    """A name used only in messages (a header's or a field's): the text given, else ``default``."""
+    return value if isinstance(value, str) and value.isprintable() and len(value) <= 200 else default

@@ -14,7 +14,13 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Final, Protocol, TypeAlias, runtime_checkable
 
-from examkit.core.errors import ConfigurationError, TimestampOutsideToleranceError, ValidationError
+from examkit.core._checks import argument_number, check_clock, label
+from examkit.core.errors import (
+    ConfigurationError,
+    ExamkitError,
+    TimestampOutsideToleranceError,
+    ValidationError,
+)
 
 __all__ = [
     "DEFAULT_TOLERANCE",
@@ -179,6 +185,8 @@ def parse_epoch_seconds(
     Raises:
         ValidationError: Or whatever ``error`` builds, when the value is not whole epoch seconds.
     """
+    what = label(what, "timestamp")
+    error = _error_factory(error)
     if isinstance(value, bool):
         raise error(f"{what} must be whole Unix seconds, not a boolean")
     if isinstance(value, int):
@@ -198,16 +206,26 @@ def parse_epoch_seconds(
     raise error(f"{what} must be whole Unix seconds, not {type(value).__name__}")
 
 
+def _error_factory(error: object) -> Callable[[str], Exception]:
+    # A caller's error factory must build an examkit error; anything else gets a ValidationError.
+    def build(message: str) -> Exception:
+        made = error(message) if callable(error) else None
+        return made if isinstance(made, ExamkitError) else ValidationError(message)
+
+    return build
+
+
 def epoch_to_datetime(seconds: float) -> datetime:
     """Return the aware UTC :class:`~datetime.datetime` for Unix seconds.
 
     Raises:
-        ValidationError: The value is outside the range a datetime can hold.
+        ValidationError: The value is not a number, or outside the range a datetime can hold.
     """
+    number = argument_number(seconds, field="seconds")
     try:
-        return datetime.fromtimestamp(seconds, tz=timezone.utc)
+        return datetime.fromtimestamp(number, tz=timezone.utc)
     except (OverflowError, OSError, ValueError):
-        raise ValidationError(f"{seconds!r} is outside the range of dates") from None
+        raise ValidationError(f"{number:g} is outside the range of dates", field="seconds") from None
 
 
 def check_freshness(
@@ -226,6 +244,9 @@ def check_freshness(
         TimestampOutsideToleranceError: The timestamp is too old or too far in the future. The error
             carries the skew, so a wrong server clock is easy to spot.
     """
+    timestamp = argument_number(timestamp, field="timestamp")
+    clock = check_clock(clock) or SystemClock()
+    tolerance = tolerance_seconds(tolerance)
     now = clock.time()
     skew = timestamp - now
     if abs(skew) <= tolerance:

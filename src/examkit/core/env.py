@@ -28,6 +28,12 @@ def env_setting(name: str, *, vendor: str | None = None, environ: Mapping[str, s
             around its value (often a newline from a file or a copy): it is refused rather than
             stripped, since a secret with a stray space is not the vendor's secret; ``setting`` is its name.
     """
+    if not isinstance(name, str) or not name or not name.isascii() or not name.isprintable():
+        raise ConfigurationError("the variable name must be non-empty text", setting="name", vendor=vendor)
+    if environ is not None and not isinstance(environ, Mapping):
+        raise ConfigurationError(
+            "environ must be a mapping of names to values", setting="environ", vendor=vendor
+        )
     value = (os.environ if environ is None else environ).get(name)
     if not isinstance(value, str) or not value.strip():
         raise ConfigurationError(

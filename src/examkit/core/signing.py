@@ -18,10 +18,12 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Final, Literal, TypeAlias
 
+from examkit.core._checks import argument_bytes, argument_choice, label
 from examkit.core.errors import (
     ConfigurationError,
     MalformedSignatureError,
     SignatureMismatchError,
+    ValidationError,
 )
 
 __all__ = [
@@ -239,28 +241,50 @@ def hmac_digest(key: bytes, message: bytes, algorithm: HashAlgorithm = "sha256")
 
     >>> hmac_digest(b"key", b"message").hex()[:16]
     '6e9ef29b75fffc5b'
+
+    Raises:
+        ValidationError: ``key`` or ``message`` is not bytes, or the algorithm is unknown.
     """
-    return hmac.new(key, message, algorithm).digest()
+    algorithm = _algorithm(algorithm)
+    return hmac.new(_bytes(key, "key"), _bytes(message, "message"), algorithm).digest()
+
+
+def _bytes(value: object, field: str) -> bytes:
+    return argument_bytes(value, field=field)
+
+
+def _algorithm(value: object) -> HashAlgorithm:
+    return argument_choice(value, DIGEST_SIZES, field="algorithm")  # type: ignore[return-value]
+
+
+def _iterable(value: object) -> Iterable[object]:
+    if isinstance(value, Sequence):
+        return value
+    raise ValidationError("secrets must be a sequence of Secret", field="secrets", reason="wrong type")
+
+
+def _encoding(value: object) -> SignatureEncoding:
+    return argument_choice(value, ("hex", "base64"), field="encoding")  # type: ignore[return-value]
 
 
 def hmac_sha256(key: bytes, message: bytes) -> bytes:
     """Return the raw HMAC-SHA256 of ``message`` under ``key`` (32 bytes)."""
-    return hmac.new(key, message, hashlib.sha256).digest()
+    return hmac.new(_bytes(key, "key"), _bytes(message, "message"), hashlib.sha256).digest()
 
 
 def hmac_sha512(key: bytes, message: bytes) -> bytes:
     """Return the raw HMAC-SHA512 of ``message`` under ``key`` (64 bytes)."""
-    return hmac.new(key, message, hashlib.sha512).digest()
+    return hmac.new(_bytes(key, "key"), _bytes(message, "message"), hashlib.sha512).digest()
 
 
 def to_hex(digest: bytes) -> str:
     """Encode a digest as lower-case hex."""
-    return digest.hex()
+    return _bytes(digest, "digest").hex()
 
 
 def to_base64(digest: bytes) -> str:
     """Encode a digest as standard, padded base64."""
-    return base64.b64encode(digest).decode("ascii")
+    return base64.b64encode(_bytes(digest, "digest")).decode("ascii")
 
 
 def sign(
@@ -271,6 +295,7 @@ def sign(
     encoding: SignatureEncoding = "hex",
 ) -> str:
     """Return the HMAC of ``message`` as text in the given encoding (lower-case hex or base64)."""
+    encoding = _encoding(encoding)
     digest = hmac_digest(key, message, algorithm)
     return to_hex(digest) if encoding == "hex" else to_base64(digest)
 
@@ -291,8 +316,11 @@ def decode_signature(
 
     Raises:
         MalformedSignatureError: Not ASCII, not valid hex or base64, or the wrong length.
+        ValidationError: ``encoding`` or ``algorithm`` is not one of the known names.
     """
-    expected = DIGEST_SIZES[algorithm]
+    expected = DIGEST_SIZES[_algorithm(algorithm)]
+    encoding = _encoding(encoding)
+    header = label(header, "the header") if header is not None else None
 
     def malformed(reason: str) -> MalformedSignatureError:
         where = f" in {header}" if header else ""
@@ -354,7 +382,7 @@ def credential_fingerprint(credential: bytes) -> bytes:
     timing, whether a presented value has the right length. Compare fingerprints instead
     (:func:`credential_matches`).
     """
-    return hashlib.sha256(credential).digest()
+    return hashlib.sha256(_bytes(credential, "credential")).digest()
 
 
 def credential_matches(presented: bytes, fingerprints: Iterable[bytes]) -> bool:
@@ -370,10 +398,18 @@ def matches_any(candidate: bytes, expected: Iterable[bytes]) -> bool:
     """Tell whether ``candidate`` equals any of ``expected``, comparing each in constant time.
 
     Every expected digest is compared (no early exit), so timing does not reveal which secret matched.
+
+    Raises:
+        ValidationError: ``candidate`` is not bytes, or ``expected`` not an iterable of bytes.
     """
+    candidate = _bytes(candidate, "candidate")
+    if isinstance(expected, str | bytes | bytearray | memoryview) or not isinstance(expected, Iterable):
+        raise ValidationError(
+            "expected must be an iterable of digests", field="expected", reason="wrong type"
+        )
     found = False
     for digest in expected:
-        found |= hmac.compare_digest(candidate, digest)
+        found |= hmac.compare_digest(candidate, _bytes(digest, "expected"))
     return found
 
 
@@ -402,6 +438,10 @@ def verify_signature(
         MalformedSignatureError: The signature cannot be decoded.
         SignatureMismatchError: It decodes but matches none of the secrets.
     """
+    header = label(header, "the header") if header is not None else None
+    message = _bytes(message, "message")
+    if isinstance(secrets, str | bytes) or not all(isinstance(s, Secret) for s in _iterable(secrets)):
+        raise ValidationError("secrets must be a sequence of Secret", field="secrets", reason="wrong type")
     candidate = decode_signature(
         signature, encoding=encoding, algorithm=algorithm, vendor=vendor, header=header
     )
@@ -436,6 +476,12 @@ def decode_base64_key(
     Raises:
         ConfigurationError: The value is empty, not base64, or decodes to the wrong length.
     """
+    name = label(name, "key")
+    given: object = value
+    if not isinstance(given, str | bytes | bytearray | Secret):
+        raise ConfigurationError(
+            f"{name} must be text, not {type(given).__name__}", setting=name, vendor=vendor
+        )
     text: str | bytes = value.reveal() if isinstance(value, Secret) else value
     raw = text.encode("utf-8", "replace") if isinstance(text, str) else bytes(text)
     raw = raw.strip()

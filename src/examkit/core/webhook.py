@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextvars import ContextVar
 from typing import Final, Protocol, TypeVar, runtime_checkable
 
-from examkit.core._checks import check_clock
+from examkit.core._checks import argument_number, argument_text, check_clock, check_replay_guard
 from examkit.core.clock import Clock, SystemClock
 from examkit.core.errors import (
     ConfigurationError,
@@ -106,6 +106,8 @@ class Headers(Mapping[str, str]):
 
     def get_all(self, name: str) -> tuple[str, ...]:
         """Return every value sent under ``name``, in order (an empty tuple when absent)."""
+        if not isinstance(name, str):
+            return ()
         return tuple(v for _, v in self._items.get(name.lower(), ()))
 
     def items_all(self) -> Iterator[tuple[str, str]]:
@@ -122,6 +124,8 @@ class Headers(Mapping[str, str]):
         Raises:
             MalformedSignatureError: The header was sent several times with different values.
         """
+        if not isinstance(name, str):  # a name that is not text is a plain miss, as in ``[]``
+            return None
         values = self._items.get(name.lower())
         if not values:
             return None
@@ -204,7 +208,12 @@ def check_body_size(body: bytes, *, limit: int | None, vendor: str | None = None
 
     Raises:
         PayloadTooLargeError: The body is too large.
+        ValidationError: ``body`` is not bytes.
+        ConfigurationError: ``limit`` is not a positive whole number or ``None``.
     """
+    limit = body_size_limit(limit, vendor=vendor)
+    if not isinstance(body, bytes | bytearray | memoryview):
+        raise ValidationError("body must be bytes", field="body", reason="not bytes", vendor=vendor)
     if limit is not None and len(body) > limit:
         raise PayloadTooLargeError(
             f"the body is {len(body)} bytes, over the {limit}-byte limit; raise max_body_size if "
@@ -303,7 +312,13 @@ def claim_once(
 
     Raises:
         ReplayedRequestError: The key was claimed before and has not expired.
+        ValidationError: ``key`` is not text or ``ttl`` not a number.
+        ConfigurationError: ``guard`` is not a replay guard.
     """
+    if check_replay_guard(guard, vendor=vendor) is None:
+        raise ConfigurationError("claim_once needs a replay guard", setting="replay_guard", vendor=vendor)
+    argument_text(key, field="key", vendor=vendor)
+    ttl = argument_number(ttl, field="ttl", vendor=vendor)
     if not guard.add(key, ttl=ttl):
         raise ReplayedRequestError(message, vendor=vendor, reason=reason, header=header)
     claims = _CLAIMS.get()
@@ -379,11 +394,14 @@ class InMemoryReplayGuard:
 
     def discard(self, key: str) -> None:
         """Forget ``key`` (nothing happens when it is not remembered)."""
+        argument_text(key, field="key")
         with self._lock:
             self._entries.pop(key, None)
 
     def add(self, key: str, *, ttl: float) -> bool:
         """Remember ``key`` for ``ttl`` seconds; return ``False`` when it is already remembered."""
+        argument_text(key, field="key")
+        ttl = argument_number(ttl, field="ttl")
         now = self._clock.time()
         with self._lock:
             self._purge(now)

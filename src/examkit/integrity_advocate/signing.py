@@ -33,7 +33,15 @@ from typing import Final
 
 import attrs
 
-from examkit.core._checks import check_bool, check_clock, check_instance, check_replay_guard, check_tuple_of
+from examkit.core._checks import (
+    argument_text,
+    check_bool,
+    check_clock,
+    check_instance,
+    check_replay_guard,
+    check_tuple_of,
+    label,
+)
 from examkit.core.clock import Clock, SystemClock, Tolerance, check_freshness, tolerance_seconds
 from examkit.core.encoding import PercentEncoding, percent_encode
 from examkit.core.errors import (
@@ -141,8 +149,10 @@ class CanonicalForm:
         """Return the canonical URI of ``url`` in this form.
 
         Raises:
-            ValidationError: The URL holds text that cannot be encoded as UTF-8.
+            ValidationError: The URL is not text, or holds text that cannot be encoded as UTF-8.
         """
+        if not isinstance(url, str):
+            raise ValidationError("url must be text", field="url", reason="not text", vendor=VENDOR)
         return _canonicalize(url, self)
 
 
@@ -187,7 +197,7 @@ def canonical_uri(url: str, form: CanonicalForm = DEFAULT_REQUEST_FORM) -> str:
     """
     if not _is_text(url) or not url:
         raise ValidationError("url must be a non-empty string", field="url", reason="not text", vendor=VENDOR)
-    return form.canonicalize(url)
+    return check_instance(form, CanonicalForm, setting="form", vendor=VENDOR).canonicalize(url)
 
 
 def validate_app_id(app_id: object, *, setting: str = "app_id") -> str:
@@ -274,8 +284,26 @@ def new_nonce() -> str:
 
 
 def signing_string(*, app_id: str, method: str, canonical: str, timestamp: str, nonce: str) -> bytes:
-    """Return the bytes that are signed: ``app_id + METHOD + canonical + timestamp + nonce``."""
-    return (app_id + method + canonical + timestamp + nonce).encode("utf-8")
+    """Return the bytes that are signed: ``app_id + METHOD + canonical + timestamp + nonce``.
+
+    Raises:
+        ValidationError: A part is not text, or cannot be encoded as UTF-8.
+    """
+    parts = {
+        "app_id": app_id,
+        "method": method,
+        "canonical": canonical,
+        "timestamp": timestamp,
+        "nonce": nonce,
+    }
+    for field, value in parts.items():
+        argument_text(value, field=field, vendor=VENDOR)
+    try:
+        return "".join(parts.values()).encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError(
+            "the signed string cannot be encoded as UTF-8", reason="not UTF-8", vendor=VENDOR
+        ) from None
 
 
 def _check_method(method: object) -> str:
@@ -460,6 +488,7 @@ def parse_authorization(value: str | None, *, header: str = "Authorization") -> 
         MalformedSignatureError: The value is not in that layout, the signature is not base64 of 32
             bytes, or the timestamp is not whole seconds.
     """
+    header = label(header, "Authorization")
     if value is None or (_is_text(value) and not value.strip()):
         raise MissingSignatureError(
             f"the request has no {header} header: Integrity Advocate signs with 'amx ...'",
@@ -503,6 +532,19 @@ def parse_authorization(value: str | None, *, header: str = "Authorization") -> 
         timestamp=int(timestamp),
         timestamp_text=timestamp,
     )
+
+
+def _request_arguments(method: object, url: object) -> None:
+    # The request a header is checked against is the caller's to give; a wrong type is API misuse.
+    for field, value in (("method", method), ("url", url)):
+        if not isinstance(value, str):
+            raise ValidationError(
+                f"{field} must be text, not {type(value).__name__} (for a request without a URL, set the "
+                "callback_url setting)",
+                field=field,
+                reason="not text",
+                vendor=VENDOR,
+            )
 
 
 def _normal_guid(value: str) -> str:
@@ -573,7 +615,11 @@ class AmxVerifier:
             SignatureMismatchError: Another app id, or no key and form reproduce the signature.
             TimestampOutsideToleranceError: The timestamp is outside the tolerance.
             ReplayedRequestError: The nonce was already accepted.
+            ValidationError: ``method`` or ``url`` is not text.
         """
+        if type(method) is not str or type(url) is not str:
+            _request_arguments(method, url)
+        header = label(header, "Authorization")
         auth = _fast_parse(value) or parse_authorization(value, header=header)
         if auth.app_id != self._app_id_text and _normal_guid(auth.app_id) != self._app_id:
             raise SignatureMismatchError(

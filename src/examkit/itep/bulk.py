@@ -570,14 +570,22 @@ def read_candidates_csv(
 
     Raises:
         PayloadError: The file cannot be read or is not CSV.
+        ValidationError: ``source`` is neither a path nor an open text file.
     """
+    if not isinstance(source, str | os.PathLike) and not callable(getattr(source, "read", None)):
+        raise ValidationError(
+            f"source must be a path or an open text file, not {type(source).__name__}",
+            field="source",
+            reason="wrong type",
+            vendor=VENDOR,
+        )
     try:
         if isinstance(source, str | os.PathLike):
             with open(source, encoding="utf-8-sig", newline="") as handle:
                 rows = list(csv.DictReader(handle))
         else:
             rows = list(csv.DictReader(source))
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+    except (OSError, ValueError, csv.Error) as exc:  # UnicodeError and a NUL in a path are ValueErrors
         raise PayloadError(
             f"cannot read the candidates CSV: {type(exc).__name__}",
             reason="unreadable file",

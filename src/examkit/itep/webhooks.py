@@ -30,6 +30,7 @@ from examkit.core.errors import (
     MissingSignatureError,
     PayloadError,
     SignatureMismatchError,
+    ValidationError,
 )
 from examkit.core.serde import load_json
 from examkit.core.signing import (
@@ -141,6 +142,7 @@ class TokenHeaderAuth:
             MalformedSignatureError: It was sent several times with different values.
             SignatureMismatchError: It does not match.
         """
+        request = received(request, limit=None, vendor=VENDOR)
         value = request.headers.get_single(self._header, vendor=VENDOR)
         if value is None:
             raise MissingSignatureError(
@@ -204,6 +206,7 @@ class BasicAuth:
             MalformedSignatureError: Not ``Basic <base64>``.
             SignatureMismatchError: Wrong user name or password.
         """
+        request = received(request, limit=None, vendor=VENDOR)
         value = request.headers.get_single(self._header, vendor=VENDOR)
         if value is None:
             raise MissingSignatureError(
@@ -278,6 +281,7 @@ class HmacBodyAuth:
             MalformedSignatureError: It cannot be decoded.
             SignatureMismatchError: It does not match.
         """
+        request = received(request, limit=None, vendor=VENDOR)
         value = request.headers.get_single(self._header, vendor=VENDOR)
         if self._encoding == "hex" and value is not None:
             # Hot path: the common layout in one precompiled match, then one-shot C HMACs.
@@ -455,6 +459,10 @@ def parse_results_body(body: bytes, *, field: str = "data") -> ExamResult:
             f"the body must be the raw request bytes, not {type(body).__name__}",
             reason="not bytes",
             vendor=VENDOR,
+        )
+    if not isinstance(field, str) or not field:
+        raise ValidationError(
+            "field must be a form field name", field="field", reason="wrong type", vendor=VENDOR
         )
     return parse_results_json(_form_data(bytes(body), field))
 

@@ -28,6 +28,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final, TypeAlias
 
+from examkit.core._checks import argument_text, check_tuple_of, label
 from examkit.core.clock import parse_epoch_seconds
 from examkit.core.encoding import PercentEncoding, percent_encode
 from examkit.core.errors import ValidationError
@@ -124,6 +125,7 @@ def encode_value(value: str, encoding: Encoding, *, field: str | None = None) ->
     Raises:
         ValidationError: The value holds a lone surrogate, which has no UTF-8 form.
     """
+    value = argument_text(value, field=label(field, "value"), vendor=VENDOR)
     try:
         if encoding is None:
             value.encode("utf-8")
@@ -254,6 +256,10 @@ def review_message(
     """
     _check_encoding(encoding)
     if isinstance(attempt_id, int) and not isinstance(attempt_id, bool):
+        if not 0 <= attempt_id < 10**30:
+            raise ValidationError(
+                "id must be an attempt number", field="id", reason="out of range", vendor=VENDOR
+            )
         attempt_id = str(attempt_id)
     values = (
         ("id", _text(attempt_id, "id")),
@@ -407,6 +413,12 @@ def webhook_message(
     Raises:
         ValidationError: A hashed field is missing, or not a string or number; ``field`` names it.
     """
+    if not isinstance(payload, Mapping):
+        raise ValidationError(
+            "payload must be a mapping", field="payload", reason="wrong type", vendor=VENDOR
+        )
+    private_key = argument_text(private_key, field="private_key", vendor=VENDOR)
+    hash_fields = check_tuple_of(hash_fields, str, setting="hash_fields", vendor=VENDOR)
     parts: list[str] = []
     for field in hash_fields:
         if field == PRIVATE_KEY:

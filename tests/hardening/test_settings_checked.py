@@ -30,6 +30,7 @@ from examkit.itep import (
     CounterSequence,
     FulfillmentSigner,
     HmacBodyAuth,
+    InventoryColumns,
     ItepClient,
     ItepWebhookVerifier,
     TimeSequence,
@@ -209,6 +210,11 @@ CONSTRUCTORS: dict[str, tuple[Callable[..., Any], dict[str, Any], dict[str, tupl
         {"secret": TEXT_SECRET, "public_key": ("x", None)},
     ),
     "InMemoryReplayGuard": (InMemoryReplayGuard, {}, {"clock": OPTIONAL}),
+    "InventoryColumns": (
+        InventoryColumns,
+        {},
+        dict.fromkeys(("test_id", "test_type", "status", "assigned_to"), ("x",)),
+    ),
     "FixedClock": (FixedClock, {"now": 1_700_000_000}, {"now": (0, -1)}),
     "Secret": (Secret, {"value": "s"}, {"value": ("x", b"x"), "key": (None, b"x"), "name": ("x",)}),
 }

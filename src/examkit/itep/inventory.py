@@ -20,6 +20,7 @@ from typing import IO, Any, Final
 
 import attrs
 
+from examkit.core._checks import check_tuple_of
 from examkit.core.clock import Clock, SystemClock
 from examkit.core.errors import ConfigurationError, PayloadError, ValidationError
 from examkit.itep.models import VENDOR, ExamStatus
@@ -60,6 +61,21 @@ class InventoryColumns:
     test_type: str | tuple[str, ...] = ("Test Type", "Type", "Product", "Test")
     status: str | tuple[str, ...] = ("Status", "Test Status")
     assigned_to: str | tuple[str, ...] = ("Assigned To", "Assigned-to", "Assigned_To", "AssignedTo")
+
+    def __attrs_post_init__(self) -> None:
+        for setting in ("test_id", "test_type", "status", "assigned_to"):
+            value = getattr(self, setting)
+            names = (
+                (value,)
+                if isinstance(value, str)
+                else check_tuple_of(value, str, setting=setting, vendor=VENDOR)
+            )
+            if not all(name.strip() for name in names):
+                raise ConfigurationError(
+                    f"{setting} must be a column heading or several, none blank",
+                    setting=setting,
+                    vendor=VENDOR,
+                )
 
     def resolve(self, header: Iterable[str]) -> dict[str, str]:
         """Return, for each setting, the actual heading in ``header`` that it matches.

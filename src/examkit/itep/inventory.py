@@ -82,8 +82,14 @@ class InventoryColumns:
 
         Raises:
             PayloadError: A column is missing; the message lists the headings found.
+            ValidationError: ``header`` is not a sequence of headings.
         """
-        found = {name.strip().casefold(): name for name in header}
+        if isinstance(header, str | bytes | Mapping) or not isinstance(header, Iterable):
+            raise ValidationError("header must be a sequence of headings", field="header", vendor=VENDOR)
+        names = tuple(header)
+        if not all(isinstance(name, str) for name in names):
+            raise ValidationError("header must be a sequence of headings", field="header", vendor=VENDOR)
+        found = {name.strip().casefold(): name for name in names}
         resolved: dict[str, str] = {}
         for setting in ("test_id", "test_type", "status", "assigned_to"):
             options = _names(getattr(self, setting))

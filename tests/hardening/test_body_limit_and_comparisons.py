@@ -65,13 +65,6 @@ ALLOWLIST: dict[tuple[str, str], str] = {
         "two configured header labels ('t', 'signature') checked for a clash at construction: no secret"
     ),
     (
-        "core/signing.py",
-        "if (base64.urlsafe_b64encode(digest) if urlsafe else base64.b64encode(digest)) != raw:",
-    ): (
-        "the received text against the re-encoding of the received digest (canonical form check): "
-        "both sides come from the request alone, nothing expected or secret is involved"
-    ),
-    (
         "integrity_advocate/client.py",
         "if following is None or following.strip() in END_TOKENS or following == token:",
     ): "a paging NextToken from the vendor's response against the previous one: not a credential",

@@ -42,6 +42,12 @@ from examkit.assessio.signing import (
     SignatureHeaderFormat,
     signature_header,
 )
+from examkit.core._checks import (
+    check_choice,
+    check_clock,
+    check_session,
+    check_timeout,
+)
 from examkit.core._repr import safe_repr
 from examkit.core.clock import Clock, SystemClock
 from examkit.core.encoding import canonical_json
@@ -144,12 +150,7 @@ class AssessioClient:
             self._secret = _single(integrator_secret, "integrator_secret")
         elif integrator_secret is not None:
             self._secret = _single(integrator_secret, "integrator_secret")
-        if environment not in ENVIRONMENTS:
-            raise ConfigurationError(
-                "environment must be 'sandbox' or 'production'",
-                setting="environment",
-                vendor=VENDOR,
-            )
+        check_choice(environment, ENVIRONMENTS, setting="environment", vendor=VENDOR)
         self.environment: Environment = environment
         if base_url is None:
             base_url = ENVIRONMENTS[environment]
@@ -167,7 +168,9 @@ class AssessioClient:
             )
         self.header_format = header_format
         self.link_paths = normalize_link_paths(link_paths)
-        self._clock: Clock = clock or SystemClock()
+        self._clock: Clock = check_clock(clock, vendor=VENDOR) or SystemClock()
+        check_session(session, vendor=VENDOR)
+        check_timeout(timeout, vendor=VENDOR)
         redact = [self._provider_key] + ([self._secret] if self._secret is not None else [])
         self._transport = Transport(
             vendor=VENDOR,

@@ -123,6 +123,7 @@ def absolute_url(value: object, field: str) -> str:
     Raises:
         ValidationError: It is not.
     """
+    field = field if isinstance(field, str) and field.isprintable() and len(field) <= 200 else "url"
     text = _text(value, field, max_len=2048)
     try:
         parts = urlsplit(text)
@@ -479,7 +480,15 @@ def find_link(data: object, paths: Sequence[tuple[str | int, ...]]) -> str | Non
     """
     if _is_link(data):
         return data  # type: ignore[return-value]
+    if isinstance(paths, str | bytes) or not isinstance(paths, Sequence):
+        raise ValidationError(
+            "paths must be a sequence of paths", field="paths", reason="wrong type", vendor=_VENDOR
+        )
     for path in paths:
+        if isinstance(path, str | bytes) or not isinstance(path, Sequence):
+            raise ValidationError(
+                "each path must be a tuple of keys", field="paths", reason="wrong type", vendor=_VENDOR
+            )
         node: object = data
         for part in path:
             if isinstance(part, str) and isinstance(node, Mapping):

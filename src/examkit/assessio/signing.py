@@ -23,6 +23,7 @@ from typing import Any, Final
 
 import attrs
 
+from examkit.core._checks import argument_text, check_bool, check_clock, check_instance, label
 from examkit.core._copying import deepcopy_sharing
 from examkit.core._repr import safe_attrs_repr, safe_repr
 from examkit.core.clock import Clock, SystemClock, Tolerance, check_freshness, tolerance_seconds
@@ -84,7 +85,7 @@ def _signature_label(value: object) -> str:
 
 
 def _check_separator(value: object) -> str:
-    if value not in (",", ";", ", ", "; "):
+    if not isinstance(value, str) or value not in (",", ";", ", ", "; "):
         raise ConfigurationError(
             "separator must be ',', ';', ', ' or '; ' (the parser accepts any of them)",
             setting="separator",
@@ -117,6 +118,8 @@ class SignatureHeaderFormat:
     uppercase_hex: bool = False
 
     def __attrs_post_init__(self) -> None:
+        check_bool(self.timestamp_first, setting="timestamp_first", vendor=VENDOR)
+        check_bool(self.uppercase_hex, setting="uppercase_hex", vendor=VENDOR)
         if self.timestamp_label == self.signature_label:
             raise ConfigurationError(
                 "timestamp_label and signature_label must differ",
@@ -125,7 +128,13 @@ class SignatureHeaderFormat:
             )
 
     def format(self, timestamp: int, signature: str) -> str:
-        """Return the header value for ``timestamp`` and a hex ``signature``."""
+        """Return the header value for ``timestamp`` and a hex ``signature``.
+
+        Raises:
+            ValidationError: ``timestamp`` is not whole Unix seconds or ``signature`` not text.
+        """
+        timestamp = _timestamp(timestamp)
+        signature = argument_text(signature, field="signature", vendor=VENDOR)
         sig = signature.upper() if self.uppercase_hex else signature
         parts = (f"{self.timestamp_label}={timestamp}", f"{self.signature_label}={sig}")
         return self.separator.join(parts if self.timestamp_first else parts[::-1])
@@ -184,8 +193,12 @@ def _body(value: object) -> bytes:
 
 
 def signed_message(timestamp: int, body: bytes) -> bytes:
-    """Return the exact bytes that are signed: ``<t>.<body>`` (``t`` in decimal ASCII)."""
-    return b"%d." % timestamp + body
+    """Return the exact bytes that are signed: ``<t>.<body>`` (``t`` in decimal ASCII).
+
+    Raises:
+        ValidationError: ``timestamp`` is not whole Unix seconds or ``body`` is not bytes or text.
+    """
+    return b"%d." % _timestamp(timestamp) + _body(body)
 
 
 def compute_signature(*, secret: SecretInput, body: bytes | str, timestamp: int | datetime) -> str:
@@ -237,6 +250,9 @@ def signature_header(
     """
     secret = _one_secret(secret)  # masked from here on
     ts = _timestamp(timestamp)
+    header_format = check_instance(
+        header_format, SignatureHeaderFormat, setting="header_format", vendor=VENDOR
+    )
     return header_format.format(ts, compute_signature(secret=secret, body=body, timestamp=ts))
 
 
@@ -265,7 +281,10 @@ def parse_signature_header(
         MissingSignatureError: The header is absent or blank.
         MalformedSignatureError: The header cannot be read.
     """
-    timestamp, signatures = _parse(header, header_format, header_name)
+    header_format = check_instance(
+        header_format, SignatureHeaderFormat, setting="header_format", vendor=VENDOR
+    )
+    timestamp, signatures = _parse(header, header_format, label(header_name, SIGNATURE_HEADER))
     return ParsedSignatureHeader(timestamp=timestamp, signatures=signatures)
 
 
@@ -469,8 +488,10 @@ class SignatureVerifier:
     ) -> None:
         self._keys = KeyRing(s.key for s in secrets_from(secret, name="integrator_secret", vendor=VENDOR))
         self._window = tolerance_seconds(tolerance)
-        self._clock: Clock = clock or SystemClock()
-        self._format = header_format
+        self._clock: Clock = check_clock(clock, vendor=VENDOR) or SystemClock()
+        self._format = check_instance(
+            header_format, SignatureHeaderFormat, setting="header_format", vendor=VENDOR
+        )
         self._fast = _fast_pattern(header_format)
 
     @property

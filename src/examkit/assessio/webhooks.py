@@ -38,6 +38,7 @@ from examkit.assessio.signing import (
     SignatureHeaderFormat,
     SignatureVerifier,
 )
+from examkit.core._checks import check_clock, check_replay_guard
 from examkit.core._copying import deepcopy_sharing
 from examkit.core._repr import safe_repr
 from examkit.core.clock import Clock, SystemClock, Tolerance, tolerance_seconds
@@ -166,7 +167,8 @@ class AssessioWebhookVerifier:
         self.tolerance = tolerance_seconds(tolerance)
         self.header_format = header_format
         self.max_body_size = body_size_limit(max_body_size, vendor=VENDOR)
-        self._clock: Clock = clock or SystemClock()
+        self._clock: Clock = check_clock(clock, vendor=VENDOR) or SystemClock()
+        replay_guard = check_replay_guard(replay_guard, vendor=VENDOR)
         self._signature: SignatureVerifier | None = (
             SignatureVerifier(
                 secret=secrets_from(signature_secret, name="signature_secret", vendor=VENDOR),
@@ -232,7 +234,9 @@ class AssessioWebhookVerifier:
             MalformedSignatureError: The header is repeated with different values, or is not
                 ``Bearer <token>`` in the bearer scheme.
             SignatureMismatchError: The key matches none of the configured keys.
+            ValidationError: ``request`` is not a :class:`~examkit.core.webhook.WebhookRequest`.
         """
+        request = received(request, limit=None, vendor=VENDOR)
         value = request.headers.get_single(self.header, vendor=VENDOR)
         if value is None or not value.strip():
             raise MissingSignatureError(

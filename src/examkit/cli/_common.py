@@ -11,7 +11,7 @@ from typing import IO, Final
 
 import attrs
 
-from examkit.core.tabular import terminal_safe
+from examkit.core._tabular import terminal_safe
 
 __all__ = [
     "EXIT_API",

@@ -17,8 +17,8 @@ from enum import Enum
 from typing import IO, TYPE_CHECKING, Any, Final
 
 from examkit.cli._common import EXIT_API, EXIT_FAILED, EXIT_OK, CliError, SecretSource
+from examkit.core._tabular import terminal_safe, write_csv
 from examkit.core.errors import ApiError, ConfigurationError, ExamkitError, ValidationError
-from examkit.core.tabular import terminal_safe, write_csv
 
 if TYPE_CHECKING:
     import requests

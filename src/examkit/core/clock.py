@@ -14,11 +14,18 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from typing import Final, Protocol, TypeAlias, runtime_checkable
 
+from examkit.core._checks import argument_number, check_clock, label
 from examkit.core._repr import safe_repr
-from examkit.core.errors import ConfigurationError, TimestampOutsideToleranceError, ValidationError
+from examkit.core.errors import (
+    ConfigurationError,
+    ExamkitError,
+    TimestampOutsideToleranceError,
+    ValidationError,
+)
 
 __all__ = [
     "DEFAULT_TOLERANCE",
+    "MAX_TOLERANCE",
     "Clock",
     "FixedClock",
     "SystemClock",
@@ -31,6 +38,9 @@ __all__ = [
 
 DEFAULT_TOLERANCE: Final = 300.0
 """The default freshness window in seconds, either way (five minutes)."""
+
+MAX_TOLERANCE: Final = 86_400.0
+"""The widest freshness window accepted, in seconds either way (one day)."""
 
 Tolerance: TypeAlias = "float | int | timedelta"
 """A tolerance as users give it: seconds, or a :class:`~datetime.timedelta`."""
@@ -96,8 +106,16 @@ class FixedClock:
 
     def advance(self, seconds: float | timedelta) -> None:
         """Move the clock forward (or back, with a negative value)."""
-        delta = seconds.total_seconds() if isinstance(seconds, timedelta) else float(seconds)
+        given: object = seconds
+        if isinstance(given, timedelta):
+            delta = given.total_seconds()
+        else:
+            delta = _to_seconds(given, setting="seconds")
         with self._lock:
+            if not abs(self._now + delta) < 10**12:
+                raise ConfigurationError(
+                    "the clock cannot move outside the range of dates", setting="seconds"
+                )
             self._now += delta
 
     @safe_repr
@@ -105,25 +123,42 @@ class FixedClock:
         return f"FixedClock({self._now!r})"
 
 
-def _to_seconds(value: float | datetime) -> float:
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            raise ConfigurationError("a clock's datetime must be timezone-aware", setting="now")
-        return value.timestamp()
-    return float(value)
+def _to_seconds(value: object, *, setting: str = "now") -> float:
+    given: object = value
+    if isinstance(given, datetime):
+        if given.tzinfo is None:
+            raise ConfigurationError("a clock's datetime must be timezone-aware", setting=setting)
+        return given.timestamp()
+    if isinstance(given, bool) or not isinstance(given, int | float):
+        raise ConfigurationError(
+            f"{setting} must be Unix seconds or an aware datetime, not {type(given).__name__}",
+            setting=setting,
+        )
+    try:
+        seconds = float(given)
+    except OverflowError:
+        seconds = float("inf")
+    if not abs(seconds) < 10**12:
+        raise ConfigurationError(
+            f"{setting} must be a finite time within the range of dates", setting=setting
+        )
+    return seconds
 
 
 def tolerance_seconds(tolerance: Tolerance, *, setting: str = "tolerance") -> float:
-    """Normalise a tolerance to a non-negative number of seconds.
+    """Normalise a tolerance to a non-negative number of seconds, at most :data:`MAX_TOLERANCE`.
 
     Raises:
-        ConfigurationError: The tolerance is negative, not a number, or not finite. ``None`` is refused
-            on purpose: a freshness check cannot be switched off by accident.
+        ConfigurationError: The tolerance is negative, not a number, not finite, or more than a day.
+            ``None`` is refused on purpose: a freshness check cannot be switched off by accident.
     """
     if isinstance(tolerance, timedelta):
         seconds = tolerance.total_seconds()
     elif isinstance(tolerance, int | float) and not isinstance(tolerance, bool):
-        seconds = float(tolerance)
+        try:
+            seconds = float(tolerance)
+        except OverflowError:  # an int too large for a float
+            seconds = float("inf")
     else:
         raise ConfigurationError(
             f"{setting} must be a number of seconds or a timedelta, not {type(tolerance).__name__}",
@@ -132,6 +167,12 @@ def tolerance_seconds(tolerance: Tolerance, *, setting: str = "tolerance") -> fl
     if not (0 <= seconds < float("inf")):
         raise ConfigurationError(
             f"{setting} must be a finite, non-negative number of seconds", setting=setting
+        )
+    if seconds > MAX_TOLERANCE:
+        raise ConfigurationError(
+            f"{setting} must be at most {MAX_TOLERANCE:g} seconds (one day): a wider window hardly checks "
+            "freshness; to re-verify stored requests, pass a FixedClock set to when they arrived",
+            setting=setting,
         )
     return seconds
 
@@ -156,6 +197,8 @@ def parse_epoch_seconds(
     Raises:
         ValidationError: Or whatever ``error`` builds, when the value is not whole epoch seconds.
     """
+    what = label(what, "timestamp")
+    error = _error_factory(error)
     if isinstance(value, bool):
         raise error(f"{what} must be whole Unix seconds, not a boolean")
     if isinstance(value, int):
@@ -175,16 +218,26 @@ def parse_epoch_seconds(
     raise error(f"{what} must be whole Unix seconds, not {type(value).__name__}")
 
 
+def _error_factory(error: object) -> Callable[[str], Exception]:
+    # A caller's error factory must build an examkit error; anything else gets a ValidationError.
+    def build(message: str) -> Exception:
+        made = error(message) if callable(error) else None
+        return made if isinstance(made, ExamkitError) else ValidationError(message)
+
+    return build
+
+
 def epoch_to_datetime(seconds: float) -> datetime:
     """Return the aware UTC :class:`~datetime.datetime` for Unix seconds.
 
     Raises:
-        ValidationError: The value is outside the range a datetime can hold.
+        ValidationError: The value is not a number, or outside the range a datetime can hold.
     """
+    number = argument_number(seconds, field="seconds")
     try:
-        return datetime.fromtimestamp(seconds, tz=timezone.utc)
+        return datetime.fromtimestamp(number, tz=timezone.utc)
     except (OverflowError, OSError, ValueError):
-        raise ValidationError(f"{seconds!r} is outside the range of dates") from None
+        raise ValidationError(f"{number:g} is outside the range of dates", field="seconds") from None
 
 
 def check_freshness(
@@ -203,6 +256,9 @@ def check_freshness(
         TimestampOutsideToleranceError: The timestamp is too old or too far in the future. The error
             carries the skew, so a wrong server clock is easy to spot.
     """
+    timestamp = argument_number(timestamp, field="timestamp")
+    clock = check_clock(clock) or SystemClock()
+    tolerance = tolerance_seconds(tolerance)
     now = clock.time()
     skew = timestamp - now
     if abs(skew) <= tolerance:

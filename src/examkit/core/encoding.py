@@ -58,6 +58,10 @@ def percent_encode(value: str, variant: PercentEncoding) -> str:
     Raises:
         ValidationError: The text cannot be encoded as UTF-8 (it holds a lone surrogate).
     """
+    if not isinstance(value, str):
+        raise ValidationError(f"the value must be text, not {type(value).__name__}", reason="not text")
+    if not isinstance(variant, PercentEncoding):
+        raise ValidationError("variant must be a PercentEncoding", field="variant", reason="wrong type")
     try:
         data = value.encode("utf-8")
     except UnicodeEncodeError:

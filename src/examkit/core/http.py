@@ -39,6 +39,7 @@ from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 from urllib3.util.retry import Retry
 
 from examkit._version import __version__
+from examkit.core._checks import check_count, check_seconds, check_timeout
 from examkit.core._copying import deepcopy_sharing
 from examkit.core._repr import safe_repr
 from examkit.core.errors import (
@@ -82,6 +83,7 @@ call for ever without it. Past the deadline the attempt fails with a
 """
 
 DEFAULT_MAX_RESPONSE_BYTES: Final = 10 * 1024 * 1024
+MAX_RESPONSE_CAP: Final = 2**40  # a cap larger than 1 TiB is no cap, only a mistyped setting
 """The most response-body bytes examkit reads (10 MiB, counted after decompression).
 
 A larger answer, or one that inflates past it (a gzip bomb), fails with a
@@ -335,31 +337,16 @@ class Transport:
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         if isinstance(timeout, int | float) and not isinstance(timeout, bool):
-            timeout = (float(timeout), float(timeout))
-        if (
-            not isinstance(timeout, tuple)
-            or len(timeout) != 2
-            or not all(isinstance(t, int | float) and t > 0 for t in timeout)
-        ):
+            timeout = (timeout, timeout)
+        if not isinstance(timeout, tuple) or len(timeout) != 2:
             raise ConfigurationError(
                 "timeout must be a positive number of seconds or a (connect, read) pair",
                 setting="timeout",
                 vendor=vendor,
             )
-        if isinstance(deadline, bool) or not isinstance(deadline, int | float) or not deadline > 0:
-            raise ConfigurationError(
-                "deadline must be a positive number of seconds", setting="deadline", vendor=vendor
-            )
-        if (
-            isinstance(max_response_bytes, bool)
-            or not isinstance(max_response_bytes, int)
-            or max_response_bytes < 1
-        ):
-            raise ConfigurationError(
-                "max_response_bytes must be a positive whole number of bytes",
-                setting="max_response_bytes",
-                vendor=vendor,
-            )
+        check_timeout(timeout, vendor=vendor)
+        check_seconds(deadline, setting="deadline", vendor=vendor)
+        check_count(max_response_bytes, setting="max_response_bytes", vendor=vendor, most=MAX_RESPONSE_CAP)
         self.vendor = vendor
         self.timeout: tuple[float, float] = (float(timeout[0]), float(timeout[1]))
         self.deadline = float(deadline)

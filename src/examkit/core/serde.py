@@ -53,7 +53,6 @@ __all__ = [
     "EpochSeconds",
     "NoneIf",
     "PayloadConverter",
-    "exceeds_json_depth",
     "extra_field",
     "load_json",
 ]

@@ -18,11 +18,13 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Final, Literal, TypeAlias
 
+from examkit.core._checks import argument_bytes, argument_choice, label
 from examkit.core._repr import safe_repr
 from examkit.core.errors import (
     ConfigurationError,
     MalformedSignatureError,
     SignatureMismatchError,
+    ValidationError,
 )
 
 __all__ = [
@@ -75,12 +77,18 @@ class Secret:
         name: The setting's name, used in error messages.
 
     Raises:
-        ConfigurationError: The secret is empty or not text or bytes.
+        ConfigurationError: The secret is empty, text that is only whitespace, or not text or bytes.
     """
 
     __slots__ = ("_key", "_name", "_value")
 
     def __init__(self, value: str | bytes, *, key: bytes | None = None, name: str = "secret") -> None:
+        given_name: object = name
+        if not isinstance(given_name, str) or not given_name.strip() or not given_name.isprintable():
+            raise ConfigurationError("a secret's name must be non-empty printable text", setting="name")
+        given_key: object = key
+        if given_key is not None and (not isinstance(given_key, bytes) or not given_key):
+            raise ConfigurationError(f"{name}: key must be non-empty bytes, or None", setting=name)
         if isinstance(value, bytes | bytearray):
             value = bytes(value)
             text_key = value
@@ -99,6 +107,12 @@ class Secret:
         if not value:
             raise ConfigurationError(
                 f"{name} is empty: set it to the value the vendor gave you", setting=name
+            )
+        if isinstance(value, str) and not value.strip():
+            # Text that is only whitespace is a blank setting; raw key bytes may be anything (the RFC 4231
+            # test key is twenty 0x0b bytes).
+            raise ConfigurationError(
+                f"{name} is only whitespace: set it to the value the vendor gave you", setting=name
             )
         self._value: str | bytes = value
         self._key: bytes = text_key if key is None else key
@@ -275,28 +289,50 @@ def hmac_digest(key: bytes, message: bytes, algorithm: HashAlgorithm = "sha256")
 
     >>> hmac_digest(b"key", b"message").hex()[:16]
     '6e9ef29b75fffc5b'
+
+    Raises:
+        ValidationError: ``key`` or ``message`` is not bytes, or the algorithm is unknown.
     """
-    return hmac.new(key, message, algorithm).digest()
+    algorithm = _algorithm(algorithm)
+    return hmac.new(_bytes(key, "key"), _bytes(message, "message"), algorithm).digest()
+
+
+def _bytes(value: object, field: str) -> bytes:
+    return argument_bytes(value, field=field)
+
+
+def _algorithm(value: object) -> HashAlgorithm:
+    return argument_choice(value, DIGEST_SIZES, field="algorithm")  # type: ignore[return-value]
+
+
+def _iterable(value: object) -> Iterable[object]:
+    if isinstance(value, Sequence):
+        return value
+    raise ValidationError("secrets must be a sequence of Secret", field="secrets", reason="wrong type")
+
+
+def _encoding(value: object) -> SignatureEncoding:
+    return argument_choice(value, ("hex", "base64"), field="encoding")  # type: ignore[return-value]
 
 
 def hmac_sha256(key: bytes, message: bytes) -> bytes:
     """Return the raw HMAC-SHA256 of ``message`` under ``key`` (32 bytes)."""
-    return hmac.new(key, message, hashlib.sha256).digest()
+    return hmac.new(_bytes(key, "key"), _bytes(message, "message"), hashlib.sha256).digest()
 
 
 def hmac_sha512(key: bytes, message: bytes) -> bytes:
     """Return the raw HMAC-SHA512 of ``message`` under ``key`` (64 bytes)."""
-    return hmac.new(key, message, hashlib.sha512).digest()
+    return hmac.new(_bytes(key, "key"), _bytes(message, "message"), hashlib.sha512).digest()
 
 
 def to_hex(digest: bytes) -> str:
     """Encode a digest as lower-case hex."""
-    return digest.hex()
+    return _bytes(digest, "digest").hex()
 
 
 def to_base64(digest: bytes) -> str:
     """Encode a digest as standard, padded base64."""
-    return base64.b64encode(digest).decode("ascii")
+    return base64.b64encode(_bytes(digest, "digest")).decode("ascii")
 
 
 def sign(
@@ -307,6 +343,7 @@ def sign(
     encoding: SignatureEncoding = "hex",
 ) -> str:
     """Return the HMAC of ``message`` as text in the given encoding (lower-case hex or base64)."""
+    encoding = _encoding(encoding)
     digest = hmac_digest(key, message, algorithm)
     return to_hex(digest) if encoding == "hex" else to_base64(digest)
 
@@ -327,8 +364,11 @@ def decode_signature(
 
     Raises:
         MalformedSignatureError: Not ASCII, not valid hex or base64, or the wrong length.
+        ValidationError: ``encoding`` or ``algorithm`` is not one of the known names.
     """
-    expected = DIGEST_SIZES[algorithm]
+    expected = DIGEST_SIZES[_algorithm(algorithm)]
+    encoding = _encoding(encoding)
+    header = label(header, "the header") if header is not None else None
 
     def malformed(reason: str) -> MalformedSignatureError:
         where = f" in {header}" if header else ""
@@ -359,17 +399,28 @@ def decode_signature(
     urlsafe = not _BASE64_RE.match(raw)
     if urlsafe and not _BASE64URL_RE.match(raw):
         raise malformed("it contains characters that are not base64")
-    try:
-        digest = base64.urlsafe_b64decode(raw) if urlsafe else base64.b64decode(raw, validate=True)
-    except (binascii.Error, ValueError):
-        raise malformed("its base64 padding is wrong") from None
+    digest = canonical_b64decode(raw, urlsafe=urlsafe)
+    if digest is None:
+        raise malformed("its base64 padding is wrong, or it is not canonical (unused bits are set)")
     if len(digest) != expected:
         raise malformed(f"expected {expected} bytes once decoded, got {len(digest)}")
-    # The decoder ignores the unused low bits of the last character; only the one canonical text
-    # of a digest is accepted, so a signature cannot be re-written into another accepted form.
-    if (base64.urlsafe_b64encode(digest) if urlsafe else base64.b64encode(digest)) != raw:
-        raise malformed("it is not the canonical base64 of a digest (unused bits are set)")
     return digest
+
+
+def canonical_b64decode(raw: bytes, *, urlsafe: bool = False) -> bytes | None:
+    """Decode padded base64 in its one canonical form; ``None`` for anything else.
+
+    The standard decoder ignores the unused low bits of the last character, so several texts decode to
+    the same bytes; only the one the encoder writes is accepted here, so a credential or signature cannot
+    be re-written into another accepted form.
+    """
+    try:
+        decoded = base64.urlsafe_b64decode(raw) if urlsafe else base64.b64decode(raw, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    if (base64.urlsafe_b64encode(decoded) if urlsafe else base64.b64encode(decoded)) != raw:
+        return None
+    return decoded
 
 
 def credential_fingerprint(credential: bytes) -> bytes:
@@ -379,7 +430,7 @@ def credential_fingerprint(credential: bytes) -> bytes:
     timing, whether a presented value has the right length. Compare fingerprints instead
     (:func:`credential_matches`).
     """
-    return hashlib.sha256(credential).digest()
+    return hashlib.sha256(_bytes(credential, "credential")).digest()
 
 
 def credential_matches(presented: bytes, fingerprints: Iterable[bytes]) -> bool:
@@ -395,10 +446,18 @@ def matches_any(candidate: bytes, expected: Iterable[bytes]) -> bool:
     """Tell whether ``candidate`` equals any of ``expected``, comparing each in constant time.
 
     Every expected digest is compared (no early exit), so timing does not reveal which secret matched.
+
+    Raises:
+        ValidationError: ``candidate`` is not bytes, or ``expected`` not an iterable of bytes.
     """
+    candidate = _bytes(candidate, "candidate")
+    if isinstance(expected, str | bytes | bytearray | memoryview) or not isinstance(expected, Iterable):
+        raise ValidationError(
+            "expected must be an iterable of digests", field="expected", reason="wrong type"
+        )
     found = False
     for digest in expected:
-        found |= hmac.compare_digest(candidate, digest)
+        found |= hmac.compare_digest(candidate, _bytes(digest, "expected"))
     return found
 
 
@@ -427,6 +486,10 @@ def verify_signature(
         MalformedSignatureError: The signature cannot be decoded.
         SignatureMismatchError: It decodes but matches none of the secrets.
     """
+    header = label(header, "the header") if header is not None else None
+    message = _bytes(message, "message")
+    if isinstance(secrets, str | bytes) or not all(isinstance(s, Secret) for s in _iterable(secrets)):
+        raise ValidationError("secrets must be a sequence of Secret", field="secrets", reason="wrong type")
     candidate = decode_signature(
         signature, encoding=encoding, algorithm=algorithm, vendor=vendor, header=header
     )
@@ -461,6 +524,12 @@ def decode_base64_key(
     Raises:
         ConfigurationError: The value is empty, not base64, or decodes to the wrong length.
     """
+    name = label(name, "key")
+    given: object = value
+    if not isinstance(given, str | bytes | bytearray | Secret):
+        raise ConfigurationError(
+            f"{name} must be text, not {type(given).__name__}", setting=name, vendor=vendor
+        )
     text: str | bytes = value.reveal() if isinstance(value, Secret) else value
     raw = text.encode("utf-8", "replace") if isinstance(text, str) else bytes(text)
     raw = raw.strip()

@@ -15,6 +15,13 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextvars import ContextVar
 from typing import Any, Final, Protocol, TypeVar, runtime_checkable
 
+from examkit.core._checks import (
+    argument_number,
+    argument_text,
+    check_clock,
+    check_count,
+    check_replay_guard,
+)
 from examkit.core._repr import safe_repr
 from examkit.core.clock import Clock, SystemClock
 from examkit.core.errors import (
@@ -106,6 +113,8 @@ class Headers(Mapping[str, str]):
 
     def get_all(self, name: str) -> tuple[str, ...]:
         """Return every value sent under ``name``, in order (an empty tuple when absent)."""
+        if not isinstance(name, str):
+            return ()
         return tuple(v for _, v in self._items.get(name.lower(), ()))
 
     def items_all(self) -> Iterator[tuple[str, str]]:
@@ -122,6 +131,8 @@ class Headers(Mapping[str, str]):
         Raises:
             MalformedSignatureError: The header was sent several times with different values.
         """
+        if not isinstance(name, str):  # a name that is not text is a plain miss, as in ``[]``
+            return None
         values = self._items.get(name.lower())
         if not values:
             return None
@@ -206,7 +217,12 @@ def check_body_size(body: bytes, *, limit: int | None, vendor: str | None = None
 
     Raises:
         PayloadTooLargeError: The body is too large.
+        ValidationError: ``body`` is not bytes.
+        ConfigurationError: ``limit`` is not a positive whole number or ``None``.
     """
+    limit = body_size_limit(limit, vendor=vendor)
+    if not isinstance(body, bytes | bytearray | memoryview):
+        raise ValidationError("body must be bytes", field="body", reason="not bytes", vendor=vendor)
     if limit is not None and len(body) > limit:
         raise PayloadTooLargeError(
             f"the body is {len(body)} bytes, over the {limit}-byte limit; raise max_body_size if "
@@ -225,13 +241,7 @@ def body_size_limit(value: object, *, vendor: str | None = None) -> int | None:
     """
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigurationError(
-            "max_body_size must be a positive whole number of bytes, or None for no limit",
-            setting="max_body_size",
-            vendor=vendor,
-        )
-    return value
+    return check_count(value, setting="max_body_size", vendor=vendor)
 
 
 def received(request: object, *, limit: int | None, vendor: str | None = None) -> WebhookRequest:
@@ -305,7 +315,13 @@ def claim_once(
 
     Raises:
         ReplayedRequestError: The key was claimed before and has not expired.
+        ValidationError: ``key`` is not text or ``ttl`` not a number.
+        ConfigurationError: ``guard`` is not a replay guard.
     """
+    if check_replay_guard(guard, vendor=vendor) is None:
+        raise ConfigurationError("claim_once needs a replay guard", setting="replay_guard", vendor=vendor)
+    argument_text(key, field="key", vendor=vendor)
+    ttl = argument_number(ttl, field="ttl", vendor=vendor)
     if not guard.add(key, ttl=ttl):
         raise ReplayedRequestError(message, vendor=vendor, reason=reason, header=header)
     claims = _CLAIMS.get()
@@ -383,20 +399,23 @@ class InMemoryReplayGuard:
     """
 
     def __init__(self, *, max_entries: int = 100_000, clock: Clock | None = None) -> None:
-        if not isinstance(max_entries, int) or max_entries < 1:
+        if isinstance(max_entries, bool) or not isinstance(max_entries, int) or max_entries < 1:
             raise ConfigurationError("max_entries must be a positive integer", setting="max_entries")
         self._max = max_entries
-        self._clock: Clock = clock or SystemClock()
+        self._clock: Clock = check_clock(clock) or SystemClock()
         self._lock = threading.Lock()
         self._entries: collections.OrderedDict[str, float] = collections.OrderedDict()
 
     def discard(self, key: str) -> None:
         """Forget ``key`` (nothing happens when it is not remembered)."""
+        argument_text(key, field="key")
         with self._lock:
             self._entries.pop(key, None)
 
     def add(self, key: str, *, ttl: float) -> bool:
         """Remember ``key`` for ``ttl`` seconds; return ``False`` when it is already remembered."""
+        argument_text(key, field="key")
+        ttl = argument_number(ttl, field="ttl")
         now = self._clock.time()
         with self._lock:
             self._purge(now)

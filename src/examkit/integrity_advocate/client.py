@@ -17,6 +17,13 @@ from urllib.parse import quote
 
 import requests
 
+from examkit.core._checks import (
+    check_callable,
+    check_clock,
+    check_instance,
+    check_session,
+    check_timeout,
+)
 from examkit.core._copying import deepcopy_sharing
 from examkit.core._repr import safe_repr
 from examkit.core.clock import Clock, SystemClock
@@ -156,8 +163,13 @@ class IntegrityAdvocateClient:
             )
         self.base_url = base_url.rstrip("/")
         self._max_pages = _check_max_pages(max_pages, setting=True)
-        self._clock: Clock = clock or SystemClock()
-        self._nonce = nonce_factory
+        self._clock: Clock = check_clock(clock, vendor=VENDOR) or SystemClock()
+        self._nonce = check_callable(nonce_factory, setting="nonce_factory", vendor=VENDOR)
+        check_callable(sleep, setting="sleep", vendor=VENDOR)
+        check_session(session, vendor=VENDOR)
+        check_timeout(timeout, vendor=VENDOR)
+        if retry is not None:
+            check_instance(retry, RetryPolicy, setting="retry", vendor=VENDOR)
         self._transport = Transport(
             vendor=VENDOR,
             session=session,

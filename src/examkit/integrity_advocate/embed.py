@@ -96,8 +96,11 @@ def _checked(name: str, field: str, value: object) -> str:
 
 
 def _http_url(value: str, *, field: str, setting: bool) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    try:
+        parts = urlsplit(value) if isinstance(value, str) else None
+    except ValueError:  # an invalid IPv6 host, for example
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
         message = f"{field} must be an absolute http(s) URL"
         if setting:
             raise ConfigurationError(message, setting=field, vendor=VENDOR)

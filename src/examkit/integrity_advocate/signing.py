@@ -33,6 +33,15 @@ from typing import Any, Final
 
 import attrs
 
+from examkit.core._checks import (
+    argument_text,
+    check_bool,
+    check_clock,
+    check_instance,
+    check_replay_guard,
+    check_tuple_of,
+    label,
+)
 from examkit.core._copying import deepcopy_sharing
 from examkit.core._repr import safe_repr
 from examkit.core.clock import Clock, SystemClock, Tolerance, check_freshness, tolerance_seconds
@@ -133,12 +142,19 @@ class CanonicalForm:
     style: CanonicalStyle = CanonicalStyle.ENCODE_THEN_LOWER
     encoding: PercentEncoding = PercentEncoding.PHP_URLENCODE
 
+    def __attrs_post_init__(self) -> None:
+        check_bool(self.include_query, setting="include_query", vendor=VENDOR)
+        check_instance(self.style, CanonicalStyle, setting="style", vendor=VENDOR)
+        check_instance(self.encoding, PercentEncoding, setting="encoding", vendor=VENDOR)
+
     def canonicalize(self, url: str) -> str:
         """Return the canonical URI of ``url`` in this form.
 
         Raises:
-            ValidationError: The URL holds text that cannot be encoded as UTF-8.
+            ValidationError: The URL is not text, or holds text that cannot be encoded as UTF-8.
         """
+        if not isinstance(url, str):
+            raise ValidationError("url must be text", field="url", reason="not text", vendor=VENDOR)
         return _canonicalize(url, self)
 
 
@@ -183,7 +199,7 @@ def canonical_uri(url: str, form: CanonicalForm = DEFAULT_REQUEST_FORM) -> str:
     """
     if not _is_text(url) or not url:
         raise ValidationError("url must be a non-empty string", field="url", reason="not text", vendor=VENDOR)
-    return form.canonicalize(url)
+    return check_instance(form, CanonicalForm, setting="form", vendor=VENDOR).canonicalize(url)
 
 
 def validate_app_id(app_id: object, *, setting: str = "app_id") -> str:
@@ -270,8 +286,26 @@ def new_nonce() -> str:
 
 
 def signing_string(*, app_id: str, method: str, canonical: str, timestamp: str, nonce: str) -> bytes:
-    """Return the bytes that are signed: ``app_id + METHOD + canonical + timestamp + nonce``."""
-    return (app_id + method + canonical + timestamp + nonce).encode("utf-8")
+    """Return the bytes that are signed: ``app_id + METHOD + canonical + timestamp + nonce``.
+
+    Raises:
+        ValidationError: A part is not text, or cannot be encoded as UTF-8.
+    """
+    parts = {
+        "app_id": app_id,
+        "method": method,
+        "canonical": canonical,
+        "timestamp": timestamp,
+        "nonce": nonce,
+    }
+    for field, value in parts.items():
+        argument_text(value, field=field, vendor=VENDOR)
+    try:
+        return "".join(parts.values()).encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError(
+            "the signed string cannot be encoded as UTF-8", reason="not UTF-8", vendor=VENDOR
+        ) from None
 
 
 def _check_method(method: object) -> str:
@@ -334,7 +368,7 @@ class AmxSigner:
     ) -> None:
         self._app_id = validate_app_id(app_id)
         self._secret = api_key_from(api_key)
-        self._form = form
+        self._form = check_instance(form, CanonicalForm, setting="form", vendor=VENDOR)
         self._base = hmac.new(self._secret.key, digestmod=hashlib.sha256)
 
     @property
@@ -463,6 +497,7 @@ def parse_authorization(value: str | None, *, header: str = "Authorization") -> 
         MalformedSignatureError: The value is not in that layout, the signature is not base64 of 32
             bytes, or the timestamp is not whole seconds.
     """
+    header = label(header, "Authorization")
     if value is None or (_is_text(value) and not value.strip()):
         raise MissingSignatureError(
             f"the request has no {header} header: Integrity Advocate signs with 'amx ...'",
@@ -506,6 +541,19 @@ def parse_authorization(value: str | None, *, header: str = "Authorization") -> 
         timestamp=int(timestamp),
         timestamp_text=timestamp,
     )
+
+
+def _request_arguments(method: object, url: object) -> None:
+    # The request a header is checked against is the caller's to give; a wrong type is API misuse.
+    for field, value in (("method", method), ("url", url)):
+        if not isinstance(value, str):
+            raise ValidationError(
+                f"{field} must be text, not {type(value).__name__} (for a request without a URL, set the "
+                "callback_url setting)",
+                field=field,
+                reason="not text",
+                vendor=VENDOR,
+            )
 
 
 def _normal_guid(value: str) -> str:
@@ -556,18 +604,11 @@ class AmxVerifier:
         secrets = _api_keys_from(api_key, setting="api_key")
         self._keys = KeyRing(s.key for s in secrets)
         self._canonical: dict[str, tuple[str, ...] | None] = {}
-        forms = tuple(forms)
-        if not forms or not all(isinstance(f, CanonicalForm) for f in forms):
-            raise ConfigurationError(
-                "url_forms must be a non-empty sequence of CanonicalForm",
-                setting="url_forms",
-                vendor=VENDOR,
-            )
-        self._forms = forms
+        self._forms = check_tuple_of(forms, CanonicalForm, setting="url_forms", vendor=VENDOR)
         self._tolerance = tolerance_seconds(tolerance)
         self._ttl = 2 * self._tolerance + 1
-        self._clock: Clock = clock or SystemClock()
-        self._guard = replay_guard
+        self._clock: Clock = check_clock(clock, vendor=VENDOR) or SystemClock()
+        self._guard = check_replay_guard(replay_guard, vendor=VENDOR)
 
     def verify(
         self, value: str | None, *, method: str, url: str, header: str = "Authorization"
@@ -583,13 +624,17 @@ class AmxVerifier:
             SignatureMismatchError: Another app id, or no key and form reproduce the signature.
             TimestampOutsideToleranceError: The timestamp is outside the tolerance.
             ReplayedRequestError: The nonce was already accepted.
+            ValidationError: ``method`` or ``url`` is not text.
         """
+        header = label(header, "Authorization")
         auth = self._authentic(value, method=method, url=url, header=header)
         self._claim(auth, header=header)
         return auth
 
     def _authentic(self, value: str | None, *, method: str, url: str, header: str) -> AmxAuthorization:
         """Check layout, app id, signature and timestamp, without touching the replay guard."""
+        if type(method) is not str or type(url) is not str:
+            _request_arguments(method, url)
         auth = _fast_parse(value) or parse_authorization(value, header=header)
         if auth.app_id != self._app_id_text and _normal_guid(auth.app_id) != self._app_id:
             raise SignatureMismatchError(

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Final
 
+from examkit.core._checks import check_bool
 from examkit.core._repr import safe_repr
 from examkit.core.clock import Clock, Tolerance
 from examkit.core.env import env_setting
@@ -96,14 +97,17 @@ class IntegrityAdvocateWebhookVerifier:
             clock=clock,
             replay_guard=replay_guard,
         )
-        if callback_url is not None and (not isinstance(callback_url, str) or "://" not in callback_url):
+        if callback_url is not None and (
+            not isinstance(callback_url, str) or "://" not in callback_url or not callback_url.isprintable()
+        ):
             raise ConfigurationError(
                 "callback_url must be the absolute public URL of your callback endpoint",
                 setting="callback_url",
                 vendor=VENDOR,
             )
         self._callback_url = callback_url
-        self._headers = AUTHORIZATION_HEADERS if accept_redirect_header else AUTHORIZATION_HEADERS[:1]
+        redirect = check_bool(accept_redirect_header, setting="accept_redirect_header", vendor=VENDOR)
+        self._headers = AUTHORIZATION_HEADERS if redirect else AUTHORIZATION_HEADERS[:1]
         self._max_body_size = body_size_limit(max_body_size, vendor=VENDOR)
 
     @classmethod

@@ -25,6 +25,7 @@ from typing import IO, TYPE_CHECKING, Any, Final
 
 import attrs
 
+from examkit.core._tabular import write_csv
 from examkit.core.clock import parse_iso_date
 from examkit.core.errors import (
     ApiError,
@@ -33,7 +34,6 @@ from examkit.core.errors import (
     PayloadError,
     ValidationError,
 )
-from examkit.core.tabular import write_csv
 from examkit.itep.models import VENDOR, AssignedTo, FulfillmentRequest
 from examkit.itep.registration import REGISTRATION_FIELDS, Registration
 
@@ -671,14 +671,22 @@ def read_candidates_csv(
 
     Raises:
         PayloadError: The file cannot be read or is not CSV.
+        ValidationError: ``source`` is neither a path nor an open text file.
     """
+    if not isinstance(source, str | os.PathLike) and not callable(getattr(source, "read", None)):
+        raise ValidationError(
+            f"source must be a path or an open text file, not {type(source).__name__}",
+            field="source",
+            reason="wrong type",
+            vendor=VENDOR,
+        )
     try:
         if isinstance(source, str | os.PathLike):
             with open(source, encoding="utf-8-sig", newline="") as handle:
                 rows = list(csv.DictReader(handle))
         else:
             rows = list(csv.DictReader(source))
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+    except (OSError, ValueError, csv.Error) as exc:  # UnicodeError and a NUL in a path are ValueErrors
         raise PayloadError(
             f"cannot read the candidates CSV: {type(exc).__name__}",
             reason="unreadable file",

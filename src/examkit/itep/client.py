@@ -14,8 +14,15 @@ from typing import IO, TYPE_CHECKING, Any, Final
 
 import requests
 
+from examkit.core._checks import (
+    check_bool,
+    check_session,
+    check_timeout,
+    check_tuple_of,
+)
 from examkit.core._copying import deepcopy_sharing
 from examkit.core._repr import safe_repr
+from examkit.core.env import env_setting
 from examkit.core.errors import (
     ApiError,
     ConfigurationError,
@@ -159,12 +166,7 @@ class ItepClient:
                 setting="sequence",
                 vendor=VENDOR,
             )
-        if isinstance(test_id_keys, str) or not all(isinstance(k, str) for k in test_id_keys):
-            raise ConfigurationError(
-                "test_id_keys must be a sequence of key names",
-                setting="test_id_keys",
-                vendor=VENDOR,
-            )
+        test_id_keys = check_tuple_of(test_id_keys, str, setting="test_id_keys", vendor=VENDOR)
         self._key = key
         self._signer = FulfillmentSigner(api_key=key, header=signature_header, encoding=signature_encoding)
         self._stx_signer = (
@@ -174,9 +176,11 @@ class ItepClient:
         )
         self._endpoint = endpoint
         self._sequence = sequence
-        self._embed = bool(embed_json_as_text)
-        self._require_test_id = bool(require_test_id)
+        self._embed = check_bool(embed_json_as_text, setting="embed_json_as_text", vendor=VENDOR)
+        self._require_test_id = check_bool(require_test_id, setting="require_test_id", vendor=VENDOR)
         self._test_id_keys = tuple(k.casefold() for k in test_id_keys)
+        check_session(session, vendor=VENDOR)
+        check_timeout(timeout, vendor=VENDOR)
         self._timeout = timeout
         self._settings: dict[str, Any] = {
             "api_key": key,
@@ -222,20 +226,24 @@ class ItepClient:
             ConfigurationError: A variable is missing; the message names it.
         """
         env = os.environ if environ is None else environ
-        api_key = env.get("EXAMKIT_ITEP_API_KEY")
-        if not api_key:
+        if not env.get("EXAMKIT_ITEP_API_KEY"):
             raise ConfigurationError(
                 "EXAMKIT_ITEP_API_KEY is not set: put the API key from the PRODUCT CODES screen there",
                 setting="EXAMKIT_ITEP_API_KEY",
                 vendor=VENDOR,
             )
-        header = signature_header or env.get("EXAMKIT_ITEP_SIGNATURE_HEADER")
-        if not header:
+        api_key = env_setting("EXAMKIT_ITEP_API_KEY", vendor=VENDOR, environ=env)
+        if signature_header is None and not env.get("EXAMKIT_ITEP_SIGNATURE_HEADER"):
             raise ConfigurationError(
                 "EXAMKIT_ITEP_SIGNATURE_HEADER is not set and no signature_header was given",
                 setting="EXAMKIT_ITEP_SIGNATURE_HEADER",
                 vendor=VENDOR,
             )
+        header = (
+            signature_header
+            if signature_header is not None
+            else env_setting("EXAMKIT_ITEP_SIGNATURE_HEADER", vendor=VENDOR, environ=env)
+        )
         return cls(
             api_key=Secret(api_key, name="EXAMKIT_ITEP_API_KEY"),
             signature_header=header,

@@ -20,8 +20,9 @@ from typing import IO, Any, Final
 
 import attrs
 
+from examkit.core._checks import check_tuple_of
 from examkit.core.clock import Clock, SystemClock, parse_iso_date
-from examkit.core.errors import ConfigurationError, PayloadError
+from examkit.core.errors import ConfigurationError, PayloadError, ValidationError
 from examkit.itep.models import VENDOR, ExamStatus
 
 __all__ = [
@@ -61,13 +62,34 @@ class InventoryColumns:
     status: str | tuple[str, ...] = ("Status", "Test Status")
     assigned_to: str | tuple[str, ...] = ("Assigned To", "Assigned-to", "Assigned_To", "AssignedTo")
 
+    def __attrs_post_init__(self) -> None:
+        for setting in ("test_id", "test_type", "status", "assigned_to"):
+            value = getattr(self, setting)
+            names = (
+                (value,)
+                if isinstance(value, str)
+                else check_tuple_of(value, str, setting=setting, vendor=VENDOR)
+            )
+            if not all(name.strip() for name in names):
+                raise ConfigurationError(
+                    f"{setting} must be a column heading or several, none blank",
+                    setting=setting,
+                    vendor=VENDOR,
+                )
+
     def resolve(self, header: Iterable[str]) -> dict[str, str]:
         """Return, for each setting, the actual heading in ``header`` that it matches.
 
         Raises:
             PayloadError: A column is missing; the message lists the headings found.
+            ValidationError: ``header`` is not a sequence of headings.
         """
-        found = {name.strip().casefold(): name for name in header}
+        if isinstance(header, str | bytes | Mapping) or not isinstance(header, Iterable):
+            raise ValidationError("header must be a sequence of headings", field="header", vendor=VENDOR)
+        names = tuple(header)
+        if not all(isinstance(name, str) for name in names):
+            raise ValidationError("header must be a sequence of headings", field="header", vendor=VENDOR)
+        found = {name.strip().casefold(): name for name in names}
         resolved: dict[str, str] = {}
         for setting in ("test_id", "test_type", "status", "assigned_to"):
             options = _names(getattr(self, setting))
@@ -283,6 +305,36 @@ class Inventory:
         return Reconciliation(missing=missing, extra=extra, status_changed=tuple(changed))
 
 
+def _read_text(source: object, what: str) -> str:
+    # A path (text or os.PathLike) or an open text file; anything else is a ValidationError.
+    is_path = isinstance(source, str | os.PathLike)
+    if not is_path and not callable(getattr(source, "read", None)):
+        raise ValidationError(
+            f"the {what} source must be a path or an open text file, not {type(source).__name__}",
+            field="source",
+            reason="wrong type",
+            vendor=VENDOR,
+        )
+    try:
+        if isinstance(source, str | os.PathLike):
+            with open(source, encoding="utf-8-sig", newline="") as handle:
+                text: object = handle.read()
+        else:
+            text = source.read()  # type: ignore[attr-defined]
+    except (OSError, ValueError) as exc:  # UnicodeError and a NUL in a path are ValueErrors
+        raise PayloadError(
+            f"cannot read the {what}: {type(exc).__name__}", reason="unreadable file", vendor=VENDOR
+        ) from None
+    if not isinstance(text, str):
+        raise ValidationError(
+            f"the {what} must be opened in text mode (it read {type(text).__name__})",
+            field="source",
+            reason="not text",
+            vendor=VENDOR,
+        )
+    return text[1:] if text.startswith("\ufeff") else text
+
+
 def read_inventory_csv(
     source: str | os.PathLike[str] | IO[str],
     *,
@@ -299,20 +351,7 @@ def read_inventory_csv(
     columns = columns or InventoryColumns()
     if not isinstance(columns, InventoryColumns):
         raise ConfigurationError("columns must be an InventoryColumns", setting="columns", vendor=VENDOR)
-    try:
-        if isinstance(source, str | os.PathLike):
-            with open(source, encoding="utf-8-sig", newline="") as handle:
-                text = handle.read()
-        else:
-            text = source.read()
-            if text.startswith("\ufeff"):
-                text = text[1:]
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PayloadError(
-            f"cannot read the inventory CSV: {type(exc).__name__}",
-            reason="unreadable file",
-            vendor=VENDOR,
-        ) from None
+    text = _read_text(source, "inventory CSV")
     try:
         reader = csv.DictReader(io.StringIO(text, newline=""))
         header = reader.fieldnames or []

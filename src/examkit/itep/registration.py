@@ -154,7 +154,12 @@ _MAX_DIGITS: Final = 9
 
 
 def _shown(value: object) -> str:
-    text = value if isinstance(value, str) else str(value)
+    if isinstance(value, int) and abs(value) >= 10**40:  # str() of a huge int raises ValueError
+        return "a very large number"
+    try:
+        text = value if isinstance(value, str) else str(value)
+    except Exception:  # a value whose str() fails is shown by its type
+        text = type(value).__name__
     return text if len(text) <= 40 else text[:40] + "..."
 
 

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any, Final, Literal, TypeAlias
 
+from examkit.core._checks import check_time_source
 from examkit.core._repr import safe_repr
 from examkit.core.errors import (
     ConfigurationError,
@@ -165,14 +166,20 @@ class FulfillmentSigner:
 
     def __init__(self, *, api_key: SecretInput, header: str, encoding: DigestEncoding = "hex") -> None:
         name: object = header
-        if not isinstance(name, str) or not name.strip() or any(c in name for c in ":\r\n "):
+        if (
+            not isinstance(name, str)
+            or not name.strip()
+            or not name.isascii()
+            or not name.isprintable()
+            or any(c in name for c in ":\r\n ")
+        ):
             raise ConfigurationError(
                 "signature_header must be the header name iTEP gave you for the signature (it is "
                 "not in the public documents, so examkit has no default)",
                 setting="signature_header",
                 vendor=_VENDOR,
             )
-        if encoding not in ("hex", "HEX", "base64"):
+        if not isinstance(encoding, str) or encoding not in ("hex", "HEX", "base64"):
             raise ConfigurationError(
                 "signature_encoding must be 'hex', 'HEX' or 'base64'",
                 setting="signature_encoding",
@@ -245,7 +252,7 @@ class TimeSequence:
     """
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
-        self._clock = clock
+        self._clock = check_time_source(clock, vendor=_VENDOR)
         self._last = 0
         self._lock = threading.Lock()
 

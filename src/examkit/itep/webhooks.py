@@ -12,8 +12,6 @@ Nothing here imports :mod:`requests`.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import re
 from collections.abc import Mapping, Sequence
@@ -23,6 +21,7 @@ from urllib.parse import parse_qsl
 
 import attrs
 
+from examkit.core._checks import check_choice, check_replay_guard, check_seconds, check_text
 from examkit.core._copying import deepcopy_sharing
 from examkit.core._repr import safe_repr
 from examkit.core.env import env_setting
@@ -32,12 +31,14 @@ from examkit.core.errors import (
     MissingSignatureError,
     PayloadError,
     SignatureMismatchError,
+    ValidationError,
 )
 from examkit.core.serde import load_json
 from examkit.core.signing import (
     KeyRing,
     Secret,
     SecretInput,
+    canonical_b64decode,
     credential_fingerprint,
     credential_matches,
     decode_signature,
@@ -129,8 +130,7 @@ class TokenHeaderAuth:
 
     def __init__(self, *, header: str, token: SecretInput | Sequence[SecretInput], prefix: str = "") -> None:
         self._header = _header_name(header, "header")
-        if not isinstance(prefix, str):
-            raise ConfigurationError("prefix must be text", setting="prefix", vendor=VENDOR)
+        _prefix(prefix)
         secrets = secrets_from(token, name="token", vendor=VENDOR)
         self._expected = KeyRing(credential_fingerprint(_header_bytes(prefix) + s.key) for s in secrets)
 
@@ -142,6 +142,7 @@ class TokenHeaderAuth:
             MalformedSignatureError: It was sent several times with different values.
             SignatureMismatchError: It does not match.
         """
+        request = received(request, limit=None, vendor=VENDOR)
         value = request.headers.get_single(self._header, vendor=VENDOR)
         if value is None:
             raise MissingSignatureError(
@@ -206,6 +207,7 @@ class BasicAuth:
             MalformedSignatureError: Not ``Basic <base64>``.
             SignatureMismatchError: Wrong user name or password.
         """
+        request = received(request, limit=None, vendor=VENDOR)
         value = request.headers.get_single(self._header, vendor=VENDOR)
         if value is None:
             raise MissingSignatureError(
@@ -216,11 +218,9 @@ class BasicAuth:
             )
         scheme, _, encoded = value.strip().partition(" ")
         raw = encoded.strip().encode("ascii", "replace")
-        try:
-            if scheme.lower() != "basic" or not raw:
-                raise ValueError
-            credentials = base64.b64decode(raw, validate=True)
-        except (ValueError, binascii.Error):
+        # Only the canonical base64 of the credentials: one accepted text per user name and password.
+        credentials = canonical_b64decode(raw) if scheme.lower() == "basic" and raw else None
+        if credentials is None:
             raise MalformedSignatureError(
                 f"the {self._header} header is not 'Basic <base64 credentials>'",
                 vendor=VENDOR,
@@ -265,10 +265,8 @@ class HmacBodyAuth:
         prefix: str = "",
     ) -> None:
         self._header = _header_name(header, "header")
-        if encoding not in ("hex", "base64"):
-            raise ConfigurationError("encoding must be 'hex' or 'base64'", setting="encoding", vendor=VENDOR)
-        if not isinstance(prefix, str):
-            raise ConfigurationError("prefix must be text", setting="prefix", vendor=VENDOR)
+        check_choice(encoding, ("hex", "base64"), setting="encoding", vendor=VENDOR)
+        _prefix(prefix)
         self._encoding: Literal["hex", "base64"] = encoding
         self._prefix = prefix
         self._keys = KeyRing(s.key for s in secrets_from(secret, name="secret", vendor=VENDOR))
@@ -283,6 +281,7 @@ class HmacBodyAuth:
             MalformedSignatureError: It cannot be decoded.
             SignatureMismatchError: It does not match.
         """
+        request = received(request, limit=None, vendor=VENDOR)
         value = request.headers.get_single(self._header, vendor=VENDOR)
         if self._encoding == "hex" and value is not None:
             # Hot path: the common layout in one precompiled match, then one-shot C HMACs.
@@ -327,8 +326,20 @@ class HmacBodyAuth:
         return f"HmacBodyAuth(header={self._header!r}, encoding={self._encoding!r}, secret='***')"
 
 
+def _prefix(value: object) -> str:
+    if not isinstance(value, str) or not value.isprintable():
+        raise ConfigurationError("prefix must be printable text", setting="prefix", vendor=VENDOR)
+    return value
+
+
 def _header_name(value: object, setting: str) -> str:
-    if not isinstance(value, str) or not value.strip() or any(c in value for c in ":\r\n "):
+    if (
+        not isinstance(value, str)
+        or not value.strip()
+        or not value.isascii()
+        or not value.isprintable()
+        or any(c in value for c in ":\r\n ")
+    ):
         raise ConfigurationError(
             f"{setting} must be a header name such as 'X-Itep-Token'",
             setting=setting,
@@ -451,6 +462,10 @@ def parse_results_body(body: bytes, *, field: str = "data") -> ExamResult:
             reason="not bytes",
             vendor=VENDOR,
         )
+    if not isinstance(field, str) or not field:
+        raise ValidationError(
+            "field must be a form field name", field="field", reason="wrong type", vendor=VENDOR
+        )
     return parse_results_json(_form_data(bytes(body), field))
 
 
@@ -504,19 +519,11 @@ class ItepWebhookVerifier:
                 vendor=VENDOR,
             )
         limit = body_size_limit(size, vendor=VENDOR)
-        if isinstance(replay_ttl, bool) or not isinstance(ttl, int | float) or replay_ttl <= 0:
-            raise ConfigurationError(
-                "replay_ttl must be a positive number of seconds",
-                setting="replay_ttl",
-                vendor=VENDOR,
-            )
-        if not isinstance(name, str) or not name:
-            raise ConfigurationError("field must be a form field name", setting="field", vendor=VENDOR)
+        self._ttl = check_seconds(ttl, setting="replay_ttl", vendor=VENDOR)
+        self._field = check_text(name, setting="field", vendor=VENDOR)
         self._auth = auth
         self._limit = limit
-        self._guard = replay_guard
-        self._ttl = float(replay_ttl)
-        self._field = field
+        self._guard = check_replay_guard(replay_guard, vendor=VENDOR)
 
     @classmethod
     def from_env(

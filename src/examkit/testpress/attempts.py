@@ -22,6 +22,7 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 import attrs
 
+from examkit.core._checks import check_bool, check_clock, check_instance, check_text, check_tuple_of
 from examkit.core._copying import deepcopy_sharing
 from examkit.core._repr import safe_attrs_repr, safe_repr
 from examkit.core.clock import Clock, SystemClock, epoch_to_datetime
@@ -190,11 +191,7 @@ class TestpressAttempts:
         review_query: Sequence[str] = REVIEW_QUERY_URL_TEMPLATE,
         clock: Clock | None = None,
     ) -> None:
-        if not is_text(public_key):
-            raise ConfigurationError(
-                "public_key must be a non-empty string", setting="public_key", vendor=VENDOR
-            )
-        self._public_key = public_key
+        self._public_key = check_text(public_key, setting="public_key", vendor=VENDOR)
         self._secret: Secret = secrets_from(secret, name="secret", vendor=VENDOR)[0]
         if encoding is not None and not isinstance(encoding, PercentEncoding):
             raise ConfigurationError(
@@ -203,12 +200,12 @@ class TestpressAttempts:
                 vendor=VENDOR,
             )
         self._encoding = encoding
-        self._pre_encode_surl = bool(pre_encode_surl)
+        self._pre_encode_surl = check_bool(pre_encode_surl, setting="pre_encode_surl", vendor=VENDOR)
         if not is_text(review_path) or not review_path.startswith("/"):
             raise ConfigurationError("review_path must start with '/'", setting="review_path", vendor=VENDOR)
         self._review_path = review_path
         allowed = set(REVIEW_QUERY_DOCUMENTED_TABLE)
-        query = tuple(review_query)
+        query = check_tuple_of(review_query, str, setting="review_query", vendor=VENDOR)
         if not query or not set(query) <= allowed or not {"id", "hmac", "time"} <= set(query):
             raise ConfigurationError(
                 f"review_query must name id, hmac and time, and only fields of {sorted(allowed)}",
@@ -216,7 +213,7 @@ class TestpressAttempts:
                 vendor=VENDOR,
             )
         self._review_query = query
-        self._clock: Clock = clock or SystemClock()
+        self._clock: Clock = check_clock(clock, vendor=VENDOR) or SystemClock()
 
     @classmethod
     def from_env(cls, **settings: object) -> TestpressAttempts:
@@ -343,7 +340,9 @@ class TestpressAttempts:
 
 
 def _str_tuple(value: Iterable[str]) -> tuple[str, ...]:
-    return (value,) if isinstance(value, str) else tuple(value)
+    if isinstance(value, str):
+        return (value,)
+    return check_tuple_of(value, str, setting="fields", vendor=VENDOR)
 
 
 @safe_attrs_repr
@@ -371,13 +370,15 @@ class CompletionHmacScheme:
     encoding: Encoding = DEFAULT_ENCODING
 
     def __attrs_post_init__(self) -> None:
-        if not self.fields or "hmac" in self.fields or not all(is_text(f) for f in self.fields):
+        if not self.fields or "hmac" in self.fields or not all(is_text(f) and f.strip() for f in self.fields):
             raise ConfigurationError(
                 "a completion scheme needs at least one field name and cannot sign 'hmac' itself",
                 setting="fields",
                 vendor=VENDOR,
             )
-        if self.algorithm not in DIGEST_SIZES:
+        if self.encoding is not None:
+            check_instance(self.encoding, PercentEncoding, setting="encoding", vendor=VENDOR)
+        if not isinstance(self.algorithm, str) or self.algorithm not in DIGEST_SIZES:
             raise ConfigurationError(
                 "algorithm must be 'sha256' or 'sha512'", setting="algorithm", vendor=VENDOR
             )
@@ -477,6 +478,8 @@ class TestpressCompletionVerifier:
                 setting="scheme",
                 vendor=VENDOR,
             )
+        if public_key is not None:
+            check_text(public_key, setting="public_key", vendor=VENDOR)
         if PUBLIC_KEY in scheme.fields and not public_key:
             raise ConfigurationError(
                 "the scheme signs the public key: pass public_key",

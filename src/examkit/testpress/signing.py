@@ -29,6 +29,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final, TypeAlias
 
+from examkit.core._checks import argument_text, check_tuple_of, label
 from examkit.core.clock import parse_epoch_seconds
 from examkit.core.encoding import PercentEncoding, percent_encode
 from examkit.core.errors import PayloadError, ValidationError
@@ -126,6 +127,7 @@ def encode_value(value: str, encoding: Encoding, *, field: str | None = None) ->
     Raises:
         ValidationError: The value holds a lone surrogate, which has no UTF-8 form.
     """
+    value = argument_text(value, field=label(field, "value"), vendor=VENDOR)
     try:
         if encoding is None:
             value.encode("utf-8")
@@ -257,6 +259,10 @@ def review_message(
     """
     _check_encoding(encoding)
     if isinstance(attempt_id, int) and not isinstance(attempt_id, bool):
+        if not 0 <= attempt_id < 10**30:
+            raise ValidationError(
+                "id must be an attempt number", field="id", reason="out of range", vendor=VENDOR
+            )
         attempt_id = str(attempt_id)
     values = (
         ("id", _text(attempt_id, "id")),
@@ -362,7 +368,7 @@ def load_json_with_literals(body: bytes) -> Any:
     deeper than :data:`~examkit.core.serde.MAX_JSON_DEPTH` are refused.
 
     Raises:
-        JsonLiteralError: The body is not UTF-8, not acceptable JSON, or nested too deeply.
+        JsonLiteralError: The body is not bytes, not UTF-8, not acceptable JSON, or nested too deeply.
     """
     return _decode_with_literals(body)[0]
 
@@ -375,6 +381,11 @@ def _decode_with_literals(body: bytes) -> tuple[Any, bool]:
     others (``-0``, ``1e3``) become literal-keeping objects, so a body of numbers costs one plain
     object per number, and a body without such literals needs no :func:`plain_json` pass.
     """
+    if not isinstance(body, bytes | bytearray):
+        raise JsonLiteralError(
+            f"the body must be bytes, not {type(body).__name__}: pass the raw request body",
+            reason="not bytes",
+        )
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
@@ -431,10 +442,13 @@ def literal_text(value: object) -> str | None:
         return value
     if isinstance(value, _LiteralInt | _LiteralDecimal):
         return value.literal
-    if type(value) is int:
-        return str(value)
-    if type(value) is Decimal and value.is_finite():
-        return str(value)
+    try:
+        if type(value) is int:
+            return str(value)
+        if type(value) is Decimal and value.is_finite():
+            return str(value)
+    except ValueError:  # an integer past Python's digit limit for str(): no JSON decoder makes one
+        return None
     return None
 
 
@@ -507,6 +521,12 @@ def webhook_message(
     Raises:
         ValidationError: A hashed field is missing, or not a string or number; ``field`` names it.
     """
+    if not isinstance(payload, Mapping):
+        raise ValidationError(
+            "payload must be a mapping", field="payload", reason="wrong type", vendor=VENDOR
+        )
+    private_key = argument_text(private_key, field="private_key", vendor=VENDOR)
+    hash_fields = check_tuple_of(hash_fields, str, setting="hash_fields", vendor=VENDOR)
     parts = _hashed_parts(payload, hash_fields, encoding)
     private = encode_value(private_key, encoding, field=PRIVATE_KEY) if None in parts else ""
     return "|".join(private if p is None else p for p in parts).encode("utf-8")
@@ -580,6 +600,7 @@ def webhook_hash(
         ConfigurationError: The private key is empty or not text or bytes.
     """
     _check_encoding(encoding)
+    hash_fields = check_tuple_of(hash_fields, str, setting="hash_fields", vendor=VENDOR)
     secret = secrets_from(private_key, name="private_key", vendor=VENDOR)[0]
     del private_key  # only the masked form stays among this frame's locals
     if not isinstance(body, bytes | bytearray | memoryview):

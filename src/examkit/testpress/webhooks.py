@@ -20,6 +20,7 @@ from typing import Any, Final
 
 import attrs
 
+from examkit.core._checks import check_replay_guard, check_seconds, check_text, check_tuple_of
 from examkit.core._copying import deepcopy_sharing
 from examkit.core._repr import safe_repr
 from examkit.core.encoding import PercentEncoding
@@ -68,10 +69,6 @@ DEFAULT_REPLAY_TTL: Final = 7 * 24 * 3600.0
 """How long (seconds) a replay guard remembers an accepted hash unless configured: seven days."""
 
 
-def _positive(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and value > 0
-
-
 class TestpressWebhookVerifier:
     """Verifies Testpress exam webhooks.
 
@@ -104,17 +101,14 @@ class TestpressWebhookVerifier:
         replay_guard: ReplayGuard | None = None,
         replay_ttl: float = DEFAULT_REPLAY_TTL,
     ) -> None:
-        if not is_text(public_key):
-            raise ConfigurationError(
-                "public_key must be a non-empty string", setting="public_key", vendor=VENDOR
-            )
+        check_text(public_key, setting="public_key", vendor=VENDOR)
         if encoding is not None and not isinstance(encoding, PercentEncoding):
             raise ConfigurationError(
                 "encoding must be a PercentEncoding variant or None",
                 setting="encoding",
                 vendor=VENDOR,
             )
-        fields = tuple(hash_fields) if not isinstance(hash_fields, str) else ()
+        fields = check_tuple_of(hash_fields, str, setting="hash_fields", vendor=VENDOR)
         if (
             not all(is_text(f) for f in fields)
             or "hash" in fields
@@ -126,8 +120,7 @@ class TestpressWebhookVerifier:
                 setting="hash_fields",
                 vendor=VENDOR,
             )
-        if not _positive(replay_ttl):
-            raise ConfigurationError("replay_ttl must be a positive number of seconds", setting="replay_ttl")
+        check_seconds(replay_ttl, setting="replay_ttl", vendor=VENDOR)
         self._public_key = public_key
         self._public_key_bytes = public_key.encode("utf-8", "surrogatepass")
         self._secrets: tuple[Secret, ...] = secrets_from(private_key, name="private_key", vendor=VENDOR)
@@ -144,7 +137,7 @@ class TestpressWebhookVerifier:
                 "private_key cannot be percent-encoded", setting="private_key", vendor=VENDOR
             ) from None
         self._max_body_size = body_size_limit(max_body_size, vendor=VENDOR)
-        self._guard = replay_guard
+        self._guard = check_replay_guard(replay_guard, vendor=VENDOR)
         self._replay_ttl = float(replay_ttl)
 
     @classmethod

@@ -13,7 +13,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from typing import IO, Final
 
-from examkit.core.errors import ConfigurationError
+from examkit.core.errors import ConfigurationError, PayloadError, ValidationError
 
 __all__ = ["CSV_ENCODINGS", "FORMULA_PREFIXES", "neutralize_formula", "terminal_safe", "write_csv"]
 
@@ -116,3 +116,38 @@ def write_csv(
             setting="destination",
             vendor=vendor,
         ) from None
+
+
+def read_text(source: object, what: str, *, vendor: str | None = None) -> str:
+    """Read a whole text file for people (a CSV export), from a path or an open text file.
+
+    A byte-order mark is dropped. Anything else than a path or an open text-mode file is a
+    :class:`~examkit.core.errors.ValidationError`; a file that cannot be read (missing, not UTF-8) is a
+    :class:`~examkit.core.errors.PayloadError`.
+    """
+    is_path = isinstance(source, str | os.PathLike)
+    if not is_path and not callable(getattr(source, "read", None)):
+        raise ValidationError(
+            f"the {what} source must be a path or an open text file, not {type(source).__name__}",
+            field="source",
+            reason="wrong type",
+            vendor=vendor,
+        )
+    try:
+        if isinstance(source, str | os.PathLike):
+            with open(source, encoding="utf-8-sig", newline="") as handle:
+                text: object = handle.read()
+        else:
+            text = source.read()  # type: ignore[attr-defined]
+    except (OSError, ValueError) as exc:  # UnicodeError and a NUL in a path are ValueErrors
+        raise PayloadError(
+            f"cannot read the {what}: {type(exc).__name__}", reason="unreadable file", vendor=vendor
+        ) from None
+    if not isinstance(text, str):
+        raise ValidationError(
+            f"the {what} must be opened in text mode (it read {type(text).__name__})",
+            field="source",
+            reason="not text",
+            vendor=vendor,
+        )
+    return text[1:] if text.startswith("\ufeff") else text

@@ -15,6 +15,7 @@ import contextlib
 import csv
 import enum
 import importlib.util
+import io
 import logging
 import os
 import sys
@@ -25,7 +26,7 @@ from typing import IO, TYPE_CHECKING, Any, Final
 
 import attrs
 
-from examkit.core._tabular import write_csv
+from examkit.core._tabular import read_text, write_csv
 from examkit.core.clock import parse_iso_date
 from examkit.core.errors import (
     ApiError,
@@ -673,24 +674,12 @@ def read_candidates_csv(
         PayloadError: The file cannot be read or is not CSV.
         ValidationError: ``source`` is neither a path nor an open text file.
     """
-    if not isinstance(source, str | os.PathLike) and not callable(getattr(source, "read", None)):
-        raise ValidationError(
-            f"source must be a path or an open text file, not {type(source).__name__}",
-            field="source",
-            reason="wrong type",
-            vendor=VENDOR,
-        )
+    text = read_text(source, "candidates CSV", vendor=VENDOR)
     try:
-        if isinstance(source, str | os.PathLike):
-            with open(source, encoding="utf-8-sig", newline="") as handle:
-                rows = list(csv.DictReader(handle))
-        else:
-            rows = list(csv.DictReader(source))
-    except (OSError, ValueError, csv.Error) as exc:  # UnicodeError and a NUL in a path are ValueErrors
+        rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    except csv.Error as exc:
         raise PayloadError(
-            f"cannot read the candidates CSV: {type(exc).__name__}",
-            reason="unreadable file",
-            vendor=VENDOR,
+            f"cannot read the candidates CSV: {type(exc).__name__}", reason="not CSV", vendor=VENDOR
         ) from None
     candidates: list[Candidate] = []
     for row in rows:

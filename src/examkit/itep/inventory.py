@@ -21,6 +21,7 @@ from typing import IO, Any, Final
 import attrs
 
 from examkit.core._checks import check_tuple_of
+from examkit.core._tabular import read_text
 from examkit.core.clock import Clock, SystemClock, parse_iso_date
 from examkit.core.errors import ConfigurationError, PayloadError, ValidationError
 from examkit.itep.models import VENDOR, ExamStatus
@@ -305,36 +306,6 @@ class Inventory:
         return Reconciliation(missing=missing, extra=extra, status_changed=tuple(changed))
 
 
-def _read_text(source: object, what: str) -> str:
-    # A path (text or os.PathLike) or an open text file; anything else is a ValidationError.
-    is_path = isinstance(source, str | os.PathLike)
-    if not is_path and not callable(getattr(source, "read", None)):
-        raise ValidationError(
-            f"the {what} source must be a path or an open text file, not {type(source).__name__}",
-            field="source",
-            reason="wrong type",
-            vendor=VENDOR,
-        )
-    try:
-        if isinstance(source, str | os.PathLike):
-            with open(source, encoding="utf-8-sig", newline="") as handle:
-                text: object = handle.read()
-        else:
-            text = source.read()  # type: ignore[attr-defined]
-    except (OSError, ValueError) as exc:  # UnicodeError and a NUL in a path are ValueErrors
-        raise PayloadError(
-            f"cannot read the {what}: {type(exc).__name__}", reason="unreadable file", vendor=VENDOR
-        ) from None
-    if not isinstance(text, str):
-        raise ValidationError(
-            f"the {what} must be opened in text mode (it read {type(text).__name__})",
-            field="source",
-            reason="not text",
-            vendor=VENDOR,
-        )
-    return text[1:] if text.startswith("\ufeff") else text
-
-
 def read_inventory_csv(
     source: str | os.PathLike[str] | IO[str],
     *,
@@ -351,7 +322,7 @@ def read_inventory_csv(
     columns = columns or InventoryColumns()
     if not isinstance(columns, InventoryColumns):
         raise ConfigurationError("columns must be an InventoryColumns", setting="columns", vendor=VENDOR)
-    text = _read_text(source, "inventory CSV")
+    text = read_text(source, "inventory CSV", vendor=VENDOR)
     try:
         reader = csv.DictReader(io.StringIO(text, newline=""))
         header = reader.fieldnames or []

@@ -8,6 +8,10 @@ examkit's RetryPolicy says, never multiplied by the adapter's retries.
 from __future__ import annotations
 
 import base64
+import multiprocessing
+import multiprocessing.queues
+import os
+import threading
 import time
 import traceback
 import tracemalloc
@@ -312,3 +316,61 @@ def test_no_frame_on_an_error_traceback_holds_a_secret(call: Call, mode: str) ->
     assert "Transport" in text or "client.py" in text  # the client's frames are there, with locals
     for form in _canary_forms():
         assert form not in text, (call.name, mode, form)
+
+
+# --- the threads that carry attempts --------------------------------------------------------------------
+
+
+def _examkit_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "examkit-http"]
+
+
+def test_attempts_reuse_their_threads() -> None:
+    # Starting a thread per request cost about 2 ms each; one waiting thread carries call after call.
+    with serve("ok") as server:
+        client = _ia(server.base_url, None, {})
+        for _ in range(50):
+            client.ping()
+        assert server.counts["GET"] == 50
+    assert 1 <= len(_examkit_threads()) <= 3, _examkit_threads()
+
+
+def test_a_thread_stuck_past_its_deadline_delays_no_other_call() -> None:
+    with serve("trickle-headers") as stuck, serve("ok") as fine:
+        with pytest.raises(TransportError, match="deadline"):
+            _ia(stuck.base_url, None, {"deadline": 0.3}).ping()
+        start = time.monotonic()
+        for _ in range(5):
+            _ia(fine.base_url, None, {"deadline": 2.0}).ping()
+        assert time.monotonic() - start < 2.0
+        assert fine.counts["GET"] == 5
+
+
+def _call_in_child(base_url: str, results: multiprocessing.queues.Queue[str]) -> None:
+    try:
+        _ia(base_url, None, {"deadline": 5.0}).ping()
+    except Exception as exc:  # reported to the parent, which asserts on it
+        results.put(f"{type(exc).__name__}: {exc}")
+    else:
+        results.put("ok")
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX-only")
+# Python 3.12+ warns that forking a process with threads may deadlock: forking such a process is exactly
+# what this test is about (the server and examkit's waiting thread run here).
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
+def test_a_forked_child_calls_without_its_parents_threads() -> None:
+    # Celery's prefork pool and multiprocessing fork: the parent's waiting threads do not exist in the
+    # child, so the child must start its own rather than hand its call to a thread that is not there.
+    with serve("ok") as server:
+        _ia(server.base_url, None, {}).ping()  # the parent now has a waiting thread
+        assert _examkit_threads()
+        context = multiprocessing.get_context("fork")
+        results: multiprocessing.queues.Queue[str] = context.Queue()
+        child = context.Process(target=_call_in_child, args=(server.base_url, results))
+        start = time.monotonic()
+        child.start()
+        child.join(10)
+        assert child.exitcode == 0
+        assert results.get(timeout=1) == "ok"
+        assert time.monotonic() - start < 4.0

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from decimal import Decimal
 from typing import IO, TYPE_CHECKING, Any, Final
 
 import requests
@@ -512,7 +513,9 @@ class ItepClient:
                         if found is not None:
                             break
             return found
-        if data is None:
+        if data is None or (isinstance(data, int | Decimal) and not isinstance(data, bool)):
+            # No JSON, or a bare ID that happens to read as a JSON number ("12345678", "0e00"): the
+            # text as sent is the ID.
             stripped = text.strip()
             return stripped if _BARE_ID.match(stripped) else None
         return None

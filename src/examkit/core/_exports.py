@@ -1,0 +1,92 @@
+"""How every examkit package presents its public face: lazy names, and names that read as the face.
+
+Each package ``__init__`` imports its eager names, lists its lazy ones twice (under
+``if TYPE_CHECKING:`` so that type checkers and IDEs follow them, and in a mapping for the run time),
+and ends with::
+
+    __getattr__, __dir__ = lazy_exports(__name__, __all__, _LAZY)
+    publish(__name__, globals(), __all__)
+
+:func:`publish` rewrites ``__module__`` of the classes and functions defined inside the package so
+that a ``repr``, a traceback or the API reference says ``examkit.itep.ExamResult`` rather than
+``examkit.itep.models.ExamResult`` (httpx and openai-python do the same). Before it does, it resolves
+the string annotations of attrs classes against their defining module, because the converters (and
+:func:`attrs.resolve_types`) would otherwise look them up in the package face and fail.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+__all__: list[str] = []
+
+
+def _is_face(module: str) -> bool:
+    return hasattr(sys.modules.get(module), "__path__")
+
+
+def _rewrite(package: str, value: object, *, claim: bool = False) -> None:
+    module = getattr(value, "__module__", None)
+    if not isinstance(module, str) or not module.startswith(package + "."):
+        return  # defined elsewhere (another package, the standard library): not ours to rename
+    if _is_face(module) and not claim:
+        return  # already the name of a deeper face (``examkit.itep.RegistrationError``): keep it
+    if isinstance(value, type):
+        if hasattr(value, "__attrs_attrs__"):
+            import attrs  # noqa: PLC0415 - attrs is loaded already by any attrs class
+
+            attrs.resolve_types(value, globalns=vars(sys.modules[module]))
+        try:
+            value.__module__ = package
+        except (AttributeError, TypeError):  # pragma: no cover - a built-in type
+            return
+    elif callable(value) and hasattr(value, "__globals__"):
+        value.__module__ = package
+
+
+def publish(
+    package: str, namespace: Mapping[str, object], names: Iterable[str], *, claim: bool = False
+) -> None:
+    """Make each public name defined below ``package`` read as ``package.Name``.
+
+    Names that are not yet loaded (the lazy ones) are rewritten by :func:`lazy_exports` when first
+    used. Constants and objects defined outside ``package`` are left as they are, and so are names
+    that already read as a deeper package face (a vendor's error re-exported by ``examkit``), unless
+    ``claim`` is true (``examkit`` claims the core errors: ``examkit.ApiError``).
+    """
+    for name in names:
+        if name in namespace:
+            _rewrite(package, namespace[name], claim=claim)
+
+
+def lazy_exports(
+    package: str, names: Iterable[str], lazy: Mapping[str, str]
+) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
+    """Return the ``__getattr__`` and ``__dir__`` of a package whose ``lazy`` names load on first use.
+
+    ``lazy`` maps a public name to the submodule (relative to ``package``, such as ``".client"``) that
+    defines it. The submodule is imported on first access, the value cached in the package, and its
+    ``__module__`` rewritten like the eager names.
+    """
+    public = sorted(set(names))
+    table = dict(lazy)
+    module = sys.modules[package]
+
+    def module_getattr(name: str) -> Any:
+        source = table.get(name)
+        if source is None:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(source, package), name)
+        _rewrite(package, value)
+        setattr(module, name, value)
+        return value
+
+    def module_dir() -> list[str]:
+        return sorted(set(vars(module)) | set(public))
+
+    module_getattr.__name__ = module_getattr.__qualname__ = "__getattr__"
+    module_dir.__name__ = module_dir.__qualname__ = "__dir__"
+    return module_getattr, module_dir

@@ -34,6 +34,7 @@ from examkit.core.webhook import (
     Headers,
     InMemoryReplayGuard,
     ReplayGuard,
+    Verified,
     WebhookRequest,
     WebhookVerifier,
 )
@@ -65,6 +66,7 @@ __all__ = [
     "TimestampOutsideToleranceError",
     "TransportError",
     "ValidationError",
+    "Verified",
     "WebhookRequest",
     "WebhookVerificationError",
     "WebhookVerifier",

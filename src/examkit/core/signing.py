@@ -192,6 +192,44 @@ class KeyRing(tuple[bytes, ...]):
         """
         return self.hmac_matching((candidate,), message, algorithm) != b""
 
+    def hmac_index(
+        self, candidates: Iterable[bytes], message: bytes, algorithm: HashAlgorithm = "sha256"
+    ) -> int | None:
+        """Return the position of the key under which one of ``candidates`` is the HMAC of ``message``.
+
+        Every key and candidate is compared in constant time (no early exit), so timing does not show
+        which key matched; ``None`` when none does. Verifiers report the position so that an operator
+        rotating secrets sees when the old one stops being used.
+
+        >>> import hmac
+        >>> ring = KeyRing([b"old", b"new"])
+        >>> ring.hmac_index([hmac.digest(b"new", b"msg", "sha256")], b"msg")
+        1
+        >>> ring.hmac_index([b"0" * 32], b"msg") is None
+        True
+        """
+        wanted = tuple(candidates)
+        found: int | None = None
+        for position, key in enumerate(self):
+            digest = hmac.digest(key, message, algorithm)
+            for candidate in wanted:
+                if hmac.compare_digest(candidate, digest) and found is None:
+                    found = position
+        return found
+
+    def index_of(self, presented: bytes) -> int | None:
+        """Return the position of the fingerprint that ``presented`` matches (see :func:`credential_matches`).
+
+        For a ring of credential fingerprints: every one is compared in constant time; ``None`` when
+        none matches.
+        """
+        fingerprint = credential_fingerprint(presented)
+        found: int | None = None
+        for position, expected in enumerate(self):
+            if hmac.compare_digest(fingerprint, expected) and found is None:
+                found = position
+        return found
+
     def hmac_matching(
         self, candidates: Iterable[bytes], message: bytes, algorithm: HashAlgorithm = "sha256"
     ) -> bytes:

@@ -13,7 +13,9 @@ import contextlib
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from contextvars import ContextVar
-from typing import Any, Final, Protocol, TypeVar, runtime_checkable
+from typing import Any, Final, Generic, Protocol, TypeVar, runtime_checkable
+
+import attrs
 
 from examkit.core._checks import (
     argument_number,
@@ -38,6 +40,7 @@ __all__ = [
     "InMemoryReplayGuard",
     "ReplayGuard",
     "ReplayScope",
+    "Verified",
     "WebhookRequest",
     "WebhookVerifier",
     "body_size_limit",
@@ -275,6 +278,31 @@ class WebhookVerifier(Protocol[EventT_co]):
             PayloadError: The request is authentic but its body is malformed.
         """
         ...
+
+
+@attrs.frozen
+class Verified(Generic[EventT_co]):
+    """A verified event, and which of the configured secrets proved it (for secret rotation).
+
+    Returned by every vendor verifier's ``verify_detailed``. ``key_index`` is the position of the
+    matching secret in the verifier's configuration (``0`` for the first, ``None`` when the scheme
+    uses no secret); every configured secret is still tried in constant time. No secret, digest or
+    fingerprint is held, so the object is safe to log.
+    """
+
+    event: EventT_co
+    """The verified, typed event, as ``verify`` returns it."""
+    key_index: int | None = None
+    """The position of the secret that matched, or ``None`` for a scheme without one."""
+    key_count: int = 0
+    """How many secrets the verifier holds for this check."""
+
+    @property
+    def rotation_note(self) -> str:
+        """A short, secret-free line for logs: ``"secret 2 of 2 matched"``, or ``""``."""
+        if self.key_index is None:
+            return ""
+        return f"secret {self.key_index + 1} of {self.key_count} matched"
 
 
 @runtime_checkable

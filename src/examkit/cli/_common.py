@@ -12,6 +12,7 @@ from typing import IO, Final
 import attrs
 
 from examkit.core._tabular import terminal_safe
+from examkit.core.diagnosis import Diagnosis, Outcome
 
 __all__ = [
     "EXIT_API",
@@ -276,6 +277,21 @@ class Report:
             print("hints:", file=out)
             for text in self.hints:
                 print(f"  - {terminal_safe(text)}", file=out)
+
+
+def report_from(diagnosis: Diagnosis) -> Report:
+    """The CLI's report of a library :class:`~examkit.core.diagnosis.Diagnosis` (its exit code too)."""
+    report = Report(diagnosis.vendor)
+    report.checks = [(check.mark, check.text) for check in diagnosis.checks]
+    report.sections = [(section.title, list(section.lines)) for section in diagnosis.sections]
+    report.hints = list(diagnosis.hints)
+    report.verdict = diagnosis.verdict
+    report.code = {
+        Outcome.OK: EXIT_OK,
+        Outcome.FAILED: EXIT_FAILED,
+        Outcome.CANNOT_VERIFY: EXIT_USAGE,
+    }[diagnosis.outcome]
+    return report
 
 
 def shell_expanded(text: str) -> str:

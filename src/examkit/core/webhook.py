@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import math
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from contextvars import ContextVar
@@ -48,6 +49,7 @@ __all__ = [
     "claim_once",
     "received",
     "replay_scope",
+    "verification_time",
 ]
 
 DEFAULT_MAX_BODY_SIZE: Final = 1024 * 1024
@@ -169,6 +171,9 @@ class WebhookRequest:
         url: The absolute URL the vendor called (scheme, host, path and query), for schemes that sign
             the URL. Behind a proxy, the public URL, not the internal one.
         method: The HTTP method, upper-cased.
+        received_at: When the vendor's request arrived, in Unix seconds, or ``None`` (now). Set it
+            when the request is verified later (in a queue's worker): freshness is then judged at
+            the time of arrival, not at the time of verification.
 
     Raises:
         ValidationError: The body is not bytes (a ``str`` or ``dict`` here usually means the framework
@@ -179,7 +184,7 @@ class WebhookRequest:
     ('abc', 'POST')
     """
 
-    __slots__ = ("body", "headers", "method", "url")
+    __slots__ = ("body", "headers", "method", "received_at", "url")
 
     def __init__(
         self,
@@ -188,6 +193,7 @@ class WebhookRequest:
         headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
         url: str | None = None,
         method: str = "POST",
+        received_at: float | None = None,
     ) -> None:
         if isinstance(body, bytearray | memoryview):
             body = bytes(body)
@@ -206,6 +212,17 @@ class WebhookRequest:
         self.headers: Headers = headers if isinstance(headers, Headers) else Headers(headers)
         self.url: str | None = url
         self.method: str = method.upper()
+        if received_at is not None and (
+            isinstance(received_at, bool)
+            or not isinstance(received_at, int | float)
+            or not math.isfinite(received_at)
+        ):
+            raise ValidationError(
+                "received_at must be Unix seconds (a finite number) or None",
+                field="received_at",
+                reason="not a time",
+            )
+        self.received_at: float | None = None if received_at is None else float(received_at)
 
     @safe_repr
     def __repr__(self) -> str:
@@ -213,6 +230,12 @@ class WebhookRequest:
             f"WebhookRequest(method={self.method!r}, url={self.url!r}, "
             f"body=<{len(self.body)} bytes>, headers={self.headers!r})"
         )
+
+
+def verification_time(request: WebhookRequest, clock: Clock) -> float:
+    """The time at which ``request``'s freshness is judged: its ``received_at``, else ``clock``'s now."""
+    received_at = request.received_at
+    return clock.time() if received_at is None else received_at
 
 
 def check_body_size(body: bytes, *, limit: int | None, vendor: str | None = None) -> None:

@@ -70,6 +70,12 @@ ALLOWLIST: dict[tuple[str, str], str] = {
     ): "a paging NextToken from the vendor's response against the previous one: not a credential",
     # `examkit verify` diagnoses the user's own configuration on the user's own machine: it compares
     # a configured secret with variants of itself, never with anything a remote party sends or times.
+    ("core/_diagnosing.py", "if secret.strip() != secret:"): (
+        "the configured secret against itself without surrounding whitespace, to hint at a stray newline"
+    ),
+    ("core/_diagnosing.py", r"""if len(secret) > 1 and secret[0] in "\"'" and secret[-1] == secret[0]:"""): (
+        "the configured secret's first and last characters, to hint at quotes pasted along with it"
+    ),
     ("cli/verify.py", "if secret.strip() != secret:"): (
         "the configured secret against itself without surrounding whitespace, to hint at a stray newline"
     ),

@@ -49,7 +49,6 @@ __all__ = [
     "claim_once",
     "received",
     "replay_scope",
-    "verification_time",
 ]
 
 DEFAULT_MAX_BODY_SIZE: Final = 1024 * 1024
@@ -233,7 +232,10 @@ class WebhookRequest:
 
 
 def verification_time(request: WebhookRequest, clock: Clock) -> float:
-    """The time at which ``request``'s freshness is judged: its ``received_at``, else ``clock``'s now."""
+    """The time at which ``request``'s freshness is judged: its ``received_at``, else ``clock``'s now.
+
+    For verifiers, which have checked ``request`` and ``clock`` already (so not in ``__all__``).
+    """
     received_at = request.received_at
     return clock.time() if received_at is None else received_at
 

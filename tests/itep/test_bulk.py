@@ -112,6 +112,8 @@ def test_outcomes_written_back_to_csv_keep_every_row() -> None:
     assert rows[2]["error_field"] == "Gender"
     assert "Invalid Gender [robot]" in rows[2]["error"]
     assert rows[3]["test_id"] == "T00000AP"
+    # A 5xx answer may come after iTEP allocated an ID; a row refused before sending allocated none.
+    assert [r["allocated"] for r in rows] == ["maybe", "maybe", "no", "yes"]
     assert list(rows[0]) == [
         "candidate_id",
         "First_Name",
@@ -123,6 +125,7 @@ def test_outcomes_written_back_to_csv_keep_every_row() -> None:
         "error",
         "error_field",
         "http_status",
+        "allocated",
     ]
 
 
@@ -517,6 +520,7 @@ def test_write_csv_neutralizes_formulas_by_default() -> None:
             "error": "",
             "error_field": "",
             "http_status": "",
+            "allocated": "yes",
         }
     ]
 

@@ -354,7 +354,7 @@ class BulkOutcome:
         return record
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class BulkReport:
     """Every candidate's outcome, in input order.
 
@@ -371,6 +371,10 @@ class BulkReport:
     outcomes: tuple[BulkOutcome, ...]
     stopped: str | None = attrs.field(default=None, kw_only=True)
     dry_run: bool = attrs.field(default=False, kw_only=True)
+
+    def __repr__(self) -> str:
+        # One line however large the cohort: the outcomes are in the table, the records, the CSV.
+        return f"<BulkReport {self.summary()}>"
 
     def __len__(self) -> int:
         return len(self.outcomes)

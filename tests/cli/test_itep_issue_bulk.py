@@ -69,7 +69,7 @@ def test_an_existing_output_is_never_replaced_and_nothing_is_sent(
     target = tmp_path / "outcomes.csv"
     target.write_text("yesterday's test IDs\n", encoding="utf-8")
     with itep_server() as server:
-        code, out, err = run(issue(cohort, target, server.url), capsys)
+        code, _out, err = run(issue(cohort, target, server.url), capsys)
         assert sum(server.received.values()) == 0
         assert code == 2
         assert "already exists" in err

@@ -72,7 +72,7 @@ def outputs(notebook: Any) -> list[list[dict[str, Any]]]:
 
 
 def html_of(cell_outputs: list[dict[str, Any]]) -> str:
-    return next(o["data"]["text/html"] for o in cell_outputs if "text/html" in o.get("data", {}))
+    return str(next(o["data"]["text/html"] for o in cell_outputs if "text/html" in o.get("data", {})))
 
 
 def stdout_of(cell_outputs: list[dict[str, Any]]) -> str:

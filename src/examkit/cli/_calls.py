@@ -47,8 +47,7 @@ def _environ(secrets: SecretSource, names: Sequence[str]) -> dict[str, str]:
 
 def itep_issue(args: argparse.Namespace, secrets: SecretSource, out: IO[str], err: IO[str]) -> int:
     """Issue one test ID (options) or one per CSV row (``--csv``); return the exit code."""
-    from examkit.itep.client import ItepClient  # noqa: PLC0415
-    from examkit.itep.models import ProductFamily, product_family  # noqa: PLC0415
+    from examkit.itep import ItepClient, ProductFamily, product_family  # noqa: PLC0415
 
     secrets.require("EXAMKIT_ITEP_API_KEY", "the iTEP API key")
     if not args.signature_header:
@@ -140,7 +139,7 @@ class _InterruptGuard:
 def _issue_csv(  # noqa: PLR0912, PLR0915 - one place for the run, its interruption and its record
     args: argparse.Namespace, client: Any, out: IO[str], err: IO[str]
 ) -> int:
-    from examkit.itep.bulk import (  # noqa: PLC0415
+    from examkit.itep import (  # noqa: PLC0415
         BulkIssueInterrupted,
         BulkOutcome,
         BulkReport,
@@ -259,7 +258,7 @@ def _show_dry_run(report: Any, out: IO[str]) -> int:
 
 
 def _show_outcomes(report: Any, target: str, out: IO[str]) -> int:
-    from examkit.itep.bulk import OutcomeStatus  # noqa: PLC0415
+    from examkit.itep import OutcomeStatus  # noqa: PLC0415
 
     print(report.summary(), file=out)
     for outcome in report.failed:

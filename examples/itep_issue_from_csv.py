@@ -3,10 +3,14 @@
 Offline by default: it runs against examkit's in-process fake of iTEP. With ``--live`` it calls iTEP
 for real, reading EXAMKIT_ITEP_API_KEY and EXAMKIT_ITEP_SIGNATURE_HEADER from the environment.
 
-    python examples/itep_issue_from_csv.py [candidates.csv] [outcomes.csv] [--live]
+    python examples/itep_issue_from_csv.py [candidates.csv] [outcomes.csv] [--live] [--dry-run]
+                                           [--resume earlier-outcomes.csv] [--force]
 
-Each candidate is attempted exactly once (fulfillment calls are never retried); rows that fail keep
-their place in the output with the reason, so you can fix them and run only those again.
+Each candidate is attempted at most once (fulfillment calls are never retried); rows that fail keep
+their place in the output with the reason. The outcomes file is the only record of which test ID
+went to whom, so it is never replaced unless ``--force`` is given. Fix the failed rows and run again
+with ``--resume outcomes.csv`` (and a new outcomes file): candidates already issued are not sent
+again, and candidates whose test ID may have been allocated are listed to check in iTEP.
 """
 
 from __future__ import annotations
@@ -22,15 +26,25 @@ PRODUCT_CODE = "GTX-Academic-Plus"
 
 
 def main(argv: list[str]) -> int:
-    live = "--live" in argv
-    args = [a for a in argv if a != "--live"]
+    flags = {"--live", "--dry-run", "--force"}
+    resume: Path | None = None
+    args: list[str] = []
+    rest = iter(argv)
+    for arg in rest:
+        if arg == "--resume":
+            resume = Path(next(rest))
+        elif arg not in flags:
+            args.append(arg)
     source = Path(args[0]) if args else HERE / "itep_candidates.csv"
     target = Path(args[1]) if len(args) > 1 else Path("itep_outcomes.csv")
+    if target.exists() and "--force" not in argv and "--dry-run" not in argv:
+        print(f"{target} exists and may be the only record of test IDs already issued: pass --force")
+        return 2
 
     candidates = read_candidates_csv(source)
     print(f"read {len(candidates)} candidates from {source.name}")
 
-    if live:
+    if "--live" in argv:
         client = ItepClient.from_env()
     else:
         fake = FakeItep(
@@ -48,13 +62,22 @@ def main(argv: list[str]) -> int:
             track="RC",
             max_workers=4,
             progress_bar=sys.stderr,
+            resume=resume,
+            dry_run="--dry-run" in argv,
+            stop_after=3,  # iTEP down: stop after three transport failures in a row
         )
-    report.write_csv(target)
     print(report.summary())
+    if report.dry_run:
+        for outcome in report.valid:
+            print(f"  {outcome.candidate.email}: would send {outcome.body}")
     for outcome in report.failed:
         where = f" [{outcome.error_field}]" if outcome.error_field else ""
         print(f"  {outcome.candidate.email}: failed{where}: {outcome.error_message}")
-    print(f"outcomes written to {target}")
+    for outcome in report.to_check:
+        print(f"  {outcome.candidate.email}: check in the iTEP administration system before issuing again")
+    if not report.dry_run:
+        report.write_csv(target, overwrite="--force" in argv)
+        print(f"outcomes written to {target}")
     return 0
 
 

@@ -72,7 +72,10 @@ TESTING: dict[str, frozenset[str]] = {}
 
 # -- examkit.cli and examkit.demo ----------------------------------------------------------------------
 
-TOOLS: dict[str, frozenset[str]] = {}
+TOOLS: dict[str, frozenset[str]] = {
+    # The command's entry point; its commands, options and exit codes are the CLI's interface.
+    "examkit.cli": frozenset({"main"}),
+}
 
 # ------------------------------------------------------------------------------------------------------
 

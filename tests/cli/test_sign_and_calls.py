@@ -20,7 +20,8 @@ from typing import Any, ClassVar
 import pytest
 
 from examkit.assessio import AssessioWebhookVerifier, AssessmentSubmittedEvent
-from examkit.cli import calls, main
+from examkit.cli import _calls as calls
+from examkit.cli import main
 from examkit.core.clock import FixedClock, SystemClock
 from examkit.core.webhook import WebhookRequest
 from examkit.integrity_advocate import IntegrityAdvocateWebhookVerifier

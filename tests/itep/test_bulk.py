@@ -112,6 +112,8 @@ def test_outcomes_written_back_to_csv_keep_every_row() -> None:
     assert rows[2]["error_field"] == "Gender"
     assert "Invalid Gender [robot]" in rows[2]["error"]
     assert rows[3]["test_id"] == "T00000AP"
+    # A 5xx answer may come after iTEP allocated an ID; a row refused before sending allocated none.
+    assert [r["allocated"] for r in rows] == ["maybe", "maybe", "no", "yes"]
     assert list(rows[0]) == [
         "candidate_id",
         "First_Name",
@@ -123,6 +125,7 @@ def test_outcomes_written_back_to_csv_keep_every_row() -> None:
         "error",
         "error_field",
         "http_status",
+        "allocated",
     ]
 
 
@@ -517,6 +520,7 @@ def test_write_csv_neutralizes_formulas_by_default() -> None:
             "error": "",
             "error_field": "",
             "http_status": "",
+            "allocated": "yes",
         }
     ]
 
@@ -544,3 +548,21 @@ def test_write_csv_with_a_byte_order_mark_for_excel(tmp_path: Path) -> None:
     assert stream.getvalue().startswith("\ufeffname,")
     with pytest.raises(ConfigurationError):
         _report_with({"name": "x"}).write_csv(io.StringIO(), encoding="latin-1")
+
+
+def test_client_copy_has_the_same_settings_on_its_own_session() -> None:
+    fake = make_fake()
+    original = fake.client()
+    copy = original.copy()
+    assert copy is not original
+    assert copy.endpoint == original.endpoint
+    assert copy.signature_header == original.signature_header
+    assert copy._transport.session is not original._transport.session
+    assert copy._transport.session.adapters["https://"] is original._transport.session.adapters["https://"]
+    assert "api_key='***'" in repr(copy)
+    assert API_KEY not in repr(copy)
+    copy.close()
+    # The copy sends exactly as the original does, and the original still works after it is closed.
+    assert original.issue_test_id(product_code="GTX-Academic-Plus").test_id == "T00000AP"
+    assert copy.copy().issue_test_id(product_code="GTX-Academic-Plus").test_id == "T00001AP"
+    assert len(fake.requests) == 2

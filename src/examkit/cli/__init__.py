@@ -24,7 +24,7 @@ from typing import IO, Any, TextIO
 from examkit._version import __version__
 from examkit.cli._common import (
     EXIT_API,
-    EXIT_FAILED,
+    EXIT_FAILED,  # noqa: F401 - documented exit codes, kept importable
     EXIT_OK,
     EXIT_PIPE,
     EXIT_USAGE,
@@ -40,8 +40,9 @@ from examkit.cli._common import (
     terminal_lines,
     terminal_safe,
 )
+from examkit.core._exports import lazy_exports, publish
 
-__all__ = ["EXIT_API", "EXIT_FAILED", "EXIT_OK", "EXIT_PIPE", "EXIT_USAGE", "VENDORS", "build_parser", "main"]
+__all__ = ["main"]
 
 
 def _secret_options(parser: argparse.ArgumentParser) -> None:
@@ -156,7 +157,33 @@ def build_parser() -> argparse.ArgumentParser:
     issue.add_argument("--track", help="your tracking code")
     issue.add_argument("--bcc", help="a copy address")
     issue.add_argument("--csv", metavar="FILE", help="a CSV of candidates (see docs/itep.md)")
-    issue.add_argument("--output", metavar="FILE", help="the outcomes CSV (default itep_outcomes.csv)")
+    issue.add_argument(
+        "--output",
+        metavar="FILE",
+        help="the outcomes CSV (default itep_outcomes.csv); an existing file is replaced only with --force",
+    )
+    issue.add_argument(
+        "--force", action="store_true", help="replace an existing --output file (it may be the only record)"
+    )
+    issue.add_argument(
+        "--resume",
+        metavar="OUTCOMES",
+        help="the outcomes CSV of an earlier run: skip candidates already issued, retry only those where "
+        "nothing can have been allocated, list the others to check in iTEP",
+    )
+    issue.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="validate every row and print what would be sent; send nothing",
+    )
+    issue.add_argument(
+        "--stop-after",
+        type=int,
+        default=3,
+        metavar="N",
+        help="stop after N transport failures in a row (iTEP unreachable); the rest is not attempted "
+        "(default 3; 0 never stops)",
+    )
     issue.add_argument("--workers", type=int, default=4, help="parallel calls for --csv (default 4)")
     issue.add_argument("--no-progress", action="store_true", help="no progress bar")
     _csv_options(issue, "the outcomes CSV")
@@ -230,7 +257,7 @@ def _verify(args: argparse.Namespace, stdin: IO[bytes] | None, out: IO[str], err
 
 
 def _sign(args: argparse.Namespace, stdin: IO[bytes] | None, out: IO[str], err: IO[str]) -> int:
-    from examkit.cli.sign import sign_request  # noqa: PLC0415
+    from examkit.cli._signed import sign_request  # noqa: PLC0415
 
     vendor = VENDORS[args.vendor]
     secrets = _secrets(args, stdin, err)
@@ -273,7 +300,7 @@ def _run(args: argparse.Namespace, stdin: IO[bytes] | None, out: IO[str], err: I
         return _verify(args, stdin, out, err)
     if args.command == "sign":
         return _sign(args, stdin, out, err)
-    from examkit.cli import calls  # noqa: PLC0415
+    from examkit.cli import _calls as calls  # noqa: PLC0415
 
     secrets = _secrets(args, stdin, err)
     if args.command == "itep":
@@ -378,6 +405,10 @@ def _main(  # noqa: PLR0911 - one exit per cause
         print("examkit: interrupted", file=err)
         return 130
 
+
+_LAZY: dict[str, str] = {}
+__getattr__, __dir__ = lazy_exports(__name__, __all__, _LAZY)
+publish(__name__, globals(), __all__)
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

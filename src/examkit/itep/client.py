@@ -53,7 +53,7 @@ from examkit.itep.registration import Registration
 from examkit.itep.signing import DEFAULT_ENDPOINT, DigestEncoding, FulfillmentSigner, SequenceSource
 
 if TYPE_CHECKING:
-    from examkit.itep.bulk import BulkOutcome, BulkReport, Candidate
+    from examkit.itep.bulk import BulkOutcome, BulkReport, Candidate, CandidateColumns
 
 __all__ = ["DEFAULT_TEST_ID_KEYS", "ItepClient"]
 
@@ -288,8 +288,13 @@ class ItepClient:
             f"api_key='***')"
         )
 
-    def _worker_copy(self) -> ItepClient:
-        """Return a client with the same settings on its own session (for one bulk worker)."""
+    def copy(self) -> ItepClient:
+        """Return a client with the same settings on its own :class:`requests.Session`.
+
+        The new session has the same headers, proxies, certificates and connection adapters (which
+        are thread-safe), so one copy per thread sends exactly as this client does:
+        :meth:`issue_bulk` gives each worker thread one. Closing the copy leaves this client open.
+        """
         return ItepClient(**self._settings, session=_clone_session(self._transport.session))
 
     # -- calls ----------------------------------------------------------------------------------
@@ -420,9 +425,13 @@ class ItepClient:
         max_workers: int = 4,
         progress: Callable[[BulkOutcome, int, int], None] | None = None,
         progress_bar: bool | IO[str] = False,
+        columns: CandidateColumns | None = None,
+        resume: BulkReport | str | os.PathLike[str] | IO[str] | None = None,
+        dry_run: bool = False,
+        stop_after: int | None = 3,
     ) -> BulkReport:
         """Issue (``GTX-``) or send (``STX-``) a test ID to each candidate; see :func:`~examkit.itep.bulk.issue_bulk`."""  # noqa: E501
-        from examkit.itep.bulk import issue_bulk  # noqa: PLC0415 - avoids an import cycle
+        from examkit.itep.bulk import issue_bulk  # noqa: PLC0415 - loaded on first use
 
         return issue_bulk(
             self,
@@ -433,6 +442,10 @@ class ItepClient:
             max_workers=max_workers,
             progress=progress,
             progress_bar=progress_bar,
+            columns=columns,
+            resume=resume,
+            dry_run=dry_run,
+            stop_after=stop_after,
         )
 
     def _call(

@@ -1,4 +1,4 @@
-"""Real vendor calls from the terminal: ``examkit itep issue`` and ``examkit ia participants``.
+"""Real vendor calls from the terminal: ``examkit itep issue`` and ``examkit ia participants`` (private).
 
 Credentials come from the environment (the clients' ``from_env``). :data:`session_factory` makes the
 :class:`requests.Session` the clients use; tests replace it to reach an in-process fake.
@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import signal
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -46,8 +47,7 @@ def _environ(secrets: SecretSource, names: Sequence[str]) -> dict[str, str]:
 
 def itep_issue(args: argparse.Namespace, secrets: SecretSource, out: IO[str], err: IO[str]) -> int:
     """Issue one test ID (options) or one per CSV row (``--csv``); return the exit code."""
-    from examkit.itep.client import ItepClient  # noqa: PLC0415
-    from examkit.itep.models import ProductFamily, product_family  # noqa: PLC0415
+    from examkit.itep import ItepClient, ProductFamily, product_family  # noqa: PLC0415
 
     secrets.require("EXAMKIT_ITEP_API_KEY", "the iTEP API key")
     if not args.signature_header:
@@ -136,8 +136,10 @@ class _InterruptGuard:
             )
 
 
-def _issue_csv(args: argparse.Namespace, client: Any, out: IO[str], err: IO[str]) -> int:
-    from examkit.itep.bulk import (  # noqa: PLC0415
+def _issue_csv(  # noqa: PLR0912, PLR0915 - one place for the run, its interruption and its record
+    args: argparse.Namespace, client: Any, out: IO[str], err: IO[str]
+) -> int:
+    from examkit.itep import (  # noqa: PLC0415
         BulkIssueInterrupted,
         BulkOutcome,
         BulkReport,
@@ -151,31 +153,60 @@ def _issue_csv(args: argparse.Namespace, client: Any, out: IO[str], err: IO[str]
         raise CliError(f"{args.csv}: {exc}") from None
     if not candidates:
         raise CliError(f"{args.csv} has no candidates")
+    dry_run = bool(getattr(args, "dry_run", False))
+    force = bool(getattr(args, "force", False))
     target = args.output or "itep_outcomes.csv"
+    if not dry_run and not force and os.path.exists(target):
+        # Checked before anything is sent: the outcomes must have somewhere to go.
+        raise CliError(
+            f"{target} already exists and may be the only record of test IDs already issued: choose "
+            "another --output, resume from it with --resume, or pass --force to replace it"
+        )
+    earlier: BulkReport | None = None
+    if getattr(args, "resume", None):
+        try:
+            earlier = BulkReport.read_csv(args.resume)
+        except ExamkitError as exc:
+            raise CliError(f"{args.resume}: {exc}") from None
+    stop_after = getattr(args, "stop_after", 3)
+    options: dict[str, Any] = {
+        "product_code": args.product_code,
+        "track": args.track,
+        "bcc": args.bcc,
+        "max_workers": args.workers,
+        "resume": earlier,
+        "dry_run": dry_run,
+        "stop_after": stop_after or None,
+    }
+    if dry_run:
+        try:
+            report = client.issue_bulk(candidates, **options)
+        except ConfigurationError as exc:
+            raise CliError(str(exc)) from None
+        return _show_dry_run(report, out)
     known: dict[int, BulkOutcome] = {}
 
     def record(outcome: BulkOutcome, done: int, total: int) -> None:
         known[outcome.index] = outcome
 
-    report: BulkReport | None = None
+    report = None
     interrupted = False
     write_error: ConfigurationError | None = None
     with _InterruptGuard(err, target) as guard:
         try:
             report = client.issue_bulk(
                 candidates,
-                product_code=args.product_code,
-                track=args.track,
-                bcc=args.bcc,
-                max_workers=args.workers,
                 progress=record,
                 progress_bar=False if args.no_progress else err,
+                **options,
             )
         except BulkIssueInterrupted as exc:
             report = exc.report
             interrupted = True
         except KeyboardInterrupt:
             interrupted = True
+        except ConfigurationError as exc:
+            raise CliError(str(exc)) from None
         finally:
             guard.shield()
             if report is None:
@@ -190,29 +221,69 @@ def _issue_csv(args: argparse.Namespace, client: Any, out: IO[str], err: IO[str]
             try:
                 report.write_csv(
                     target,
+                    overwrite=force,
                     neutralize_formulas=not getattr(args, "keep_formulas", False),
                     encoding="utf-8-sig" if getattr(args, "excel", False) else "utf-8",
                 )
             except ConfigurationError as exc:
                 write_error = exc
+                # The outcomes are the only record of the test IDs issued: never lose them.
+                with contextlib.suppress(Exception):
+                    report.write_csv(out, neutralize_formulas=not getattr(args, "keep_formulas", False))
         interrupted = interrupted or guard.interrupted
     if write_error is not None:
-        raise CliError(str(write_error))
+        raise CliError(f"{write_error}; the outcomes were printed above instead, keep them")
     if interrupted:
         print(
             f"examkit: interrupted: {report.summary()}; outcomes written to {terminal_safe(target)}",
             file=err,
         )
         return 130
+    return _show_outcomes(report, target, out)
+
+
+def _who(outcome: Any) -> str:
+    return terminal_safe(outcome.candidate.email or f"row {outcome.index + 1}")
+
+
+def _show_dry_run(report: Any, out: IO[str]) -> int:
+    for outcome in report:
+        if outcome.body is not None:
+            print(f"  {_who(outcome)}: would send {terminal_safe(outcome.body)}", file=out)
+        else:
+            where = f" [{terminal_safe(outcome.error_field)}]" if outcome.error_field else ""
+            print(f"  {_who(outcome)}: invalid{where}: {terminal_safe(outcome.error_message)}", file=out)
+    print(report.summary(), file=out)
+    return EXIT_FAILED if report.failed else EXIT_OK
+
+
+def _show_outcomes(report: Any, target: str, out: IO[str]) -> int:
+    from examkit.itep import OutcomeStatus  # noqa: PLC0415
+
     print(report.summary(), file=out)
     for outcome in report.failed:
         where = f" [{terminal_safe(outcome.error_field)}]" if outcome.error_field else ""
-        who = terminal_safe(outcome.candidate.email or f"row {outcome.index + 1}")
-        print(f"  {who}: failed{where}: {terminal_safe(outcome.error_message)}", file=out)
+        print(f"  {_who(outcome)}: failed{where}: {terminal_safe(outcome.error_message)}", file=out)
+    checks = report.to_check
+    if checks:
+        print(
+            f"{len(checks)} to check in the iTEP administration system (AVAILABLE TESTS panel) before "
+            "issuing again; a test ID may have been allocated to:",
+            file=out,
+        )
+        for outcome in checks:
+            print(f"  {_who(outcome)}", file=out)
+    if report.not_attempted:
+        print(
+            f"{len(report.not_attempted)} not attempted: nothing was sent for them; run again with "
+            f"--resume {terminal_safe(target)} to try them",
+            file=out,
+        )
     print(f"outcomes written to {terminal_safe(target)}", file=out)
-    if any(isinstance(o.error, ApiError) for o in report.failed):
+    if report.stopped or any(isinstance(o.error, ApiError) for o in report.failed):
         return EXIT_API
-    return EXIT_FAILED if report.failed else EXIT_OK
+    failed = report.failed or any(o.status is OutcomeStatus.CHECK_IN_ITEP for o in report)
+    return EXIT_FAILED if failed else EXIT_OK
 
 
 PARTICIPANT_COLUMNS: Final = (

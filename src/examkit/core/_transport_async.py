@@ -237,9 +237,7 @@ class AsyncTransport(_Rules):
         try:
             content = await self._read(raw)
         except _TooLargeError as exc:
-            return _Failure(
-                "too-large", f"more than {self.max_response_bytes} bytes", status_code=exc.status
-            )
+            return _Failure("too-large", f"more than {self.max_response_bytes} bytes", status_code=exc.status)
         except Exception as exc:  # a fault while reading the body
             kind = "timeout" if isinstance(exc, httpx.TimeoutException) else "failed"
             return _Failure(kind, _name(exc))

@@ -8,6 +8,7 @@ and only one page is held at a time.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
@@ -835,7 +836,7 @@ class AsyncIntegrityAdvocateClient(_IntegrityAdvocateCalls):
         nonce_factory: Callable[[], str] = new_nonce,
         signing_form: CanonicalForm = DEFAULT_REQUEST_FORM,
         max_pages: int = DEFAULT_MAX_PAGES,
-        sleep: Callable[[float], Awaitable[None]] | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         deadline: float = DEFAULT_DEADLINE,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
@@ -862,7 +863,7 @@ class AsyncIntegrityAdvocateClient(_IntegrityAdvocateCalls):
             clock=self._clock.time,
             deadline=deadline,
             max_response_bytes=max_response_bytes,
-            **({"sleep": sleep} if sleep is not None else {}),
+            sleep=sleep,
         )
 
     @classmethod

@@ -326,7 +326,7 @@ class _RecordingHandler(BaseHTTPRequestHandler):
             answer = {"Status": "Valid", "Override_Status": None}
         elif path == "/ping":
             answer = "healthy"
-        elif path == "/api/participantsessions" or path == "/participants/endsession":
+        elif path in {"/api/participantsessions", "/participants/endsession"}:
             answer = None
         else:
             answer = make_participant("p-1", "c-1")
@@ -355,7 +355,7 @@ class _RecordingHandler(BaseHTTPRequestHandler):
             f'{{"IsFirstPage":{first},"BackwardSearch":false,"NextToken":"{following}","Participants":[{rows}]}}'
         )
 
-    do_GET = do_POST = do_PATCH = _answer
+    do_GET = do_POST = do_PATCH = _answer  # noqa: N815 - http.server names
 
 
 @contextmanager
@@ -448,7 +448,7 @@ def test_paging_10000_participants_through_the_async_client_keeps_memory_flat() 
 def test_an_async_client_refuses_a_requests_session_for_its_client() -> None:
     import requests
 
-    with pytest.raises(ConfigurationError, match="httpx.AsyncClient"):
+    with pytest.raises(ConfigurationError, match=r"httpx\.AsyncClient"):
         AsyncAssessioClient(provider_key="pk", integrator_secret="s", client=requests.Session())  # type: ignore[arg-type]
 
 

@@ -227,7 +227,7 @@ def test_itep_twins_give_the_same_result_or_error(family: str, email: str, fail:
 
 def test_assessio_twins_send_the_same_order() -> None:
     person = {"locale": "en-US", "email": "ada@example.com", "first_name": "Ada", "last_name": "Lovelace"}
-    order = {
+    order: dict[str, Any] = {
         "assessment_type": "MAP",
         "order_reference_id": "order-1",
         "webhook_callback_url": "https://hr.example.com/hook",

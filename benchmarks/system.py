@@ -213,9 +213,12 @@ def async_client_throughput(total: int = 1000, rounds: int = 5) -> ThroughputRes
     signer = AmxSigner(app_id=APP_ID, api_key=IA_KEY)
 
     async def main() -> tuple[dict[str, float], list[float], int]:
-        async with httpx.AsyncClient() as hand_client, AsyncIntegrityAdvocateClient(
-            app_id=APP_ID, api_key=IA_KEY, base_url=base, retry=RetryPolicy.none()
-        ) as client:
+        async with (
+            httpx.AsyncClient() as hand_client,
+            AsyncIntegrityAdvocateClient(
+                app_id=APP_ID, api_key=IA_KEY, base_url=base, retry=RetryPolicy.none()
+            ) as client,
+        ):
 
             async def examkit_loop(n: int) -> None:
                 for _ in range(n):

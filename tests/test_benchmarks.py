@@ -69,4 +69,5 @@ def test_async_client_throughput_case_uses_one_connection_each() -> None:
     assert result.requests == 10
     assert result.examkit_connections == 1
     assert result.handwritten_connections == 1
-    assert result.examkit_rps > 0 and result.handwritten_rps > 0
+    assert result.examkit_rps > 0
+    assert result.handwritten_rps > 0

@@ -107,6 +107,19 @@ class ThroughputResult:
     handwritten_rps: float
     examkit_connections: int
     handwritten_connections: int
+    round_ratios: tuple[float, ...] = ()
+
+    @property
+    def spread(self) -> float:
+        """The interquartile range of the per-round ratios, relative to their median."""
+        return _spread(self.round_ratios)
+
+
+def _spread(values: tuple[float, ...]) -> float:
+    if len(values) < 2:
+        return 0.0
+    q = statistics.quantiles(values, n=4)
+    return (q[2] - q[0]) / statistics.median(values)
 
 
 def client_throughput(total: int = 1000, rounds: int = 5) -> ThroughputResult:
@@ -148,12 +161,16 @@ def client_throughput(total: int = 1000, rounds: int = 5) -> ThroughputResult:
         hand_loop(5)
         spent = {"examkit": 0.0, "hand": 0.0}
         per_round = max(1, total // rounds)
+        ratios: list[float] = []
         for i in range(rounds):
             order = [("examkit", examkit_loop), ("hand", hand_loop)]
+            took: dict[str, float] = {}
             for name, loop in order if i % 2 == 0 else order[::-1]:
                 start = time.perf_counter()
                 loop(per_round)
-                spent[name] += time.perf_counter() - start
+                took[name] = time.perf_counter() - start
+                spent[name] += took[name]
+            ratios.append(took["hand"] / took["examkit"])
         done = per_round * rounds
         seen = list(_Handler.connections)
         client.close()
@@ -168,6 +185,85 @@ def client_throughput(total: int = 1000, rounds: int = 5) -> ThroughputResult:
         handwritten_rps=done / spent["hand"],
         examkit_connections=sum(1 for agent, _ in seen if agent == "examkit"),
         handwritten_connections=sum(1 for agent, _ in seen if agent != "examkit"),
+        round_ratios=tuple(ratios),
+    )
+
+
+def async_client_throughput(total: int = 1000, rounds: int = 5) -> ThroughputResult:
+    """``total`` signed GETs through ``AsyncIntegrityAdvocateClient`` vs a hand-written httpx loop.
+
+    Both send the same signed ``GET /api/2-0/participantstatus`` (the hand-written loop signs with
+    ``AmxSigner`` and reads the JSON) over one ``httpx.AsyncClient`` each, interleaved in ``rounds``
+    slices in one event loop.
+    """
+    import asyncio  # noqa: PLC0415
+
+    import httpx  # noqa: PLC0415
+
+    from examkit.integrity_advocate import AsyncIntegrityAdvocateClient  # noqa: PLC0415
+
+    _Handler.connections = set()
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    url = base + "/api/2-0/participantstatus"
+    params = {"participantidentifier": "student-42", "courseid": "course-7", "activityid": "quiz-1"}
+    clock = SystemClock()
+    signer = AmxSigner(app_id=APP_ID, api_key=IA_KEY)
+
+    async def main() -> tuple[dict[str, float], list[float], int]:
+        async with (
+            httpx.AsyncClient() as hand_client,
+            AsyncIntegrityAdvocateClient(
+                app_id=APP_ID, api_key=IA_KEY, base_url=base, retry=RetryPolicy.none()
+            ) as client,
+        ):
+
+            async def examkit_loop(n: int) -> None:
+                for _ in range(n):
+                    await client.participant_status("student-42", "course-7", "quiz-1")
+
+            async def hand_loop(n: int) -> None:
+                for _ in range(n):
+                    header = signer.authorization(
+                        method="GET", url=url, timestamp=int(clock.time()), nonce=new_nonce()
+                    )
+                    response = await hand_client.get(
+                        url, params=params, headers={"Authorization": header}, timeout=10
+                    )
+                    response.raise_for_status()
+                    response.json()
+
+            await examkit_loop(5)
+            await hand_loop(5)
+            spent = {"examkit": 0.0, "hand": 0.0}
+            ratios: list[float] = []
+            per_round = max(1, total // rounds)
+            for i in range(rounds):
+                order = [("examkit", examkit_loop), ("hand", hand_loop)]
+                took: dict[str, float] = {}
+                for name, loop in order if i % 2 == 0 else order[::-1]:
+                    start = time.perf_counter()
+                    await loop(per_round)
+                    took[name] = time.perf_counter() - start
+                    spent[name] += took[name]
+                ratios.append(took["hand"] / took["examkit"])
+            return spent, ratios, per_round * rounds
+
+    try:
+        spent, ratios, done = asyncio.run(main())
+        seen = list(_Handler.connections)
+    finally:
+        server.shutdown()
+        server.server_close()
+    return ThroughputResult(
+        requests=done,
+        examkit_rps=done / spent["examkit"],
+        handwritten_rps=done / spent["hand"],
+        examkit_connections=sum(1 for agent, _ in seen if agent == "examkit"),
+        handwritten_connections=sum(1 for agent, _ in seen if agent != "examkit"),
+        round_ratios=tuple(ratios),
     )
 
 

@@ -2,12 +2,16 @@
 
 Run as a script it uses examkit's in-process fake (no network, no account). With real credentials,
 build the client with ``IntegrityAdvocateClient.from_env()`` instead (EXAMKIT_IA_APP_ID,
-EXAMKIT_IA_API_KEY).
+EXAMKIT_IA_API_KEY). ``flagged_report_async`` is the same report through
+``AsyncIntegrityAdvocateClient`` (extra ``async``); the script runs both and checks they agree.
 """
 
 from __future__ import annotations
 
+import asyncio
+
 from examkit.integrity_advocate import (
+    AsyncIntegrityAdvocateClient,
     ByStatus,
     IntegrityAdvocateClient,
     Overrider,
@@ -23,6 +27,19 @@ def flagged_report(client: IntegrityAdvocateClient, course_id: str) -> list[str]
         f"{p.participant_identifier}: {p.first_name} {p.last_name} <{p.email}>"
         for p in client.iter_participants(course_id, where=ByStatus(ParticipantStatus.INVALID_RULES))
     ]
+
+
+async def flagged_report_async(client: AsyncIntegrityAdvocateClient, course_id: str) -> list[str]:
+    """The same report from asyncio code: the listing is an async iterator."""
+    return [
+        f"{p.participant_identifier}: {p.first_name} {p.last_name} <{p.email}>"
+        async for p in client.iter_participants(course_id, where=ByStatus(ParticipantStatus.INVALID_RULES))
+    ]
+
+
+async def _async_report(fake: object, course_id: str) -> list[str]:
+    async with fake.async_client() as client:  # type: ignore[attr-defined]
+        return await flagged_report_async(client, course_id)
 
 
 def main() -> None:
@@ -53,6 +70,9 @@ def main() -> None:
     lines = flagged_report(client, "bio-101")
     print(f"{len(lines)} flagged participants:")
     print("\n".join(lines))
+    if asyncio.run(_async_report(fake, "bio-101")) != lines:
+        raise SystemExit("the async client disagrees with the sync one")
+    print("the async client lists the same participants")
 
     updated = client.override_participant(
         "4",

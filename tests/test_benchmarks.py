@@ -61,3 +61,13 @@ def test_client_throughput_case_uses_one_connection_each() -> None:
     assert result.requests == 10
     assert result.examkit_connections == 1
     assert result.handwritten_connections == 1
+    assert len(result.round_ratios) == 2
+
+
+def test_async_client_throughput_case_uses_one_connection_each() -> None:
+    result = system.async_client_throughput(total=10, rounds=2)
+    assert result.requests == 10
+    assert result.examkit_connections == 1
+    assert result.handwritten_connections == 1
+    assert result.examkit_rps > 0
+    assert result.handwritten_rps > 0

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from responses import matchers
 
 from examkit._version import __version__
+from examkit.core._transport_sync import Transport
 from examkit.core.errors import (
     ApiError,
     AuthenticationError,
@@ -27,7 +28,7 @@ from examkit.core.errors import (
     ServerError,
     TransportError,
 )
-from examkit.core.http import RetryPolicy, Transport
+from examkit.core.http import RetryPolicy
 from examkit.core.signing import Secret
 
 URL = "https://api.vendor.example/v1/things"

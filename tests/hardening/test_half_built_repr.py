@@ -20,8 +20,8 @@ import pytest
 import examkit
 from examkit.assessio import AssessioClient, AssessioWebhookVerifier
 from examkit.assessio.signing import SignatureVerifier
+from examkit.core._transport_sync import Transport
 from examkit.core.clock import FixedClock
-from examkit.core.http import Transport
 from examkit.core.signing import Secret
 from examkit.core.webhook import Headers, InMemoryReplayGuard, WebhookRequest
 from examkit.integrity_advocate import IntegrityAdvocateClient, IntegrityAdvocateWebhookVerifier

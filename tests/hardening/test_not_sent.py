@@ -8,8 +8,9 @@ import pytest
 import requests
 import responses
 
+from examkit.core._transport_sync import Transport
 from examkit.core.errors import TransportError
-from examkit.core.http import RetryPolicy, Transport
+from examkit.core.http import RetryPolicy
 
 
 def _closed_port() -> int:

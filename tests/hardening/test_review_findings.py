@@ -9,6 +9,7 @@ import pytest
 import responses
 
 from examkit.assessio import SignatureVerifier
+from examkit.core._transport_sync import Transport
 from examkit.core.errors import (
     ConfigurationError,
     PayloadError,
@@ -16,7 +17,7 @@ from examkit.core.errors import (
     SignatureMismatchError,
     ValidationError,
 )
-from examkit.core.http import RetryPolicy, Transport
+from examkit.core.http import RetryPolicy
 from examkit.core.serde import PayloadConverter
 from examkit.core.signing import KeyRing
 from examkit.core.webhook import Headers, WebhookRequest

@@ -101,6 +101,12 @@ _LAZY = frozenset(
     }
 )
 
+# -- the async client (issue 16): lazy, so that httpx loads only when it is used --------------------
+if TYPE_CHECKING:
+    from examkit.assessio.client import AsyncAssessioClient
+__all__ += ["AsyncAssessioClient"]
+_LAZY |= {"AsyncAssessioClient"}
+
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:

@@ -1,49 +1,40 @@
-"""The HTTP transport every vendor client uses.
+"""What a vendor call is, without I/O: retry decisions, response reading, error mapping, redaction.
 
-One :class:`Transport` wraps one :class:`requests.Session` (yours, if you pass it: proxies, client
-certificates and CA bundles are set there). It gives every request a timeout, a total deadline per
-attempt and an ``examkit/<version>`` user agent, reads at most a capped number of response bytes,
-retries only idempotent requests (never POST or PATCH) with exponential backoff that honours
-``Retry-After``, and turns every failure into the :class:`~examkit.core.errors.ApiError` family with
-secrets scrubbed from messages.
+A vendor call is data (:class:`_Call`: method, URL, query, the exact body bytes, how to sign each
+attempt, how to read the answer). The rules here decide what an attempt's outcome means: whether a
+safe request is tried again (only idempotent methods, never POST or PATCH, with exponential backoff
+that honours ``Retry-After``), which answers are results, and which :class:`~examkit.core.errors.ApiError`
+the others become, with secrets scrubbed from every message. Nothing here sends a byte.
+
+Two transports move the bytes: ``examkit.core._transport_sync.Transport`` over a
+:class:`requests.Session` (the sync clients) and ``examkit.core._transport_async.AsyncTransport``
+over an ``httpx.AsyncClient`` (the async clients, extra ``async``). Both give every request a
+timeout, a total deadline per attempt and an ``examkit/<version>`` user agent, and read at most
+:data:`DEFAULT_MAX_RESPONSE_BYTES` of a response body. This module imports neither HTTP library.
 
 examkit's :class:`RetryPolicy` is the only retry layer. A urllib3 ``Retry`` mounted on your session's
-adapter is neutralised for examkit's requests: each request goes through a view of your adapter that
-shares its connection pool, proxies and certificates but has retries off, so a POST or PATCH reaches
-the vendor at most once and a GET is sent at most ``RetryPolicy.max_attempts`` times.
+adapter is neutralised for examkit's requests, so a POST or PATCH reaches the vendor at most once and
+a GET is sent at most ``RetryPolicy.max_attempts`` times.
 """
 
 from __future__ import annotations
 
 import base64
 import contextlib
-import contextvars
 import email.utils
 import html
 import json
 import logging
-import os
-import queue
 import random
 import re
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Final
-from urllib.parse import quote, quote_plus, unquote, urljoin, urlsplit, urlunsplit
+from typing import Any, Final, Generic, TypeVar
+from urllib.parse import quote, quote_plus, unquote, urlencode, urljoin, urlsplit, urlunsplit
 
 import attrs
-import requests
-from requests.cookies import extract_cookies_to_jar
-from requests.hooks import dispatch_hook
-from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
-from urllib3.util.retry import Retry
 
 from examkit._version import __version__
 from examkit.core._checks import check_count, check_seconds, check_timeout
-from examkit.core._copying import deepcopy_sharing
-from examkit.core._repr import safe_repr
 from examkit.core.errors import (
     ApiError,
     AuthenticationError,
@@ -65,7 +56,6 @@ __all__ = [
     "USER_AGENT",
     "HttpResponse",
     "RetryPolicy",
-    "Transport",
 ]
 
 logger = logging.getLogger("examkit.http")
@@ -85,12 +75,13 @@ call for ever without it. Past the deadline the attempt fails with a
 """
 
 DEFAULT_MAX_RESPONSE_BYTES: Final = 10 * 1024 * 1024
-MAX_RESPONSE_CAP: Final = 2**40  # a cap larger than 1 TiB is no cap, only a mistyped setting
 """The most response-body bytes examkit reads (10 MiB, counted after decompression).
 
 A larger answer, or one that inflates past it (a gzip bomb), fails with a
 :class:`~examkit.core.errors.TransportError` without being read in full.
 """
+
+MAX_RESPONSE_CAP: Final = 2**40  # a cap larger than 1 TiB is no cap, only a mistyped setting
 
 WITHHELD: Final = "vendor text withheld: it may contain a credential"
 """What stands in an error for a vendor's text that looks like it echoes a secret."""
@@ -101,14 +92,8 @@ IDEMPOTENT_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"
 _EXCERPT_CHARS: Final = 500
 _CHUNK: Final = 8192  # bytes read (and decompressed) at a time; bounds a gzip bomb's step
 _FRAGMENT: Final = 10  # a run this long of any form of a secret withholds the vendor's text
-_NO_RETRIES: Final = Retry(0, read=False)  # requests' own default: nothing is ever retried
+_T = TypeVar("_T")
 _REDACT_CHARS: Final = 64 * 1024  # how much of an error body is searched for secrets before the cut
-_BAD_URL: Final = (
-    requests.exceptions.InvalidURL,
-    requests.exceptions.MissingSchema,
-    requests.exceptions.InvalidSchema,
-    requests.exceptions.InvalidHeader,
-)
 
 
 @attrs.frozen
@@ -218,131 +203,6 @@ class _Failure:
     status_code: int | None = None
 
 
-class _TooLargeError(Exception):
-    def __init__(self, status: int) -> None:
-        super().__init__(status)
-        self.status = status
-
-
-class _Exchange:
-    """One attempt's send and body read, run on a worker thread so that a deadline can end it."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.raw: requests.Response | None = None
-        self.body: bytes | None = None
-        self.failure: _Failure | None = None
-        self.abandoned = False
-
-    def keep(self, raw: requests.Response) -> bool:
-        with self._lock:
-            self.raw = raw
-            return not self.abandoned
-
-    def abandon(self) -> None:
-        """Give the attempt up; shut its socket, if it is reachable, so the worker ends soon."""
-        with self._lock:
-            self.abandoned = True
-            raw = self.raw
-        if raw is not None:
-            _shut(raw)
-
-
-class _Workers:
-    """The threads that carry attempts, kept and reused, so that a deadline costs no new thread.
-
-    Starting a thread for every request costs about 2 ms with requests (more than a local call
-    itself); handing an attempt to a waiting thread costs microseconds. A thread stuck past its
-    deadline (a server trickling its headers) is simply not reused until it ends; a new one is started
-    whenever none is idle, so stuck threads never delay other calls. Idle threads end after a while,
-    and a forked child (Celery's prefork workers, multiprocessing) starts with none.
-    """
-
-    def __init__(self, idle_seconds: float = 30.0) -> None:
-        self._idle_seconds = idle_seconds
-        self._lock = threading.Lock()
-        self._idle: list[queue.SimpleQueue[Callable[[], None]]] = []
-
-    def run(self, work: Callable[[], None]) -> None:
-        """Run ``work`` on an idle thread, or on a new one if none is idle."""
-        with self._lock:
-            inbox = self._idle.pop() if self._idle else None
-        if inbox is None:
-            inbox = queue.SimpleQueue()
-            threading.Thread(target=self._serve, args=(inbox,), name="examkit-http", daemon=True).start()
-        inbox.put(work)
-
-    def _serve(self, inbox: queue.SimpleQueue[Callable[[], None]]) -> None:
-        while True:
-            try:
-                work = inbox.get(timeout=self._idle_seconds)
-            except queue.Empty:
-                with self._lock:
-                    if inbox in self._idle:  # still idle: nobody can hand it work any more
-                        self._idle.remove(inbox)
-                        return
-                continue  # it was handed work just now: take it
-            with contextlib.suppress(Exception):  # the attempt records its own outcome; the thread lives on
-                work()
-            with self._lock:
-                self._idle.append(inbox)
-
-    def forget(self) -> None:
-        """Drop every idle thread (in a forked child they do not exist)."""
-        self._idle = []
-        self._lock = threading.Lock()
-
-
-_WORKERS: Final = _Workers()
-if hasattr(os, "register_at_fork"):  # pragma: no branch - every supported platform but Windows
-    os.register_at_fork(after_in_child=_WORKERS.forget)
-
-
-def _shut(raw: requests.Response) -> None:
-    connection = getattr(raw.raw, "connection", None) or getattr(raw.raw, "_connection", None)
-    sock = getattr(connection, "sock", None)
-    if isinstance(sock, socket.socket):
-        with contextlib.suppress(OSError):
-            sock.shutdown(socket.SHUT_RDWR)
-    with contextlib.suppress(Exception):
-        raw.close()
-
-
-def _without_retries(adapter: requests.adapters.BaseAdapter) -> requests.adapters.BaseAdapter:
-    """Return a view of ``adapter`` that never retries, sharing its pools, proxies and settings.
-
-    The view is a shallow copy of the same class (its overrides apply) whose ``max_retries`` is
-    requests' default, ``Retry(0, read=False)``; urllib3's retries would otherwise stack on examkit's
-    own, and could send a POST again after it reached the server.
-    """
-    if not isinstance(getattr(adapter, "max_retries", None), Retry) or not hasattr(adapter, "__dict__"):
-        return adapter
-    view = object.__new__(type(adapter))
-    view.__dict__.update(vars(adapter))
-    view.max_retries = _NO_RETRIES  # type: ignore[attr-defined]
-    return view
-
-
-def _connect_failure(exc: BaseException) -> bool:
-    """Whether ``exc`` says the connection was never established (so nothing was sent)."""
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return True
-    seen: set[int] = set()
-    todo: list[object] = [exc]
-    while todo:
-        item = todo.pop()
-        if item is None or id(item) in seen:
-            continue
-        seen.add(id(item))
-        if isinstance(item, NewConnectionError | ConnectTimeoutError):  # NameResolutionError too
-            return True
-        if isinstance(item, BaseException):
-            # Only what wraps the final error: an earlier attempt's (in a context chain) may be a
-            # connect failure while the last one went out, and "not sent" must never be a guess.
-            todo.extend([getattr(item, "reason", None), *item.args])
-    return False
-
-
 def _safe_location(base: str, location: str | None) -> str:
     if not location:
         return "an unnamed location"
@@ -355,38 +215,101 @@ def _safe_location(base: str, location: str | None) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
-class Transport:
-    """Sends a vendor's HTTP requests with timeouts, safe retries and error mapping.
+def _with_query(url: str, params: Mapping[str, str] | None) -> str:
+    """``url`` with ``params`` appended the way :mod:`requests` encodes them (``urlencode``)."""
+    if not params:
+        return url
+    return url + ("&" if "?" in url else "?") + urlencode(list(params.items()))
 
-    Args:
-        vendor: The vendor's name, carried by every error.
-        session: A :class:`requests.Session` to use (for proxies, certificates, adapters). examkit
-            never changes it and does not close it. Without one, the transport makes and owns its own.
-            A urllib3 ``Retry`` on its adapters is not used: examkit sends through a non-retrying view
-            of the adapter (same connection pool), and ``retry`` is the one retry layer.
-        timeout: Seconds for connecting and reading, as one number or a ``(connect, read)`` pair.
-        retry: The retry policy for idempotent requests.
-        secrets: Secrets to scrub from any text that ends up in an error message or log.
-        sleep: The function used to wait between attempts (tests inject a fake).
-        clock: The function that tells the time, for ``Retry-After`` dates.
-        deadline: The longest one attempt may take in all, in seconds (default
-            :data:`DEFAULT_DEADLINE`); the read timeout alone restarts with every byte.
-        max_response_bytes: The most response-body bytes read, after decompression (default
-            :data:`DEFAULT_MAX_RESPONSE_BYTES`).
+
+@attrs.frozen
+class _Call(Generic[_T]):
+    """One vendor call as data: what to send, how to sign each attempt, how to read the answer.
+
+    The sync and the async clients of a vendor build the same ``_Call`` and hand it to their
+    transport's ``run``; only the transport does I/O.
     """
 
-    def __init__(
+    method: str
+    url: str
+    read: Callable[[HttpResponse], _T]
+    params: Mapping[str, str] | None = None
+    headers: Mapping[str, str] | None = None
+    body: bytes | None = attrs.field(default=None, repr=False)
+    sign: Callable[[str, str, bytes], Mapping[str, str]] | None = attrs.field(default=None, repr=False)
+    retry: bool | None = None
+    expected: tuple[int, ...] = ()
+    remap: Callable[[ApiError], ApiError | None] | None = attrs.field(default=None, repr=False)
+
+
+@attrs.frozen
+class _Plan:
+    """The retry plan of one request: how many attempts, and what each attempt's outcome means."""
+
+    rules: _Rules
+    method: str
+    shown_url: str
+    idempotent: bool
+    attempts: int
+    expected: frozenset[int]
+
+    def judge(self, outcome: HttpResponse | _Failure, attempt: int) -> HttpResponse | float:
+        """Return the response to hand back, or the seconds to wait before the next attempt.
+
+        Raises:
+            ApiError: The outcome is an error that is not retried (any more).
+            ConfigurationError: The URL is not a valid http(s) URL.
+        """
+        rules, method, shown_url = self.rules, self.method, self.shown_url
+        if isinstance(outcome, _Failure):
+            if outcome.kind == "config":
+                raise ConfigurationError(
+                    f"invalid URL for {rules.vendor} ({outcome.detail}): use an absolute http(s) URL",
+                    setting="base_url",
+                    vendor=rules.vendor,
+                )
+            if attempt < self.attempts and outcome.kind != "too-large":
+                return rules.retry.delay(attempt)
+            raise rules._transport_error(method, shown_url, outcome, self.idempotent)
+        response = outcome
+        logger.debug("%s %s %s -> %d", rules.vendor, method, shown_url, response.status_code)
+        if 200 <= response.status_code < 300 or response.status_code in self.expected:
+            return response
+        if attempt < self.attempts and response.status_code in rules.retry.retry_statuses:
+            wait = rules.retry.delay(attempt)
+            retry_after = _parse_retry_after(response.headers.get("Retry-After"), rules._clock())
+            if retry_after is not None:
+                if retry_after > rules.retry.max_retry_after:
+                    raise rules._error(method, shown_url, response)
+                wait = max(wait, retry_after)
+            return wait
+        raise rules._error(method, shown_url, response)
+
+
+class _Rules:
+    """The I/O-free half of a transport: its settings, retry plans, error mapping and redaction.
+
+    ``Transport`` (sync) and ``AsyncTransport`` subclass it and add only sending and reading.
+    """
+
+    vendor: str
+    timeout: tuple[float, float]
+    deadline: float
+    max_response_bytes: int
+    retry: RetryPolicy
+    _secrets: tuple[Secret, ...]
+    _clock: Callable[[], float]
+
+    def _configure(
         self,
         *,
         vendor: str,
-        session: requests.Session | None = None,
-        timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
-        retry: RetryPolicy | None = None,
-        secrets: Iterable[Secret] = (),
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.time,
-        deadline: float = DEFAULT_DEADLINE,
-        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        timeout: float | tuple[float, float],
+        retry: RetryPolicy | None,
+        secrets: Iterable[Secret],
+        clock: Callable[[], float],
+        deadline: float,
+        max_response_bytes: int,
     ) -> None:
         if isinstance(timeout, int | float) and not isinstance(timeout, bool):
             timeout = (timeout, timeout)
@@ -400,43 +323,31 @@ class Transport:
         check_seconds(deadline, setting="deadline", vendor=vendor)
         check_count(max_response_bytes, setting="max_response_bytes", vendor=vendor, most=MAX_RESPONSE_CAP)
         self.vendor = vendor
-        self.timeout: tuple[float, float] = (float(timeout[0]), float(timeout[1]))
+        self.timeout = (float(timeout[0]), float(timeout[1]))
         self.deadline = float(deadline)
         self.max_response_bytes = max_response_bytes
         self.retry = retry or RetryPolicy()
-        self._owns_session = session is None
-        self.session = session if session is not None else requests.Session()
         self._secrets = tuple(secrets)
-        self._sleep = sleep
         self._clock = clock
 
-    def close(self) -> None:
-        """Close the session if the transport made it."""
-        if self._owns_session:
-            self.session.close()
-
-    def __enter__(self) -> Transport:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> Transport:
-        # A new transport with its own settings; the session (its connection pool, adapters and
-        # cookies), sleep and clock are shared, so a copied client talks through the same session.
-        return deepcopy_sharing(
-            self,
-            memo,
-            self.session,
-            self._sleep,
-            self._clock,
+    def plan(self, method: str, url: str, *, retry: bool | None, expected: Iterable[int]) -> _Plan:
+        """Return the retry plan of one request (idempotent methods only are ever retried)."""
+        method = method.upper()
+        idempotent = method in IDEMPOTENT_METHODS
+        may_retry = idempotent if retry is None else (retry and idempotent)
+        return _Plan(
+            rules=self,
+            method=method,
+            shown_url=_strip_query(url),
+            idempotent=idempotent,
+            attempts=self.retry.max_attempts if may_retry else 1,
+            expected=frozenset(expected),
         )
 
-    @safe_repr
-    def __repr__(self) -> str:
-        return (
-            f"Transport(vendor={self.vendor!r}, timeout={self.timeout!r}, deadline={self.deadline!r}, "
-            f"max_response_bytes={self.max_response_bytes!r}, retry={self.retry!r})"
+    def response(self, status: int, headers: Headers, body: bytes, url: str) -> HttpResponse:
+        """Wrap what a transport read into an :class:`HttpResponse`."""
+        return HttpResponse(
+            status_code=status, headers=headers, body=body, url=_strip_query(url), vendor=self.vendor
         )
 
     def redact(self, text: str) -> str:
@@ -450,203 +361,6 @@ class Transport:
         replaced by :data:`WITHHELD`. Redact whole texts before cutting them.
         """
         return _redact(text, self._secrets)
-
-    def request(
-        self,
-        method: str,
-        url: str,
-        *,
-        params: Mapping[str, str] | None = None,
-        headers: Mapping[str, str] | None = None,
-        body: bytes | None = None,
-        sign: Callable[[str, str, bytes], Mapping[str, str]] | None = None,
-        retry: bool | None = None,
-        expected: Iterable[int] = (),
-    ) -> HttpResponse:
-        """Send one request and return its response, or raise an :class:`~examkit.core.errors.ApiError`.
-
-        Only a 2xx answer (or a status in ``expected``) is returned. Redirects are not followed: a
-        3xx answer is an :class:`~examkit.core.errors.ApiError` naming where it pointed.
-
-        Args:
-            method: The HTTP method.
-            url: The absolute URL, without query string (pass ``params`` for that).
-            params: Query parameters.
-            headers: Headers for every attempt. Put no credential here: pass it through ``sign``,
-                so that it is held only while a request is prepared.
-            body: The exact body bytes to send.
-            sign: Called before every attempt with ``(method, prepared_url, body)``; the headers it
-                returns are added. Use it for credentials and for schemes that sign a fresh
-                timestamp or nonce.
-            retry: Force retrying on (only honoured for idempotent methods) or off. By default
-                idempotent methods are retried and others never are.
-            expected: Error statuses to return as responses instead of raising (for example 404
-                when "not found" is an answer, not a failure).
-
-        Raises:
-            ApiError: The vendor answered with an error or redirect status.
-            TransportError: No usable response arrived (timeout, connection failure, the deadline
-                passed, or the answer was larger than ``max_response_bytes``).
-            ConfigurationError: The URL is not a valid http(s) URL.
-        """
-        method = method.upper()
-        idempotent = method in IDEMPOTENT_METHODS
-        may_retry = idempotent if retry is None else (retry and idempotent)
-        attempts = self.retry.max_attempts if may_retry else 1
-        expected_statuses = frozenset(expected)
-        shown_url = _strip_query(url)
-
-        for attempt in range(1, attempts + 1):
-            logger.debug("%s %s %s (attempt %d/%d)", self.vendor, method, shown_url, attempt, attempts)
-            outcome = self._attempt(method, url=url, params=params, headers=headers, body=body, sign=sign)
-            if isinstance(outcome, _Failure):
-                if outcome.kind == "config":
-                    raise ConfigurationError(
-                        f"invalid URL for {self.vendor} ({outcome.detail}): use an absolute http(s) URL",
-                        setting="base_url",
-                        vendor=self.vendor,
-                    )
-                if attempt < attempts and outcome.kind != "too-large":
-                    self._sleep(self.retry.delay(attempt))
-                    continue
-                raise self._transport_error(method, shown_url, outcome, idempotent)
-            response = outcome
-            logger.debug("%s %s %s -> %d", self.vendor, method, shown_url, response.status_code)
-            if 200 <= response.status_code < 300 or response.status_code in expected_statuses:
-                return response
-            if attempt < attempts and response.status_code in self.retry.retry_statuses:
-                wait = self.retry.delay(attempt)
-                retry_after = _parse_retry_after(response.headers.get("Retry-After"), self._clock())
-                if retry_after is not None:
-                    if retry_after > self.retry.max_retry_after:
-                        raise self._error(method, shown_url, response)
-                    wait = max(wait, retry_after)
-                self._sleep(wait)
-                continue
-            raise self._error(method, shown_url, response)
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def _attempt(
-        self,
-        method: str,
-        *,
-        url: str,
-        params: Mapping[str, str] | None,
-        headers: Mapping[str, str] | None,
-        body: bytes | None,
-        sign: Callable[[str, str, bytes], Mapping[str, str]] | None,
-    ) -> HttpResponse | _Failure:
-        """Prepare, sign and send one attempt; never raises (credentials live only in this frame)."""
-        base_headers = {"User-Agent": USER_AGENT, **(headers or {})}
-        try:
-            prep = self.session.prepare_request(
-                requests.Request(method, url, params=params, headers=base_headers, data=body)
-            )
-            if sign is not None:
-                prep.headers.update(sign(method, prep.url or url, body if body is not None else b""))
-            target = prep.url or url
-            adapter = _without_retries(self.session.get_adapter(target))
-            env = self.session.merge_environment_settings(target, {}, True, None, None)
-        except _BAD_URL as exc:
-            return _Failure("config", type(exc).__name__)
-        exchange = _Exchange()
-        context = contextvars.copy_context()
-        done = threading.Event()
-
-        def work() -> None:
-            try:
-                context.run(self._exchange, exchange, adapter, prep, env)
-            finally:
-                done.set()
-
-        _WORKERS.run(work)
-        if not done.wait(self.deadline):
-            exchange.abandon()
-            return _Failure("deadline", f"the {self.deadline:g} s deadline passed")
-        if exchange.failure is not None:
-            return exchange.failure
-        raw, content = exchange.raw, exchange.body
-        if raw is None or content is None:  # pragma: no cover - the worker sets one or the other
-            return _Failure("failed", "no response")
-        with contextlib.suppress(Exception):
-            extract_cookies_to_jar(self.session.cookies, prep, raw.raw)  # type: ignore[no-untyped-call]
-        with contextlib.suppress(Exception):
-            dispatch_hook("response", prep.hooks, raw)  # type: ignore[no-untyped-call]
-        return HttpResponse(
-            status_code=raw.status_code,
-            headers=Headers(list(raw.headers.items())),
-            body=content,
-            url=_strip_query(url),
-            vendor=self.vendor,
-        )
-
-    def _exchange(
-        self,
-        exchange: _Exchange,
-        adapter: requests.adapters.BaseAdapter,
-        prep: requests.PreparedRequest,
-        env: Mapping[str, Any],
-    ) -> None:
-        try:
-            raw = adapter.send(
-                prep,
-                stream=True,
-                timeout=self.timeout,
-                verify=env.get("verify", True),
-                cert=env.get("cert"),
-                proxies=env.get("proxies") or {},
-            )
-        except _BAD_URL as exc:
-            exchange.failure = _Failure("config", type(exc).__name__)
-            return
-        except requests.Timeout as exc:
-            sent = not _connect_failure(exc)
-            exchange.failure = _Failure("timeout", type(exc).__name__, sent=sent)
-            return
-        except Exception as exc:  # any adapter fault is a transport failure
-            exchange.failure = _Failure("failed", type(exc).__name__, sent=not _connect_failure(exc))
-            return
-        if not exchange.keep(raw):
-            _shut(raw)
-            return
-        try:
-            content = self._read(raw)
-        except _TooLargeError as exc:
-            _shut(raw)
-            exchange.failure = _Failure(
-                "too-large", f"more than {self.max_response_bytes} bytes", status_code=exc.status
-            )
-            return
-        except Exception as exc:  # a fault while reading the body
-            _shut(raw)
-            kind = "timeout" if isinstance(exc, requests.Timeout) else "failed"
-            exchange.failure = _Failure(kind, type(exc).__name__)
-            return
-        exchange.body = content
-
-    def _read(self, raw: requests.Response) -> bytes:
-        """Read the body in chunks, decompressed, stopping past ``max_response_bytes``."""
-        limit = self.max_response_bytes
-        length = (raw.headers.get("Content-Length") or "").strip()
-        encoding = (raw.headers.get("Content-Encoding") or "identity").strip().lower()
-        if encoding in ("", "identity") and length.isascii() and length.isdigit() and int(length) > limit:
-            raise _TooLargeError(raw.status_code)
-        if raw.raw is None:  # an adapter that read the body itself (an in-process fake)
-            content = raw.content or b""
-            if len(content) > limit:
-                raise _TooLargeError(raw.status_code)
-            return content
-        chunks: list[bytes] = []
-        size = 0
-        for chunk in raw.iter_content(_CHUNK):
-            size += len(chunk)
-            if size > limit:
-                raise _TooLargeError(raw.status_code)
-            chunks.append(chunk)
-        content = b"".join(chunks)
-        raw._content = content  # so that response hooks reading .content see these bytes
-        raw._content_consumed = True  # type: ignore[attr-defined]
-        return content
 
     def _transport_error(self, method: str, url: str, failure: _Failure, idempotent: bool) -> TransportError:
         if failure.kind == "deadline":
@@ -848,3 +562,12 @@ def _credential_shaped(token: str) -> bool:
         and any(c.islower() for c in token)
         and any(c.isdigit() for c in token)
     )
+
+
+def __getattr__(name: str) -> Any:
+    # The sync transport lives in a private module (it imports requests); old imports keep working.
+    if name == "Transport":
+        from examkit.core._transport_sync import Transport  # noqa: PLC0415 - requests only when asked
+
+        return Transport
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

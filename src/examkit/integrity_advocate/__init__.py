@@ -95,6 +95,12 @@ __all__ = [
 
 _LAZY = frozenset({"IntegrityAdvocateClient", "PageLimitError"})
 
+# -- the async client (issue 16): lazy, so that httpx loads only when it is used --------------------
+if TYPE_CHECKING:
+    from examkit.integrity_advocate.client import AsyncIntegrityAdvocateClient
+__all__ += ["AsyncIntegrityAdvocateClient"]
+_LAZY |= {"AsyncIntegrityAdvocateClient"}
+
 
 def __getattr__(name: str) -> Any:
     """Load the client (and :mod:`requests`) only when it is first asked for."""

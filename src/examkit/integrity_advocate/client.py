@@ -8,14 +8,16 @@ and only one page is held at a time.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from datetime import datetime
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final, Generic, TypedDict, TypeVar
 from urllib.parse import quote
 
 import requests
+from typing_extensions import Self, Unpack
 
 from examkit.core._checks import (
     check_callable,
@@ -26,6 +28,7 @@ from examkit.core._checks import (
 )
 from examkit.core._copying import deepcopy_sharing
 from examkit.core._repr import safe_repr
+from examkit.core._transport_sync import Transport
 from examkit.core.clock import Clock, SystemClock
 from examkit.core.encoding import canonical_json
 from examkit.core.env import env_setting
@@ -36,7 +39,7 @@ from examkit.core.http import (
     DEFAULT_TIMEOUT,
     HttpResponse,
     RetryPolicy,
-    Transport,
+    _Call,
 )
 from examkit.core.signing import SecretInput
 from examkit.integrity_advocate.embed import DEFAULT_BASE_URL
@@ -68,9 +71,15 @@ from examkit.integrity_advocate.signing import (
     new_nonce,
 )
 
+if TYPE_CHECKING:
+    import httpx
+
+    from examkit.core._transport_async import AsyncTransport
+
 __all__ = [
     "DEFAULT_MAX_PAGES",
     "END_TOKENS",
+    "AsyncIntegrityAdvocateClient",
     "IntegrityAdvocateClient",
     "PageLimitError",
 ]
@@ -115,7 +124,368 @@ def _segment(value: str) -> str:
     return quote(value, safe="")
 
 
-class IntegrityAdvocateClient:
+_P = TypeVar("_P", ParticipantPage, SessionPage)
+_T = TypeVar("_T")
+
+
+class _Settings(TypedDict, total=False):
+    """The settings both clients' ``from_env`` pass on (the constructor arguments of those names)."""
+
+    base_url: str
+    timeout: float | tuple[float, float]
+    retry: RetryPolicy | None
+    clock: Clock | None
+    nonce_factory: Callable[[], str]
+    signing_form: CanonicalForm
+    max_pages: int
+    deadline: float
+    max_response_bytes: int
+
+
+class _SyncSettings(_Settings, total=False):
+    session: requests.Session | None
+    sleep: Callable[[float], None]
+
+
+class _AsyncSettings(_Settings, total=False):
+    client: httpx.AsyncClient | None
+    sleep: Callable[[float], Awaitable[None]]
+
+
+class _Pager(Generic[_P]):
+    """Where a listing is: the next page's call, and whether another page follows (no I/O)."""
+
+    def __init__(
+        self,
+        calls: _IntegrityAdvocateCalls,
+        path: str,
+        params: list[tuple[str, str]],
+        cap: int,
+        parse: Callable[[Any], _P],
+    ) -> None:
+        self._calls = calls
+        self._path = path
+        self._params = params
+        self._cap = cap
+        self._parse: Callable[[Any], _P] = parse
+        self._token: str | None = None
+        self._pages = 0
+
+    def call(self) -> _Call[_P]:
+        """The GET of the next page."""
+        query = self._params if self._token is None else [*self._params, ("nexttoken", self._token)]
+        parse = self._parse
+        return self._calls._get_call(self._path, query, read=lambda response: parse(response.json()))
+
+    def advance(self, page: _P) -> bool:
+        """Take ``page`` in; return whether another page follows.
+
+        Raises:
+            PageLimitError: The cap is reached while the vendor offers more pages.
+        """
+        self._pages += 1
+        following, token = page.next_token, self._token
+        if following is None or following.strip() in END_TOKENS or following == token:
+            return False
+        if self._pages >= self._cap:
+            raise PageLimitError(
+                f"stopped after {self._pages} pages of {self._path} while the vendor offered more: "
+                "raise max_pages "
+                "if the course is that large",
+                pages=self._pages,
+                url=self._calls.base_url + self._path,
+            )
+        self._token = following
+        return True
+
+
+class _IntegrityAdvocateCalls:
+    """Integrity Advocate's calls defined once, without I/O: arguments, signatures, answers."""
+
+    base_url: str
+
+    def _setup(
+        self,
+        *,
+        app_id: str,
+        api_key: SecretInput,
+        base_url: str,
+        timeout: float | tuple[float, float],
+        retry: RetryPolicy | None,
+        clock: Clock | None,
+        nonce_factory: Callable[[], str],
+        signing_form: CanonicalForm,
+        max_pages: int,
+        sleep: object,
+    ) -> None:
+        self._signer = AmxSigner(app_id=app_id, api_key=api_key, form=signing_form)
+        if not isinstance(base_url, str) or not base_url.startswith(("https://", "http://")):
+            raise ConfigurationError(
+                "base_url must be an absolute http(s) URL", setting="base_url", vendor=VENDOR
+            )
+        self.base_url = base_url.rstrip("/")
+        self._max_pages = _check_max_pages(max_pages, setting=True)
+        self._clock: Clock = check_clock(clock, vendor=VENDOR) or SystemClock()
+        self._nonce = check_callable(nonce_factory, setting="nonce_factory", vendor=VENDOR)
+        check_callable(sleep, setting="sleep", vendor=VENDOR)
+        check_timeout(timeout, vendor=VENDOR)
+        if retry is not None:
+            check_instance(retry, RetryPolicy, setting="retry", vendor=VENDOR)
+        self._secrets = (api_key_from(api_key),)
+
+    @property
+    def app_id(self) -> str:
+        """The App Id this client signs as."""
+        return self._signer.app_id
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Self:
+        # A new object with its own settings; what it was given to talk to the world (clock, nonce) is shared.
+        return deepcopy_sharing(
+            self,
+            memo,
+            self._clock,
+            self._nonce,
+        )
+
+    @safe_repr
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(app_id={self.app_id!r}, base_url={self.base_url!r})"
+
+    # -- the calls, as data ----------------------------------------------------------------------
+
+    def _sign(self, method: str, url: str, _body: bytes) -> Mapping[str, str]:
+        nonce = self._nonce()
+        header = self._signer.authorization(
+            method=method, url=url, timestamp=int(self._clock.time()), nonce=nonce
+        )
+        return {"Authorization": header}
+
+    def _get_call(
+        self, path: str, params: list[tuple[str, str]], *, read: Callable[[HttpResponse], _T]
+    ) -> _Call[_T]:
+        return _Call("GET", self.base_url + path, read=read, params=dict(params), sign=self._sign)
+
+    def _participant_pager(
+        self,
+        course_id: str,
+        where: ParticipantFilter | None,
+        page_size: int | None,
+        backward: bool,
+        max_pages: int | None,
+    ) -> _Pager[ParticipantPage]:
+        course_id = _id("course_id", "courseid", course_id)
+        params = _list_params(where, PARTICIPANT_FILTERS, page_size, backward, "where")
+        cap = self._max_pages if max_pages is None else _check_max_pages(max_pages, setting=False)
+        path = f"/api/course/{_segment(course_id)}/participants"
+        return _Pager(self, path, params, cap, parse_participant_page)
+
+    def _session_pager(  # noqa: PLR0917 - private, called in one place each
+        self,
+        course_id: str,
+        activity_id: str | None,
+        where: SessionFilter | None,
+        page_size: int | None,
+        backward: bool,
+        max_pages: int | None,
+    ) -> _Pager[SessionPage]:
+        course_id = _id("course_id", "courseid", course_id)
+        params = _list_params(where, SESSION_FILTERS, page_size, backward, "where")
+        if activity_id is not None:
+            params.insert(0, ("activityid", _id("activity_id", "activityid", activity_id)))
+        cap = self._max_pages if max_pages is None else _check_max_pages(max_pages, setting=False)
+        path = f"/api/course/{_segment(course_id)}/participantsessions"
+        return _Pager(self, path, params, cap, parse_session_page)
+
+    def _participant_call(self, participant_identifier: str, course_id: str) -> _Call[Participant]:
+        params = [
+            (
+                "participantidentifier",
+                _id("participant_identifier", "participantidentifier", participant_identifier),
+            ),
+            ("courseid", _id("course_id", "courseid", course_id)),
+        ]
+
+        def read(response: HttpResponse) -> Participant:
+            data = response.json()
+            if data is None or data == {}:
+                raise NotFoundError(
+                    f"Integrity Advocate has no participant {participant_identifier!r} in course "
+                    f"{course_id!r}",
+                    vendor=VENDOR,
+                    status_code=response.status_code,
+                    method="GET",
+                    url=response.url,
+                )
+            return parse_participant(data)
+
+        return self._get_call("/api/participant", params, read=read)
+
+    @staticmethod
+    def _confirmed(callback: ReviewCallback | Participant) -> tuple[str, str]:
+        participant = callback.participant if isinstance(callback, ReviewCallback) else callback
+        if participant.course_id is None:
+            raise ValidationError(
+                "the callback names no course id, so it cannot be confirmed",
+                field="Course_Id",
+                reason="missing",
+                vendor=VENDOR,
+            )
+        return participant.participant_identifier, participant.course_id
+
+    def _status_call(
+        self, participant_identifier: str, course_id: str, activity_id: str
+    ) -> _Call[ParticipantStatusResult]:
+        params = [
+            (
+                "participantidentifier",
+                _id("participant_identifier", "participantidentifier", participant_identifier),
+            ),
+            ("courseid", _id("course_id", "courseid", course_id)),
+            ("activityid", _id("activity_id", "activityid", activity_id)),
+        ]
+        return self._get_call(
+            "/api/2-0/participantstatus", params, read=lambda r: parse_participant_status(r.json())
+        )
+
+    def _override_body(
+        self, status: OverrideStatus, reason: str, overrider: Overrider, when: datetime | None
+    ) -> bytes:
+        if not isinstance(status, OverrideStatus):
+            raise ValidationError(
+                "status must be OverrideStatus.VALID or OverrideStatus.INVALID",
+                field="Override_Status",
+                reason="bad status",
+                vendor=VENDOR,
+            )
+        if not isinstance(overrider, Overrider):
+            raise ValidationError(
+                "overrider must be an Overrider",
+                field="Override_LMSUser_Id",
+                reason="missing",
+                vendor=VENDOR,
+            )
+        _id("reason", "Override_Reason", reason)
+        _id("overrider.user_id", "Override_LMSUser_Id", overrider.user_id)
+        _id("overrider.first_name", "Override_LMSUser_FirstName", overrider.first_name)
+        _id("overrider.last_name", "Override_LMSUser_LastName", overrider.last_name)
+        if when is not None and (not isinstance(when, datetime) or when.tzinfo is None):
+            raise ValidationError(
+                "when must be a timezone-aware datetime",
+                field="Override_Date",
+                reason="naive datetime",
+                vendor=VENDOR,
+            )
+        seconds = int(when.timestamp()) if when is not None else int(self._clock.time())
+        return canonical_json(
+            {
+                "Override_Date": str(seconds),
+                "Override_Status": status.value,
+                "Override_Reason": reason,
+                "Override_LMSUser_FirstName": overrider.first_name,
+                "Override_LMSUser_LastName": overrider.last_name,
+                "Override_LMSUser_Id": overrider.user_id,
+            }
+        )
+
+    def _override_participant_call(  # noqa: PLR0917 - private, called in one place each
+        self,
+        participant_identifier: str,
+        course_id: str,
+        status: OverrideStatus,
+        reason: str,
+        overrider: Overrider,
+        when: datetime | None,
+    ) -> _Call[Participant | None]:
+        pid = _id("participant_identifier", "participantidentifier", participant_identifier)
+        cid = _id("course_id", "courseid", course_id)
+        body = self._override_body(status, reason, overrider, when)
+        return _Call(
+            "PATCH",
+            f"{self.base_url}/api/participant/{_segment(pid)}-{_segment(cid)}",
+            read=lambda r: parse_participant(r.json()) if r.body.strip() else None,
+            headers={"Content-Type": "application/json"},
+            body=body,
+            sign=self._sign,
+            retry=False,
+        )
+
+    def _override_sessions_call(  # noqa: PLR0917 - private, called in one place each
+        self,
+        participant_identifier: str,
+        course_id: str,
+        activity_id: str,
+        status: OverrideStatus,
+        reason: str,
+        overrider: Overrider,
+        when: datetime | None,
+    ) -> _Call[None]:
+        params = {
+            "courseid": _id("course_id", "courseid", course_id),
+            "activityid": _id("activity_id", "activityid", activity_id),
+            "participantidentifier": _id(
+                "participant_identifier", "participantidentifier", participant_identifier
+            ),
+        }
+        body = self._override_body(status, reason, overrider, when)
+        return _Call(
+            "PATCH",
+            f"{self.base_url}/api/participantsessions",
+            read=lambda _r: None,
+            params=params,
+            headers={"Content-Type": "application/json"},
+            body=body,
+            sign=self._sign,
+            retry=False,
+        )
+
+    def _end_session_call(
+        self, participant_identifier: str, course_id: str, activity_id: str | None
+    ) -> _Call[EndSessionResult]:
+        params = {
+            "appid": self.app_id,
+            "courseid": _id("course_id", "courseid", course_id),
+            "participantidentifier": _id(
+                "participant_identifier", "participantidentifier", participant_identifier
+            ),
+        }
+        if activity_id is not None:
+            params["activityid"] = _id("activity_id", "activityid", activity_id)
+
+        def remap(exc: ApiError) -> ApiError | None:
+            if not isinstance(exc, ServerError) or exc.status_code != 500:
+                return None
+            return ServerError(
+                f"Integrity Advocate could not process the end-session request (500) for GET "
+                f"{exc.url}: its documents say a 500 here means a problem with the request: check "
+                "that the app id, course id, participant identifier"
+                + (" and activity id" if activity_id is not None else "")
+                + " are correct (examkit URL-encodes them)",
+                vendor=VENDOR,
+                status_code=500,
+                method="GET",
+                url=exc.url,
+                response_excerpt=exc.response_excerpt,
+            )
+
+        return _Call(
+            "GET",
+            f"{self.base_url}/participants/endsession",
+            read=_end_result,
+            params=params,
+            retry=False,
+            expected=(404,),
+            remap=remap,
+        )
+
+    def _ping_call(self) -> _Call[bool]:
+        return _Call(
+            "GET",
+            f"{self.base_url}/ping",
+            read=lambda r: r.text.strip().strip('"').lower() == "healthy",
+        )
+
+
+class IntegrityAdvocateClient(_IntegrityAdvocateCalls):
     """A client for Integrity Advocate's REST API.
 
     Args:
@@ -156,26 +526,25 @@ class IntegrityAdvocateClient:
         deadline: float = DEFAULT_DEADLINE,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
-        self._signer = AmxSigner(app_id=app_id, api_key=api_key, form=signing_form)
-        if not isinstance(base_url, str) or not base_url.startswith(("https://", "http://")):
-            raise ConfigurationError(
-                "base_url must be an absolute http(s) URL", setting="base_url", vendor=VENDOR
-            )
-        self.base_url = base_url.rstrip("/")
-        self._max_pages = _check_max_pages(max_pages, setting=True)
-        self._clock: Clock = check_clock(clock, vendor=VENDOR) or SystemClock()
-        self._nonce = check_callable(nonce_factory, setting="nonce_factory", vendor=VENDOR)
-        check_callable(sleep, setting="sleep", vendor=VENDOR)
+        self._setup(
+            app_id=app_id,
+            api_key=api_key,
+            base_url=base_url,
+            timeout=timeout,
+            retry=retry,
+            clock=clock,
+            nonce_factory=nonce_factory,
+            signing_form=signing_form,
+            max_pages=max_pages,
+            sleep=sleep,
+        )
         check_session(session, vendor=VENDOR)
-        check_timeout(timeout, vendor=VENDOR)
-        if retry is not None:
-            check_instance(retry, RetryPolicy, setting="retry", vendor=VENDOR)
         self._transport = Transport(
             vendor=VENDOR,
             session=session,
             timeout=timeout,
             retry=retry,
-            secrets=(api_key_from(api_key),),
+            secrets=self._secrets,
             sleep=sleep,
             clock=self._clock.time,
             deadline=deadline,
@@ -183,10 +552,10 @@ class IntegrityAdvocateClient:
         )
 
     @classmethod
-    def from_env(cls, **settings: Any) -> IntegrityAdvocateClient:
+    def from_env(cls, **settings: Unpack[_SyncSettings]) -> IntegrityAdvocateClient:
         """Build a client from ``EXAMKIT_IA_APP_ID`` and ``EXAMKIT_IA_API_KEY``.
 
-        Other settings pass through as keyword arguments.
+        Other settings pass through as keyword arguments (those of the constructor).
 
         Raises:
             ConfigurationError: A variable is missing or has the wrong form.
@@ -196,11 +565,6 @@ class IntegrityAdvocateClient:
             api_key=env_setting("EXAMKIT_IA_API_KEY", vendor=VENDOR),
             **settings,
         )
-
-    @property
-    def app_id(self) -> str:
-        """The App Id this client signs as."""
-        return self._signer.app_id
 
     def close(self) -> None:
         """Close the HTTP session if the client made it."""
@@ -212,47 +576,12 @@ class IntegrityAdvocateClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def __deepcopy__(self, memo: dict[int, Any]) -> IntegrityAdvocateClient:
-        # A new object with its own settings; what it was given to talk to the world (clock, nonce) is shared.
-        return deepcopy_sharing(
-            self,
-            memo,
-            self._clock,
-            self._nonce,
-        )
-
-    @safe_repr
-    def __repr__(self) -> str:
-        return f"IntegrityAdvocateClient(app_id={self.app_id!r}, base_url={self.base_url!r})"
-
-    # -- plumbing ------------------------------------------------------------------------------
-
-    def _sign(self, method: str, url: str, _body: bytes) -> Mapping[str, str]:
-        nonce = self._nonce()
-        header = self._signer.authorization(
-            method=method, url=url, timestamp=int(self._clock.time()), nonce=nonce
-        )
-        return {"Authorization": header}
-
-    def _get(
-        self,
-        path: str,
-        params: list[tuple[str, str]] | None = None,
-        *,
-        expected: tuple[int, ...] = (),
-    ) -> HttpResponse:
-        return self._transport.request(
-            "GET",
-            self.base_url + path,
-            params=dict(params or ()),
-            sign=self._sign,
-            expected=expected,
-        )
-
-    def _json(self, response: HttpResponse) -> Any:
-        return response.json()
-
-    # -- participants ----------------------------------------------------------------------------
+    def _pages(self, pager: _Pager[_P]) -> Iterator[_P]:
+        while True:
+            page = self._transport.run(pager.call())
+            yield page
+            if not pager.advance(page):
+                return
 
     def iter_participant_pages(
         self,
@@ -281,11 +610,7 @@ class IntegrityAdvocateClient:
             PageLimitError: The cap was reached while more pages were offered.
             ApiError: A request failed.
         """
-        course_id = _id("course_id", "courseid", course_id)
-        params = _list_params(where, PARTICIPANT_FILTERS, page_size, backward, "where")
-        cap = self._max_pages if max_pages is None else _check_max_pages(max_pages, setting=False)
-        path = f"/api/course/{_segment(course_id)}/participants"
-        return self._pages(path, params, cap, parse_participant_page)
+        return self._pages(self._participant_pager(course_id, where, page_size, backward, max_pages))
 
     def iter_participants(
         self,
@@ -333,13 +658,7 @@ class IntegrityAdvocateClient:
             PageLimitError: The cap was reached while more pages were offered.
             ApiError: A request failed.
         """
-        course_id = _id("course_id", "courseid", course_id)
-        params = _list_params(where, SESSION_FILTERS, page_size, backward, "where")
-        if activity_id is not None:
-            params.insert(0, ("activityid", _id("activity_id", "activityid", activity_id)))
-        cap = self._max_pages if max_pages is None else _check_max_pages(max_pages, setting=False)
-        path = f"/api/course/{_segment(course_id)}/participantsessions"
-        return self._pages(path, params, cap, parse_session_page)
+        return self._pages(self._session_pager(course_id, activity_id, where, page_size, backward, max_pages))
 
     def iter_sessions(
         self,
@@ -362,34 +681,6 @@ class IntegrityAdvocateClient:
         )
         return (session for page in pages for session in page.sessions)
 
-    def _pages(
-        self,
-        path: str,
-        params: list[tuple[str, str]],
-        cap: int,
-        parse: Callable[[Any], ParticipantPage | SessionPage],
-    ) -> Iterator[Any]:
-        token: str | None = None
-        pages = 0
-        while True:
-            query = params if token is None else [*params, ("nexttoken", token)]
-            response = self._get(path, query)
-            page = parse(self._json(response))
-            pages += 1
-            yield page
-            following = page.next_token
-            if following is None or following.strip() in END_TOKENS or following == token:
-                return
-            if pages >= cap:
-                raise PageLimitError(
-                    f"stopped after {pages} pages of {path} while the vendor offered more: "
-                    "raise max_pages "
-                    "if the course is that large",
-                    pages=pages,
-                    url=self.base_url + path,
-                )
-            token = following
-
     def get_participant(self, participant_identifier: str, course_id: str) -> Participant:
         """Return one participant with all sessions, flags and captures (``GET /api/participant``).
 
@@ -399,24 +690,7 @@ class IntegrityAdvocateClient:
             ApiError: The request failed.
             PayloadError: The answer is not a participant.
         """
-        params = [
-            (
-                "participantidentifier",
-                _id("participant_identifier", "participantidentifier", participant_identifier),
-            ),
-            ("courseid", _id("course_id", "courseid", course_id)),
-        ]
-        response = self._get("/api/participant", params)
-        data = self._json(response)
-        if data is None or data == {}:
-            raise NotFoundError(
-                f"Integrity Advocate has no participant {participant_identifier!r} in course {course_id!r}",
-                vendor=VENDOR,
-                status_code=response.status_code,
-                method="GET",
-                url=response.url,
-            )
-        return parse_participant(data)
+        return self._transport.run(self._participant_call(participant_identifier, course_id))
 
     def confirm_callback(self, callback: ReviewCallback | Participant) -> Participant:
         """Re-fetch the participant a review callback describes, to confirm what it claims.
@@ -428,15 +702,7 @@ class IntegrityAdvocateClient:
             NotFoundError: The vendor knows no such participant (the callback was not genuine).
             ApiError: The request failed.
         """
-        participant = callback.participant if isinstance(callback, ReviewCallback) else callback
-        if participant.course_id is None:
-            raise ValidationError(
-                "the callback names no course id, so it cannot be confirmed",
-                field="Course_Id",
-                reason="missing",
-                vendor=VENDOR,
-            )
-        return self.get_participant(participant.participant_identifier, participant.course_id)
+        return self.get_participant(*self._confirmed(callback))
 
     def participant_status(
         self, participant_identifier: str, course_id: str, activity_id: str
@@ -448,57 +714,7 @@ class IntegrityAdvocateClient:
             NotFoundError: No such participant or activity.
             ApiError: The request failed.
         """
-        params = [
-            (
-                "participantidentifier",
-                _id("participant_identifier", "participantidentifier", participant_identifier),
-            ),
-            ("courseid", _id("course_id", "courseid", course_id)),
-            ("activityid", _id("activity_id", "activityid", activity_id)),
-        ]
-        return parse_participant_status(self._json(self._get("/api/2-0/participantstatus", params)))
-
-    # -- overrides -------------------------------------------------------------------------------
-
-    def _override_body(
-        self, status: OverrideStatus, reason: str, overrider: Overrider, when: datetime | None
-    ) -> bytes:
-        if not isinstance(status, OverrideStatus):
-            raise ValidationError(
-                "status must be OverrideStatus.VALID or OverrideStatus.INVALID",
-                field="Override_Status",
-                reason="bad status",
-                vendor=VENDOR,
-            )
-        if not isinstance(overrider, Overrider):
-            raise ValidationError(
-                "overrider must be an Overrider",
-                field="Override_LMSUser_Id",
-                reason="missing",
-                vendor=VENDOR,
-            )
-        _id("reason", "Override_Reason", reason)
-        _id("overrider.user_id", "Override_LMSUser_Id", overrider.user_id)
-        _id("overrider.first_name", "Override_LMSUser_FirstName", overrider.first_name)
-        _id("overrider.last_name", "Override_LMSUser_LastName", overrider.last_name)
-        if when is not None and (not isinstance(when, datetime) or when.tzinfo is None):
-            raise ValidationError(
-                "when must be a timezone-aware datetime",
-                field="Override_Date",
-                reason="naive datetime",
-                vendor=VENDOR,
-            )
-        seconds = int(when.timestamp()) if when is not None else int(self._clock.time())
-        return canonical_json(
-            {
-                "Override_Date": str(seconds),
-                "Override_Status": status.value,
-                "Override_Reason": reason,
-                "Override_LMSUser_FirstName": overrider.first_name,
-                "Override_LMSUser_LastName": overrider.last_name,
-                "Override_LMSUser_Id": overrider.user_id,
-            }
-        )
+        return self._transport.run(self._status_call(participant_identifier, course_id, activity_id))
 
     def override_participant(
         self,
@@ -531,20 +747,11 @@ class IntegrityAdvocateClient:
             ApiError: The request failed; it was not retried, so check the participant before trying
                 again.
         """
-        pid = _id("participant_identifier", "participantidentifier", participant_identifier)
-        cid = _id("course_id", "courseid", course_id)
-        body = self._override_body(status, reason, overrider, when)
-        response = self._transport.request(
-            "PATCH",
-            f"{self.base_url}/api/participant/{_segment(pid)}-{_segment(cid)}",
-            headers={"Content-Type": "application/json"},
-            body=body,
-            sign=self._sign,
-            retry=False,
+        return self._transport.run(
+            self._override_participant_call(
+                participant_identifier, course_id, status, reason, overrider, when
+            )
         )
-        if not response.body.strip():
-            return None
-        return parse_participant(self._json(response))
 
     def override_sessions(
         self,
@@ -568,25 +775,11 @@ class IntegrityAdvocateClient:
             NotFoundError: No such participant or sessions.
             ApiError: The request failed (not retried).
         """
-        params = {
-            "courseid": _id("course_id", "courseid", course_id),
-            "activityid": _id("activity_id", "activityid", activity_id),
-            "participantidentifier": _id(
-                "participant_identifier", "participantidentifier", participant_identifier
-            ),
-        }
-        body = self._override_body(status, reason, overrider, when)
-        self._transport.request(
-            "PATCH",
-            f"{self.base_url}/api/participantsessions",
-            params=params,
-            headers={"Content-Type": "application/json"},
-            body=body,
-            sign=self._sign,
-            retry=False,
+        self._transport.run(
+            self._override_sessions_call(
+                participant_identifier, course_id, activity_id, status, reason, overrider, when
+            )
         )
-
-    # -- sessions ----------------------------------------------------------------------------------
 
     def end_session(
         self, participant_identifier: str, course_id: str, activity_id: str | None = None
@@ -606,41 +799,7 @@ class IntegrityAdvocateClient:
                 URL-encoded (the message says so).
             ApiError: Any other failure.
         """
-        params = {
-            "appid": self.app_id,
-            "courseid": _id("course_id", "courseid", course_id),
-            "participantidentifier": _id(
-                "participant_identifier", "participantidentifier", participant_identifier
-            ),
-        }
-        if activity_id is not None:
-            params["activityid"] = _id("activity_id", "activityid", activity_id)
-        try:
-            response = self._transport.request(
-                "GET",
-                f"{self.base_url}/participants/endsession",
-                params=params,
-                retry=False,
-                expected=(404,),
-            )
-        except ServerError as exc:
-            if exc.status_code != 500:
-                raise
-            error = ServerError(
-                f"Integrity Advocate could not process the end-session request (500) for GET "
-                f"{exc.url}: its documents say a 500 here means a problem with the request: check "
-                "that the app id, course id, participant identifier"
-                + (" and activity id" if activity_id is not None else "")
-                + " are correct (examkit URL-encodes them)",
-                vendor=VENDOR,
-                status_code=500,
-                method="GET",
-                url=exc.url,
-                response_excerpt=exc.response_excerpt,
-            )
-        else:
-            return _end_result(response)
-        raise error
+        return self._transport.run(self._end_session_call(participant_identifier, course_id, activity_id))
 
     def ping(self) -> bool:
         """Return whether the vendor's health check (``GET /ping``, unsigned) answers ``healthy``.
@@ -648,8 +807,328 @@ class IntegrityAdvocateClient:
         Raises:
             ApiError: The request failed.
         """
-        response = self._transport.request("GET", f"{self.base_url}/ping")
-        return response.text.strip().strip('"').lower() == "healthy"
+        return self._transport.run(self._ping_call())
+
+
+class AsyncIntegrityAdvocateClient(_IntegrityAdvocateCalls):
+    """A client for Integrity Advocate's REST API from asyncio code, through ``httpx`` (extra ``async``).
+
+    The twin of :class:`IntegrityAdvocateClient`: the same arguments (``client``, an
+    ``httpx.AsyncClient``, instead of ``session``; ``sleep`` is a coroutine function), the same
+    signed requests, results and errors. Listings are async iterators (``async for``) with the same
+    exclusive filter types; overrides are never retried; ending a session is not retried either.
+    Use it as an async context manager (``async with``) or call :meth:`aclose`.
+
+    Raises:
+        ConfigurationError: A setting is wrong; raised here, not on the first call.
+    """
+
+    def __init__(
+        self,
+        *,
+        app_id: str,
+        api_key: SecretInput,
+        base_url: str = DEFAULT_BASE_URL,
+        client: httpx.AsyncClient | None = None,
+        timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = None,
+        clock: Clock | None = None,
+        nonce_factory: Callable[[], str] = new_nonce,
+        signing_form: CanonicalForm = DEFAULT_REQUEST_FORM,
+        max_pages: int = DEFAULT_MAX_PAGES,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        deadline: float = DEFAULT_DEADLINE,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+    ) -> None:
+        self._setup(
+            app_id=app_id,
+            api_key=api_key,
+            base_url=base_url,
+            timeout=timeout,
+            retry=retry,
+            clock=clock,
+            nonce_factory=nonce_factory,
+            signing_form=signing_form,
+            max_pages=max_pages,
+            sleep=sleep,
+        )
+        from examkit.core._transport_async import AsyncTransport  # noqa: PLC0415 - httpx only here
+
+        self._transport: AsyncTransport = AsyncTransport(
+            vendor=VENDOR,
+            client=client,
+            timeout=timeout,
+            retry=retry,
+            secrets=self._secrets,
+            clock=self._clock.time,
+            deadline=deadline,
+            max_response_bytes=max_response_bytes,
+            sleep=sleep,
+        )
+
+    @classmethod
+    def from_env(cls, **settings: Unpack[_AsyncSettings]) -> AsyncIntegrityAdvocateClient:
+        """Build a client from ``EXAMKIT_IA_APP_ID`` and ``EXAMKIT_IA_API_KEY``.
+
+        Other settings pass through as keyword arguments (those of the constructor).
+
+        Raises:
+            ConfigurationError: A variable is missing or has the wrong form.
+        """
+        return cls(
+            app_id=env_setting("EXAMKIT_IA_APP_ID", vendor=VENDOR),
+            api_key=env_setting("EXAMKIT_IA_API_KEY", vendor=VENDOR),
+            **settings,
+        )
+
+    async def aclose(self) -> None:
+        """Close the ``httpx.AsyncClient`` if the client made it."""
+        await self._transport.aclose()
+
+    async def __aenter__(self) -> AsyncIntegrityAdvocateClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def _pages(self, pager: _Pager[_P]) -> AsyncIterator[_P]:
+        while True:
+            page = await self._transport.run(pager.call())
+            yield page
+            if not pager.advance(page):
+                return
+
+    def iter_participant_pages(
+        self,
+        course_id: str,
+        *,
+        where: ParticipantFilter | None = None,
+        page_size: int | None = None,
+        backward: bool = False,
+        max_pages: int | None = None,
+    ) -> AsyncIterator[ParticipantPage]:
+        """Yield a course's participants page by page, lazily, as an async iterator (``async for``).
+
+        Calls ``GET /api/course/{courseid}/participants``.
+
+        Args:
+            course_id: Your course id.
+            where: One filter set: :class:`ModifiedSince`, :class:`ByName`, :class:`ByStatus`,
+                :class:`ByEmail` or :class:`ByExternalUserId`. The vendor accepts one per call, so
+                the type admits only one.
+            page_size: 1 to 10 rows per page (``limit``); the vendor's default (10) when ``None``.
+            backward: Search backwards (``backwardsearch=true``).
+            max_pages: The page cap for this listing (default: the client's).
+
+        Raises:
+            ValidationError: A bad argument, before any request.
+            PageLimitError: The cap was reached while more pages were offered.
+            ApiError: A request failed.
+        """
+        return self._pages(self._participant_pager(course_id, where, page_size, backward, max_pages))
+
+    async def iter_participants(
+        self,
+        course_id: str,
+        *,
+        where: ParticipantFilter | None = None,
+        page_size: int | None = None,
+        backward: bool = False,
+        max_pages: int | None = None,
+    ) -> AsyncIterator[Participant]:
+        """Yield a course's participants one by one (``async for``), fetching pages as needed.
+
+        Arguments and errors are those of :meth:`iter_participant_pages`; a bad argument raises at
+        the first ``async for`` step, before any request.
+        """
+        pages = self.iter_participant_pages(
+            course_id, where=where, page_size=page_size, backward=backward, max_pages=max_pages
+        )
+        async for page in pages:
+            for participant in page.participants:
+                yield participant
+
+    def iter_session_pages(
+        self,
+        course_id: str,
+        *,
+        activity_id: str | None = None,
+        where: SessionFilter | None = None,
+        page_size: int | None = None,
+        backward: bool = False,
+        max_pages: int | None = None,
+    ) -> AsyncIterator[SessionPage]:
+        """Yield a course's participant sessions page by page, lazily, as an async iterator.
+
+        Calls ``GET /api/course/{courseid}/participantsessions``.
+
+        Args:
+            course_id: Your course id.
+            activity_id: Only sessions of this activity (combines with any filter set).
+            where: One filter set: :class:`ByName`, :class:`ByStatus` or :class:`ByParticipant`.
+            page_size: 1 to 10 rows per page.
+            backward: Search backwards.
+            max_pages: The page cap for this listing.
+
+        Raises:
+            ValidationError: A bad argument, before any request.
+            PageLimitError: The cap was reached while more pages were offered.
+            ApiError: A request failed.
+        """
+        return self._pages(self._session_pager(course_id, activity_id, where, page_size, backward, max_pages))
+
+    async def iter_sessions(
+        self,
+        course_id: str,
+        *,
+        activity_id: str | None = None,
+        where: SessionFilter | None = None,
+        page_size: int | None = None,
+        backward: bool = False,
+        max_pages: int | None = None,
+    ) -> AsyncIterator[ParticipantSession]:
+        """Yield a course's participant sessions one by one (see :meth:`iter_session_pages`)."""
+        pages = self.iter_session_pages(
+            course_id,
+            activity_id=activity_id,
+            where=where,
+            page_size=page_size,
+            backward=backward,
+            max_pages=max_pages,
+        )
+        async for page in pages:
+            for session in page.sessions:
+                yield session
+
+    async def get_participant(self, participant_identifier: str, course_id: str) -> Participant:
+        """Return one participant with all sessions, flags and captures (``GET /api/participant``).
+
+        Raises:
+            ValidationError: An empty or unprintable id.
+            NotFoundError: The vendor knows no such participant (404, or an empty ``{}`` answer).
+            ApiError: The request failed.
+            PayloadError: The answer is not a participant.
+        """
+        return await self._transport.run(self._participant_call(participant_identifier, course_id))
+
+    async def confirm_callback(self, callback: ReviewCallback | Participant) -> Participant:
+        """Re-fetch the participant a review callback describes, to confirm what it claims.
+
+        The callback's signature does not cover its body; the participant returned here comes
+        from an authenticated API call. Compare, or simply use, its ``effective_status``.
+
+        Raises:
+            NotFoundError: The vendor knows no such participant (the callback was not genuine).
+            ApiError: The request failed.
+        """
+        return await self.get_participant(*self._confirmed(callback))
+
+    async def participant_status(
+        self, participant_identifier: str, course_id: str, activity_id: str
+    ) -> ParticipantStatusResult:
+        """Return a participant's status in one activity (``GET /api/2-0/participantstatus``).
+
+        Raises:
+            ValidationError: An empty or unprintable id.
+            NotFoundError: No such participant or activity.
+            ApiError: The request failed.
+        """
+        return await self._transport.run(self._status_call(participant_identifier, course_id, activity_id))
+
+    async def override_participant(
+        self,
+        participant_identifier: str,
+        course_id: str,
+        *,
+        status: OverrideStatus,
+        reason: str,
+        overrider: Overrider,
+        when: datetime | None = None,
+    ) -> Participant | None:
+        """Override the vendor's ruling on a participant; never retried automatically.
+
+        Calls ``PATCH /api/participant/{participantidentifier}-{courseid}``.
+
+        Args:
+            participant_identifier: The participant.
+            course_id: The course.
+            status: ``OverrideStatus.VALID`` or ``OverrideStatus.INVALID``.
+            reason: Why (required by the vendor).
+            overrider: The user in your system performing the override.
+            when: The override's time (default: the client's clock).
+
+        Returns:
+            The updated participant, or ``None`` when the vendor answered with an empty body.
+
+        Raises:
+            ValidationError: A bad argument, before any request.
+            NotFoundError: No such participant.
+            ApiError: The request failed; it was not retried, so check the participant before trying
+                again.
+        """
+        return await self._transport.run(
+            self._override_participant_call(
+                participant_identifier, course_id, status, reason, overrider, when
+            )
+        )
+
+    async def override_sessions(
+        self,
+        participant_identifier: str,
+        course_id: str,
+        activity_id: str,
+        *,
+        status: OverrideStatus,
+        reason: str,
+        overrider: Overrider,
+        when: datetime | None = None,
+    ) -> None:
+        """Override the ruling on a participant's sessions in one activity; never retried.
+
+        Calls ``PATCH /api/participantsessions``.
+
+        Arguments are those of :meth:`override_participant`, plus the activity.
+
+        Raises:
+            ValidationError: A bad argument, before any request.
+            NotFoundError: No such participant or sessions.
+            ApiError: The request failed (not retried).
+        """
+        await self._transport.run(
+            self._override_sessions_call(
+                participant_identifier, course_id, activity_id, status, reason, overrider, when
+            )
+        )
+
+    async def end_session(
+        self, participant_identifier: str, course_id: str, activity_id: str | None = None
+    ) -> EndSessionResult:
+        """End a participant's session and send it for review (``GET /participants/endsession``).
+
+        This call is not signed: it carries the App Id only. It is never retried (a retry after a
+        lost answer would report "nothing to close").
+
+        Returns:
+            :attr:`EndSessionResult.CLOSED` on 200, :attr:`EndSessionResult.NOTHING_TO_CLOSE` on 404
+            (no such app, participant or open session; also when it was already closed).
+
+        Raises:
+            ValidationError: An empty or unprintable id.
+            ServerError: 500: the vendor's documents say the input values are wrong or not
+                URL-encoded (the message says so).
+            ApiError: Any other failure.
+        """
+        return await self._transport.run(
+            self._end_session_call(participant_identifier, course_id, activity_id)
+        )
+
+    async def ping(self) -> bool:
+        """Return whether the vendor's health check (``GET /ping``, unsigned) answers ``healthy``.
+
+        Raises:
+            ApiError: The request failed.
+        """
+        return await self._transport.run(self._ping_call())
 
 
 def _end_result(response: HttpResponse) -> EndSessionResult:

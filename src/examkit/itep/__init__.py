@@ -136,6 +136,12 @@ _LAZY = {
     "read_inventory_csv": "examkit.itep.inventory",
 }
 
+# -- the async client (issue 16): lazy, so that httpx loads only when it is used --------------------
+if TYPE_CHECKING:
+    from examkit.itep.client import AsyncItepClient
+__all__ += ["AsyncItepClient"]
+_LAZY["AsyncItepClient"] = "examkit.itep.client"
+
 
 def __getattr__(name: str) -> Any:
     module_name = _LAZY.get(name)

@@ -21,7 +21,7 @@ import json
 import re
 import threading
 from collections.abc import Mapping, Sequence
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 import requests
@@ -30,6 +30,9 @@ from examkit.core._repr import safe_repr
 from examkit.core.clock import Clock, SystemClock
 from examkit.core.webhook import WebhookRequest
 from examkit.testing.http import FakeHttpAdapter, FakeRequest, FakeResponse
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = [
     "FAKE_BASE_URL",
@@ -121,6 +124,10 @@ class FakeAssessio:
     def session(self) -> requests.Session:
         """Return a session on which the fake answers (for ``AssessioClient(session=...)``)."""
         return self.adapter.session()
+
+    def httpx_client(self) -> httpx.AsyncClient:
+        """Return an ``httpx.AsyncClient`` on which the fake answers (``AsyncAssessioClient(client=...)``)."""
+        return self.adapter.httpx_client()
 
     @property
     def requests(self) -> list[FakeRequest]:

@@ -1,9 +1,10 @@
-"""An in-process HTTP fake for :mod:`requests`: route handlers behind a transport adapter.
+"""An in-process HTTP fake for :mod:`requests` and ``httpx``: route handlers behind a transport.
 
 A :class:`FakeHttpAdapter` answers requests sent through any session it is mounted on, by calling
-the handler registered for the request's method and path. Handlers receive a :class:`FakeRequest`
-and return a :class:`FakeResponse`. Every request is recorded, so tests can count calls and look at
-the exact bytes that were sent.
+the handler registered for the request's method and path; :meth:`FakeHttpAdapter.httpx_client`
+gives an ``httpx.AsyncClient`` served by the same handlers, for the async clients. Handlers receive
+a :class:`FakeRequest` and return a :class:`FakeResponse`. Every request is recorded, so tests can
+count calls and look at the exact bytes that were sent.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
 import attrs
@@ -20,6 +21,9 @@ from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
 from examkit.core.webhook import Headers
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["FakeHttpAdapter", "FakeRequest", "FakeResponse", "Handler"]
 
@@ -106,6 +110,16 @@ class FakeHttpAdapter(BaseAdapter):
         session.mount(self.base_url, self)
         return session
 
+    def httpx_client(self) -> httpx.AsyncClient:
+        """Return a new ``httpx.AsyncClient`` on which this fake serves :attr:`base_url`.
+
+        The async twin of :meth:`session` (needs ``httpx``, the ``async`` extra). Handlers run on
+        a worker thread, so a handler that sleeps (to play latency) does not block the event loop.
+        """
+        import httpx  # noqa: PLC0415 - only for async tests
+
+        return httpx.AsyncClient(mounts={self.base_url: _async_transport(self)})
+
     def calls(self, method: str | None = None, path: str | None = None) -> list[FakeRequest]:
         """Return the recorded requests, optionally only those with this method and path."""
         with self._lock:
@@ -120,17 +134,33 @@ class FakeHttpAdapter(BaseAdapter):
     ) -> requests.Response:
         """Answer ``request`` from the registered handlers (called by :mod:`requests`)."""
         url = request.url or ""
-        parts = urlsplit(url)
         body = request.body or b""
         if isinstance(body, str):
             body = body.encode("utf-8")
+        status, content, headers = self.answer(
+            (request.method or "GET").upper(), url, dict(request.headers), bytes(body)
+        )
+        response = requests.Response()
+        response.status_code = status
+        response._content = content
+        response.headers = CaseInsensitiveDict(headers)
+        response.url = url
+        response.request = request
+        response.reason = "fake"
+        return response
+
+    def answer(
+        self, method: str, url: str, headers: Mapping[str, str] | list[tuple[str, str]], body: bytes
+    ) -> tuple[int, bytes, dict[str, str]]:
+        """Record a request and return the handler's status, body bytes and headers."""
+        parts = urlsplit(url)
         fake = FakeRequest(
-            method=(request.method or "GET").upper(),
+            method=method,
             url=url,
             path=parts.path,
             query=dict(parse_qsl(parts.query, keep_blank_values=True)),
-            headers=Headers(dict(request.headers)),
-            body=bytes(body),
+            headers=Headers(headers),
+            body=body,
         )
         with self._lock:
             self.requests.append(fake)
@@ -140,15 +170,25 @@ class FakeHttpAdapter(BaseAdapter):
             if handler is not None
             else FakeResponse(404, {"error": f"no fake route for {fake.method} {fake.path}"})
         )
-        content, headers = answer.encoded()
-        response = requests.Response()
-        response.status_code = answer.status
-        response._content = content
-        response.headers = CaseInsensitiveDict(headers)
-        response.url = url
-        response.request = request
-        response.reason = "fake"
-        return response
+        content, response_headers = answer.encoded()
+        return answer.status, content, response_headers
 
     def close(self) -> None:
         """Nothing to release."""
+
+
+def _async_transport(adapter: FakeHttpAdapter) -> httpx.AsyncBaseTransport:
+    """An httpx transport that answers from ``adapter``'s handlers (on a worker thread)."""
+    import asyncio  # noqa: PLC0415
+
+    import httpx  # noqa: PLC0415
+
+    class _FakeAsyncTransport(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            body = await request.aread()
+            status, content, headers = await asyncio.to_thread(
+                adapter.answer, request.method.upper(), str(request.url), list(request.headers.items()), body
+            )
+            return httpx.Response(status, headers=headers, content=content, request=request)
+
+    return _FakeAsyncTransport()

@@ -19,7 +19,7 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Iterable, Mapping
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 from urllib.parse import quote
 
 import requests
@@ -29,11 +29,14 @@ from examkit.core.encoding import canonical_json
 from examkit.core.errors import WebhookVerificationError
 from examkit.core.signing import SecretInput
 from examkit.core.webhook import InMemoryReplayGuard, WebhookRequest
-from examkit.integrity_advocate.client import IntegrityAdvocateClient, _id
+from examkit.integrity_advocate.client import AsyncIntegrityAdvocateClient, IntegrityAdvocateClient, _id
 from examkit.integrity_advocate.embed import DEFAULT_BASE_URL
 from examkit.integrity_advocate.models import Participant, to_wire
 from examkit.integrity_advocate.signing import AmxVerifier, CanonicalForm, new_nonce, sign_request
 from examkit.testing.http import FakeHttpAdapter, FakeRequest, FakeResponse
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = [
     "DEMO_API_KEY",
@@ -128,6 +131,10 @@ def make_session(
     return record
 
 
+async def _no_wait(_seconds: float) -> None:
+    return None
+
+
 def _error(status: int, message: str) -> FakeResponse:
     return FakeResponse(status, {"Message": message})
 
@@ -203,6 +210,25 @@ class FakeIntegrityAdvocate:
             api_key=self._api_key,
             base_url=self.base_url,
             session=self.session(),
+            **settings,
+        )
+
+    def httpx_client(self) -> httpx.AsyncClient:
+        """Return an ``httpx.AsyncClient`` served by this fake (the async twin of :meth:`session`)."""
+        return self.adapter.httpx_client()
+
+    def async_client(self, **settings: Any) -> AsyncIntegrityAdvocateClient:
+        """Return an async client wired to this fake (same credentials, host and clock).
+
+        Settings pass through as keyword arguments.
+        """
+        settings.setdefault("clock", self.clock)
+        settings.setdefault("sleep", _no_wait)
+        return AsyncIntegrityAdvocateClient(
+            app_id=self.app_id,
+            api_key=self._api_key,
+            base_url=self.base_url,
+            client=self.httpx_client(),
             **settings,
         )
 

@@ -20,7 +20,7 @@ import json
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 from urllib.parse import quote, urlsplit
 
 import attrs
@@ -29,9 +29,12 @@ import requests
 from examkit.core.errors import ExamkitError, ValidationError
 from examkit.core.signing import hmac_sha256
 from examkit.core.webhook import WebhookRequest
-from examkit.itep.client import _BARE_ID, ItepClient
+from examkit.itep.client import _BARE_ID, AsyncItepClient, ItepClient
 from examkit.itep.signing import verify_body
 from examkit.testing.http import FakeHttpAdapter, FakeRequest, FakeResponse
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = [
     "FAKE_ENDPOINT",
@@ -190,6 +193,22 @@ class FakeItep:
         }
         options.update(settings)
         return ItepClient(**options)
+
+    def httpx_client(self) -> httpx.AsyncClient:
+        """Return an ``httpx.AsyncClient`` that reaches this fake (the async twin of :meth:`session`)."""
+        return self.adapter.httpx_client()
+
+    def async_client(self, **settings: Any) -> AsyncItepClient:
+        """Return an :class:`~examkit.itep.client.AsyncItepClient` wired to this fake."""
+        options: dict[str, Any] = {
+            "api_key": self.api_key,
+            "signature_header": self.signature_header,
+            "endpoint": self.endpoint,
+            "signature_encoding": self.encoding,
+            "client": self.httpx_client(),
+        }
+        options.update(settings)
+        return AsyncItepClient(**options)
 
     @property
     def requests(self) -> list[FakeRequest]:

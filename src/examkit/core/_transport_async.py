@@ -1,0 +1,263 @@
+"""The async transport: the I/O of examkit's calls over an :class:`httpx.AsyncClient` (extra ``async``).
+
+Everything a call means (retry decisions, error mapping, redaction) is in :mod:`examkit.core.http`
+and is shared with the sync transport; this module only sends the bytes, with a deadline, and reads
+the answer, at most ``max_response_bytes`` of it.
+
+A user's ``httpx.AsyncClient`` is used as it is (proxies, certificates, a mounted transport), with
+three exceptions for examkit's requests: redirects are never followed, the timeout and the deadline
+are examkit's, and the client's own ``params`` and ``auth`` do not apply after signing (the
+signature covers the URL as sent). httpx itself retries only connections that were never
+established (``AsyncHTTPTransport(retries=...)``), so a POST or PATCH still reaches the vendor at
+most once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Any, Final, TypeVar
+
+import httpx
+
+from examkit.core._copying import deepcopy_sharing
+from examkit.core._repr import safe_repr
+from examkit.core.errors import ApiError
+from examkit.core.http import (
+    _CHUNK,
+    DEFAULT_DEADLINE,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_TIMEOUT,
+    USER_AGENT,
+    HttpResponse,
+    RetryPolicy,
+    _Call,
+    _Failure,
+    _Rules,
+    _with_query,
+    logger,
+)
+from examkit.core.signing import Secret
+from examkit.core.webhook import Headers
+
+__all__: list[str] = []
+
+_T = TypeVar("_T")
+
+# httpx's exceptions by what they say about the request: never sent, sent (or maybe sent).
+_NOT_CONNECTED: Final = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+_BAD_URL: Final = (httpx.InvalidURL, httpx.UnsupportedProtocol, httpx.LocalProtocolError)
+# The names the sync transport reports for the same faults, so that errors read the same.
+_NAMES: Final[Mapping[type[BaseException], str]] = {
+    httpx.ConnectTimeout: "ConnectTimeout",
+    httpx.ReadTimeout: "ReadTimeout",
+    httpx.WriteTimeout: "Timeout",
+    httpx.PoolTimeout: "ConnectTimeout",
+    httpx.ConnectError: "ConnectionError",
+    httpx.ReadError: "ConnectionError",
+    httpx.WriteError: "ConnectionError",
+    httpx.RemoteProtocolError: "ConnectionError",
+    httpx.CloseError: "ConnectionError",
+}
+
+
+def _name(exc: BaseException) -> str:
+    for cls in type(exc).__mro__:
+        name = _NAMES.get(cls)
+        if name is not None:
+            return name
+    return type(exc).__name__
+
+
+class _TooLargeError(Exception):
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+class AsyncTransport(_Rules):
+    """Sends a vendor's HTTP requests through an ``httpx.AsyncClient``, with the sync rules.
+
+    Args:
+        vendor: The vendor's name, carried by every error.
+        client: An :class:`httpx.AsyncClient` to use (proxies, certificates, a mock transport).
+            examkit does not close it. Without one, the transport makes and owns its own.
+        timeout: Seconds for connecting and reading, one number or a ``(connect, read)`` pair.
+        retry: The retry policy for idempotent requests.
+        secrets: Secrets to scrub from any text that ends up in an error message or log.
+        sleep: The coroutine function used to wait between attempts (tests inject a fake).
+        clock: The function that tells the time, for ``Retry-After`` dates.
+        deadline: The longest one attempt may take in all, in seconds.
+        max_response_bytes: The most response-body bytes read, after decompression.
+    """
+
+    def __init__(
+        self,
+        *,
+        vendor: str,
+        client: httpx.AsyncClient | None = None,
+        timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = None,
+        secrets: Iterable[Secret] = (),
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        clock: Callable[[], float] | None = None,
+        deadline: float = DEFAULT_DEADLINE,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+    ) -> None:
+        import time  # noqa: PLC0415 - only for the default clock
+
+        self._configure(
+            vendor=vendor,
+            timeout=timeout,
+            retry=retry,
+            secrets=secrets,
+            clock=clock if clock is not None else time.time,
+            deadline=deadline,
+            max_response_bytes=max_response_bytes,
+        )
+        if client is not None and not isinstance(client, httpx.AsyncClient):
+            from examkit.core._checks import config_error  # noqa: PLC0415
+
+            raise config_error("client", "an httpx.AsyncClient, or None", client, vendor=vendor)
+        self._owns_client = client is None
+        self.client = client if client is not None else httpx.AsyncClient()
+        self._sleep = sleep
+        connect, read = self.timeout
+        self._timeout = httpx.Timeout(connect=connect, read=read, write=read, pool=connect)
+
+    async def aclose(self) -> None:
+        """Close the client if the transport made it."""
+        if self._owns_client:
+            await self.client.aclose()
+
+    async def __aenter__(self) -> AsyncTransport:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> AsyncTransport:
+        return deepcopy_sharing(self, memo, self.client, self._sleep, self._clock, self._timeout)
+
+    @safe_repr
+    def __repr__(self) -> str:
+        return (
+            f"AsyncTransport(vendor={self.vendor!r}, timeout={self.timeout!r}, deadline={self.deadline!r}, "
+            f"max_response_bytes={self.max_response_bytes!r}, retry={self.retry!r})"
+        )
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        body: bytes | None = None,
+        sign: Callable[[str, str, bytes], Mapping[str, str]] | None = None,
+        retry: bool | None = None,
+        expected: Iterable[int] = (),
+    ) -> HttpResponse:
+        """Send one request and return its response; the rules of the sync ``Transport.request``."""
+        plan = self.plan(method, url, retry=retry, expected=expected)
+        for attempt in range(1, plan.attempts + 1):
+            logger.debug(
+                "%s %s %s (attempt %d/%d)", self.vendor, plan.method, plan.shown_url, attempt, plan.attempts
+            )
+            outcome = await self._attempt(
+                plan.method, url=url, params=params, headers=headers, body=body, sign=sign
+            )
+            verdict = plan.judge(outcome, attempt)
+            if isinstance(verdict, HttpResponse):
+                return verdict
+            await self._sleep(verdict)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def run(self, call: _Call[_T]) -> _T:
+        """Send ``call`` and read its answer (``call.read``), remapping errors with ``call.remap``."""
+        try:
+            response = await self.request(
+                call.method,
+                call.url,
+                params=call.params,
+                headers=call.headers,
+                body=call.body,
+                sign=call.sign,
+                retry=call.retry,
+                expected=call.expected,
+            )
+        except ApiError as exc:
+            error = call.remap(exc) if call.remap is not None else None
+            if error is None:
+                raise
+        else:
+            return call.read(response)
+        raise error  # outside the handler: no chained context
+
+    async def _attempt(
+        self,
+        method: str,
+        *,
+        url: str,
+        params: Mapping[str, str] | None,
+        headers: Mapping[str, str] | None,
+        body: bytes | None,
+        sign: Callable[[str, str, bytes], Mapping[str, str]] | None,
+    ) -> HttpResponse | _Failure:
+        """Build, sign and send one attempt; never raises (credentials live only in this frame)."""
+        target = _with_query(url, params)
+        try:
+            request = self.client.build_request(
+                method,
+                target,
+                headers={"User-Agent": USER_AGENT, **(headers or {})},
+                content=body,
+                timeout=self._timeout,
+            )
+            request.url = httpx.URL(target)  # the URL signed is the URL sent: no client params
+            if sign is not None:
+                request.headers.update(sign(method, target, body if body is not None else b""))
+        except _BAD_URL as exc:
+            return _Failure("config", type(exc).__name__)
+        try:
+            return await asyncio.wait_for(self._exchange(request, url), self.deadline)
+        except asyncio.TimeoutError:
+            return _Failure("deadline", f"the {self.deadline:g} s deadline passed")
+
+    async def _exchange(self, request: httpx.Request, url: str) -> HttpResponse | _Failure:
+        try:
+            raw = await self.client.send(request, stream=True, follow_redirects=False, auth=None)
+        except _BAD_URL as exc:
+            return _Failure("config", type(exc).__name__)
+        except httpx.TimeoutException as exc:
+            return _Failure("timeout", _name(exc), sent=not isinstance(exc, _NOT_CONNECTED))
+        except Exception as exc:  # any transport fault is a transport failure
+            return _Failure("failed", _name(exc), sent=not isinstance(exc, _NOT_CONNECTED))
+        try:
+            content = await self._read(raw)
+        except _TooLargeError as exc:
+            return _Failure("too-large", f"more than {self.max_response_bytes} bytes", status_code=exc.status)
+        except Exception as exc:  # a fault while reading the body
+            kind = "timeout" if isinstance(exc, httpx.TimeoutException) else "failed"
+            return _Failure(kind, _name(exc))
+        finally:
+            with contextlib.suppress(Exception):
+                await raw.aclose()
+        return self.response(raw.status_code, Headers(list(raw.headers.items())), content, url)
+
+    async def _read(self, raw: httpx.Response) -> bytes:
+        """Read the body in chunks, decompressed, stopping past ``max_response_bytes``."""
+        limit = self.max_response_bytes
+        length = (raw.headers.get("Content-Length") or "").strip()
+        encoding = (raw.headers.get("Content-Encoding") or "identity").strip().lower()
+        if encoding in ("", "identity") and length.isascii() and length.isdigit() and int(length) > limit:
+            raise _TooLargeError(raw.status_code)
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in raw.aiter_bytes(_CHUNK):
+            size += len(chunk)
+            if size > limit:
+                raise _TooLargeError(raw.status_code)
+            chunks.append(chunk)
+        return b"".join(chunks)

@@ -78,6 +78,12 @@ class FaultInjection:
         """Answer the next ``count`` requests normally, ``seconds`` late (waiting with :attr:`sleep`)."""
         self._push(_Fault(delay=check_seconds(seconds, setting="seconds")), count)
 
+    def clear_failures(self) -> None:
+        """Forget every failure injected and not yet answered."""
+        queue = self._faults()
+        with self.__dict__["_fault_lock"]:
+            queue.clear()
+
     def _injected(self, request: FakeRequest) -> FakeResponse | None:
         """Apply the next injected failure to ``request``: an answer, a raised error, or ``None``."""
         queue = self._faults()

@@ -36,7 +36,6 @@ from examkit.testing._faults import FaultInjection, _FollowingClock
 from examkit.testing.http import FakeHttpAdapter, FakeRequest, FakeResponse
 
 __all__ = [
-    "FAKE_BASE_URL",
     "FakeAssessio",
     "ReceivedOrder",
     "assessment_submitted_body",
@@ -306,3 +305,7 @@ def assessment_submitted_webhook(
         timestamp=timestamp,
         clock=clock,
     )
+
+
+for _model in (ReceivedOrder,):
+    attrs.resolve_types(_model)  # annotations as types, not strings, for users' tools and converters

@@ -152,3 +152,7 @@ class FakeHttpAdapter(BaseAdapter):
 
     def close(self) -> None:
         """Nothing to release."""
+
+
+for _model in (FakeRequest, FakeResponse):
+    attrs.resolve_types(_model)  # annotations as types, not strings, for users' tools and converters

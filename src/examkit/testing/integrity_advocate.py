@@ -40,7 +40,6 @@ __all__ = [
     "DEMO_API_KEY",
     "DEMO_APP_ID",
     "DEMO_NOW",
-    "EndMarker",
     "FakeIntegrityAdvocate",
     "make_participant",
     "make_session",

@@ -35,8 +35,6 @@ from examkit.testing._faults import FaultInjection
 from examkit.testing.http import FakeHttpAdapter, FakeRequest, FakeResponse
 
 __all__ = [
-    "FAKE_ENDPOINT",
-    "SAMPLE_RESULT",
     "SAMPLE_RESULT_RAW",
     "FakeItep",
     "IssuedTestId",
@@ -299,3 +297,7 @@ def build_results_webhook(
     if hmac is not None:
         sent[hmac[0]] = hmac_sha256(hmac[1].encode("utf-8"), body).hex()
     return WebhookRequest(body=body, headers=sent, url=url)
+
+
+for _model in (IssuedTestId, SentEmail):
+    attrs.resolve_types(_model)  # annotations as types, not strings, for users' tools and converters

@@ -43,8 +43,6 @@ from examkit.testpress.signing import (
 )
 
 __all__ = [
-    "FAKE_BASE_URL",
-    "FAKE_EXAM_PATH",
     "FakeTestpress",
     "exam_webhook_request",
     "sample_exam_webhook_payload",

@@ -18,6 +18,7 @@ from collections.abc import Callable
 
 import attrs
 import requests
+from urllib3.exceptions import NewConnectionError
 
 from examkit.core._checks import check_callable, check_count, check_seconds
 from examkit.core.clock import Clock, SystemClock
@@ -97,9 +98,9 @@ class FaultInjection:
         if fault.drop:
             if fault.after_sending:
                 raise requests.ReadTimeout(f"fake: the answer to {request.method} {request.path} was lost")
-            raise requests.ConnectionError(
-                f"fake: the connection for {request.method} {request.path} was refused"
-            )
+            # What requests raises for a refused connection: urllib3's NewConnectionError inside.
+            refused = NewConnectionError(None, f"fake: no connection for {request.method} {request.path}")  # type: ignore[arg-type]
+            raise requests.ConnectionError(refused)
         assert fault.status is not None  # noqa: S101 - every other fault has a status
         return FakeResponse(fault.status, fault.body)
 

@@ -3,8 +3,8 @@
 :class:`FakeIntegrityAdvocate` answers the real
 :class:`~examkit.integrity_advocate.IntegrityAdvocateClient` through a :mod:`requests`
 transport adapter (no network). It checks every ``amx`` signature (app id, key, timestamp
-within 300 s of its clock, nonce not reused), serves paginated participants and sessions from the
-records you give it, applies overrides, and ends sessions::
+within ``DEFAULT_TOLERANCE`` of its clock, nonce not reused), serves paginated participants and
+sessions from the records you give it, applies overrides, and ends sessions::
 
     fake = FakeIntegrityAdvocate()
     fake.add_participants(make_participant(str(i), "course-1") for i in range(25))

@@ -94,10 +94,7 @@ def write_csv(
     """
     import csv  # noqa: PLC0415 - only writers need it
 
-    if encoding not in CSV_ENCODINGS:
-        raise ConfigurationError(
-            f"encoding must be one of {', '.join(CSV_ENCODINGS)}", setting="encoding", vendor=vendor
-        )
+    check_choice(encoding, CSV_ENCODINGS, setting="encoding", vendor=vendor)
     safe = neutralize_formula if neutralize_formulas else str
 
     def emit(handle: IO[str]) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from examkit.core.clock import FixedClock
 from examkit.core.errors import PayloadError, WebhookVerificationError
 from examkit.core.webhook import InMemoryReplayGuard, WebhookRequest
 from examkit.integrity_advocate import IntegrityAdvocateWebhookVerifier, ReviewCallback
@@ -39,7 +40,7 @@ def main() -> None:
         signed_review_callback,
     )
 
-    fake = FakeIntegrityAdvocate()
+    fake = FakeIntegrityAdvocate(clock=FixedClock(DEMO_NOW))  # the callback below is signed at DEMO_NOW
     fake.add_participant(make_participant("42", "bio-101", status="Invalid (ID)"))
     verifier = IntegrityAdvocateWebhookVerifier(
         app_id=DEMO_APP_ID,

@@ -1,21 +1,22 @@
-"""Reconcile your own list of iTEP test IDs with the AVAILABLE TESTS export (CSV)."""
+"""Reconcile your own list of iTEP test IDs with the AVAILABLE TESTS export.
+
+The panel exports "a csv or xls file": ``Inventory.from_file`` reads CSV, ``.xlsx`` (``examkit[xlsx]``)
+and legacy ``.xls`` (``examkit[xls]``), by the file name's ending. Run from the repository root, or give
+the export's path as the first argument.
+"""
 
 from __future__ import annotations
 
-import io
+import sys
 from datetime import date
+from pathlib import Path
 
 from examkit.itep import Inventory
 
-EXPORT = """Test ID,Test Type,Status,Assigned To
-123982B8AP,Academic-Plus,Ready,
-123983C9AP,Academic-Plus,Ready,"{""student-name"":""Ann"",""expire"":""2024-09-01""}"
-123984D1AP,Academic-Plus,Complete,"{""student-name"":""Bob""}"
-223985E2CO,Core,Ready,
-"""
+EXPORT = Path(__file__).with_name("itep_available_tests.csv")
 
 if __name__ == "__main__":
-    inventory = Inventory.from_csv(io.StringIO(EXPORT))
+    inventory = Inventory.from_file(sys.argv[1] if len(sys.argv) > 1 else EXPORT)
     print("available by type:", inventory.available_by_type())
     expired = inventory.expired_assignments(today=date(2024, 10, 1))
     print("expired assignments:", [r.test_id for r in expired])

@@ -68,7 +68,38 @@ INTEGRATIONS: dict[str, frozenset[str]] = {}
 
 # -- examkit.testing -----------------------------------------------------------------------------------
 
-TESTING: dict[str, frozenset[str]] = {}
+TESTING: dict[str, frozenset[str]] = {
+    "examkit.testing": frozenset({"FROZEN_NOW", "SignedWebhooks", "forget_replays"}),
+    "examkit.testing.pytest_plugin": frozenset(),  # fixtures are found by pytest, not imported
+    "examkit.testing.itep": frozenset(
+        {"FakeItep", "IssuedTestId", "SAMPLE_RESULT_RAW", "SentEmail", "build_results_webhook"}
+    ),
+    "examkit.testing.integrity_advocate": frozenset(
+        {
+            "DEMO_API_KEY",
+            "DEMO_APP_ID",
+            "DEMO_NOW",
+            "FakeIntegrityAdvocate",
+            "make_participant",
+            "make_session",
+            "signed_review_callback",
+        }
+    ),
+    "examkit.testing.assessio": frozenset(
+        {
+            "FakeAssessio",
+            "ReceivedOrder",
+            "assessment_submitted_body",
+            "assessment_submitted_webhook",
+            "sign_webhook",
+        }
+    ),
+    "examkit.testing.testpress": frozenset(
+        {"FakeTestpress", "exam_webhook_request", "sample_exam_webhook_payload", "sign_exam_webhook"}
+    ),
+    # Owned by the clients engineer (extended for async at merge): pinned as it stands.
+    "examkit.testing.http": frozenset({"FakeHttpAdapter", "FakeRequest", "FakeResponse", "Handler"}),
+}
 
 # -- examkit.cli and examkit.demo ----------------------------------------------------------------------
 

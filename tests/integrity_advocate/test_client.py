@@ -59,7 +59,7 @@ OVERRIDER = Overrider(user_id="t-9", first_name="Ada", last_name="Teacher")
 
 @pytest.fixture
 def fake() -> FakeIntegrityAdvocate:
-    fake = FakeIntegrityAdvocate()
+    fake = FakeIntegrityAdvocate(clock=FixedClock(DEMO_NOW))  # its own clock: a client may disagree
     fake.add_participants(
         make_participant(
             f"p{i}",

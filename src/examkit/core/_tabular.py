@@ -8,11 +8,15 @@ single quote in front, unless asked not to.
 
 from __future__ import annotations
 
+import importlib
+import io
 import os
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from typing import IO, Final
+from datetime import date, datetime, time
+from typing import IO, Any, Final
 
+from examkit.core._checks import check_choice
 from examkit.core.errors import ConfigurationError, PayloadError, ValidationError
 
 __all__ = ["CSV_ENCODINGS", "FORMULA_PREFIXES", "neutralize_formula", "terminal_safe", "write_csv"]
@@ -90,10 +94,7 @@ def write_csv(
     """
     import csv  # noqa: PLC0415 - only writers need it
 
-    if encoding not in CSV_ENCODINGS:
-        raise ConfigurationError(
-            f"encoding must be one of {', '.join(CSV_ENCODINGS)}", setting="encoding", vendor=vendor
-        )
+    check_choice(encoding, CSV_ENCODINGS, setting="encoding", vendor=vendor)
     safe = neutralize_formula if neutralize_formulas else str
 
     def emit(handle: IO[str]) -> None:
@@ -151,3 +152,113 @@ def read_text(source: object, what: str, *, vendor: str | None = None) -> str:
             vendor=vendor,
         )
     return text[1:] if text.startswith("\ufeff") else text
+
+
+SPREADSHEET_SUFFIXES: Final = {".csv": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx", ".xls": "xls"}
+"""The file name endings :func:`read_table` knows, and the format each names."""
+
+_EXTRAS: Final = {"xlsx": ("openpyxl", "xlsx"), "xls": ("xlrd", "xls")}
+
+
+def table_format(source: object, format: str | None, *, vendor: str | None = None) -> str:
+    """Return ``"csv"``, ``"xlsx"`` or ``"xls"``: ``format`` when given, else from the file name.
+
+    An open stream without a name is read as CSV.
+    """
+    if format is not None:
+        return check_choice(format, _FORMATS, setting="format", vendor=vendor)
+    name = os.fspath(source) if isinstance(source, str | os.PathLike) else getattr(source, "name", None)
+    if not isinstance(name, str):
+        return "csv"
+    suffix = os.path.splitext(name)[1].casefold()
+    return SPREADSHEET_SUFFIXES.get(suffix, "csv")
+
+
+_FORMATS: Final = ("csv", "xlsx", "xls")
+
+
+def _import_reader(fmt: str, what: str, vendor: str | None) -> Any:
+    module, extra = _EXTRAS[fmt]
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise ConfigurationError(
+            f"reading the {what} as .{fmt} needs {module}: pip install 'examkit[{extra}]' "
+            "(or export the file as CSV)",
+            setting="format",
+            vendor=vendor,
+        ) from None
+
+
+def _cell_text(value: object) -> str:
+    """A spreadsheet cell as the text a CSV export of it would hold."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # a test ID typed as a number: 12345678.0 -> "12345678"
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time() else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def read_sheet(source: object, fmt: str, what: str, *, vendor: str | None = None) -> list[list[str]]:
+    """Read the first sheet of an ``.xlsx`` (openpyxl) or ``.xls`` (xlrd) file as rows of text cells.
+
+    The reader library is imported here, only when a spreadsheet is read; a missing one is a
+    :class:`~examkit.core.errors.ConfigurationError` naming the extra to install. A file the library
+    cannot read (missing, another format, damaged) is a :class:`~examkit.core.errors.PayloadError`.
+    Trailing empty cells of each row are dropped.
+    """
+    if not isinstance(source, str | os.PathLike):
+        raise ValidationError(
+            f"the {what} spreadsheet must be given as a path",
+            field="source",
+            reason="wrong type",
+            vendor=vendor,
+        )
+    library = _import_reader(fmt, what, vendor)
+    try:
+        if fmt == "xlsx":
+            book = library.load_workbook(io.BytesIO(_read_bytes(source)), read_only=True, data_only=True)
+            try:
+                raw = [list(row) for row in book.worksheets[0].iter_rows(values_only=True)]
+            finally:
+                book.close()
+        else:
+            book = library.open_workbook(file_contents=_read_bytes(source))
+            sheet = book.sheet_by_index(0)
+            raw = [_xls_row(library, book, sheet.row(i)) for i in range(sheet.nrows)]
+    except Exception as exc:
+        raise PayloadError(
+            f"cannot read the {what} as .{fmt}: {type(exc).__name__} (is it really a .{fmt} file?)",
+            reason="unreadable file",
+            vendor=vendor,
+        ) from None
+    rows = []
+    for row in raw:
+        cells = [_cell_text(value) for value in row]
+        while cells and not cells[-1]:
+            cells.pop()
+        rows.append(cells)
+    return rows
+
+
+def _read_bytes(source: str | os.PathLike[str]) -> bytes:
+    with open(source, "rb") as handle:
+        return handle.read()
+
+
+def _xls_row(xlrd: Any, book: Any, cells: list[Any]) -> list[object]:
+    values: list[object] = []
+    for cell in cells:
+        if cell.ctype == xlrd.XL_CELL_DATE:
+            values.append(xlrd.xldate.xldate_as_datetime(cell.value, book.datemode))
+        elif cell.ctype == xlrd.XL_CELL_BOOLEAN:
+            values.append(bool(cell.value))
+        else:
+            values.append(cell.value)
+    return values

@@ -20,8 +20,8 @@ from typing import IO, Any, Final
 
 import attrs
 
-from examkit.core._checks import check_tuple_of
-from examkit.core._tabular import read_text
+from examkit.core._checks import check_instance, check_tuple_of
+from examkit.core._tabular import read_sheet, read_text, table_format
 from examkit.core.clock import Clock, SystemClock, parse_iso_date
 from examkit.core.errors import ConfigurationError, PayloadError, ValidationError
 from examkit.itep.models import VENDOR, ExamStatus
@@ -234,6 +234,37 @@ class Inventory:
         """
         return read_inventory_csv(source, columns=columns, expiry_keys=expiry_keys)
 
+    @classmethod
+    def from_file(
+        cls,
+        source: str | os.PathLike[str] | IO[str],
+        *,
+        format: str | None = None,
+        columns: InventoryColumns | None = None,
+        expiry_keys: tuple[str, ...] = ("expire", "expires", "expiry", "expiration"),
+    ) -> Inventory:
+        """Read an export as the panel saves it: CSV, ``.xlsx`` or legacy ``.xls``.
+
+        The format comes from the file name's ending (``.csv``, ``.xlsx``/``.xlsm``, ``.xls``; an open
+        text stream is CSV) unless ``format`` says otherwise. A spreadsheet's first sheet is read, its
+        first row being the headings; a test ID the spreadsheet stored as a number reads as its digits.
+        ``.xlsx`` needs the ``xlsx`` extra (openpyxl) and ``.xls`` the ``xls`` extra (xlrd), imported
+        only here.
+
+        Args:
+            source: A path (any format) or an open text stream (CSV only).
+            format: ``"csv"``, ``"xlsx"`` or ``"xls"``, to override the file name.
+            columns: The column headings (defaults: :class:`InventoryColumns`).
+            expiry_keys: As for :meth:`from_csv`.
+
+        Raises:
+            ConfigurationError: The extra a spreadsheet needs is not installed (the message names
+                it), or ``format``/``columns`` is wrong.
+            PayloadError: The file cannot be read as that format, a column is missing, a row has no
+                test ID, or a test ID appears twice.
+        """
+        return _read_inventory_file(source, format=format, columns=columns, expiry_keys=expiry_keys)
+
     def __len__(self) -> int:
         return len(self.records)
 
@@ -319,41 +350,69 @@ def read_inventory_csv(
             test ID appears twice.
         ConfigurationError: ``columns`` is not an :class:`InventoryColumns`.
     """
-    columns = columns or InventoryColumns()
-    if not isinstance(columns, InventoryColumns):
-        raise ConfigurationError("columns must be an InventoryColumns", setting="columns", vendor=VENDOR)
+    columns = check_instance(
+        columns or InventoryColumns(), InventoryColumns, setting="columns", vendor=VENDOR
+    )
     text = read_text(source, "inventory CSV", vendor=VENDOR)
     try:
-        reader = csv.DictReader(io.StringIO(text, newline=""))
-        header = reader.fieldnames or []
-        resolved = columns.resolve(header)
-        records: list[InventoryRecord] = []
-        seen: set[str] = set()
-        for line, row in enumerate(reader, start=2):
-            clean = {k: (v or "") for k, v in row.items() if isinstance(k, str)}
-            test_id = clean.get(resolved["test_id"], "").strip()
-            if not test_id:
-                if not any(v.strip() for v in clean.values()):
-                    continue  # a blank line
-                raise PayloadError(
-                    f"row {line} of the inventory CSV has no test ID",
-                    field=resolved["test_id"],
-                    reason="missing test ID",
-                    vendor=VENDOR,
-                )
-            if test_id in seen:
-                raise PayloadError(
-                    f"test ID {test_id} appears twice in the inventory CSV (row {line})",
-                    field=resolved["test_id"],
-                    reason="duplicate test ID",
-                    vendor=VENDOR,
-                )
-            seen.add(test_id)
-            records.append(_record(clean, resolved, test_id, expiry_keys))
+        rows = list(csv.reader(io.StringIO(text, newline="")))
     except csv.Error as exc:
         raise PayloadError(
             f"the inventory CSV is malformed: {exc}", reason="not CSV", vendor=VENDOR
         ) from None
+    return _from_rows(rows, columns, expiry_keys, "inventory CSV")
+
+
+def _columns(columns: InventoryColumns | None) -> InventoryColumns:
+    return check_instance(columns or InventoryColumns(), InventoryColumns, setting="columns", vendor=VENDOR)
+
+
+def _read_inventory_file(
+    source: str | os.PathLike[str] | IO[str],
+    *,
+    format: str | None,
+    columns: InventoryColumns | None,
+    expiry_keys: tuple[str, ...],
+) -> Inventory:
+    fmt = table_format(source, format, vendor=VENDOR)
+    if fmt == "csv":
+        return read_inventory_csv(source, columns=columns, expiry_keys=expiry_keys)
+    columns = check_instance(
+        columns or InventoryColumns(), InventoryColumns, setting="columns", vendor=VENDOR
+    )
+    what = f"inventory .{fmt} file"
+    rows = read_sheet(source, fmt, what, vendor=VENDOR)
+    return _from_rows(rows, columns, expiry_keys, what)
+
+
+def _from_rows(
+    rows: list[list[str]], columns: InventoryColumns, expiry_keys: tuple[str, ...], what: str
+) -> Inventory:
+    header = [h.lstrip("\ufeff") if i == 0 else h for i, h in enumerate(rows[0])] if rows else []
+    resolved = columns.resolve(header)
+    records: list[InventoryRecord] = []
+    seen: set[str] = set()
+    for line, cells in enumerate(rows[1:], start=2):
+        clean = {name: (cells[i] if i < len(cells) else "") for i, name in enumerate(header)}
+        test_id = clean.get(resolved["test_id"], "").strip()
+        if not test_id:
+            if not any(v.strip() for v in cells):
+                continue  # a blank line
+            raise PayloadError(
+                f"row {line} of the {what} has no test ID",
+                field=resolved["test_id"],
+                reason="missing test ID",
+                vendor=VENDOR,
+            )
+        if test_id in seen:
+            raise PayloadError(
+                f"test ID {test_id} appears twice in the {what} (row {line})",
+                field=resolved["test_id"],
+                reason="duplicate test ID",
+                vendor=VENDOR,
+            )
+        seen.add(test_id)
+        records.append(_record(clean, resolved, test_id, expiry_keys))
     return Inventory(records=tuple(records))
 
 

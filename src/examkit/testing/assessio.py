@@ -26,16 +26,19 @@ from typing import TYPE_CHECKING, Any, Final
 import attrs
 import requests
 
+if TYPE_CHECKING:
+    from examkit.assessio import AssessioClient
+
 from examkit.core._repr import safe_repr
-from examkit.core.clock import Clock, SystemClock
+from examkit.core.clock import DEFAULT_TOLERANCE, Clock, SystemClock
 from examkit.core.webhook import WebhookRequest
+from examkit.testing._faults import FaultInjection, _FollowingClock
 from examkit.testing.http import FakeHttpAdapter, FakeRequest, FakeResponse
 
 if TYPE_CHECKING:
     import httpx
 
 __all__ = [
-    "FAKE_BASE_URL",
     "FakeAssessio",
     "ReceivedOrder",
     "assessment_submitted_body",
@@ -77,15 +80,17 @@ def _hmac_hex(secret: str, timestamp: str, body: bytes) -> str:
     ).hexdigest()
 
 
-class FakeAssessio:
+class FakeAssessio(FaultInjection):
     """An in-process fake of Assessio's link-order endpoint.
 
     Args:
         provider_key: The provider-key the fake accepts.
         integrator_secret: The secret it checks ``Signature`` headers with.
         require_signature: Whether a ``Signature`` header is required (a sandbox can switch it off).
-        tolerance: Seconds of clock skew accepted, either way.
-        clock: The fake's clock.
+        tolerance: Seconds of clock skew accepted, either way
+            (:data:`~examkit.core.clock.DEFAULT_TOLERANCE`).
+        clock: The fake's clock. By default it follows the client's: the system clock, or the clock
+            of the last client made with :meth:`client`.
         base_url: The host it serves.
         link_key: The response key holding the link (the real key is undocumented).
         signature_label: The label of the signature part in the ``Signature`` header.
@@ -97,7 +102,7 @@ class FakeAssessio:
         provider_key: str,
         integrator_secret: str | None = None,
         require_signature: bool = True,
-        tolerance: float = 300,
+        tolerance: float = DEFAULT_TOLERANCE,
         clock: Clock | None = None,
         base_url: str = FAKE_BASE_URL,
         link_key: str = "assessmentLink",
@@ -109,11 +114,12 @@ class FakeAssessio:
         self._secret = integrator_secret
         self.require_signature = require_signature
         self.tolerance = tolerance
-        self.clock: Clock = clock or SystemClock()
+        self._following = _FollowingClock()
+        self.clock: Clock = clock or self._following
         self.link_key = link_key
         self.signature_label = signature_label
         self.adapter = FakeHttpAdapter(base_url)
-        self.adapter.route("POST", _ORDER_PATH, self._order)
+        self.adapter.route("POST", _ORDER_PATH, self._faulty(self._order))
         self.orders: list[ReceivedOrder] = []
         self._lock = threading.Lock()
 
@@ -128,6 +134,25 @@ class FakeAssessio:
     def httpx_client(self) -> httpx.AsyncClient:
         """Return an ``httpx.AsyncClient`` on which the fake answers (``AsyncAssessioClient(client=...)``)."""
         return self.adapter.httpx_client()
+
+    def client(self, **settings: Any) -> AssessioClient:
+        """Return an :class:`~examkit.assessio.AssessioClient` wired to this fake.
+
+        It has the fake's keys, host and link key; ``settings`` pass through (a ``clock`` given here
+        becomes the fake's clock too, unless the fake was given its own).
+        """
+        from examkit.assessio import AssessioClient  # noqa: PLC0415 - the client loads requests lazily
+
+        self._following.follow(settings.get("clock"))
+        options: dict[str, Any] = {
+            "provider_key": self.provider_key,
+            "integrator_secret": self._secret,
+            "sign_requests": self.require_signature,
+            "base_url": self.adapter.base_url,
+            "session": self.session(),
+        }
+        options.update(settings)
+        return AssessioClient(**options)
 
     @property
     def requests(self) -> list[FakeRequest]:
@@ -287,3 +312,7 @@ def assessment_submitted_webhook(
         timestamp=timestamp,
         clock=clock,
     )
+
+
+for _model in (ReceivedOrder,):
+    attrs.resolve_types(_model)  # annotations as types, not strings, for users' tools and converters

@@ -192,3 +192,7 @@ def _async_transport(adapter: FakeHttpAdapter) -> httpx.AsyncBaseTransport:
             return httpx.Response(status, headers=headers, content=content, request=request)
 
     return _FakeAsyncTransport()
+
+
+for _model in (FakeRequest, FakeResponse):
+    attrs.resolve_types(_model)  # annotations as types, not strings, for users' tools and converters

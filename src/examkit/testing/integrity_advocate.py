@@ -3,8 +3,8 @@
 :class:`FakeIntegrityAdvocate` answers the real
 :class:`~examkit.integrity_advocate.IntegrityAdvocateClient` through a :mod:`requests`
 transport adapter (no network). It checks every ``amx`` signature (app id, key, timestamp
-within 300 s of its clock, nonce not reused), serves paginated participants and sessions from the
-records you give it, applies overrides, and ends sessions::
+within ``DEFAULT_TOLERANCE`` of its clock, nonce not reused), serves paginated participants and
+sessions from the records you give it, applies overrides, and ends sessions::
 
     fake = FakeIntegrityAdvocate()
     fake.add_participants(make_participant(str(i), "course-1") for i in range(25))
@@ -24,7 +24,7 @@ from urllib.parse import quote
 
 import requests
 
-from examkit.core.clock import Clock, FixedClock
+from examkit.core.clock import DEFAULT_TOLERANCE, Clock, FixedClock
 from examkit.core.encoding import canonical_json
 from examkit.core.errors import WebhookVerificationError
 from examkit.core.signing import SecretInput
@@ -33,6 +33,7 @@ from examkit.integrity_advocate.client import AsyncIntegrityAdvocateClient, Inte
 from examkit.integrity_advocate.embed import DEFAULT_BASE_URL
 from examkit.integrity_advocate.models import Participant, to_wire
 from examkit.integrity_advocate.signing import AmxVerifier, CanonicalForm, new_nonce, sign_request
+from examkit.testing._faults import FaultInjection, _FollowingClock
 from examkit.testing.http import FakeHttpAdapter, FakeRequest, FakeResponse
 
 if TYPE_CHECKING:
@@ -42,7 +43,6 @@ __all__ = [
     "DEMO_API_KEY",
     "DEMO_APP_ID",
     "DEMO_NOW",
-    "EndMarker",
     "FakeIntegrityAdvocate",
     "make_participant",
     "make_session",
@@ -139,16 +139,19 @@ def _error(status: int, message: str) -> FakeResponse:
     return FakeResponse(status, {"Message": message})
 
 
-class FakeIntegrityAdvocate:
+class FakeIntegrityAdvocate(FaultInjection):
     """An in-process fake of Integrity Advocate's REST API.
 
     Args:
         app_id: The App Id requests must be signed as.
         api_key: The API key requests must be signed with.
         base_url: The host the fake serves.
-        clock: The fake's clock (default: fixed at :data:`DEMO_NOW`); the client must use one that
-            agrees within ``tolerance``.
-        tolerance: Allowed ``amx`` timestamp difference in seconds.
+        clock: The fake's clock. By default it follows the client's: the system clock (what a client
+            built by hand reads) until :meth:`client` makes one, then that client's clock (fixed at
+            :data:`DEMO_NOW` unless you pass ``clock=``). A clock given here is also the clock of
+            :meth:`client`.
+        tolerance: Allowed ``amx`` timestamp difference in seconds
+            (:data:`~examkit.core.clock.DEFAULT_TOLERANCE`).
         end_marker: How the last page is marked (see :data:`EndMarker`).
 
     Attributes:
@@ -164,13 +167,15 @@ class FakeIntegrityAdvocate:
         api_key: SecretInput = DEMO_API_KEY,
         base_url: str = DEFAULT_BASE_URL,
         clock: Clock | None = None,
-        tolerance: float = 300,
+        tolerance: float = DEFAULT_TOLERANCE,
         end_marker: EndMarker = "empty",
     ) -> None:
         self.app_id = app_id
         self._api_key = api_key
         self.base_url = base_url.rstrip("/")
-        self.clock: Clock = clock or FixedClock(DEMO_NOW)
+        self._following = _FollowingClock()
+        self._own_clock = clock
+        self.clock: Clock = clock or self._following
         self.end_marker: EndMarker = end_marker
         self._verifier = AmxVerifier(
             app_id=app_id,
@@ -186,11 +191,11 @@ class FakeIntegrityAdvocate:
         self._open: set[tuple[str, str, str | None]] = set()
         self.ended: list[tuple[str, str, str | None]] = []
         a = self.adapter
-        a.route("GET", "/api/participant", self._get_participant)
-        a.route("PATCH", "/api/participantsessions", self._patch_sessions)
-        a.route("GET", "/api/2-0/participantstatus", self._participant_status)
-        a.route("GET", "/participants/endsession", self._end_session)
-        a.route("GET", "/ping", lambda _: FakeResponse(200, "healthy"))
+        a.route("GET", "/api/participant", self._faulty(self._get_participant))
+        a.route("PATCH", "/api/participantsessions", self._faulty(self._patch_sessions))
+        a.route("GET", "/api/2-0/participantstatus", self._faulty(self._participant_status))
+        a.route("GET", "/participants/endsession", self._faulty(self._end_session))
+        a.route("GET", "/ping", self._faulty(lambda _: FakeResponse(200, "healthy")))
 
     # -- set-up ------------------------------------------------------------------------------------
 
@@ -199,11 +204,15 @@ class FakeIntegrityAdvocate:
         return self.adapter.session()
 
     def client(self, **settings: Any) -> IntegrityAdvocateClient:
-        """Return a client wired to this fake (same credentials, host and clock).
+        """Return a client wired to this fake (same credentials and host; the clocks agree).
 
         Settings pass through as keyword arguments.
         """
-        settings.setdefault("clock", self.clock)
+        # The client's clock: the fake's own, else the one given, else fixed at DEMO_NOW (so signed
+        # headers are reproducible); a fake without a clock of its own follows it.
+        settings.setdefault("clock", self._own_clock or FixedClock(DEMO_NOW))
+        if self._own_clock is None:
+            self._following.follow(settings["clock"])
         settings.setdefault("sleep", lambda _: None)
         return IntegrityAdvocateClient(
             app_id=self.app_id,
@@ -244,12 +253,14 @@ class FakeIntegrityAdvocate:
         self._courses[course_id] = []
         enc = quote(course_id, safe="")
         self.adapter.route(
-            "GET", f"/api/course/{enc}/participants", lambda r: self._list(r, course_id, False)
+            "GET",
+            f"/api/course/{enc}/participants",
+            self._faulty(lambda r: self._list(r, course_id, False)),
         )
         self.adapter.route(
             "GET",
             f"/api/course/{enc}/participantsessions",
-            lambda r: self._list(r, course_id, True),
+            self._faulty(lambda r: self._list(r, course_id, True)),
         )
 
     def add_participant(
@@ -274,7 +285,7 @@ class FakeIntegrityAdvocate:
             self.adapter.route(
                 "PATCH",
                 f"/api/participant/{quote(pid, safe='')}-{quote(cid, safe='')}",
-                lambda r: self._patch_participant(r, cid, pid),
+                self._faulty(lambda r: self._patch_participant(r, cid, pid)),
             )
         self._participants[(cid, pid)] = data
         if external_user_id is not None:

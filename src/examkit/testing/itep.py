@@ -31,14 +31,13 @@ from examkit.core.signing import hmac_sha256
 from examkit.core.webhook import WebhookRequest
 from examkit.itep.client import _BARE_ID, AsyncItepClient, ItepClient
 from examkit.itep.signing import verify_body
+from examkit.testing._faults import FaultInjection
 from examkit.testing.http import FakeHttpAdapter, FakeRequest, FakeResponse
 
 if TYPE_CHECKING:
     import httpx
 
 __all__ = [
-    "FAKE_ENDPOINT",
-    "SAMPLE_RESULT",
     "SAMPLE_RESULT_RAW",
     "FakeItep",
     "IssuedTestId",
@@ -97,7 +96,7 @@ class SentEmail:
     test_id: str
 
 
-class FakeItep:
+class FakeItep(FaultInjection):
     """An in-process fake of the fulfillment endpoint.
 
     Args:
@@ -116,7 +115,8 @@ class FakeItep:
     Answers (examkit's choices, the real ones are not documented): 200 with the ID; 401 for a
     missing or wrong signature; 400 for a body that is not a JSON object or an invalid request;
     409 when no test ID of that type is left; any status you inject with :meth:`fail_for` or
-    :meth:`fail_next`.
+    :meth:`fail_next`. :meth:`drop_next` and :meth:`delay_next` make the connection fail or the
+    answer late, as for every fake.
     """
 
     def __init__(
@@ -144,7 +144,6 @@ class FakeItep:
         self.issued: list[IssuedTestId] = []
         self.emails: list[SentEmail] = []
         self._fail_for: dict[str, tuple[int, str]] = {}
-        self._fail_next: deque[tuple[int, str]] = deque()
         self._hooks: list[Callable[[FakeRequest], None]] = []
 
     # -- setup ------------------------------------------------------------------------------------
@@ -168,11 +167,6 @@ class FakeItep:
         """Answer ``status`` to every request for this candidate e-mail (nothing is allocated)."""
         with self._lock:
             self._fail_for[email] = (status, body)
-
-    def fail_next(self, count: int = 1, status: int = 500, body: str = "Internal error") -> None:
-        """Answer ``status`` to the next ``count`` requests (nothing is allocated)."""
-        with self._lock:
-            self._fail_next.extend([(status, body)] * count)
 
     def on_request(self, hook: Callable[[FakeRequest], None]) -> None:
         """Call ``hook`` with every request before answering (for example to slow it down)."""
@@ -245,10 +239,12 @@ class FakeItep:
         email = body.get("email")
         with self._lock:
             injected = self._fail_for.get(email) if isinstance(email, str) else None
-            if injected is None and self._fail_next:
-                injected = self._fail_next.popleft()
-            if injected is not None:
-                return FakeResponse(injected[0], injected[1])
+        if injected is not None:
+            return FakeResponse(injected[0], injected[1])
+        answer = self._injected(request)  # fail_next, drop_next, delay_next
+        if answer is not None:
+            return answer
+        with self._lock:
             if family not in ("GTX", "STX"):
                 return FakeResponse(400, f"Unknown product code {code}")
             if family == "STX" and not isinstance(email, str):
@@ -320,3 +316,7 @@ def build_results_webhook(
     if hmac is not None:
         sent[hmac[0]] = hmac_sha256(hmac[1].encode("utf-8"), body).hex()
     return WebhookRequest(body=body, headers=sent, url=url)
+
+
+for _model in (IssuedTestId, SentEmail):
+    attrs.resolve_types(_model)  # annotations as types, not strings, for users' tools and converters

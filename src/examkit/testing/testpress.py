@@ -15,16 +15,20 @@ import hmac as _hmac
 import json
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import parse_qsl, urlencode
 
 import requests
 
+if TYPE_CHECKING:
+    from examkit.testpress import TestpressAttempts
+
 from examkit.core._repr import safe_repr
-from examkit.core.clock import Clock, SystemClock
+from examkit.core.clock import Clock
 from examkit.core.errors import ValidationError
 from examkit.core.signing import SecretInput, secrets_from
 from examkit.core.webhook import WebhookRequest
+from examkit.testing._faults import FaultInjection, _FollowingClock
 from examkit.testing.http import FakeHttpAdapter, FakeRequest, FakeResponse
 from examkit.testpress.attempts import CompletionHmacScheme
 from examkit.testpress.signing import (
@@ -39,8 +43,6 @@ from examkit.testpress.signing import (
 )
 
 __all__ = [
-    "FAKE_BASE_URL",
-    "FAKE_EXAM_PATH",
     "FakeTestpress",
     "exam_webhook_request",
     "sample_exam_webhook_payload",
@@ -174,7 +176,7 @@ def exam_webhook_request(
     )
 
 
-class FakeTestpress:
+class FakeTestpress(FaultInjection):
     """An in-process fake of a Testpress exam URL for the create-attempt form.
 
     ``POST exam_url`` with the form fields answers ``302`` to ``surl`` when the ``key`` is right,
@@ -190,7 +192,8 @@ class FakeTestpress:
         secret: The secret (private key) the form is signed with.
         encoding: The percent-encoding the fake expects (default ``PYTHON_QUOTE``).
         completion_scheme: How to sign the completion fields (default: no ``hmac`` field).
-        clock: The fake's clock.
+        clock: The fake's clock. By default it follows the client's: the system clock, or the clock
+            of the last client made with :meth:`client`.
         max_future_skew: How far ahead of the fake's clock ``time`` may be, in seconds.
         base_url: Where the fake answers.
     """
@@ -212,16 +215,35 @@ class FakeTestpress:
         self._secret = secrets_from(secret, name="secret", vendor="testpress")[0]
         self.encoding = encoding
         self.completion_scheme = completion_scheme
-        self.clock: Clock = clock or SystemClock()
+        self._following = _FollowingClock()
+        self.clock: Clock = clock or self._following
         self.max_future_skew = max_future_skew
         self.adapter = FakeHttpAdapter(base_url)
-        self.adapter.route("POST", FAKE_EXAM_PATH, self._start)
+        self.adapter.route("POST", FAKE_EXAM_PATH, self._faulty(self._start))
         self.exam_url = f"{self.adapter.base_url}{FAKE_EXAM_PATH}"
         self.attempts: list[dict[str, str]] = []
 
     def session(self) -> requests.Session:
         """Return a session on which the fake answers."""
         return self.adapter.session()
+
+    def client(self, **settings: Any) -> TestpressAttempts:
+        """Return a :class:`~examkit.testpress.TestpressAttempts` with the fake's keys and encoding.
+
+        Testpress has no API to call: its "client" signs the create-attempt form, which the user's
+        browser posts to :attr:`exam_url` (in a test, post it with :meth:`session`). ``settings`` pass
+        through (a ``clock`` given here becomes the fake's clock too, unless the fake has its own).
+        """
+        from examkit.testpress import TestpressAttempts  # noqa: PLC0415 - loaded when used
+
+        self._following.follow(settings.get("clock"))
+        options: dict[str, Any] = {
+            "public_key": self.public_key,
+            "secret": self._secret,
+            "encoding": self.encoding,
+        }
+        options.update(settings)
+        return TestpressAttempts(**options)
 
     def _refuse(self, status: int, message: str) -> FakeResponse:
         return FakeResponse(status, {"error": message})

@@ -25,14 +25,14 @@ from examkit.core.errors import (
     WebhookVerificationError,
 )
 from examkit.core.webhook import InMemoryReplayGuard
-from examkit.integrity_advocate import sign_request, verify_authorization
-from examkit.integrity_advocate.signing import (
+from examkit.integrity_advocate import (
     AmxVerifier,
     CanonicalForm,
     CanonicalStyle,
-    canonical_uri,
-    parse_authorization,
+    sign_request,
+    verify_authorization,
 )
+from examkit.integrity_advocate.signing import canonical_uri, parse_authorization
 
 # Test vector from shared/research/integrity-advocate.md §2 (from the vendor plugin's steps).
 APP_ID = "00000000-1111-2222-3333-444444444444"

@@ -28,6 +28,7 @@ from examkit.core.errors import (
 from examkit.core.webhook import InMemoryReplayGuard, WebhookRequest
 from examkit.integrity_advocate import (
     LOWER_THEN_ENCODE_WITH_QUERY,
+    CanonicalForm,
     IntegrityAdvocateWebhookVerifier,
     ParticipantStatus,
 )
@@ -85,8 +86,9 @@ def test_accepts_url_with_query_by_default() -> None:
 
 def test_url_forms_are_a_setting() -> None:
     upper = urllib.parse.quote(CALLBACK.lower(), safe="!'()*")
+    encode_then_lower = [CanonicalForm(), CanonicalForm(include_query=True)]
     with pytest.raises(SignatureMismatchError):
-        verifier().verify(request(hand_header(upper)))
+        verifier(url_forms=encode_then_lower).verify(request(hand_header(upper)))
     verifier(url_forms=[LOWER_THEN_ENCODE_WITH_QUERY]).verify(request(hand_header(upper)))
     with pytest.raises(SignatureMismatchError):
         verifier(url_forms=[LOWER_THEN_ENCODE_WITH_QUERY]).verify(request(hand_header(without_query())))

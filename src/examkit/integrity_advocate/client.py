@@ -39,10 +39,12 @@ from examkit.core.http import (
     Transport,
 )
 from examkit.core.signing import SecretInput
+from examkit.integrity_advocate._signer import AmxSigner
 from examkit.integrity_advocate.embed import DEFAULT_BASE_URL
 from examkit.integrity_advocate.models import (
     PARTICIPANT_FILTERS,
     SESSION_FILTERS,
+    VENDOR,
     EndSessionResult,
     Overrider,
     OverrideStatus,
@@ -61,19 +63,12 @@ from examkit.integrity_advocate.models import (
 )
 from examkit.integrity_advocate.signing import (
     DEFAULT_REQUEST_FORM,
-    VENDOR,
-    AmxSigner,
     CanonicalForm,
     api_key_from,
     new_nonce,
 )
 
-__all__ = [
-    "DEFAULT_MAX_PAGES",
-    "END_TOKENS",
-    "IntegrityAdvocateClient",
-    "PageLimitError",
-]
+__all__ = ["IntegrityAdvocateClient", "PageLimitError"]
 
 logger = logging.getLogger("examkit.integrity_advocate")
 

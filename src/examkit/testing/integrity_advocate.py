@@ -3,7 +3,8 @@
 :class:`FakeIntegrityAdvocate` answers the real
 :class:`~examkit.integrity_advocate.IntegrityAdvocateClient` through a :mod:`requests`
 transport adapter (no network). It checks every ``amx`` signature (app id, key, timestamp
-within 300 s of its clock, nonce not reused), serves paginated participants and sessions from the
+within ``DEFAULT_TOLERANCE``, 300 s, of its clock, nonce not reused), serves paginated participants and
+sessions from the
 records you give it, applies overrides, and ends sessions::
 
     fake = FakeIntegrityAdvocate()
@@ -24,15 +25,16 @@ from urllib.parse import quote
 
 import requests
 
-from examkit.core.clock import Clock, FixedClock
+from examkit.core.clock import DEFAULT_TOLERANCE, Clock, FixedClock
 from examkit.core.encoding import canonical_json
 from examkit.core.errors import WebhookVerificationError
 from examkit.core.signing import SecretInput
 from examkit.core.webhook import InMemoryReplayGuard, WebhookRequest
+from examkit.integrity_advocate import AmxVerifier, CanonicalForm, Participant, sign_request
 from examkit.integrity_advocate.client import IntegrityAdvocateClient, _id
 from examkit.integrity_advocate.embed import DEFAULT_BASE_URL
-from examkit.integrity_advocate.models import Participant, to_wire
-from examkit.integrity_advocate.signing import AmxVerifier, CanonicalForm, new_nonce, sign_request
+from examkit.integrity_advocate.models import to_wire
+from examkit.integrity_advocate.signing import new_nonce
 from examkit.testing.http import FakeHttpAdapter, FakeRequest, FakeResponse
 
 __all__ = [
@@ -157,7 +159,7 @@ class FakeIntegrityAdvocate:
         api_key: SecretInput = DEMO_API_KEY,
         base_url: str = DEFAULT_BASE_URL,
         clock: Clock | None = None,
-        tolerance: float = 300,
+        tolerance: float = DEFAULT_TOLERANCE,
         end_marker: EndMarker = "empty",
     ) -> None:
         self.app_id = app_id

@@ -32,7 +32,12 @@ from examkit.integrity_advocate import (
     sign_request,
     verify_authorization,
 )
-from examkit.integrity_advocate.signing import canonical_uri, parse_authorization
+from examkit.integrity_advocate.signing import (
+    _fast_canonical,
+    _general_canonical,
+    canonical_uri,
+    parse_authorization,
+)
 
 # Test vector from shared/research/integrity-advocate.md §2 (from the vendor plugin's steps).
 APP_ID = "00000000-1111-2222-3333-444444444444"
@@ -317,3 +322,43 @@ def test_garbage_headers_raise_only_verification_errors(header: str | None) -> N
 def test_garbage_amx_parts_raise_only_verification_errors(app: str, sig: str, nonce: str, ts: str) -> None:
     with pytest.raises(WebhookVerificationError):
         verify(f"amx {app}:{sig}:{nonce}:{ts}")
+
+
+# -- the canonical-URI fast path agrees with the general one (issue 14) ---------------------------
+
+ALL_FORMS = [
+    CanonicalForm(include_query=q, style=style, encoding=encoding)
+    for q in (False, True)
+    for style in CanonicalStyle
+    for encoding in PercentEncoding
+]
+URL_TEXT = st.text(
+    alphabet=st.sampled_from("aZ09._-/:?=&#%+ ~!*'()@é\u2028") | st.characters(codec="utf-8"), max_size=60
+)
+
+
+@given(
+    st.one_of(
+        URL_TEXT,
+        st.from_regex(r"\Ahttps?://[A-Za-z0-9.-]{1,20}(/[A-Za-z0-9._-]{0,8}){0,4}(\?[a-z=&0-9]{0,12})?\Z"),
+    )
+)
+def test_fast_canonical_agrees_with_the_general_encoder(url: str) -> None:
+    for form in ALL_FORMS:
+        fast = _fast_canonical(url, form)
+        assert fast is None or fast == _general_canonical(url, form), (url, form)
+
+
+def test_fast_canonical_takes_the_usual_urls() -> None:
+    # The property above must not be vacuous: ordinary callback URLs take the fast path.
+    url = "https://LMS.example.org/ia/Review?id=7&x=1"
+    for form in ALL_FORMS:
+        if form.encoding is not PercentEncoding.PYTHON_QUOTE:
+            assert _fast_canonical(url, form) is not None, form
+    assert _fast_canonical(url, CanonicalForm()) == "https%3a%2f%2flms.example.org%2fia%2freview"
+    assert _fast_canonical("https://x.org/a b", CanonicalForm()) is None
+
+
+def test_public_enums_print_as_the_vendors_value() -> None:
+    assert str(CanonicalStyle.LOWER_ONLY) == "lower_only"
+    assert f"{CanonicalStyle.ENCODE_THEN_LOWER}" == "encode_then_lower"

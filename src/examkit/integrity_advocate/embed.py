@@ -223,12 +223,14 @@ _ELEMENT_ID_RE: Final = re.compile(r"\A[A-Za-z][A-Za-z0-9_:.\-]{0,127}\Z", re.AS
 _CSP_NONCE_RE: Final = re.compile(r"\A[A-Za-z0-9+/_=\-]{1,128}\Z", re.ASCII)
 _END_FUNCTION: Final = "examkitEndIntegrityAdvocateSession"
 
-# The script body; %(...)s slots receive JSON values made safe for a <script> element (see _js).
+# The script body; %(...)s slots receive JSON values made safe for a <script> element (see _js). It
+# holds no '<' of its own, so nothing in it can read as markup.
 _END_SESSION_JS: Final = """(function () {
   var events = %(events)s, handler = %(handler)s, button = %(button)s, next = %(next)s;
   function notify(name, event) {
-    var target = window, parts = handler ? handler.split(".") : [];
-    for (var i = 0; i < parts.length && target; i++) { target = target[parts[i]]; }
+    var target = handler ? handler.split(".").reduce(function (obj, key) {
+      return obj ? obj[key] : undefined;
+    }, window) : null;
     if (typeof target === "function") { target(name, event); }
   }
   events.forEach(function (name) {
@@ -326,12 +328,12 @@ def build_end_session_script(
         raise ValidationError(
             "events must be a sequence of BrowserEvent", field="events", reason="bad value", vendor=VENDOR
         )
-    chosen = [
-        _matching(e, re.compile(r"\AIA_[A-Za-z0-9]+\Z"), field="events", expected="BrowserEvent values")
-        for e in events
-    ]
-    for event in chosen:
-        BrowserEvent(event)
+    known = {str(member) for member in BrowserEvent}
+    chosen = [str(event) for event in events if isinstance(event, str) and str(event) in known]
+    if len(chosen) != len(events):
+        raise ValidationError(
+            "events must be BrowserEvent values", field="events", reason="bad value", vendor=VENDOR
+        )
     attributes = ""
     if csp_nonce is not None:
         nonce = _matching(csp_nonce, _CSP_NONCE_RE, field="csp_nonce", expected="a base64 CSP nonce")

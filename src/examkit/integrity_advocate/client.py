@@ -56,6 +56,7 @@ from examkit.integrity_advocate.models import (
     ReviewCallback,
     SessionFilter,
     SessionPage,
+    override_wire,
     parse_participant,
     parse_participant_page,
     parse_participant_status,
@@ -485,14 +486,7 @@ class IntegrityAdvocateClient:
             )
         seconds = int(when.timestamp()) if when is not None else int(self._clock.time())
         return canonical_json(
-            {
-                "Override_Date": str(seconds),
-                "Override_Status": status.value,
-                "Override_Reason": reason,
-                "Override_LMSUser_FirstName": overrider.first_name,
-                "Override_LMSUser_LastName": overrider.last_name,
-                "Override_LMSUser_Id": overrider.user_id,
-            }
+            override_wire(status=status, reason=reason, overrider=overrider, seconds=seconds)
         )
 
     def override_participant(

@@ -675,6 +675,48 @@ CONVERTER.register(SessionPage, rename={**_PAGE_KEYS, "sessions": "ParticipantSe
 CONVERTER.register(ParticipantStatusResult, rename={"status": "Status", "override_status": "Override_Status"})
 
 
+@attrs.frozen
+class _Override:
+    """The body of an override (outgoing), its fields in the order the vendor's page lists them."""
+
+    date: str
+    status: OverrideStatus
+    reason: str
+    first_name: str
+    last_name: str
+    user_id: str
+
+
+CONVERTER.register(
+    _Override,
+    rename={
+        "date": "Override_Date",
+        "status": "Override_Status",
+        "reason": "Override_Reason",
+        "first_name": "Override_LMSUser_FirstName",
+        "last_name": "Override_LMSUser_LastName",
+        "user_id": "Override_LMSUser_Id",
+    },
+)
+
+
+def override_wire(*, status: OverrideStatus, reason: str, overrider: Overrider, seconds: int) -> Any:
+    """The JSON of an override as the vendor spells it, unstructured by :data:`CONVERTER`.
+
+    ``seconds`` (whole Unix seconds) is sent as text, as the vendor's dates are.
+    """
+    return CONVERTER.unstructure(
+        _Override(
+            date=str(seconds),
+            status=status,
+            reason=reason,
+            first_name=overrider.first_name,
+            last_name=overrider.last_name,
+            user_id=overrider.user_id,
+        )
+    )
+
+
 def _drop_nulls(data: Any, keys: tuple[str, ...]) -> Any:
     """Treat ``null`` arrays as empty (the vendor sends null for absent values)."""
     if isinstance(data, Mapping) and any(data.get(k, 0) is None for k in keys):

@@ -36,6 +36,7 @@ from examkit.core._checks import (
     argument_text,
     check_bool,
     check_instance,
+    config_error,
     label,
 )
 from examkit.core._enums import StrEnum
@@ -217,9 +218,7 @@ def validate_app_id(app_id: object, *, setting: str = "app_id") -> str:
         ConfigurationError: The app id is not a GUID.
     """
     if not isinstance(app_id, str):
-        raise ConfigurationError(
-            f"{setting} must be text, not {type(app_id).__name__}", setting=setting, vendor=VENDOR
-        )
+        raise config_error(setting, "text", app_id, vendor=VENDOR)
     text = app_id.strip()
     if text.startswith("{") and text.endswith("}"):
         text = text[1:-1]
@@ -254,9 +253,7 @@ def api_key_from(api_key: SecretInput, *, setting: str = "api_key") -> Secret:
     elif isinstance(api_key, str):
         text = api_key
     else:
-        raise ConfigurationError(
-            f"{setting} must be text, not {type(api_key).__name__}", setting=setting, vendor=VENDOR
-        )
+        raise config_error(setting, "text", api_key, vendor=VENDOR)
     text = text.strip()
     if len(text) not in API_KEY_LENGTHS:
         raise ConfigurationError(
@@ -275,11 +272,7 @@ def _api_keys_from(api_key: SecretInput | Sequence[SecretInput], *, setting: str
         keys = tuple(api_key_from(k, setting=setting) for k in api_key)  # type: ignore[arg-type]
         if keys:
             return keys
-    raise ConfigurationError(
-        f"{setting} must be an API key or a non-empty sequence of them",
-        setting=setting,
-        vendor=VENDOR,
-    )
+    raise config_error(setting, "an API key or a non-empty sequence of them", api_key, vendor=VENDOR)
 
 
 def _is_text(value: object) -> bool:

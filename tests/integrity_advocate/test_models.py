@@ -229,3 +229,21 @@ def test_statuses_print_and_compare_as_the_vendors_text() -> None:
         == '{"s": "Valid", "o": "Invalid"}'
     )
     assert str(EndSessionResult.NOTHING_TO_CLOSE) == "nothing_to_close"
+
+
+def test_an_override_is_unstructured_with_the_vendors_keys() -> None:
+    # The keys of the vendor's PATCH participant page; the date as a string of Unix seconds.
+    from examkit.core.encoding import canonical_json
+    from examkit.integrity_advocate import Overrider
+    from examkit.integrity_advocate.models import override_wire
+
+    body = override_wire(
+        status=OverrideStatus.VALID,
+        reason="ok",
+        overrider=Overrider("t-9", "Ada", "Teacher"),
+        seconds=1586808802,
+    )
+    assert canonical_json(body) == (
+        b'{"Override_Date":"1586808802","Override_Status":"Valid","Override_Reason":"ok",'
+        b'"Override_LMSUser_FirstName":"Ada","Override_LMSUser_LastName":"Teacher","Override_LMSUser_Id":"t-9"}'
+    )

@@ -11,7 +11,7 @@ import urllib.parse
 import pytest
 
 from examkit.core.clock import FixedClock
-from examkit.core.diagnosis import Outcome
+from examkit.core.diagnosis import Diagnosis, Outcome
 from examkit.core.errors import ConfigurationError, ValidationError
 from examkit.core.webhook import WebhookRequest
 from examkit.integrity_advocate import explain
@@ -39,8 +39,8 @@ def request(value: str, url: str = URL, **kw: object) -> WebhookRequest:
     return WebhookRequest(body=REVIEW_CALLBACK, headers={"Authorization": value}, url=url, **kw)  # type: ignore[arg-type]
 
 
-def everything(diagnosis: object) -> str:
-    return diagnosis.render() + json.dumps(diagnosis.to_dict(), default=str)  # type: ignore[attr-defined]
+def everything(diagnosis: Diagnosis) -> str:
+    return diagnosis.render() + json.dumps(diagnosis.to_dict(), default=str)
 
 
 def test_a_good_callback_is_ok_and_shows_the_signed_string() -> None:

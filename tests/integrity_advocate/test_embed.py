@@ -156,7 +156,7 @@ def test_end_session_snippet_is_html_safe(value: str) -> None:
     assert "<!--" not in body
     for field in ("button_id", "on_event", "csp_nonce"):
         with pytest.raises(ValidationError):
-            build_end_session_script(**{field: value})
+            build_end_session_script(**{field: value})  # type: ignore[arg-type]
     with pytest.raises(ValidationError):
         build_end_session_script(next_url=value)
 

@@ -34,6 +34,7 @@ from examkit.integrity_advocate import (
 )
 from examkit.integrity_advocate.signing import (
     _fast_canonical,
+    _fast_parse,
     _general_canonical,
     canonical_uri,
     parse_authorization,
@@ -362,3 +363,41 @@ def test_fast_canonical_takes_the_usual_urls() -> None:
 def test_public_enums_print_as_the_vendors_value() -> None:
     assert str(CanonicalStyle.LOWER_ONLY) == "lower_only"
     assert f"{CanonicalStyle.ENCODE_THEN_LOWER}" == "encode_then_lower"
+
+
+# -- the header's fast parser agrees with the general one (issue 14) -----------------------------
+
+HEADER_PARTS = st.text(alphabet=st.sampled_from("aA0-{}:;~ =+/\t"), min_size=0, max_size=12)
+
+
+@given(
+    app=st.one_of(st.just(APP_ID), HEADER_PARTS),
+    digest=st.binary(min_size=31, max_size=33),
+    nonce=HEADER_PARTS,
+    timestamp=st.one_of(st.integers(min_value=-5, max_value=10**13).map(str), HEADER_PARTS),
+    scheme=st.sampled_from(["amx", "AMX", "Amx", "amx ", "hmac"]),
+)
+def test_fast_header_parse_agrees_with_the_general_parser(
+    app: str, digest: bytes, nonce: str, timestamp: str, scheme: str
+) -> None:
+    value = f"{scheme} {app}:{base64.b64encode(digest).decode()}:{nonce}:{timestamp}"
+    fast = _fast_parse(value)
+    if fast is not None:
+        assert fast == parse_authorization(value)
+
+
+def test_fast_header_parse_takes_a_signed_header() -> None:
+    header = sign_request(app_id=APP_ID, api_key=API_KEY, method="GET", url=URL, timestamp=NOW, nonce="n-1")
+    assert _fast_parse(header) == parse_authorization(header)
+    assert _fast_parse(header) is not None
+
+
+@given(position=st.integers(min_value=0, max_value=3), count=st.integers(min_value=1, max_value=4))
+def test_verify_detailed_reports_the_position_of_the_key_that_signed(position: int, count: int) -> None:
+    position %= count
+    keys = [base64.b64encode(bytes([i + 1]) * 32).decode() for i in range(count)]
+    header = sign_request(app_id=APP_ID, api_key=keys[position], method="GET", url=URL, timestamp=NOW)
+    verified = AmxVerifier(app_id=APP_ID, api_key=keys, clock=FixedClock(NOW)).verify_detailed(
+        header, method="GET", url=URL
+    )
+    assert (verified.key_index, verified.key_count) == (position, count)

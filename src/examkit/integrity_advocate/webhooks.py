@@ -374,10 +374,20 @@ class IntegrityAdvocateWebhookVerifier:
         self._max_body_size = body_size_limit(max_body_size, vendor=VENDOR)
 
     @classmethod
-    def from_env(cls, **settings: Any) -> IntegrityAdvocateWebhookVerifier:
+    def from_env(
+        cls,
+        *,
+        tolerance: Tolerance = DEFAULT_TOLERANCE,
+        clock: Clock | None = None,
+        replay_guard: ReplayGuard | None = None,
+        url_forms: Sequence[CanonicalForm] = DEFAULT_CALLBACK_FORMS,
+        callback_url: str | None = None,
+        accept_redirect_header: bool = True,
+        max_body_size: int | None = DEFAULT_MAX_BODY_SIZE,
+    ) -> IntegrityAdvocateWebhookVerifier:
         """Build a verifier from ``EXAMKIT_IA_APP_ID`` and ``EXAMKIT_IA_API_KEY``.
 
-        Other settings are passed through as keyword arguments.
+        The other settings are those of the constructor.
 
         Raises:
             ConfigurationError: A variable is missing or has the wrong form.
@@ -385,7 +395,13 @@ class IntegrityAdvocateWebhookVerifier:
         return cls(
             app_id=env_setting("EXAMKIT_IA_APP_ID", vendor=VENDOR),
             api_key=env_setting("EXAMKIT_IA_API_KEY", vendor=VENDOR),
-            **settings,
+            tolerance=tolerance,
+            clock=clock,
+            replay_guard=replay_guard,
+            url_forms=url_forms,
+            callback_url=callback_url,
+            accept_redirect_header=accept_redirect_header,
+            max_body_size=max_body_size,
         )
 
     def _header(self, request: WebhookRequest) -> tuple[str | None, str]:

@@ -23,8 +23,8 @@ import requests
 from examkit.core.clock import SystemClock
 from examkit.core.http import RetryPolicy
 from examkit.core.webhook import InMemoryReplayGuard
-from examkit.integrity_advocate import IntegrityAdvocateClient
-from examkit.integrity_advocate.signing import AmxSigner, AmxVerifier, new_nonce
+from examkit.integrity_advocate import AmxSigner, AmxVerifier, IntegrityAdvocateClient
+from examkit.integrity_advocate.signing import new_nonce
 from examkit.itep import Candidate, issue_bulk
 from examkit.testing.http import FakeHttpAdapter, FakeRequest, FakeResponse
 from examkit.testing.integrity_advocate import make_participant

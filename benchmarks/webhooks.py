@@ -27,8 +27,7 @@ from examkit.core.clock import FixedClock
 from examkit.core.serde import load_json
 from examkit.core.signing import Secret
 from examkit.core.webhook import WebhookRequest
-from examkit.integrity_advocate import IntegrityAdvocateWebhookVerifier
-from examkit.integrity_advocate.signing import AmxVerifier, sign_request
+from examkit.integrity_advocate import AmxVerifier, IntegrityAdvocateWebhookVerifier, sign_request
 from examkit.itep import ItepWebhookVerifier
 from examkit.itep.webhooks import HmacBodyAuth
 from examkit.testing.assessio import assessment_submitted_body, sign_webhook

@@ -25,8 +25,7 @@ from flask import Flask
 from examkit.assessio import AssessioWebhookVerifier, AssessmentSubmittedEvent
 from examkit.core.webhook import InMemoryReplayGuard, ReplayGuard
 from examkit.integrations.flask import verified_webhook
-from examkit.integrity_advocate import IntegrityAdvocateWebhookVerifier
-from examkit.integrity_advocate.models import ReviewCallback
+from examkit.integrity_advocate import IntegrityAdvocateWebhookVerifier, ReviewCallback
 from examkit.itep import ExamResult, HmacBodyAuth, ItepWebhookVerifier
 from examkit.testing.assessio import assessment_submitted_webhook
 from examkit.testing.integrity_advocate import make_participant, signed_review_callback

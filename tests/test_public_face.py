@@ -52,7 +52,50 @@ ITEP: frozenset[str] | None = None  # pinned by issue 14's work on iTEP
 
 # -- examkit.integrity_advocate ------------------------------------------------------------------------
 
-INTEGRITY_ADVOCATE: frozenset[str] | None = None  # pinned by issue 14's work on Integrity Advocate
+INTEGRITY_ADVOCATE: frozenset[str] | None = frozenset(
+    {
+        "AmxAuthorization",
+        "AmxSigner",
+        "AmxVerifier",
+        "BrowserEvent",
+        "ByEmail",
+        "ByExternalUserId",
+        "ByName",
+        "ByParticipant",
+        "ByStatus",
+        "CanonicalForm",
+        "CanonicalStyle",
+        "DEFAULT_BASE_URL",
+        "DEFAULT_CALLBACK_FORMS",
+        "DEFAULT_REQUEST_FORM",
+        "DataUri",
+        "EndSessionResult",
+        "Flag",
+        "IntegrityAdvocateClient",
+        "IntegrityAdvocateWebhookVerifier",
+        "LOWER_THEN_ENCODE_WITH_QUERY",
+        "ModifiedSince",
+        "OverrideStatus",
+        "Overrider",
+        "PageLimitError",
+        "Participant",
+        "ParticipantFilter",
+        "ParticipantPage",
+        "ParticipantSession",
+        "ParticipantStatus",
+        "ParticipantStatusResult",
+        "ReviewCallback",
+        "SessionFilter",
+        "SessionPage",
+        "build_end_session_script",
+        "build_script_tag",
+        "build_script_url",
+        "decode_data_uri",
+        "explain",
+        "sign_request",
+        "verify_authorization",
+    }
+)
 
 # -- examkit.assessio ----------------------------------------------------------------------------------
 

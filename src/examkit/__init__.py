@@ -49,3 +49,9 @@ __all__ = [
     "WebhookVerificationError",
     "__version__",
 ]
+
+# -- Integrity Advocate's errors, loaded on first use (the client, and requests, load with them) -----
+from examkit.core._exports import lazy_exports as _lazy_exports
+
+_IA_ERRORS = {"PageLimitError": ".integrity_advocate"}
+__getattr__, _ = _lazy_exports(__name__, (), _IA_ERRORS)

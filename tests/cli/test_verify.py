@@ -268,13 +268,29 @@ def test_ia_key_text_used_instead_of_decoded_bytes(
 @pytest.mark.usefixtures("ia_env")
 def test_ia_query_signed_in_a_non_default_form(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     url = "https://hooks.example.com/ia/callback?Id=7"
-    # lower-case the whole URL, then encode (escapes stay upper-case), query included
-    header = amx("https%3A%2F%2Fhooks.example.com%2Fia%2Fcallback%3Fid%3D7")
+    # lower-case the URL without its query, then encode (escapes stay upper-case): not a default form
+    header = amx("https%3A%2F%2Fhooks.example.com%2Fia%2Fcallback")
     argv = ["verify", "ia", "--body", write(tmp_path, IA_BODY), "--url", url, "--now", str(NOW)]
     code, out, _ = run([*argv, "-H", f"Authorization: {header}"], capsys)
     assert code == 1
-    assert "[MATCH] lower_then_encode, php_urlencode, with query:" in out
+    assert "[MATCH] lower_then_encode, php_urlencode, without query:" in out
     assert "a form examkit does not try by default" in out
+
+
+@pytest.mark.usefixtures("ia_env")
+def test_ia_lower_then_encode_with_query_is_tried_by_default(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The public receiver's form (issue 18): the full URL lower-cased, then encodeURIComponent-encoded.
+    url = "https://hooks.example.com/ia/callback?Id=7"
+    header = amx("https%3A%2F%2Fhooks.example.com%2Fia%2Fcallback%3Fid%3D7")
+    argv = ["verify", "ia", "--body", write(tmp_path, IA_BODY), "--url", url, "--now", str(NOW)]
+    code, out, err = run([*argv, "-H", f"Authorization: {header}"], capsys)
+    assert code == 0, out
+    assert "result: OK: review callback for participant p-1 (status Valid)" in out
+    assert "[MATCH] lower_then_encode, php_urlencode, with query:" in out
+    assert "does not try by default" not in out
+    no_secret_in(out + err, IA_API_KEY)
 
 
 def test_ia_malformed_api_key_cannot_verify(

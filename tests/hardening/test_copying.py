@@ -23,8 +23,7 @@ from examkit.core.errors import ConfigurationError, ReplayedRequestError, Server
 from examkit.core.http import RetryPolicy
 from examkit.core.signing import KeyRing, Secret
 from examkit.core.webhook import InMemoryReplayGuard
-from examkit.integrity_advocate import IntegrityAdvocateClient
-from examkit.integrity_advocate.signing import AmxSigner
+from examkit.integrity_advocate import AmxSigner, IntegrityAdvocateClient
 from examkit.itep import CounterSequence, FulfillmentSigner, ItepClient
 from examkit.testing.integrity_advocate import DEMO_APP_ID
 from examkit.testpress import CompletionHmacScheme, TestpressAttempts, TestpressCompletionVerifier

@@ -30,8 +30,13 @@ from examkit.assessio.signing import SignatureVerifier
 from examkit.core.clock import FixedClock
 from examkit.core.errors import ExamkitError, PayloadError
 from examkit.core.webhook import InMemoryReplayGuard, WebhookRequest
-from examkit.integrity_advocate import IntegrityAdvocateWebhookVerifier, sign_request, verify_authorization
-from examkit.integrity_advocate.signing import AmxSigner, AmxVerifier
+from examkit.integrity_advocate import (
+    AmxSigner,
+    AmxVerifier,
+    IntegrityAdvocateWebhookVerifier,
+    sign_request,
+    verify_authorization,
+)
 from examkit.itep import FulfillmentSigner, sign_body, verify_body
 from examkit.testing.integrity_advocate import DEMO_APP_ID
 from examkit.testing.testpress import sample_exam_webhook_payload, sign_exam_webhook

@@ -24,8 +24,12 @@ from examkit.core._transport_sync import Transport
 from examkit.core.clock import FixedClock
 from examkit.core.signing import Secret
 from examkit.core.webhook import Headers, InMemoryReplayGuard, WebhookRequest
-from examkit.integrity_advocate import IntegrityAdvocateClient, IntegrityAdvocateWebhookVerifier
-from examkit.integrity_advocate.signing import AmxSigner, AmxVerifier
+from examkit.integrity_advocate import (
+    AmxSigner,
+    AmxVerifier,
+    IntegrityAdvocateClient,
+    IntegrityAdvocateWebhookVerifier,
+)
 from examkit.itep import (
     BasicAuth,
     FulfillmentSigner,

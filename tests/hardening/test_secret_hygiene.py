@@ -21,8 +21,12 @@ from examkit.core.clock import FixedClock
 from examkit.core.errors import ExamkitError
 from examkit.core.signing import Secret
 from examkit.core.webhook import WebhookRequest
-from examkit.integrity_advocate import IntegrityAdvocateClient, IntegrityAdvocateWebhookVerifier, sign_request
-from examkit.integrity_advocate.signing import AmxSigner
+from examkit.integrity_advocate import (
+    AmxSigner,
+    IntegrityAdvocateClient,
+    IntegrityAdvocateWebhookVerifier,
+    sign_request,
+)
 from examkit.itep import FulfillmentSigner, ItepClient, ItepWebhookVerifier, sign_body
 from examkit.testing.integrity_advocate import DEMO_APP_ID
 from examkit.testpress import (

@@ -20,11 +20,12 @@ from examkit.core.clock import FixedClock
 from examkit.core.signing import Secret
 from examkit.core.webhook import InMemoryReplayGuard
 from examkit.integrity_advocate import (
+    AmxSigner,
+    AmxVerifier,
     CanonicalForm,
     IntegrityAdvocateClient,
     IntegrityAdvocateWebhookVerifier,
 )
-from examkit.integrity_advocate.signing import AmxSigner, AmxVerifier
 from examkit.itep import (
     BasicAuth,
     CounterSequence,

@@ -15,8 +15,7 @@ from typing import Any
 from examkit.assessio import AssessioWebhookVerifier, AssessmentSubmittedEvent
 from examkit.core.clock import Clock
 from examkit.core.webhook import ReplayGuard, WebhookRequest
-from examkit.integrity_advocate import IntegrityAdvocateWebhookVerifier
-from examkit.integrity_advocate.models import ReviewCallback
+from examkit.integrity_advocate import IntegrityAdvocateWebhookVerifier, ReviewCallback
 from examkit.itep import ExamResult, HmacBodyAuth, ItepWebhookVerifier
 from examkit.testing.assessio import assessment_submitted_webhook
 from examkit.testing.integrity_advocate import (

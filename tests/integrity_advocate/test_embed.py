@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 
 from examkit.core.errors import ConfigurationError, ValidationError
-from examkit.integrity_advocate import BrowserEvent, build_script_tag, build_script_url
+from examkit.integrity_advocate import (
+    BrowserEvent,
+    build_end_session_script,
+    build_script_tag,
+    build_script_url,
+)
 
 APP_ID = "00000000-1111-2222-3333-444444444444"
 REQUIRED = {
@@ -97,3 +102,78 @@ def test_browser_events_in_documented_order() -> None:
         "IA_Stream",
         "IA_Ready",
     ]
+
+
+# -- ending the session from the browser (issue 18) -------------------------------------------------
+
+HOSTILE = [
+    "</script><script>alert(1)</script>",
+    "\u2028alert(1)//",
+    '"; alert(1); "',
+    "<!--",
+    "&amp;",
+]
+
+
+def test_end_session_snippet_calls_the_vendor_and_listens_for_every_event() -> None:
+    tag = build_end_session_script(button_id="finish", next_url="/quiz/done", on_event="app.onProctoring")
+    assert tag.startswith("<script>\n")
+    assert tag.endswith("\n</script>")
+    assert "window.IntegrityAdvocate" in tag
+    assert "ia.endSession(finish)" in tag
+    assert "window.examkitEndIntegrityAdvocateSession = function (done)" in tag
+    for name in (
+        "IA_Loaded",
+        "IA_CameraLive",
+        "IA_CameraError",
+        "IA_PrivacyPolicyReviewed",
+        "IA_UserPhotoPreview",
+        "IA_UserPhotoSubmit",
+        "IA_UserPhotoAccept",
+        "IA_PhotoID1Preview",
+        "IA_PhotoID1Submit",
+        "IA_PhotoID1Accept",
+        "IA_Stream",
+        "IA_Ready",
+    ):  # the twelve events of the vendor's page, in its order
+        assert f'"{name}"' in tag
+    assert '"finish"' in tag
+    assert '"/quiz/done"' in tag
+    assert '"app.onProctoring"' in tag
+    only = build_end_session_script(events=[BrowserEvent.READY])
+    assert '["IA_Ready"]' in only
+    assert "IA_Stream" not in only
+    assert 'nonce="abc123=="' in build_end_session_script(csp_nonce="abc123==")
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_end_session_snippet_is_html_safe(value: str) -> None:
+    # A hostile value in the one free-text slot (a path) is escaped; everywhere else it is refused.
+    tag = build_end_session_script(next_url="/done?x=" + value.replace("\u2028", "%E2%80%A8"))
+    body = tag[len("<script>") : -len("</script>")]
+    assert "</script" not in body.lower()
+    assert "<" not in body
+    assert "<!--" not in body
+    for field in ("button_id", "on_event", "csp_nonce"):
+        with pytest.raises(ValidationError):
+            build_end_session_script(**{field: value})  # type: ignore[arg-type]
+    with pytest.raises(ValidationError):
+        build_end_session_script(next_url=value)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"next_url": "javascript:alert(1)"},
+        {"next_url": "//evil.example/"},
+        {"next_url": "data:text/html,x"},
+        {"events": "IA_Ready"},
+        {"events": ["IA_Nope"]},
+        {"events": [1]},
+        {"button_id": "1abc"},
+        {"on_event": "a..b"},
+    ],
+)
+def test_end_session_snippet_refuses_bad_values(kwargs: dict[str, object]) -> None:
+    with pytest.raises(ValidationError):
+        build_end_session_script(**kwargs)  # type: ignore[arg-type]

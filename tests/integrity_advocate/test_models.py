@@ -16,6 +16,7 @@ from examkit.integrity_advocate import (
     ByEmail,
     ByName,
     ByStatus,
+    EndSessionResult,
     ModifiedSince,
     OverrideStatus,
     ParticipantStatus,
@@ -214,3 +215,35 @@ def test_filters_validate_and_build_queries() -> None:
         ByName("")
     with pytest.raises(ValidationError):
         ByEmail("a\nb")
+
+
+def test_statuses_print_and_compare_as_the_vendors_text() -> None:
+    # Issue 14: f-strings, str(), == and json.dumps give the vendor's value (it printed as
+    # ParticipantStatus.INVALID_ID before).
+    p = parse_participant(load_json(REVIEW_CALLBACK))
+    assert f"status {p.status}" == "status Invalid (ID)"
+    assert str(p.effective_status) == "Invalid (ID)"
+    assert p.status == "Invalid (ID)"
+    assert (
+        json.dumps({"s": ParticipantStatus.VALID, "o": OverrideStatus.INVALID})
+        == '{"s": "Valid", "o": "Invalid"}'
+    )
+    assert str(EndSessionResult.NOTHING_TO_CLOSE) == "nothing_to_close"
+
+
+def test_an_override_is_unstructured_with_the_vendors_keys() -> None:
+    # The keys of the vendor's PATCH participant page; the date as a string of Unix seconds.
+    from examkit.core.encoding import canonical_json
+    from examkit.integrity_advocate import Overrider
+    from examkit.integrity_advocate.models import override_wire
+
+    body = override_wire(
+        status=OverrideStatus.VALID,
+        reason="ok",
+        overrider=Overrider("t-9", "Ada", "Teacher"),
+        seconds=1586808802,
+    )
+    assert canonical_json(body) == (
+        b'{"Override_Date":"1586808802","Override_Status":"Valid","Override_Reason":"ok",'
+        b'"Override_LMSUser_FirstName":"Ada","Override_LMSUser_LastName":"Teacher","Override_LMSUser_Id":"t-9"}'
+    )

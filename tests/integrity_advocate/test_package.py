@@ -40,3 +40,27 @@ def test_example_runs(path: Path, capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_examples_exist() -> None:
     assert len(EXAMPLES) >= 2
+
+
+def test_the_vendors_errors_are_importable_from_examkit_lazily() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, examkit, examkit.integrity_advocate as ia\n"
+        "assert 'requests' not in sys.modules, 'importing the faces loaded requests'\n"
+        "from examkit import PageLimitError\n"
+        "assert PageLimitError is ia.PageLimitError and issubclass(PageLimitError, examkit.ApiError)\n"
+        "assert PageLimitError.__module__ == 'examkit.integrity_advocate', PageLimitError.__module__\n"
+        "assert ia.explain.__module__ == 'examkit.integrity_advocate'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_helpers_are_not_on_the_face() -> None:
+    import examkit.integrity_advocate as ia
+
+    for helper in ("to_wire", "effective_status", "parse_participant", "parse_authorization", "VENDOR"):
+        assert helper not in ia.__all__
+    assert ia.AmxVerifier.__module__ == "examkit.integrity_advocate"
+    assert "AmxVerifier" not in vars(__import__("examkit.integrity_advocate.signing", fromlist=["x"]))

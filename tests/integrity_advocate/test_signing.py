@@ -25,11 +25,17 @@ from examkit.core.errors import (
     WebhookVerificationError,
 )
 from examkit.core.webhook import InMemoryReplayGuard
-from examkit.integrity_advocate import sign_request, verify_authorization
-from examkit.integrity_advocate.signing import (
+from examkit.integrity_advocate import (
     AmxVerifier,
     CanonicalForm,
     CanonicalStyle,
+    sign_request,
+    verify_authorization,
+)
+from examkit.integrity_advocate.signing import (
+    _fast_canonical,
+    _fast_parse,
+    _general_canonical,
     canonical_uri,
     parse_authorization,
 )
@@ -317,3 +323,81 @@ def test_garbage_headers_raise_only_verification_errors(header: str | None) -> N
 def test_garbage_amx_parts_raise_only_verification_errors(app: str, sig: str, nonce: str, ts: str) -> None:
     with pytest.raises(WebhookVerificationError):
         verify(f"amx {app}:{sig}:{nonce}:{ts}")
+
+
+# -- the canonical-URI fast path agrees with the general one (issue 14) ---------------------------
+
+ALL_FORMS = [
+    CanonicalForm(include_query=q, style=style, encoding=encoding)
+    for q in (False, True)
+    for style in CanonicalStyle
+    for encoding in PercentEncoding
+]
+URL_TEXT = st.text(
+    alphabet=st.sampled_from("aZ09._-/:?=&#%+ ~!*'()@é\u2028") | st.characters(codec="utf-8"), max_size=60
+)
+
+
+@given(
+    st.one_of(
+        URL_TEXT,
+        st.from_regex(r"\Ahttps?://[A-Za-z0-9.-]{1,20}(/[A-Za-z0-9._-]{0,8}){0,4}(\?[a-z=&0-9]{0,12})?\Z"),
+    )
+)
+def test_fast_canonical_agrees_with_the_general_encoder(url: str) -> None:
+    for form in ALL_FORMS:
+        fast = _fast_canonical(url, form)
+        assert fast is None or fast == _general_canonical(url, form), (url, form)
+
+
+def test_fast_canonical_takes_the_usual_urls() -> None:
+    # The property above must not be vacuous: ordinary callback URLs take the fast path.
+    url = "https://LMS.example.org/ia/Review?id=7&x=1"
+    for form in ALL_FORMS:
+        if form.encoding is not PercentEncoding.PYTHON_QUOTE:
+            assert _fast_canonical(url, form) is not None, form
+    assert _fast_canonical(url, CanonicalForm()) == "https%3a%2f%2flms.example.org%2fia%2freview"
+    assert _fast_canonical("https://x.org/a b", CanonicalForm()) is None
+
+
+def test_public_enums_print_as_the_vendors_value() -> None:
+    assert str(CanonicalStyle.LOWER_ONLY) == "lower_only"
+    assert f"{CanonicalStyle.ENCODE_THEN_LOWER}" == "encode_then_lower"
+
+
+# -- the header's fast parser agrees with the general one (issue 14) -----------------------------
+
+HEADER_PARTS = st.text(alphabet=st.sampled_from("aA0-{}:;~ =+/\t"), min_size=0, max_size=12)
+
+
+@given(
+    app=st.one_of(st.just(APP_ID), HEADER_PARTS),
+    digest=st.binary(min_size=31, max_size=33),
+    nonce=HEADER_PARTS,
+    timestamp=st.one_of(st.integers(min_value=-5, max_value=10**13).map(str), HEADER_PARTS),
+    scheme=st.sampled_from(["amx", "AMX", "Amx", "amx ", "hmac"]),
+)
+def test_fast_header_parse_agrees_with_the_general_parser(
+    app: str, digest: bytes, nonce: str, timestamp: str, scheme: str
+) -> None:
+    value = f"{scheme} {app}:{base64.b64encode(digest).decode()}:{nonce}:{timestamp}"
+    fast = _fast_parse(value)
+    if fast is not None:
+        assert fast == parse_authorization(value)
+
+
+def test_fast_header_parse_takes_a_signed_header() -> None:
+    header = sign_request(app_id=APP_ID, api_key=API_KEY, method="GET", url=URL, timestamp=NOW, nonce="n-1")
+    assert _fast_parse(header) == parse_authorization(header)
+    assert _fast_parse(header) is not None
+
+
+@given(position=st.integers(min_value=0, max_value=3), count=st.integers(min_value=1, max_value=4))
+def test_verify_detailed_reports_the_position_of_the_key_that_signed(position: int, count: int) -> None:
+    position %= count
+    keys = [base64.b64encode(bytes([i + 1]) * 32).decode() for i in range(count)]
+    header = sign_request(app_id=APP_ID, api_key=keys[position], method="GET", url=URL, timestamp=NOW)
+    verified = AmxVerifier(app_id=APP_ID, api_key=keys, clock=FixedClock(NOW)).verify_detailed(
+        header, method="GET", url=URL
+    )
+    assert (verified.key_index, verified.key_count) == (position, count)

@@ -28,6 +28,7 @@ from examkit.core.errors import (
 from examkit.core.webhook import InMemoryReplayGuard, WebhookRequest
 from examkit.integrity_advocate import (
     LOWER_THEN_ENCODE_WITH_QUERY,
+    CanonicalForm,
     IntegrityAdvocateWebhookVerifier,
     ParticipantStatus,
 )
@@ -85,8 +86,9 @@ def test_accepts_url_with_query_by_default() -> None:
 
 def test_url_forms_are_a_setting() -> None:
     upper = urllib.parse.quote(CALLBACK.lower(), safe="!'()*")
+    encode_then_lower = [CanonicalForm(), CanonicalForm(include_query=True)]
     with pytest.raises(SignatureMismatchError):
-        verifier().verify(request(hand_header(upper)))
+        verifier(url_forms=encode_then_lower).verify(request(hand_header(upper)))
     verifier(url_forms=[LOWER_THEN_ENCODE_WITH_QUERY]).verify(request(hand_header(upper)))
     with pytest.raises(SignatureMismatchError):
         verifier(url_forms=[LOWER_THEN_ENCODE_WITH_QUERY]).verify(request(hand_header(without_query())))
@@ -212,3 +214,57 @@ def test_garbage_headers_raise_only_verification_errors(headers: dict[str, str])
 def test_any_body_after_good_signature_is_payload_or_parsed(body: bytes) -> None:
     with contextlib.suppress(PayloadError):
         verifier().verify(request(hand_header(without_query()), body=body))
+
+
+# -- issue 14: which key matched, freshness at arrival; issue 18: the public receiver's form ----------
+
+
+def test_the_public_receivers_form_is_tried_by_default() -> None:
+    # The full URL lower-cased, then encodeURIComponent (escapes stay upper-case), computed here.
+    upper = urllib.parse.quote(CALLBACK.lower(), safe="!'()*")
+    assert "%3F" in upper
+    assert upper != with_query()
+    callback = verifier().verify(request(hand_header(upper)))
+    assert callback.participant.participant_identifier == "XXXXXXXXXXXXX"
+
+
+def test_verify_detailed_names_the_matching_key() -> None:
+    other = base64.b64encode(bytes(range(100, 132))).decode()
+    both = IntegrityAdvocateWebhookVerifier(app_id=APP_ID, api_key=[other, API_KEY], clock=FixedClock(NOW))
+    detailed = both.verify_detailed(request(hand_header(without_query())))
+    assert (detailed.key_index, detailed.key_count) == (1, 2)
+    assert detailed.rotation_note == "secret 2 of 2 matched"
+    assert detailed.event.participant.participant_identifier == "XXXXXXXXXXXXX"
+    first = verifier().verify_detailed(request(hand_header(without_query())))
+    assert (first.key_index, first.key_count) == (0, 1)
+    with pytest.raises(SignatureMismatchError):
+        IntegrityAdvocateWebhookVerifier(app_id=APP_ID, api_key=other, clock=FixedClock(NOW)).verify_detailed(
+            request(hand_header(without_query()))
+        )
+
+
+def test_freshness_is_judged_when_the_request_was_received() -> None:
+    late = FixedClock(NOW + 3600)  # verified an hour later, from a queue
+    queued = WebhookRequest(
+        body=REVIEW_CALLBACK,
+        headers={"Authorization": hand_header(without_query())},
+        url=CALLBACK,
+        received_at=NOW + 10,
+    )
+    verifier(clock=late).verify(queued)
+    with pytest.raises(TimestampOutsideToleranceError):
+        verifier(clock=late).verify(request(hand_header(without_query())))
+    stale = WebhookRequest(
+        body=REVIEW_CALLBACK,
+        headers={"Authorization": hand_header(without_query())},
+        url=CALLBACK,
+        received_at=NOW + 301,
+    )
+    with pytest.raises(TimestampOutsideToleranceError):
+        verifier(clock=FixedClock(NOW)).verify(stale)
+
+
+def test_default_tolerance_is_the_documented_300_seconds() -> None:
+    verifier(clock=FixedClock(NOW + 300)).verify(request(hand_header(without_query())))
+    with pytest.raises(TimestampOutsideToleranceError):
+        verifier(clock=FixedClock(NOW + 301)).verify(request(hand_header(without_query(), nonce="n2")))

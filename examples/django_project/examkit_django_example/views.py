@@ -13,7 +13,7 @@ from django.http import HttpRequest, JsonResponse
 
 from examkit.assessio import AssessmentSubmittedEvent
 from examkit.integrations.django import verified_webhook
-from examkit.integrity_advocate.models import ReviewCallback
+from examkit.integrity_advocate import ReviewCallback
 from examkit.itep import ExamResult
 from examkit.testpress import ExamWebhookEvent
 from examkit_django_example import verifiers

@@ -16,7 +16,6 @@ import hashlib
 import hmac
 from collections.abc import Callable, Sequence
 from typing import Any, Final
-from urllib.parse import urlsplit, urlunsplit
 
 from examkit.cli._common import (
     EXIT_FAILED,
@@ -26,6 +25,7 @@ from examkit.cli._common import (
     Report,
     SecretSource,
     describe_secret,
+    report_from,
     show_bytes,
 )
 from examkit.core.clock import FixedClock
@@ -359,210 +359,30 @@ def _compare_basic(report: Report, value: str, username: str, password: str) -> 
 # -- Integrity Advocate ----------------------------------------------------------------------------
 
 
-def _url_variants(url: str) -> list[tuple[str, str, str | None]]:
-    parts = urlsplit(url)
-    found: list[tuple[str, str, str | None]] = [("the URL as given", url, None)]
-    other = {"https": "http", "http": "https"}.get(parts.scheme)
-    if other:
-        found.append(
-            (
-                f"the URL with {other}://",
-                urlunsplit(parts._replace(scheme=other)),
-                (
-                    f"the vendor signed the {other}:// URL: a proxy in front of this server changes the "
-                    "scheme; set the public URL explicitly (callback_url, or public_url / trust_forwarded in "
-                    "the "
-                    "framework adapters)"
-                ),
-            )
-        )
-    path = parts.path[:-1] if parts.path.endswith("/") else parts.path + "/"
-    found.append(
-        (
-            "the URL with the trailing slash toggled",
-            urlunsplit(parts._replace(path=path)),
-            (
-                "the vendor signed the URL with a different trailing slash: register the callback URL "
-                "exactly as your server sees it (or set callback_url)"
-            ),
-        )
-    )
-    return found
-
-
-def _ia_forms() -> list[tuple[str, Any]]:
-    from examkit.integrity_advocate.signing import (  # noqa: PLC0415
-        DEFAULT_CALLBACK_FORMS,
-        CanonicalForm,
-        CanonicalStyle,
-    )
-
-    forms: list[tuple[str, Any]] = []
-    for query in (False, True):
-        for style in CanonicalStyle:
-            encodings = (
-                (PercentEncoding.PHP_URLENCODE,)
-                if style is CanonicalStyle.LOWER_ONLY
-                else (
-                    PercentEncoding.PHP_URLENCODE,
-                    PercentEncoding.ENCODE_URI_COMPONENT,
-                    PercentEncoding.RFC3986,
-                )
-            )
-            for encoding in encodings:
-                form = CanonicalForm(include_query=query, style=style, encoding=encoding)
-                default = " (tried by default)" if form in DEFAULT_CALLBACK_FORMS else ""
-                what = (
-                    style.value if style is CanonicalStyle.LOWER_ONLY else f"{style.value}, {encoding.value}"
-                )
-                forms.append((f"{what}, {'with' if query else 'without'} query{default}", form))
-    return forms
-
-
-def _ia_signatures(  # noqa: PLR0912 - one branch per variant kind
-    report: Report, auth: Any, request: WebhookRequest, keys: Sequence[tuple[str, bytes, str | None]]
-) -> None:
-    """Rebuild the amx signed string for every URL variant and canonical form; list the matches."""
-    from examkit.integrity_advocate.signing import DEFAULT_CALLBACK_FORMS, signing_string  # noqa: PLC0415
-
-    url_given = request.url or ""
-    method = request.method
-    lines: list[str] = []
-    signed_lines: list[str] = []
-    matched: list[str] = []
-    fixes: list[str] = []
-    as_configured = False
-    forms = _ia_forms()
-    for url_label, url, url_hint in _url_variants(url_given):
-        seen: set[str] = set()
-        defaults = {form.canonicalize(url) for form in DEFAULT_CALLBACK_FORMS}
-        for form_label, form in forms:
-            canonical = form.canonicalize(url)
-            if canonical in seen:
-                continue
-            seen.add(canonical)
-            tried_by_default = canonical in defaults
-            message = signing_string(
-                app_id=auth.app_id,
-                method=method.upper(),
-                canonical=canonical,
-                timestamp=auth.timestamp_text,
-                nonce=auth.nonce,
-            )
-            hit = False
-            for _, key, key_hint in keys:
-                if not hmac.compare_digest(hmac.digest(key, message, "sha256"), auth.signature):
-                    continue
-                hit = True
-                if url_hint is None and tried_by_default and key_hint is None:
-                    as_configured = True
-                fixes += [h for h in (url_hint, key_hint) if h]
-                if not tried_by_default:
-                    fixes.append(
-                        "the vendor signed the URL in a form examkit does not try by default "
-                        f"({form_label}): add that CanonicalForm to url_forms"
-                    )
-            if url_label == "the URL as given":
-                lines.append(f"[{'MATCH' if hit else 'no match'}] {form_label}: {canonical}")
-                if form == DEFAULT_CALLBACK_FORMS[0]:
-                    signed_lines.append(message.decode("utf-8"))
-            if hit:
-                matched.append(f"{url_label}, {form_label}")
-    # Hints name what to change; when the request matches as configured, nothing about it is wrong.
-    if not as_configured:
-        for fix in fixes:
-            report.hint(fix)
-    report.section(
-        "signed string (app id + METHOD + canonical URI + timestamp + nonce; no secret in it)",
-        signed_lines,
-    )
-    report.section(f"canonical forms tried for {request.url}", lines)
-    if not matched:
-        report.hint(
-            "no URL form and key reproduce the signature: check EXAMKIT_IA_API_KEY, the --url (the "
-            "public URL the vendor called, with its query) and --method"
-        )
-
-
 def verify_integrity_advocate(
     args: argparse.Namespace, request: WebhookRequest, secrets: SecretSource, now: float
 ) -> Report:
     """Check an Integrity Advocate review callback (``amx`` Authorization header)."""
-    from examkit.integrity_advocate.signing import (  # noqa: PLC0415 - load one vendor only
-        api_key_from,
-        parse_authorization,
-        validate_app_id,
-    )
-    from examkit.integrity_advocate.webhooks import (  # noqa: PLC0415
-        AUTHORIZATION_HEADERS,
-        IntegrityAdvocateWebhookVerifier,
-    )
+    from examkit.integrity_advocate import explain  # noqa: PLC0415 - load one vendor only
 
-    report = Report("integrity_advocate")
     if not request.url:
         raise CliError("--url is required: the amx signature covers the URL the vendor called")
     app_id = secrets.require("EXAMKIT_IA_APP_ID", "the Integrity Advocate App Id")
     api_key = secrets.require("EXAMKIT_IA_API_KEY", "the Integrity Advocate API key")
-    try:
-        validate_app_id(app_id, setting="EXAMKIT_IA_APP_ID")
-        report.check(True, f"EXAMKIT_IA_APP_ID is a GUID: {app_id}")
-    except ConfigurationError as exc:
-        report.check(False, str(exc))
-    keys: list[tuple[str, bytes, str | None]] = []
-    try:
-        decoded = api_key_from(api_key, setting="EXAMKIT_IA_API_KEY")
-        report.check(
-            True, f"EXAMKIT_IA_API_KEY: {describe_secret(api_key)}, {len(decoded.key)} bytes once decoded"
-        )
-        keys.append(("the API key base64-decoded", decoded.key, None))
-    except ConfigurationError as exc:
-        report.check(False, str(exc))
-    keys.append(
-        (
-            "the API key text (not decoded)",
-            api_key.strip().encode("utf-8"),
-            (
-                "the sender used the API key's text as the HMAC key; Integrity Advocate uses its "
-                "base64-decoded bytes: check which key the sender was given"
-            ),
-        )
+    diagnosis = explain(
+        request,
+        app_id=app_id,
+        api_key=api_key,
+        tolerance=float(args.tolerance),
+        clock=FixedClock(now),
+        labels={
+            "app_id": "EXAMKIT_IA_APP_ID",
+            "api_key": "EXAMKIT_IA_API_KEY",
+            "url": "the --url",
+            "method": "--method",
+        },
     )
-    value, header = None, AUTHORIZATION_HEADERS[0]
-    for name in AUTHORIZATION_HEADERS:
-        found = _header(request, name)
-        if found is not None:
-            value, header = found, name
-            break
-    report.check(value is not None, f"{header} header {'present' if value else 'missing'}")
-    auth = None
-    if value is not None:
-        try:
-            auth = parse_authorization(value, header=header)
-        except ExamkitError as exc:
-            report.check(False, str(exc))
-    tolerance = float(args.tolerance)
-    if auth is not None:
-        report.check(
-            None, f"header: app id {auth.app_id}, nonce {auth.nonce!r}, timestamp {auth.timestamp_text}"
-        )
-        same_app = (
-            auth.app_id.strip("{}").replace("-", "").lower()
-            == app_id.strip().strip("{}").replace("-", "").lower()
-        )
-        report.check(same_app, "app id in the header matches EXAMKIT_IA_APP_ID")
-        _skew(report, auth.timestamp, now, tolerance)
-        _ia_signatures(report, auth, request, keys)
-    _verdict(
-        report,
-        lambda: IntegrityAdvocateWebhookVerifier(
-            app_id=app_id, api_key=api_key, tolerance=tolerance, clock=FixedClock(now)
-        ).verify(request),
-        lambda c: (
-            f"review callback for participant {c.participant.participant_identifier} "
-            f"(status {getattr(c.participant.status, 'value', c.participant.status)})"
-        ),
-    )
-    return report
+    return report_from(diagnosis)
 
 
 # -- Assessio ---------------------------------------------------------------------------------------

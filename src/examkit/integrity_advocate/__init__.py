@@ -1,21 +1,24 @@
 """Integrity Advocate: the proctoring script, the signed REST API, and the review callback.
 
 Importing this package (or its verifier) does not import :mod:`requests`; the client loads on first
-use of :class:`IntegrityAdvocateClient`.
+use of :class:`IntegrityAdvocateClient`, and :func:`explain` on first use.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from examkit.core.webhook import WebhookRequest
+from examkit.core._exports import lazy_exports, publish
+from examkit.integrity_advocate._signer import AmxSigner
 from examkit.integrity_advocate.embed import (
     DEFAULT_BASE_URL,
     BrowserEvent,
+    build_end_session_script,
     build_script_tag,
     build_script_url,
 )
 from examkit.integrity_advocate.models import (
+    AmxAuthorization,
     ByEmail,
     ByExternalUserId,
     ByName,
@@ -42,16 +45,23 @@ from examkit.integrity_advocate.signing import (
     DEFAULT_CALLBACK_FORMS,
     DEFAULT_REQUEST_FORM,
     LOWER_THEN_ENCODE_WITH_QUERY,
-    AmxAuthorization,
     CanonicalForm,
     CanonicalStyle,
     sign_request,
+)
+from examkit.integrity_advocate.webhooks import (
+    AmxVerifier,
+    IntegrityAdvocateWebhookVerifier,
     verify_authorization,
 )
-from examkit.integrity_advocate.webhooks import IntegrityAdvocateWebhookVerifier
 
 if TYPE_CHECKING:
-    from examkit.integrity_advocate.client import IntegrityAdvocateClient, PageLimitError
+    from examkit.integrity_advocate.client import (
+        AsyncIntegrityAdvocateClient,
+        IntegrityAdvocateClient,
+        PageLimitError,
+    )
+    from examkit.integrity_advocate.diagnose import explain
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -59,6 +69,9 @@ __all__ = [
     "DEFAULT_REQUEST_FORM",
     "LOWER_THEN_ENCODE_WITH_QUERY",
     "AmxAuthorization",
+    "AmxSigner",
+    "AmxVerifier",
+    "AsyncIntegrityAdvocateClient",
     "BrowserEvent",
     "ByEmail",
     "ByExternalUserId",
@@ -85,27 +98,21 @@ __all__ = [
     "ReviewCallback",
     "SessionFilter",
     "SessionPage",
-    "WebhookRequest",
+    "build_end_session_script",
     "build_script_tag",
     "build_script_url",
     "decode_data_uri",
+    "explain",
     "sign_request",
     "verify_authorization",
 ]
 
-_LAZY = frozenset({"IntegrityAdvocateClient", "PageLimitError"})
+_LAZY = {
+    "AsyncIntegrityAdvocateClient": ".client",
+    "IntegrityAdvocateClient": ".client",
+    "PageLimitError": ".client",
+    "explain": ".diagnose",
+}
 
-# -- the async client (issue 16): lazy, so that httpx loads only when it is used --------------------
-if TYPE_CHECKING:
-    from examkit.integrity_advocate.client import AsyncIntegrityAdvocateClient
-__all__ += ["AsyncIntegrityAdvocateClient"]
-_LAZY |= {"AsyncIntegrityAdvocateClient"}
-
-
-def __getattr__(name: str) -> Any:
-    """Load the client (and :mod:`requests`) only when it is first asked for."""
-    if name in _LAZY:
-        from examkit.integrity_advocate import client  # noqa: PLC0415
-
-        return getattr(client, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__, __dir__ = lazy_exports(__name__, __all__, _LAZY)
+publish(__name__, globals(), __all__)

@@ -42,10 +42,12 @@ from examkit.core.http import (
     _Call,
 )
 from examkit.core.signing import SecretInput
+from examkit.integrity_advocate._signer import AmxSigner
 from examkit.integrity_advocate.embed import DEFAULT_BASE_URL
 from examkit.integrity_advocate.models import (
     PARTICIPANT_FILTERS,
     SESSION_FILTERS,
+    VENDOR,
     EndSessionResult,
     Overrider,
     OverrideStatus,
@@ -57,6 +59,7 @@ from examkit.integrity_advocate.models import (
     ReviewCallback,
     SessionFilter,
     SessionPage,
+    override_wire,
     parse_participant,
     parse_participant_page,
     parse_participant_status,
@@ -64,8 +67,6 @@ from examkit.integrity_advocate.models import (
 )
 from examkit.integrity_advocate.signing import (
     DEFAULT_REQUEST_FORM,
-    VENDOR,
-    AmxSigner,
     CanonicalForm,
     api_key_from,
     new_nonce,
@@ -76,13 +77,7 @@ if TYPE_CHECKING:
 
     from examkit.core._transport_async import AsyncTransport
 
-__all__ = [
-    "DEFAULT_MAX_PAGES",
-    "END_TOKENS",
-    "AsyncIntegrityAdvocateClient",
-    "IntegrityAdvocateClient",
-    "PageLimitError",
-]
+__all__ = ["AsyncIntegrityAdvocateClient", "IntegrityAdvocateClient", "PageLimitError"]
 
 logger = logging.getLogger("examkit.integrity_advocate")
 
@@ -377,14 +372,7 @@ class _IntegrityAdvocateCalls:
             )
         seconds = int(when.timestamp()) if when is not None else int(self._clock.time())
         return canonical_json(
-            {
-                "Override_Date": str(seconds),
-                "Override_Status": status.value,
-                "Override_Reason": reason,
-                "Override_LMSUser_FirstName": overrider.first_name,
-                "Override_LMSUser_LastName": overrider.last_name,
-                "Override_LMSUser_Id": overrider.user_id,
-            }
+            override_wire(status=status, reason=reason, overrider=overrider, seconds=seconds)
         )
 
     def _override_participant_call(  # noqa: PLR0917 - private, called in one place each

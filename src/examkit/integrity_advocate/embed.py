@@ -1,4 +1,4 @@
-"""The proctoring script: its URL, a safe ``<script>`` tag, and the browser events it raises.
+"""The proctoring script: its URL, a safe ``<script>`` tag, its browser events, and ending a session.
 
 Integrity Advocate proctors a page through one script, loaded from ``/participants/integrity``
 with the participant's details in the query string. Every value is percent-encoded here
@@ -8,20 +8,24 @@ is HTML-escaped.
 
 from __future__ import annotations
 
-import enum
 import html
+import json
+import re
+from collections.abc import Sequence
 from typing import Final
 from urllib.parse import urlsplit
 
+from examkit.core._checks import check_choice
+from examkit.core._enums import StrEnum
 from examkit.core.encoding import PercentEncoding, percent_encode
 from examkit.core.errors import ConfigurationError, ValidationError
-from examkit.integrity_advocate.signing import VENDOR, validate_app_id
+from examkit.integrity_advocate.models import VENDOR
+from examkit.integrity_advocate.signing import validate_app_id
 
 __all__ = [
     "DEFAULT_BASE_URL",
-    "DEFAULT_CALLBACK_PARAMETER",
-    "SCRIPT_PATH",
     "BrowserEvent",
+    "build_end_session_script",
     "build_script_tag",
     "build_script_url",
 ]
@@ -38,7 +42,7 @@ DEFAULT_CALLBACK_PARAMETER: Final = "reviewcallback"
 _MAX_VALUE: Final = 2000
 
 
-class BrowserEvent(enum.Enum):
+class BrowserEvent(StrEnum):
     """The DOM events the proctoring script raises on ``document``, in the order they occur.
 
     Listen for them in your page, for example
@@ -151,12 +155,12 @@ def build_script_url(
     """
     app_id = validate_app_id(app_id)
     base = _http_url(base_url, field="base_url", setting=True).rstrip("/")
-    if callback_parameter not in ("reviewcallback", "statusreviewcallback"):
-        raise ConfigurationError(
-            "callback_parameter must be 'reviewcallback' or 'statusreviewcallback'",
-            setting="callback_parameter",
-            vendor=VENDOR,
-        )
+    check_choice(
+        callback_parameter,
+        ("reviewcallback", "statusreviewcallback"),
+        setting="callback_parameter",
+        vendor=VENDOR,
+    )
     params: list[tuple[str, str]] = [
         ("appid", app_id),
         (
@@ -212,3 +216,133 @@ def build_script_tag(
         callback_parameter=callback_parameter,
     )
     return f'<script src="{html.escape(url, quote=True)}" async></script>'
+
+
+_JS_NAME_RE: Final = re.compile(r"\A[A-Za-z_$][A-Za-z0-9_$]*(?:\.[A-Za-z_$][A-Za-z0-9_$]*)*\Z", re.ASCII)
+_ELEMENT_ID_RE: Final = re.compile(r"\A[A-Za-z][A-Za-z0-9_:.\-]{0,127}\Z", re.ASCII)
+_CSP_NONCE_RE: Final = re.compile(r"\A[A-Za-z0-9+/_=\-]{1,128}\Z", re.ASCII)
+_END_FUNCTION: Final = "examkitEndIntegrityAdvocateSession"
+
+# The script body; %(...)s slots receive JSON values made safe for a <script> element (see _js). It
+# holds no '<' of its own, so nothing in it can read as markup.
+_END_SESSION_JS: Final = """(function () {
+  var events = %(events)s, handler = %(handler)s, button = %(button)s, next = %(next)s;
+  function notify(name, event) {
+    var target = handler ? handler.split(".").reduce(function (obj, key) {
+      return obj ? obj[key] : undefined;
+    }, window) : null;
+    if (typeof target === "function") { target(name, event); }
+  }
+  events.forEach(function (name) {
+    document.addEventListener(name, function (event) { notify(name, event); });
+  });
+  window.%(end)s = function (done) {
+    var finish = function () { if (typeof done === "function") { done(); } };
+    var ia = window.IntegrityAdvocate;
+    if (ia && typeof ia.endSession === "function") { ia.endSession(finish); } else { finish(); }
+  };
+  if (button) {
+    document.addEventListener("click", function (event) {
+      var el = event.target && event.target.closest ? event.target.closest("#" + button) : null;
+      if (!el) { return; }
+      event.preventDefault();
+      window.%(end)s(function () { if (next) { window.location.assign(next); } });
+    });
+  }
+})();"""
+
+
+def _js(value: object) -> str:
+    # JSON is valid JavaScript; escaping <, >, & and the JS line separators keeps the value from
+    # closing the <script> element or starting markup, whatever the text holds.
+    text = json.dumps(value, ensure_ascii=True)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _matching(value: object, pattern: re.Pattern[str], *, field: str, expected: str) -> str:
+    if not isinstance(value, str) or not pattern.match(value):
+        raise ValidationError(f"{field} must be {expected}", field=field, reason="bad value", vendor=VENDOR)
+    return value
+
+
+def _next_url(value: str) -> str:
+    if isinstance(value, str) and value.startswith("/") and not value.startswith("//"):
+        return _checked("next_url", "next_url", value)
+    return _http_url(_checked("next_url", "next_url", value), field="next_url", setting=False)
+
+
+def build_end_session_script(
+    *,
+    button_id: str | None = None,
+    next_url: str | None = None,
+    on_event: str | None = None,
+    events: Sequence[BrowserEvent] = tuple(BrowserEvent),
+    csp_nonce: str | None = None,
+) -> str:
+    """Return a ``<script>`` that ends the session from the browser and listens for the ``IA_*`` events.
+
+    The vendor names two required ways to end a session and send it for review: the API call
+    (``IntegrityAdvocateClient.end_session``) and ``window.IntegrityAdvocate.endSession()`` in the
+    page. This snippet defines ``window.examkitEndIntegrityAdvocateSession(done)``, which calls
+    ``endSession(done)`` when the proctoring script offers it (only for activities enabled on the
+    vendor's side) and otherwise calls ``done()`` straight away. Place it after the tag of
+    :func:`build_script_tag`.
+
+    Args:
+        button_id: The id of an element (your "Finish" button) whose click ends the session; ``None``
+            to call the function yourself.
+        next_url: Where to go once the session has ended, after a click on ``button_id``: an absolute
+            http(s) URL or a path starting with ``/``.
+        on_event: The name of a global JavaScript function (``"app.onProctoring"``) called as
+            ``fn(name, event)`` for each event in ``events``.
+        events: The :class:`BrowserEvent` values listened for (default: all of them).
+        csp_nonce: A Content-Security-Policy nonce for the ``<script>`` element.
+
+    Every value is checked and written as an escaped JSON literal, so no text given here can close
+    the ``<script>`` element or run as code.
+
+    Raises:
+        ValidationError: A value has the wrong form (``next_url`` with another scheme, for example).
+
+    >>> tag = build_end_session_script(button_id="finish", next_url="/done", on_event="app.onIa")
+    >>> tag.startswith("<script>") and "window.IntegrityAdvocate" in tag and '"IA_Ready"' in tag
+    True
+    """
+    names = [
+        _matching(
+            button_id,
+            _ELEMENT_ID_RE,
+            field="button_id",
+            expected="an HTML id (a letter, then letters, digits, _ : . -)",
+        )
+        if button_id is not None
+        else None,
+        _next_url(next_url) if next_url is not None else None,
+        _matching(
+            on_event, _JS_NAME_RE, field="on_event", expected="a JavaScript function name such as app.onEvent"
+        )
+        if on_event is not None
+        else None,
+    ]
+    if isinstance(events, str) or not isinstance(events, Sequence):
+        raise ValidationError(
+            "events must be a sequence of BrowserEvent", field="events", reason="bad value", vendor=VENDOR
+        )
+    known = {str(member) for member in BrowserEvent}
+    chosen = [str(event) for event in events if isinstance(event, str) and str(event) in known]
+    if len(chosen) != len(events):
+        raise ValidationError(
+            "events must be BrowserEvent values", field="events", reason="bad value", vendor=VENDOR
+        )
+    attributes = ""
+    if csp_nonce is not None:
+        nonce = _matching(csp_nonce, _CSP_NONCE_RE, field="csp_nonce", expected="a base64 CSP nonce")
+        attributes = f' nonce="{html.escape(nonce, quote=True)}"'
+    body = _END_SESSION_JS % {
+        "events": _js([str(e) for e in chosen]),
+        "handler": _js(names[2]),
+        "button": _js(names[0]),
+        "next": _js(names[1]),
+        "end": _END_FUNCTION,
+    }
+    return f"<script{attributes}>\n{body}\n</script>"

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import enum
 import re
 import urllib.parse
 from collections.abc import Mapping
@@ -20,12 +19,12 @@ from typing import Annotated, Any, Final, TypeAlias
 
 import attrs
 
+from examkit.core._enums import StrEnum
 from examkit.core.errors import ValidationError
 from examkit.core.serde import EpochSeconds, NoneIf, PayloadConverter, extra_field
-from examkit.integrity_advocate.signing import VENDOR, AmxAuthorization
 
 __all__ = [
-    "CONVERTER",
+    "AmxAuthorization",
     "ByEmail",
     "ByExternalUserId",
     "ByName",
@@ -47,16 +46,13 @@ __all__ = [
     "SessionFilter",
     "SessionPage",
     "decode_data_uri",
-    "effective_status",
-    "parse_participant",
-    "parse_participant_page",
-    "parse_participant_status",
-    "parse_session_page",
-    "to_wire",
 ]
 
+VENDOR: Final = "integrity_advocate"
+"""The vendor name carried by every examkit error about Integrity Advocate."""
 
-class ParticipantStatus(enum.Enum):
+
+class ParticipantStatus(StrEnum):
     """A participant's or session's status, exactly as Integrity Advocate spells it."""
 
     IN_PROGRESS = "In Progress"
@@ -71,7 +67,7 @@ class ParticipantStatus(enum.Enum):
     """Complete; the participant broke at least one rule (see the session's flags)."""
 
 
-class OverrideStatus(enum.Enum):
+class OverrideStatus(StrEnum):
     """The two values an override can set (case-sensitive on the wire)."""
 
     VALID = "Valid"
@@ -80,7 +76,7 @@ class OverrideStatus(enum.Enum):
     """Overridden to invalid."""
 
 
-class EndSessionResult(enum.Enum):
+class EndSessionResult(StrEnum):
     """What ending a session through the API achieved."""
 
     CLOSED = "closed"
@@ -93,7 +89,7 @@ Epoch = Annotated[datetime | None, NoneIf("-1", "0", "", -1, 0), EpochSeconds()]
 Text = Annotated[str | None, NoneIf("")]
 
 
-def effective_status(
+def _effective_status(
     status: ParticipantStatus | str | None, override: OverrideStatus | str | None
 ) -> ParticipantStatus | str | None:
     """Return the status that counts: the override when there is one, else the ruling.
@@ -192,7 +188,7 @@ class ParticipantSession:
     @property
     def effective_status(self) -> ParticipantStatus | str | None:
         """The override when there is one, else the vendor's ruling."""
-        return effective_status(self.status, self.override_status)
+        return _effective_status(self.status, self.override_status)
 
     @property
     def is_overridden(self) -> bool:
@@ -252,7 +248,7 @@ class Participant:
     @property
     def effective_status(self) -> ParticipantStatus | str | None:
         """The override when there is one, else the vendor's ruling."""
-        return effective_status(self.status, self.override_status)
+        return _effective_status(self.status, self.override_status)
 
     @property
     def is_overridden(self) -> bool:
@@ -315,7 +311,7 @@ class ParticipantStatusResult:
     @property
     def effective_status(self) -> ParticipantStatus | str | None:
         """The override when there is one, else the vendor's ruling."""
-        return effective_status(self.status, self.override_status)
+        return _effective_status(self.status, self.override_status)
 
 
 @attrs.frozen
@@ -331,6 +327,25 @@ class Overrider:
     user_id: str
     first_name: str
     last_name: str
+
+
+@attrs.frozen
+class AmxAuthorization:
+    """A parsed ``amx`` authorization header.
+
+    Attributes:
+        app_id: The App Id the sender claims.
+        signature: The decoded signature bytes.
+        nonce: The sender's nonce.
+        timestamp: The sender's timestamp (Unix seconds).
+        timestamp_text: The timestamp exactly as sent (it is signed as text).
+    """
+
+    app_id: str
+    signature: bytes = attrs.field(repr=False)
+    nonce: str
+    timestamp: int
+    timestamp_text: str = attrs.field(repr=False)
 
 
 @attrs.frozen
@@ -660,6 +675,48 @@ CONVERTER.register(SessionPage, rename={**_PAGE_KEYS, "sessions": "ParticipantSe
 CONVERTER.register(ParticipantStatusResult, rename={"status": "Status", "override_status": "Override_Status"})
 
 
+@attrs.frozen
+class _Override:
+    """The body of an override (outgoing), its fields in the order the vendor's page lists them."""
+
+    date: str
+    status: OverrideStatus
+    reason: str
+    first_name: str
+    last_name: str
+    user_id: str
+
+
+CONVERTER.register(
+    _Override,
+    rename={
+        "date": "Override_Date",
+        "status": "Override_Status",
+        "reason": "Override_Reason",
+        "first_name": "Override_LMSUser_FirstName",
+        "last_name": "Override_LMSUser_LastName",
+        "user_id": "Override_LMSUser_Id",
+    },
+)
+
+
+def override_wire(*, status: OverrideStatus, reason: str, overrider: Overrider, seconds: int) -> Any:
+    """The JSON of an override as the vendor spells it, unstructured by :data:`CONVERTER`.
+
+    ``seconds`` (whole Unix seconds) is sent as text, as the vendor's dates are.
+    """
+    return CONVERTER.unstructure(
+        _Override(
+            date=str(seconds),
+            status=status,
+            reason=reason,
+            first_name=overrider.first_name,
+            last_name=overrider.last_name,
+            user_id=overrider.user_id,
+        )
+    )
+
+
 def _drop_nulls(data: Any, keys: tuple[str, ...]) -> Any:
     """Treat ``null`` arrays as empty (the vendor sends null for absent values)."""
     if isinstance(data, Mapping) and any(data.get(k, 0) is None for k in keys):
@@ -730,7 +787,7 @@ def to_wire(obj: Any) -> Any:
     """
     if isinstance(obj, datetime):
         return str(int(obj.timestamp()))
-    if isinstance(obj, enum.Enum):
+    if isinstance(obj, StrEnum):
         return obj.value
     if isinstance(obj, tuple | list):
         return [to_wire(item) for item in obj]

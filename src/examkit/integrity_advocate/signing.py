@@ -1,4 +1,4 @@
-"""Integrity Advocate's ``amx`` HMAC authorization: sign requests and verify the header.
+"""Integrity Advocate's ``amx`` HMAC authorization, as pure functions: sign, canonicalise, parse.
 
 Every signed API call, and every review callback Integrity Advocate posts, carries::
 
@@ -14,78 +14,56 @@ escapes come out lower-case: ``https%3a%2f%2f...``). The query string is never s
 neither is the body.
 
 Where the vendor's documents disagree on the canonical URI (see :class:`CanonicalForm`), the form is
-a setting.
+a setting. Nothing here holds a clock or state: the verifiers live in
+:mod:`examkit.integrity_advocate.webhooks`.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import enum
 import functools
-import hashlib
 import hmac
 import re
 import time
 import uuid
 from collections.abc import Sequence
-from typing import Any, Final
+from typing import Final
 
 import attrs
 
 from examkit.core._checks import (
     argument_text,
     check_bool,
-    check_clock,
     check_instance,
-    check_replay_guard,
-    check_tuple_of,
+    config_error,
     label,
 )
-from examkit.core._copying import deepcopy_sharing
-from examkit.core._repr import safe_repr
-from examkit.core.clock import Clock, SystemClock, Tolerance, check_freshness, tolerance_seconds
+from examkit.core._enums import StrEnum
 from examkit.core.encoding import PercentEncoding, percent_encode
 from examkit.core.errors import (
     ConfigurationError,
     MalformedSignatureError,
     MissingSignatureError,
-    SignatureMismatchError,
     ValidationError,
 )
 from examkit.core.signing import (
-    KeyRing,
     Secret,
     SecretInput,
     decode_base64_key,
     decode_signature,
     to_base64,
 )
-from examkit.core.webhook import ReplayGuard, claim_once
+from examkit.integrity_advocate.models import VENDOR, AmxAuthorization
 
 __all__ = [
-    "API_KEY_LENGTHS",
     "DEFAULT_CALLBACK_FORMS",
     "DEFAULT_REQUEST_FORM",
     "LOWER_THEN_ENCODE_WITH_QUERY",
-    "VENDOR",
-    "AmxAuthorization",
-    "AmxSigner",
-    "AmxVerifier",
     "CanonicalForm",
     "CanonicalStyle",
-    "api_key_from",
-    "canonical_uri",
-    "new_nonce",
-    "parse_authorization",
     "sign_request",
-    "signing_string",
-    "validate_app_id",
-    "verify_authorization",
 ]
-
-VENDOR: Final = "integrity_advocate"
-"""The vendor name carried by every examkit error about Integrity Advocate."""
 
 API_KEY_LENGTHS: Final = range(41, 51)
 """Accepted lengths of the API key *as text*: more than 40 and at most 50 characters.
@@ -98,20 +76,23 @@ _GUID_RE: Final = re.compile(
     re.IGNORECASE | re.ASCII,
 )
 _METHOD_RE: Final = re.compile(r"\A[A-Za-z]{1,16}\Z", re.ASCII)
-_TIMESTAMP_RE: Final = re.compile(r"\A[0-9]{1,12}\Z", re.ASCII)
+_TIMESTAMP: Final = "[0-9]{1,12}"  # whole Unix seconds as signed: the one epoch pattern of both parsers
+_TIMESTAMP_RE: Final = re.compile(rf"\A{_TIMESTAMP}\Z", re.ASCII)
 # A well-formed header in one match; anything else takes the detailed path for its message. The last
 # base64 character of a 32-byte digest carries two unused bits, which must be zero (canonical form).
 _FAST_HEADER_RE: Final = re.compile(
-    r"\A[aA][mM][xX] ([!-9;-~]+):([A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=):([!-9;-~]+):([0-9]{1,12})\Z",
+    rf"\A[aA][mM][xX] ([!-9;-~]+):([A-Za-z0-9+/]{{42}}[AEIMQUYcgkosw048]=):([!-9;-~]+):({_TIMESTAMP})\Z",
     re.ASCII,
 )
-_MAX_CACHED_URLS: Final = 256
-_COMMON_METHODS: Final = frozenset({"GET", "POST", "PATCH", "PUT", "DELETE"})
+# URLs made only of these characters are canonicalised without the general percent-encoder: every
+# variant but PYTHON_QUOTE encodes exactly ``: / ? = &`` of them, as upper-case escapes.
+_FAST_URL_RE: Final = re.compile(r"\A[A-Za-z0-9._\-/:?=&]*\Z", re.ASCII)
+_FAST_ESCAPES: Final = str.maketrans({":": "%3A", "/": "%2F", "?": "%3F", "=": "%3D", "&": "%26"})
 _SCHEME: Final = "amx"
 _MAX_HEADER: Final = 2048
 
 
-class CanonicalStyle(enum.Enum):
+class CanonicalStyle(StrEnum):
     """How the URL is turned into the canonical URI that is signed."""
 
     ENCODE_THEN_LOWER = "encode_then_lower"
@@ -161,6 +142,24 @@ class CanonicalForm:
 @functools.lru_cache(maxsize=512)
 def _canonicalize(url: str, form: CanonicalForm) -> str:
     # Callback and API URLs repeat, so the encoded form is cached (the hot path of verification).
+    return _fast_canonical(url, form) or _general_canonical(url, form)
+
+
+def _fast_canonical(url: str, form: CanonicalForm) -> str | None:
+    """The canonical URI of a plain ASCII URL without the percent-encoder; ``None`` for any other."""
+    if form.encoding is PercentEncoding.PYTHON_QUOTE or not _FAST_URL_RE.match(url):
+        return None
+    if not form.include_query:
+        url = url.split("?", 1)[0]
+    if form.style is CanonicalStyle.LOWER_ONLY:
+        return url.lower()
+    if form.style is CanonicalStyle.ENCODE_THEN_LOWER:
+        return url.translate(_FAST_ESCAPES).lower()
+    return url.lower().translate(_FAST_ESCAPES)
+
+
+def _general_canonical(url: str, form: CanonicalForm) -> str:
+    """The canonical URI of any URL, by the named percent-encoding (the definition of each form)."""
     if not form.include_query:
         url = url.split("?", 1)[0]
     url = url.split("#", 1)[0]
@@ -174,18 +173,26 @@ def _canonicalize(url: str, form: CanonicalForm) -> str:
 DEFAULT_REQUEST_FORM: Final = CanonicalForm()
 """The form used to sign API calls: no query, PHP ``urlencode``, then lower-case."""
 
-DEFAULT_CALLBACK_FORMS: Final = (CanonicalForm(), CanonicalForm(include_query=True))
-"""The forms a review callback verifier tries by default: the callback URL without its query, and
-with it, both encoded then lower-cased."""
-
 LOWER_THEN_ENCODE_WITH_QUERY: Final = CanonicalForm(
     include_query=True,
     style=CanonicalStyle.LOWER_THEN_ENCODE,
     encoding=PercentEncoding.ENCODE_URI_COMPONENT,
 )
-"""The form one public callback handler checks (full URL lower-cased, then ``encodeURIComponent``).
+"""The form the one public receiver found for this vendor checks: the full URL lower-cased, then
+``encodeURIComponent``-encoded (escapes stay upper-case: ``https%3A%2F%2F...%3Fid%3D7``).
 
-Not tried by default; add it to ``url_forms`` if your deliveries only verify this way."""
+Tried by default for review callbacks (the third of :data:`DEFAULT_CALLBACK_FORMS`); the vendor's
+documents do not say which form its server signs."""
+
+DEFAULT_CALLBACK_FORMS: Final = (
+    CanonicalForm(),
+    CanonicalForm(include_query=True),
+    LOWER_THEN_ENCODE_WITH_QUERY,
+)
+"""The forms a review callback verifier tries by default, in order: the callback URL without its
+query, then with it, both percent-encoded (PHP ``urlencode``) then lower-cased, as the vendor's API
+signing does; then :data:`LOWER_THEN_ENCODE_WITH_QUERY`, as the one public receiver checks. Which form
+the vendor's server uses for callbacks is unconfirmed."""
 
 
 def canonical_uri(url: str, form: CanonicalForm = DEFAULT_REQUEST_FORM) -> str:
@@ -211,9 +218,7 @@ def validate_app_id(app_id: object, *, setting: str = "app_id") -> str:
         ConfigurationError: The app id is not a GUID.
     """
     if not isinstance(app_id, str):
-        raise ConfigurationError(
-            f"{setting} must be text, not {type(app_id).__name__}", setting=setting, vendor=VENDOR
-        )
+        raise config_error(setting, "text", app_id, vendor=VENDOR)
     text = app_id.strip()
     if text.startswith("{") and text.endswith("}"):
         text = text[1:-1]
@@ -248,9 +253,7 @@ def api_key_from(api_key: SecretInput, *, setting: str = "api_key") -> Secret:
     elif isinstance(api_key, str):
         text = api_key
     else:
-        raise ConfigurationError(
-            f"{setting} must be text, not {type(api_key).__name__}", setting=setting, vendor=VENDOR
-        )
+        raise config_error(setting, "text", api_key, vendor=VENDOR)
     text = text.strip()
     if len(text) not in API_KEY_LENGTHS:
         raise ConfigurationError(
@@ -269,11 +272,7 @@ def _api_keys_from(api_key: SecretInput | Sequence[SecretInput], *, setting: str
         keys = tuple(api_key_from(k, setting=setting) for k in api_key)  # type: ignore[arg-type]
         if keys:
             return keys
-    raise ConfigurationError(
-        f"{setting} must be an API key or a non-empty sequence of them",
-        setting=setting,
-        vendor=VENDOR,
-    )
+    raise config_error(setting, "an API key or a non-empty sequence of them", api_key, vendor=VENDOR)
 
 
 def _is_text(value: object) -> bool:
@@ -301,11 +300,23 @@ def signing_string(*, app_id: str, method: str, canonical: str, timestamp: str, 
     for field, value in parts.items():
         argument_text(value, field=field, vendor=VENDOR)
     try:
-        return "".join(parts.values()).encode("utf-8")
+        return signed_message(app_id + method, canonical, timestamp + nonce)
     except UnicodeEncodeError:
         raise ValidationError(
             "the signed string cannot be encoded as UTF-8", reason="not UTF-8", vendor=VENDOR
         ) from None
+
+
+def signed_message(prefix: str, canonical: str, suffix: str) -> bytes:
+    """The one builder of the signed bytes: ``(app_id + METHOD) + canonical + (timestamp + nonce)``.
+
+    The verifier prepares ``prefix`` and ``suffix`` once per header and calls this for each canonical
+    form; :func:`signing_string` checks its parts and calls it too.
+
+    Raises:
+        UnicodeEncodeError: A part holds a lone surrogate.
+    """
+    return (prefix + canonical + suffix).encode("utf-8")
 
 
 def _check_method(method: object) -> str:
@@ -349,59 +360,6 @@ def _check_timestamp(timestamp: object) -> str:
     return str(timestamp)
 
 
-class AmxSigner:
-    """Signs requests for one app id and API key; the key is decoded once.
-
-    Args:
-        app_id: The App Id (a GUID).
-        api_key: The API key (base64 text).
-        form: The canonical URI form (default: no query, encode then lower-case).
-
-    Raises:
-        ConfigurationError: The app id or API key has the wrong form.
-    """
-
-    __slots__ = ("_app_id", "_base", "_form", "_secret")
-
-    def __init__(
-        self, *, app_id: str, api_key: SecretInput, form: CanonicalForm = DEFAULT_REQUEST_FORM
-    ) -> None:
-        self._app_id = validate_app_id(app_id)
-        self._secret = api_key_from(api_key)
-        self._form = check_instance(form, CanonicalForm, setting="form", vendor=VENDOR)
-        self._base = hmac.new(self._secret.key, digestmod=hashlib.sha256)
-
-    @property
-    def app_id(self) -> str:
-        """The App Id this signer signs as."""
-        return self._app_id
-
-    def authorization(self, *, method: str, url: str, timestamp: int, nonce: str) -> str:
-        """Return the ``Authorization`` header value for one request.
-
-        Raises:
-            ValidationError: The method, URL, timestamp or nonce has the wrong form.
-        """
-        method = _check_method(method)
-        ts = _check_timestamp(timestamp)
-        nonce = _check_nonce(nonce)
-        canonical = canonical_uri(url, self._form)
-        mac = self._base.copy()
-        mac.update(
-            signing_string(app_id=self._app_id, method=method, canonical=canonical, timestamp=ts, nonce=nonce)
-        )
-        return f"{_SCHEME} {self._app_id}:{to_base64(mac.digest())}:{nonce}:{ts}"
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> AmxSigner:
-        # The prepared HMAC state cannot be deep-copied; it is never changed (each request signs a
-        # .copy() of it), so the copy shares it.
-        return deepcopy_sharing(self, memo, self._base)
-
-    @safe_repr
-    def __repr__(self) -> str:
-        return f"AmxSigner(app_id={self._app_id!r}, api_key=Secret('***'))"
-
-
 def sign_request(
     *,
     app_id: str,
@@ -441,32 +399,20 @@ def sign_request(
     '5Vd/DzGOB8f/MlDwDpFhbwv8R4V7a+TKWfnCVrMBUKU='
     """
     api_key = api_key_from(api_key)  # masked from here on: no raw key in this frame's locals
-    signer = AmxSigner(app_id=app_id, api_key=api_key, form=form)
-    return signer.authorization(
-        method=method,
-        url=url,
-        timestamp=int(time.time()) if timestamp is None else timestamp,
-        nonce=new_nonce() if nonce is None else nonce,
+    app_id = validate_app_id(app_id)
+    form = check_instance(form, CanonicalForm, setting="form", vendor=VENDOR)
+    method = _check_method(method)
+    ts = _check_timestamp(int(time.time()) if timestamp is None else timestamp)
+    nonce = _check_nonce(new_nonce() if nonce is None else nonce)
+    message = signing_string(
+        app_id=app_id, method=method, canonical=canonical_uri(url, form), timestamp=ts, nonce=nonce
     )
+    return authorization_value(app_id, hmac.digest(api_key.key, message, "sha256"), nonce, ts)
 
 
-@attrs.frozen
-class AmxAuthorization:
-    """A parsed ``amx`` authorization header.
-
-    Attributes:
-        app_id: The App Id the sender claims.
-        signature: The decoded signature bytes.
-        nonce: The sender's nonce.
-        timestamp: The sender's timestamp (Unix seconds).
-        timestamp_text: The timestamp exactly as sent (it is signed as text).
-    """
-
-    app_id: str
-    signature: bytes = attrs.field(repr=False)
-    nonce: str
-    timestamp: int
-    timestamp_text: str = attrs.field(repr=False)
+def authorization_value(app_id: str, digest: bytes, nonce: str, timestamp: str) -> str:
+    """Return the header value ``amx {app_id}:{base64 digest}:{nonce}:{timestamp}`` (parts checked)."""
+    return f"{_SCHEME} {app_id}:{to_base64(digest)}:{nonce}:{timestamp}"
 
 
 def _fast_parse(value: object) -> AmxAuthorization | None:
@@ -541,208 +487,3 @@ def parse_authorization(value: str | None, *, header: str = "Authorization") -> 
         timestamp=int(timestamp),
         timestamp_text=timestamp,
     )
-
-
-def _request_arguments(method: object, url: object) -> None:
-    # The request a header is checked against is the caller's to give; a wrong type is API misuse.
-    for field, value in (("method", method), ("url", url)):
-        if not isinstance(value, str):
-            raise ValidationError(
-                f"{field} must be text, not {type(value).__name__} (for a request without a URL, set the "
-                "callback_url setting)",
-                field=field,
-                reason="not text",
-                vendor=VENDOR,
-            )
-
-
-def _normal_guid(value: str) -> str:
-    return value.strip("{}").replace("-", "").lower()
-
-
-class AmxVerifier:
-    """Verifies ``amx`` headers for one app id and one or several API keys (rotation).
-
-    Keys and forms are prepared once; :meth:`verify` does the per-request work only.
-
-    Args:
-        app_id: The App Id the header must name (compared as a GUID: case and hyphens ignored).
-        api_key: One API key or several (any may match).
-        forms: The canonical URI forms to try, in order.
-        tolerance: Allowed clock difference either way, in seconds (default 300).
-        clock: The clock for the freshness check.
-        replay_guard: Remembers nonces so each is accepted once; ``None`` disables the check.
-
-    Raises:
-        ConfigurationError: A credential or setting has the wrong form.
-    """
-
-    __slots__ = (
-        "_app_id",
-        "_app_id_text",
-        "_canonical",
-        "_clock",
-        "_forms",
-        "_guard",
-        "_keys",
-        "_tolerance",
-        "_ttl",
-    )
-
-    def __init__(
-        self,
-        *,
-        app_id: str,
-        api_key: SecretInput | Sequence[SecretInput],
-        forms: Sequence[CanonicalForm] = (DEFAULT_REQUEST_FORM,),
-        tolerance: Tolerance = 300,
-        clock: Clock | None = None,
-        replay_guard: ReplayGuard | None = None,
-    ) -> None:
-        self._app_id_text = validate_app_id(app_id)
-        self._app_id = _normal_guid(self._app_id_text)
-        secrets = _api_keys_from(api_key, setting="api_key")
-        self._keys = KeyRing(s.key for s in secrets)
-        self._canonical: dict[str, tuple[str, ...] | None] = {}
-        self._forms = check_tuple_of(forms, CanonicalForm, setting="url_forms", vendor=VENDOR)
-        self._tolerance = tolerance_seconds(tolerance)
-        self._ttl = 2 * self._tolerance + 1
-        self._clock: Clock = check_clock(clock, vendor=VENDOR) or SystemClock()
-        self._guard = check_replay_guard(replay_guard, vendor=VENDOR)
-
-    def verify(
-        self, value: str | None, *, method: str, url: str, header: str = "Authorization"
-    ) -> AmxAuthorization:
-        """Verify one header value for a request ``method url``; return the parsed header.
-
-        Checks, in order: layout, app id, signature (in constant time, against every key, for each
-        form until one matches), timestamp (either way), then the nonce against the replay guard.
-
-        Raises:
-            MissingSignatureError: No header.
-            MalformedSignatureError: The header cannot be read.
-            SignatureMismatchError: Another app id, or no key and form reproduce the signature.
-            TimestampOutsideToleranceError: The timestamp is outside the tolerance.
-            ReplayedRequestError: The nonce was already accepted.
-            ValidationError: ``method`` or ``url`` is not text.
-        """
-        header = label(header, "Authorization")
-        auth = self._authentic(value, method=method, url=url, header=header)
-        self._claim(auth, header=header)
-        return auth
-
-    def _authentic(self, value: str | None, *, method: str, url: str, header: str) -> AmxAuthorization:
-        """Check layout, app id, signature and timestamp, without touching the replay guard."""
-        if type(method) is not str or type(url) is not str:
-            _request_arguments(method, url)
-        auth = _fast_parse(value) or parse_authorization(value, header=header)
-        if auth.app_id != self._app_id_text and _normal_guid(auth.app_id) != self._app_id:
-            raise SignatureMismatchError(
-                f"the {header} header is for another App Id: check the app_id setting",
-                vendor=VENDOR,
-                reason="app id mismatch",
-                header=header,
-            )
-        if method not in _COMMON_METHODS and (not _is_text(method) or not _METHOD_RE.match(method)):
-            raise SignatureMismatchError(
-                "the request method cannot have been signed",
-                vendor=VENDOR,
-                reason="bad method",
-                header=header,
-            )
-        prefix = auth.app_id + method.upper()
-        suffix = auth.timestamp_text + auth.nonce
-        # The keyed work happens inside the KeyRing: no key is a local of this frame.
-        found = any(
-            self._keys.hmac_matches(auth.signature, (prefix + canonical + suffix).encode("utf-8"))
-            for canonical in self._canonical_forms(url)
-        )
-        if not found:
-            raise SignatureMismatchError(
-                "the amx signature does not match: check the API key, and that the URL passed is "
-                "the "
-                "public URL the vendor called (behind a proxy, set the callback URL explicitly)",
-                vendor=VENDOR,
-                reason="signature mismatch",
-                header=header,
-            )
-        if abs(auth.timestamp - self._clock.time()) > self._tolerance:
-            check_freshness(
-                auth.timestamp,
-                clock=self._clock,
-                tolerance=self._tolerance,
-                vendor=VENDOR,
-                header=header,
-            )
-        return auth
-
-    def _claim(self, auth: AmxAuthorization, *, header: str) -> None:
-        """Claim the nonce of an authentic header in the replay guard (when one is set)."""
-        if self._guard is not None:
-            claim_once(
-                self._guard,
-                f"examkit:{VENDOR}:{auth.nonce}",
-                ttl=self._ttl,
-                vendor=VENDOR,
-                message="this request's nonce was already accepted: it is a replay (or a retried delivery)",
-                reason="nonce seen before",
-                header=header,
-            )
-
-    def _canonical_forms(self, url: str) -> tuple[str, ...]:
-        cached = self._canonical.get(url)
-        if cached is not None:
-            return cached
-        try:
-            forms = tuple(_canonicalize(url, form) for form in self._forms)
-        except (ValidationError, TypeError):
-            return ()
-        if len(self._canonical) >= _MAX_CACHED_URLS:
-            self._canonical.clear()
-        self._canonical[url] = forms
-        return forms
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> AmxVerifier:
-        # A new object with its own settings; what it was given to talk to the world (guard, clock) is shared.
-        return deepcopy_sharing(
-            self,
-            memo,
-            self._guard,
-            self._clock,
-        )
-
-    @safe_repr
-    def __repr__(self) -> str:
-        return f"AmxVerifier(keys={len(self._keys)}, forms={len(self._forms)}, tolerance={self._tolerance:g})"
-
-
-def verify_authorization(
-    value: str | None,
-    *,
-    app_id: str,
-    api_key: SecretInput | Sequence[SecretInput],
-    method: str,
-    url: str,
-    forms: Sequence[CanonicalForm] = (DEFAULT_REQUEST_FORM,),
-    tolerance: Tolerance = 300,
-    clock: Clock | None = None,
-    replay_guard: ReplayGuard | None = None,
-) -> AmxAuthorization:
-    """Verify an ``amx`` ``Authorization`` value for a request; return the parsed header.
-
-    A one-call form of :class:`AmxVerifier` (which prepares the keys once; prefer it on a hot path).
-
-    Raises:
-        ConfigurationError: A credential or setting has the wrong form.
-        WebhookVerificationError: A subclass saying why the header must not be trusted.
-    """
-    api_key = _api_keys_from(api_key, setting="api_key")  # masked from here on
-    verifier = AmxVerifier(
-        app_id=app_id,
-        api_key=api_key,
-        forms=forms,
-        tolerance=tolerance,
-        clock=clock,
-        replay_guard=replay_guard,
-    )
-    return verifier.verify(value, method=method, url=url)

@@ -1,4 +1,4 @@
-"""Verify Integrity Advocate's review callback and read it into a typed participant.
+"""Every verifier of Integrity Advocate: the ``amx`` header, and the review callback as a typed participant.
 
 After a reviewer rules on a session, Integrity Advocate POSTs the participant (the same JSON as the
 single-participant lookup) to the ``reviewcallback`` URL, with the same ``amx`` ``Authorization``
@@ -17,36 +17,297 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Final
 
-from examkit.core._checks import check_bool
+from examkit.core._checks import (
+    argument_number,
+    check_bool,
+    check_clock,
+    check_replay_guard,
+    check_tuple_of,
+    label,
+)
+from examkit.core._copying import deepcopy_sharing
 from examkit.core._repr import safe_repr
-from examkit.core.clock import Clock, Tolerance
+from examkit.core.clock import (
+    DEFAULT_TOLERANCE,
+    Clock,
+    FixedClock,
+    SystemClock,
+    Tolerance,
+    check_freshness,
+    tolerance_seconds,
+)
 from examkit.core.env import env_setting
 from examkit.core.errors import (
     ConfigurationError,
     MissingSignatureError,
+    SignatureMismatchError,
+    ValidationError,
 )
 from examkit.core.serde import load_json
-from examkit.core.signing import SecretInput
+from examkit.core.signing import KeyRing, SecretInput
 from examkit.core.webhook import (
     DEFAULT_MAX_BODY_SIZE,
     ReplayGuard,
+    Verified,
     WebhookRequest,
     body_size_limit,
+    claim_once,
     received,
+    verification_time,
 )
-from examkit.integrity_advocate.models import ReviewCallback, parse_participant
+from examkit.integrity_advocate.models import VENDOR, AmxAuthorization, ReviewCallback, parse_participant
 from examkit.integrity_advocate.signing import (
+    _METHOD_RE,
     DEFAULT_CALLBACK_FORMS,
-    VENDOR,
-    AmxVerifier,
+    DEFAULT_REQUEST_FORM,
     CanonicalForm,
+    _api_keys_from,
+    _fast_parse,
+    parse_authorization,
+    signed_message,
+    validate_app_id,
 )
 
-__all__ = ["AUTHORIZATION_HEADERS", "IntegrityAdvocateWebhookVerifier"]
+__all__ = ["AmxVerifier", "IntegrityAdvocateWebhookVerifier", "verify_authorization"]
 
 AUTHORIZATION_HEADERS: Final = ("Authorization", "Redirect-Http-Authorization")
 """Where the ``amx`` header is looked for, in order. Apache and some proxies move ``Authorization``
 to ``Redirect-Http-Authorization``."""
+
+_MAX_CACHED_URLS: Final = 256
+_COMMON_METHODS: Final = frozenset({"GET", "POST", "PATCH", "PUT", "DELETE"})
+
+
+def _request_arguments(method: object, url: object) -> None:
+    # The request a header is checked against is the caller's to give; a wrong type is API misuse.
+    for field, value in (("method", method), ("url", url)):
+        if not isinstance(value, str):
+            raise ValidationError(
+                f"{field} must be text, not {type(value).__name__} (for a request without a URL, set the "
+                "callback_url setting)",
+                field=field,
+                reason="not text",
+                vendor=VENDOR,
+            )
+
+
+def _normal_guid(value: str) -> str:
+    return value.strip("{}").replace("-", "").lower()
+
+
+class AmxVerifier:
+    """Verifies ``amx`` headers for one app id and one or several API keys (rotation).
+
+    Keys and forms are prepared once; :meth:`verify` does the per-request work only.
+
+    Args:
+        app_id: The App Id the header must name (compared as a GUID: case and hyphens ignored).
+        api_key: One API key or several (any may match).
+        forms: The canonical URI forms to try, in order.
+        tolerance: Allowed clock difference either way, in seconds (default
+            :data:`~examkit.core.clock.DEFAULT_TOLERANCE`, 300).
+        clock: The clock for the freshness check.
+        replay_guard: Remembers nonces so each is accepted once; ``None`` disables the check.
+
+    Raises:
+        ConfigurationError: A credential or setting has the wrong form.
+    """
+
+    __slots__ = (
+        "_app_id",
+        "_app_id_text",
+        "_canonical",
+        "_clock",
+        "_forms",
+        "_guard",
+        "_keys",
+        "_tolerance",
+        "_ttl",
+    )
+
+    def __init__(
+        self,
+        *,
+        app_id: str,
+        api_key: SecretInput | Sequence[SecretInput],
+        forms: Sequence[CanonicalForm] = (DEFAULT_REQUEST_FORM,),
+        tolerance: Tolerance = DEFAULT_TOLERANCE,
+        clock: Clock | None = None,
+        replay_guard: ReplayGuard | None = None,
+    ) -> None:
+        self._app_id_text = validate_app_id(app_id)
+        self._app_id = _normal_guid(self._app_id_text)
+        secrets = _api_keys_from(api_key, setting="api_key")
+        self._keys = KeyRing(s.key for s in secrets)
+        self._canonical: dict[str, tuple[str, ...] | None] = {}
+        self._forms = check_tuple_of(forms, CanonicalForm, setting="url_forms", vendor=VENDOR)
+        self._tolerance = tolerance_seconds(tolerance)
+        self._ttl = 2 * self._tolerance + 1
+        self._clock: Clock = check_clock(clock, vendor=VENDOR) or SystemClock()
+        self._guard = check_replay_guard(replay_guard, vendor=VENDOR)
+
+    def verify(
+        self, value: str | None, *, method: str, url: str, header: str = "Authorization"
+    ) -> AmxAuthorization:
+        """Verify one header value for a request ``method url``; return the parsed header.
+
+        Checks, in order: layout, app id, signature (in constant time, against every key, for each
+        form until one matches), timestamp (either way), then the nonce against the replay guard.
+
+        Raises:
+            MissingSignatureError: No header.
+            MalformedSignatureError: The header cannot be read.
+            SignatureMismatchError: Another app id, or no key and form reproduce the signature.
+            TimestampOutsideToleranceError: The timestamp is outside the tolerance.
+            ReplayedRequestError: The nonce was already accepted.
+            ValidationError: ``method`` or ``url`` is not text.
+        """
+        return self.verify_detailed(value, method=method, url=url, header=header).event
+
+    def verify_detailed(
+        self,
+        value: str | None,
+        *,
+        method: str,
+        url: str,
+        header: str = "Authorization",
+        received_at: float | None = None,
+    ) -> Verified[AmxAuthorization]:
+        """Like :meth:`verify`, and say which API key matched (for secret rotation).
+
+        ``received_at`` (Unix seconds) is when the request arrived; freshness is judged then, when
+        given (verifying later, from a queue), else at the clock's time.
+
+        Raises:
+            WebhookVerificationError: As :meth:`verify`.
+        """
+        header = label(header, "Authorization")
+        now = self._clock.time() if received_at is None else argument_number(received_at, field="received_at")
+        auth, index = self._authentic(value, method=method, url=url, header=header, now=now)
+        self._claim(auth, header=header)
+        return Verified(auth, key_index=index, key_count=len(self._keys))
+
+    def _authentic(
+        self, value: str | None, *, method: str, url: str, header: str, now: float
+    ) -> tuple[AmxAuthorization, int]:
+        """Check layout, app id, signature and timestamp at ``now``, without touching the replay guard.
+
+        Returns the parsed header and the position of the API key that matched.
+        """
+        if type(method) is not str or type(url) is not str:
+            _request_arguments(method, url)
+        auth = _fast_parse(value) or parse_authorization(value, header=header)
+        if auth.app_id != self._app_id_text and _normal_guid(auth.app_id) != self._app_id:
+            raise SignatureMismatchError(
+                f"the {header} header is for another App Id: check the app_id setting",
+                vendor=VENDOR,
+                reason="app id mismatch",
+                header=header,
+            )
+        if method not in _COMMON_METHODS and not _METHOD_RE.match(method):
+            raise SignatureMismatchError(
+                "the request method cannot have been signed",
+                vendor=VENDOR,
+                reason="bad method",
+                header=header,
+            )
+        prefix = auth.app_id + method.upper()
+        suffix = auth.timestamp_text + auth.nonce
+        # The keyed work happens inside the KeyRing (every key, constant time): no key is a local here.
+        index = None
+        for canonical in self._canonical_forms(url):
+            index = self._keys.hmac_index((auth.signature,), signed_message(prefix, canonical, suffix))
+            if index is not None:
+                break
+        if index is None:
+            raise SignatureMismatchError(
+                "the amx signature does not match: check the API key, and that the URL passed is "
+                "the "
+                "public URL the vendor called (behind a proxy, set the callback URL explicitly)",
+                vendor=VENDOR,
+                reason="signature mismatch",
+                header=header,
+            )
+        if abs(auth.timestamp - now) > self._tolerance:
+            check_freshness(
+                auth.timestamp,
+                clock=FixedClock(now),
+                tolerance=self._tolerance,
+                vendor=VENDOR,
+                header=header,
+            )
+        return auth, index
+
+    def _claim(self, auth: AmxAuthorization, *, header: str) -> None:
+        """Claim the nonce of an authentic header in the replay guard (when one is set)."""
+        if self._guard is not None:
+            claim_once(
+                self._guard,
+                f"examkit:{VENDOR}:{auth.nonce}",
+                ttl=self._ttl,
+                vendor=VENDOR,
+                message="this request's nonce was already accepted: it is a replay (or a retried delivery)",
+                reason="nonce seen before",
+                header=header,
+            )
+
+    def _canonical_forms(self, url: str) -> tuple[str, ...]:
+        cached = self._canonical.get(url)
+        if cached is not None:
+            return cached
+        try:
+            forms = tuple(dict.fromkeys(form.canonicalize(url) for form in self._forms))
+        except (ValidationError, UnicodeEncodeError):
+            return ()
+        if len(self._canonical) >= _MAX_CACHED_URLS:
+            self._canonical.clear()
+        self._canonical[url] = forms
+        return forms
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> AmxVerifier:
+        # A new object with its own settings; what it was given to talk to the world (guard, clock) is shared.
+        return deepcopy_sharing(
+            self,
+            memo,
+            self._guard,
+            self._clock,
+        )
+
+    @safe_repr
+    def __repr__(self) -> str:
+        return f"AmxVerifier(keys={len(self._keys)}, forms={len(self._forms)}, tolerance={self._tolerance:g})"
+
+
+def verify_authorization(
+    value: str | None,
+    *,
+    app_id: str,
+    api_key: SecretInput | Sequence[SecretInput],
+    method: str,
+    url: str,
+    forms: Sequence[CanonicalForm] = (DEFAULT_REQUEST_FORM,),
+    tolerance: Tolerance = DEFAULT_TOLERANCE,
+    clock: Clock | None = None,
+    replay_guard: ReplayGuard | None = None,
+) -> AmxAuthorization:
+    """Verify an ``amx`` ``Authorization`` value for a request; return the parsed header.
+
+    A one-call form of :class:`AmxVerifier` (which prepares the keys once; prefer it on a hot path).
+
+    Raises:
+        ConfigurationError: A credential or setting has the wrong form.
+        WebhookVerificationError: A subclass saying why the header must not be trusted.
+    """
+    api_key = _api_keys_from(api_key, setting="api_key")  # masked from here on
+    verifier = AmxVerifier(
+        app_id=app_id,
+        api_key=api_key,
+        forms=forms,
+        tolerance=tolerance,
+        clock=clock,
+        replay_guard=replay_guard,
+    )
+    return verifier.verify(value, method=method, url=url)
 
 
 class IntegrityAdvocateWebhookVerifier:
@@ -55,15 +316,17 @@ class IntegrityAdvocateWebhookVerifier:
     Args:
         app_id: Your App Id (a GUID); the header must name it.
         api_key: Your API key, or several during a rotation (any may match).
-        tolerance: Allowed difference between the header's timestamp and the clock, either way, in
-            seconds or as a timedelta (default 300).
+        tolerance: Allowed difference between the header's timestamp and the time the request was
+            received (its ``received_at``, else the clock's now), either way, in seconds or as a
+            timedelta (default :data:`~examkit.core.clock.DEFAULT_TOLERANCE`, 300).
         clock: The clock for the freshness check (tests inject a fixed one).
         replay_guard: Remembers accepted nonces (for twice the tolerance) so each is accepted once;
             ``None`` (default) skips the check.
         url_forms: The canonical URI forms tried, in order (default
-            :data:`~examkit.integrity_advocate.signing.DEFAULT_CALLBACK_FORMS`: the callback URL
-            without its query, then with it, both percent-encoded then lower-cased). The URL the
-            vendor signs is not documented.
+            :data:`~examkit.integrity_advocate.DEFAULT_CALLBACK_FORMS`: the callback URL
+            without its query, then with it, both percent-encoded then lower-cased, then the full URL
+            lower-cased then ``encodeURIComponent``-encoded). The form the vendor signs is not
+            documented.
         callback_url: The public callback URL to verify against. When ``None`` (default) the
             request's ``url`` is used; set it when a proxy rewrites the URL your framework sees.
         accept_redirect_header: Also read ``Redirect-Http-Authorization`` (default ``True``).
@@ -81,7 +344,7 @@ class IntegrityAdvocateWebhookVerifier:
         *,
         app_id: str,
         api_key: SecretInput | Sequence[SecretInput],
-        tolerance: Tolerance = 300,
+        tolerance: Tolerance = DEFAULT_TOLERANCE,
         clock: Clock | None = None,
         replay_guard: ReplayGuard | None = None,
         url_forms: Sequence[CanonicalForm] = DEFAULT_CALLBACK_FORMS,
@@ -111,10 +374,20 @@ class IntegrityAdvocateWebhookVerifier:
         self._max_body_size = body_size_limit(max_body_size, vendor=VENDOR)
 
     @classmethod
-    def from_env(cls, **settings: Any) -> IntegrityAdvocateWebhookVerifier:
+    def from_env(
+        cls,
+        *,
+        tolerance: Tolerance = DEFAULT_TOLERANCE,
+        clock: Clock | None = None,
+        replay_guard: ReplayGuard | None = None,
+        url_forms: Sequence[CanonicalForm] = DEFAULT_CALLBACK_FORMS,
+        callback_url: str | None = None,
+        accept_redirect_header: bool = True,
+        max_body_size: int | None = DEFAULT_MAX_BODY_SIZE,
+    ) -> IntegrityAdvocateWebhookVerifier:
         """Build a verifier from ``EXAMKIT_IA_APP_ID`` and ``EXAMKIT_IA_API_KEY``.
 
-        Other settings are passed through as keyword arguments.
+        The other settings are those of the constructor.
 
         Raises:
             ConfigurationError: A variable is missing or has the wrong form.
@@ -122,7 +395,13 @@ class IntegrityAdvocateWebhookVerifier:
         return cls(
             app_id=env_setting("EXAMKIT_IA_APP_ID", vendor=VENDOR),
             api_key=env_setting("EXAMKIT_IA_API_KEY", vendor=VENDOR),
-            **settings,
+            tolerance=tolerance,
+            clock=clock,
+            replay_guard=replay_guard,
+            url_forms=url_forms,
+            callback_url=callback_url,
+            accept_redirect_header=accept_redirect_header,
+            max_body_size=max_body_size,
         )
 
     def _header(self, request: WebhookRequest) -> tuple[str | None, str]:
@@ -146,9 +425,10 @@ class IntegrityAdvocateWebhookVerifier:
     def verify(self, request: WebhookRequest) -> ReviewCallback:
         """Verify a review callback and return it typed.
 
-        Order: body size, header layout, app id, signature (constant time), timestamp (either way),
-        then the body is decoded, and only a body that fits has its nonce claimed (when a replay
-        guard is set), so a refused body does not use up the header.
+        Order: body size, header layout, app id, signature (constant time), timestamp (either way,
+        judged at the request's ``received_at`` when set), then the body is decoded, and only a body
+        that fits has its nonce claimed (when a replay guard is set), so a refused body does not use
+        up the header.
 
         Raises:
             PayloadTooLargeError: The body is over ``max_body_size``.
@@ -158,6 +438,17 @@ class IntegrityAdvocateWebhookVerifier:
             TimestampOutsideToleranceError: The timestamp is outside the tolerance.
             ReplayedRequestError: The nonce was already accepted.
             PayloadError: The request is authentic but the body is not a participant.
+        """
+        return self.verify_detailed(request).event
+
+    def verify_detailed(self, request: WebhookRequest) -> Verified[ReviewCallback]:
+        """Like :meth:`verify`, and say which API key matched (``key_index``), for secret rotation.
+
+        Every key is tried in constant time, whichever matches.
+
+        Raises:
+            WebhookVerificationError: As :meth:`verify`.
+            PayloadError: As :meth:`verify`.
         """
         received(request, limit=self._max_body_size, vendor=VENDOR)
         url = self._callback_url or request.url
@@ -171,11 +462,18 @@ class IntegrityAdvocateWebhookVerifier:
             )
         value, header = self._header(request)
         verifier = self._verifier
-        auth = verifier._authentic(value, method=request.method, url=url, header=header)
+        now = verification_time(request, verifier._clock)
+        auth, index = verifier._authentic(value, method=request.method, url=url, header=header, now=now)
         # Parsed before the nonce is claimed: a body that does not parse must not use up the header.
         participant = parse_participant(load_json(request.body, vendor=VENDOR))
         verifier._claim(auth, header=header)
-        return ReviewCallback(participant=participant, authorization=auth, body=request.body)
+        callback = ReviewCallback(participant=participant, authorization=auth, body=request.body)
+        return Verified(callback, key_index=index, key_count=len(verifier._keys))
+
+    @property
+    def callback_url(self) -> str | None:
+        """The public callback URL verified against, or ``None`` (the request's ``url`` is used)."""
+        return self._callback_url
 
     @safe_repr
     def __repr__(self) -> str:

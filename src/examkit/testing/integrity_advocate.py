@@ -29,10 +29,11 @@ from examkit.core.encoding import canonical_json
 from examkit.core.errors import WebhookVerificationError
 from examkit.core.signing import SecretInput
 from examkit.core.webhook import InMemoryReplayGuard, WebhookRequest
+from examkit.integrity_advocate import AmxVerifier, CanonicalForm, Participant, sign_request
 from examkit.integrity_advocate.client import AsyncIntegrityAdvocateClient, IntegrityAdvocateClient, _id
 from examkit.integrity_advocate.embed import DEFAULT_BASE_URL
-from examkit.integrity_advocate.models import Participant, to_wire
-from examkit.integrity_advocate.signing import AmxVerifier, CanonicalForm, new_nonce, sign_request
+from examkit.integrity_advocate.models import to_wire
+from examkit.integrity_advocate.signing import new_nonce
 from examkit.testing._faults import FaultInjection, _FollowingClock
 from examkit.testing.http import FakeHttpAdapter, FakeRequest, FakeResponse
 

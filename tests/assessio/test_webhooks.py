@@ -18,8 +18,8 @@ from examkit.assessio import (
     AssessmentType,
     EventType,
     UnknownEvent,
-    parse_event,
 )
+from examkit.assessio.webhooks import parse_event
 from examkit.core.clock import FixedClock
 from examkit.core.errors import (
     ConfigurationError,

@@ -26,6 +26,7 @@ import requests
 
 from examkit.assessio.models import (
     DEFAULT_LINK_PATHS,
+    VENDOR,
     AssessmentLinkOrder,
     AssessmentLinkOrderResult,
     AssessmentType,
@@ -38,13 +39,13 @@ from examkit.assessio.models import (
 from examkit.assessio.signing import (
     DEFAULT_HEADER_FORMAT,
     SIGNATURE_HEADER,
-    VENDOR,
     SignatureHeaderFormat,
     signature_header,
 )
 from examkit.core._checks import (
     check_choice,
     check_clock,
+    check_instance,
     check_session,
     check_timeout,
 )
@@ -57,15 +58,7 @@ from examkit.core.http import DEFAULT_DEADLINE, DEFAULT_MAX_RESPONSE_BYTES, DEFA
 from examkit.core.serde import load_json
 from examkit.core.signing import Secret, SecretInput, secrets_from
 
-__all__ = [
-    "ASSESSMENT_LINK_ORDER_PATH",
-    "ENVIRONMENTS",
-    "PRODUCTION_URL",
-    "PROVIDER_KEY_HEADER",
-    "SANDBOX_URL",
-    "AssessioClient",
-    "Environment",
-]
+__all__ = ["AssessioClient"]
 
 SANDBOX_URL: Final = "https://sandbox.api.assessio.systems"
 """The sandbox host (integration testing; may have limitations)."""
@@ -160,13 +153,9 @@ class AssessioClient:
             except ValidationError as exc:
                 raise ConfigurationError(exc.message, setting="base_url", vendor=VENDOR) from None
         self.base_url = base_url.rstrip("/")
-        if not isinstance(header_format, SignatureHeaderFormat):
-            raise ConfigurationError(
-                "header_format must be a SignatureHeaderFormat",
-                setting="header_format",
-                vendor=VENDOR,
-            )
-        self.header_format = header_format
+        self.header_format = check_instance(
+            header_format, SignatureHeaderFormat, setting="header_format", vendor=VENDOR
+        )
         self.link_paths = normalize_link_paths(link_paths)
         self._clock: Clock = check_clock(clock, vendor=VENDOR) or SystemClock()
         check_session(session, vendor=VENDOR)

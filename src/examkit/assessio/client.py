@@ -95,7 +95,7 @@ class AssessioClient:
         header_format: The ``Signature`` header layout (default ``t=<t>,signature=<hex>``).
         link_paths: Where to look for the assessment link in the (undocumented) response, tried in
             order; dotted paths or sequences of keys and indexes (default:
-            :data:`~examkit.assessio.models.DEFAULT_LINK_PATHS`).
+            :data:`~examkit.assessio.DEFAULT_LINK_PATHS`).
         session: A :class:`requests.Session` to send through (proxies, certificates, fakes).
         timeout: Seconds for connecting and reading, one number or a ``(connect, read)`` pair.
         clock: The clock that stamps signatures.

@@ -144,7 +144,7 @@ def explain(
             and ``"provider_key"`` (``examkit verify`` names its environment variables).
 
     Returns:
-        The diagnosis; :attr:`~examkit.core.diagnosis.Diagnosis.outcome` is the verifier's verdict.
+        The diagnosis; its ``outcome`` is the verifier's verdict.
 
     Raises:
         ValidationError: ``request`` is not a :class:`~examkit.core.webhook.WebhookRequest`, or

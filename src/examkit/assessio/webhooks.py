@@ -282,8 +282,8 @@ def parse_event(body: bytes | str) -> AssessioEvent:
 class AssessioVerified(Verified[AssessioEvent]):
     """A verified Assessio event, and which configured secrets proved it (for secret rotation).
 
-    :attr:`key_index` and :attr:`key_count` are about the integrator-api-key (``api_key``), which
-    every call carries; :attr:`signature_key_index` and :attr:`signature_key_count` about the
+    ``key_index`` and ``key_count`` are about the integrator-api-key (``api_key``), which
+    every call carries; ``signature_key_index`` and ``signature_key_count`` about the
     ``signature_secret``, when the verifier checks a ``Signature`` header (else ``None`` and ``0``).
     Every configured key is tried in constant time either way. No secret or digest is held.
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from examkit.assessio import explain
 from examkit.core.clock import FixedClock
-from examkit.core.diagnosis import Outcome
+from examkit.core.diagnosis import Diagnosis, Outcome
 from examkit.core.errors import ValidationError
 from examkit.core.webhook import WebhookRequest
 
@@ -37,8 +37,8 @@ def request(
     return WebhookRequest(body=body, headers=headers, **kw)  # type: ignore[arg-type]
 
 
-def everything(diagnosis: object) -> str:
-    return diagnosis.render() + json.dumps(diagnosis.to_dict())  # type: ignore[attr-defined]
+def everything(diagnosis: Diagnosis) -> str:
+    return diagnosis.render() + json.dumps(diagnosis.to_dict())
 
 
 def test_a_valid_signed_request_is_ok_and_shows_the_signed_string() -> None:

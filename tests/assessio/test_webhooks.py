@@ -407,7 +407,9 @@ def test_freshness_is_judged_at_received_at() -> None:
     late = AssessioWebhookVerifier(api_key=KEY, signature_secret="s", clock=FixedClock(NOW + 86_400))
     headers = {"integrator-api-key": KEY, "Signature": signed(VENDOR_EXAMPLE, "s", NOW)}
     queued = WebhookRequest(body=VENDOR_EXAMPLE, headers=headers, received_at=NOW + 300)
-    assert late.verify(queued).order_reference_id == "string"
+    event = late.verify(queued)
+    assert isinstance(event, AssessmentSubmittedEvent)
+    assert event.order_reference_id == "string"
     with pytest.raises(TimestampOutsideToleranceError):
         late.verify(WebhookRequest(body=VENDOR_EXAMPLE, headers=headers))
     # And a request that arrived stale stays stale, whatever the clock says now.

@@ -27,8 +27,8 @@ from typing import Any, Final
 import attrs
 import requests
 
-from examkit.core._repr import safe_repr
 from examkit.assessio import signature_header
+from examkit.core._repr import safe_repr
 from examkit.core.clock import DEFAULT_TOLERANCE, Clock, SystemClock
 from examkit.core.webhook import WebhookRequest
 from examkit.testing.http import FakeHttpAdapter, FakeRequest, FakeResponse

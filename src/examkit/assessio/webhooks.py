@@ -494,7 +494,7 @@ class AssessioWebhookVerifier:
             PayloadError: The request is authentic but its body is malformed.
             ValidationError: ``request`` is not a :class:`~examkit.core.webhook.WebhookRequest`.
         """
-        return self.verify_detailed(request).event
+        return self._verify(request)[0]
 
     def verify_detailed(self, request: WebhookRequest) -> AssessioVerified:
         """Like :meth:`verify`, and say which configured api key (and signature secret) matched.
@@ -502,6 +502,17 @@ class AssessioWebhookVerifier:
         Raises:
             The same errors as :meth:`verify`.
         """
+        event, key_index, signature_index = self._verify(request)
+        signature = self._signature
+        return AssessioVerified(
+            event=event,
+            key_index=key_index,
+            key_count=len(self._key_prints),
+            signature_key_index=signature_index,
+            signature_key_count=0 if signature is None else signature.key_count,
+        )
+
+    def _verify(self, request: WebhookRequest) -> tuple[AssessioEvent, int, int | None]:
         body = received(request, limit=self.max_body_size, vendor=VENDOR).body
         key_index = _api_key_index(request, self.header, self.scheme, self._key_prints)
         digest: bytes | None = None
@@ -526,10 +537,4 @@ class AssessioWebhookVerifier:
                     header=SIGNATURE_HEADER,
                 )
             event = attrs.evolve(event, body_authenticated=True)
-        return AssessioVerified(
-            event=event,
-            key_index=key_index,
-            key_count=len(self._key_prints),
-            signature_key_index=signature_index,
-            signature_key_count=0 if signature is None else signature.key_count,
-        )
+        return event, key_index, signature_index

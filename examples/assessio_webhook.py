@@ -1,4 +1,4 @@
-"""Verify an Assessio results webhook, as a web view would.
+"""Verify an Assessio results webhook, as a web view would, and log why a refused one failed.
 
 The request here is built with examkit.testing.assessio, exactly as Assessio sends it; in a real
 view, pass the raw body bytes and the headers (``request.body`` / ``request.headers`` in Django,
@@ -12,20 +12,25 @@ from __future__ import annotations
 import sys
 
 from examkit import WebhookRequest, WebhookVerificationError
-from examkit.assessio import AssessioWebhookVerifier, AssessmentSubmittedEvent
+from examkit.assessio import AssessioWebhookVerifier, AssessmentSubmittedEvent, explain
 from examkit.testing.assessio import assessment_submitted_webhook
 
-verifier = AssessioWebhookVerifier(api_key="example-integrator-api-key")
+# During a rotation both keys are accepted; the log line says which one a request used.
+API_KEYS = ["example-old-api-key", "example-integrator-api-key"]
+verifier = AssessioWebhookVerifier(api_key=API_KEYS)
 
 
 def handle(request: WebhookRequest) -> tuple[int, str]:
     """Return the HTTP status and text a view would answer with."""
     try:
-        event = verifier.verify(request)
+        verified = verifier.verify_detailed(request)
     except WebhookVerificationError:
+        # A secret-free account of what was wrong, for the log (never for the caller).
+        print(explain(request, api_key=API_KEYS).render(), file=sys.stderr)
         return 401, "unauthorised"
+    event = verified.event
     if isinstance(event, AssessmentSubmittedEvent):
-        lines = [f"order {event.order_reference_id}: {event.assessment_type}"]
+        lines = [f"order {event.order_reference_id}: {event.assessment_type} ({verified.rotation_note})"]
         for score in event.scores:
             subs = ", ".join(f"{s.key}={s.value}" for s in score.sub_scores)
             lines.append(f"  {score.type} {score.key} = {score.value} [{subs}]")

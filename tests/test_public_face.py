@@ -99,7 +99,31 @@ INTEGRITY_ADVOCATE: frozenset[str] | None = frozenset(
 
 # -- examkit.assessio ----------------------------------------------------------------------------------
 
-ASSESSIO: frozenset[str] | None = None  # pinned by issue 14's work on Assessio
+ASSESSIO: frozenset[str] | None = frozenset(
+    {
+        "DEFAULT_LINK_PATHS",
+        "AssessioClient",
+        "AssessioEvent",
+        "AssessioVerified",
+        "AssessioWebhookVerifier",
+        "AssessmentLinkOrder",
+        "AssessmentLinkOrderResult",
+        "AssessmentScore",
+        "AssessmentSubmitted",
+        "AssessmentSubmittedEvent",
+        "AssessmentType",
+        "EventType",
+        "PersonDetails",
+        "SignatureHeaderFormat",
+        "SignatureVerifier",
+        "SubScore",
+        "UnknownEvent",
+        "explain",
+        "signature_header",
+        "signed_message",
+        "verify_signature_header",
+    }
+)
 
 # -- examkit.testpress ---------------------------------------------------------------------------------
 

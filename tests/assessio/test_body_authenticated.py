@@ -6,7 +6,8 @@ import hashlib
 import hmac
 import json
 
-from examkit.assessio import AssessioWebhookVerifier, AssessmentSubmittedEvent, UnknownEvent, parse_event
+from examkit.assessio import AssessioWebhookVerifier, AssessmentSubmittedEvent, UnknownEvent
+from examkit.assessio.webhooks import parse_event
 from examkit.core.clock import FixedClock
 from examkit.core.webhook import WebhookRequest
 

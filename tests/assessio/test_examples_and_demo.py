@@ -37,9 +37,21 @@ def test_webhook_example_answers() -> None:
     ok = assessment_submitted_webhook(api_key="example-integrator-api-key", order_reference_id="r")
     status, text = module["handle"](ok)
     assert status == 200
+    # The enum prints as the vendor's value; the second of the two configured keys matched.
+    assert text.splitlines()[0] == "order r: MAP (api key 2 of 2 matched)"
     assert "MAP_SCORE EX = 10" in text
     bad = assessment_submitted_webhook(api_key="nope", order_reference_id="r")
     assert module["handle"](bad)[0] == 401
+
+
+def test_webhook_example_logs_a_secret_free_diagnosis() -> None:
+    done = subprocess.run(
+        [sys.executable, str(EXAMPLES / "assessio_webhook.py")], capture_output=True, text=True, check=True
+    )
+    assert "[FAIL] token does not match" in done.stderr
+    assert "result: FAILED (SignatureMismatchError)" in done.stderr
+    for key in ("example-old-api-key", "example-integrator-api-key"):
+        assert key not in done.stderr
 
 
 def test_demo_section() -> None:

@@ -18,8 +18,8 @@ from examkit.assessio import (
     AssessmentType,
     EventType,
     UnknownEvent,
-    parse_event,
 )
+from examkit.assessio.webhooks import parse_event
 from examkit.core.clock import FixedClock
 from examkit.core.errors import (
     ConfigurationError,
@@ -356,3 +356,63 @@ def test_garbage_raises_only_examkit_errors(body: bytes, header: str | None, key
     signed_verifier = AssessioWebhookVerifier(api_key=KEY, signature_secret="s", clock=FixedClock(NOW))
     with contextlib.suppress(ExamkitError):
         signed_verifier.verify(request)
+
+
+# -- which configured secret matched (rotation), and freshness at received_at ------------------------
+
+
+@given(keys=st.integers(1, 4), data=st.data())
+def test_verify_detailed_names_the_api_key_and_signature_secret_that_matched(
+    keys: int, data: st.DataObject
+) -> None:
+    api_keys = [f"api-key-{i}" for i in range(keys)]
+    secrets = [f"signature-secret-{i}" for i in range(data.draw(st.integers(1, 4)))]
+    key_at = data.draw(st.integers(0, len(api_keys) - 1))
+    secret_at = data.draw(st.integers(0, len(secrets) - 1))
+    verifier = AssessioWebhookVerifier(api_key=api_keys, signature_secret=secrets, clock=FixedClock(NOW))
+    request = req(
+        integrator_api_key=api_keys[key_at], Signature=signed(VENDOR_EXAMPLE, secrets[secret_at], NOW)
+    )
+    verified = verifier.verify_detailed(request)
+    assert (verified.key_index, verified.key_count) == (key_at, len(api_keys))
+    assert (verified.signature_key_index, verified.signature_key_count) == (secret_at, len(secrets))
+    assert verified.rotation_note == (
+        f"api key {key_at + 1} of {len(api_keys)} matched; "
+        f"signature secret {secret_at + 1} of {len(secrets)} matched"
+    )
+    assert verified.event == verifier.verify(request)
+    assert verified.event.body_authenticated is True
+    for secret in (*api_keys, *secrets):
+        assert secret not in repr(verified)
+
+
+def test_verify_detailed_without_a_signature_check() -> None:
+    verified = AssessioWebhookVerifier(api_key=["old", KEY]).verify_detailed(req(integrator_api_key=KEY))
+    assert (verified.key_index, verified.key_count) == (1, 2)
+    assert (verified.signature_key_index, verified.signature_key_count) == (None, 0)
+    assert verified.rotation_note == "api key 2 of 2 matched"
+    assert verified.event.body_authenticated is False
+
+
+def test_verify_detailed_refuses_like_verify() -> None:
+    verifier = AssessioWebhookVerifier(api_key=KEY, signature_secret="s", clock=FixedClock(NOW))
+    with pytest.raises(SignatureMismatchError):
+        verifier.verify_detailed(req(integrator_api_key="other", Signature=signed(VENDOR_EXAMPLE, "s", NOW)))
+    with pytest.raises(SignatureMismatchError):
+        verifier.verify_detailed(req(integrator_api_key=KEY, Signature=signed(VENDOR_EXAMPLE, "x", NOW)))
+
+
+def test_freshness_is_judged_at_received_at() -> None:
+    # Verified from a queue a day later: the request was fresh when it arrived.
+    late = AssessioWebhookVerifier(api_key=KEY, signature_secret="s", clock=FixedClock(NOW + 86_400))
+    headers = {"integrator-api-key": KEY, "Signature": signed(VENDOR_EXAMPLE, "s", NOW)}
+    queued = WebhookRequest(body=VENDOR_EXAMPLE, headers=headers, received_at=NOW + 300)
+    event = late.verify(queued)
+    assert isinstance(event, AssessmentSubmittedEvent)
+    assert event.order_reference_id == "string"
+    with pytest.raises(TimestampOutsideToleranceError):
+        late.verify(WebhookRequest(body=VENDOR_EXAMPLE, headers=headers))
+    # And a request that arrived stale stays stale, whatever the clock says now.
+    on_time = AssessioWebhookVerifier(api_key=KEY, signature_secret="s", clock=FixedClock(NOW))
+    with pytest.raises(TimestampOutsideToleranceError):
+        on_time.verify(WebhookRequest(body=VENDOR_EXAMPLE, headers=headers, received_at=NOW + 301))

@@ -82,9 +82,6 @@ ALLOWLIST: dict[tuple[str, str], str] = {
     ("cli/verify.py", r"""if len(secret) > 1 and secret[0] in "\"'" and secret[-1] == secret[0]:"""): (
         "the configured secret's first and last characters, to hint at quotes pasted along with it"
     ),
-    ("cli/verify.py", "if provider and provider != secret:"): (
-        "two locally configured Assessio secrets, to hint that the provider key was used by mistake"
-    ),
 }
 
 

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 import responses
 
-from examkit.assessio import AssessioClient
-from examkit.assessio.signing import SignatureVerifier, compute_signature
+from examkit.assessio import AssessioClient, SignatureVerifier
+from examkit.assessio.signing import compute_signature
 from examkit.core.clock import FixedClock
 from examkit.core.errors import ConfigurationError, ReplayedRequestError, ServerError
 from examkit.core.http import RetryPolicy

@@ -22,11 +22,11 @@ from hypothesis import strategies as st
 
 from examkit.assessio import (
     AssessioWebhookVerifier,
-    compute_signature,
+    SignatureVerifier,
     signature_header,
     verify_signature_header,
 )
-from examkit.assessio.signing import SignatureVerifier
+from examkit.assessio.signing import compute_signature
 from examkit.core.clock import FixedClock
 from examkit.core.errors import ExamkitError, PayloadError
 from examkit.core.webhook import InMemoryReplayGuard, WebhookRequest

@@ -13,7 +13,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from examkit.assessio import parse_event, parse_signature_header, verify_signature_header
+from examkit.assessio import verify_signature_header
+from examkit.assessio.signing import parse_signature_header
+from examkit.assessio.webhooks import parse_event
 from examkit.core.clock import FixedClock
 from examkit.core.errors import ExamkitError, PayloadError
 from examkit.core.serde import load_json

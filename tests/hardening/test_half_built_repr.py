@@ -18,8 +18,7 @@ from typing import Any
 import pytest
 
 import examkit
-from examkit.assessio import AssessioClient, AssessioWebhookVerifier
-from examkit.assessio.signing import SignatureVerifier
+from examkit.assessio import AssessioClient, AssessioWebhookVerifier, SignatureVerifier
 from examkit.core._transport_sync import Transport
 from examkit.core.clock import FixedClock
 from examkit.core.signing import Secret

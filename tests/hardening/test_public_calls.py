@@ -159,7 +159,7 @@ VALID: dict[str, Any] = {
 
 # Public calls whose arguments are whole objects this table cannot make up; each has its own tests.
 NOT_WALKED = {
-    "examkit.assessio.client.AssessioClient.build_request",  # an AssessmentLinkOrder (tests/assessio)
+    "examkit.assessio.AssessioClient.build_request",  # an AssessmentLinkOrder (tests/assessio)
     "examkit.integrity_advocate.models.to_wire",  # any attrs model (tests/integrity_advocate)
     "examkit.itep.bulk.issue_bulk",  # a client and candidates; network I/O (tests/itep/test_bulk.py)
 }

@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 import responses
 
-from examkit.assessio import AssessioClient, compute_signature, signature_header
+from examkit.assessio import AssessioClient, signature_header
+from examkit.assessio.signing import compute_signature
 from examkit.cli import main as cli_main
 from examkit.core.clock import FixedClock
 from examkit.core.errors import ExamkitError

@@ -1,11 +1,13 @@
 """Assessio (psychometric assessments): signed assessment-link orders and the results webhook.
 
-* :func:`signature_header` / :func:`verify_signature_header`: the ``Signature`` header
-  (HMAC-SHA256 over ``<t>.<raw body>`` with the integrator secret).
+* :func:`signature_header`: the ``Signature`` header (HMAC-SHA256 over :func:`signed_message`,
+  ``<t>.<raw body>``, with the integrator secret); :class:`SignatureVerifier` and
+  :func:`verify_signature_header` check one.
 * :class:`AssessioClient`: ``POST /development/v1/assessment-link-order`` in the sandbox or
   production, signed, never retried.
 * :class:`AssessioWebhookVerifier`: authenticates Assessio's webhook calls with the
-  integrator-api-key (and optionally a ``Signature`` header) and returns typed events.
+  integrator-api-key (and optionally a ``Signature`` header) and returns typed events;
+  :func:`explain` says, without any secret, why a request does not verify.
 
 The client (and with it :mod:`requests`) loads only when first used, so importing the verifier stays
 cheap.
@@ -13,8 +15,9 @@ cheap.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from examkit.assessio.diagnose import explain
 from examkit.assessio.models import (
     DEFAULT_LINK_PATHS,
     AssessioEvent,
@@ -29,46 +32,23 @@ from examkit.assessio.models import (
     SubScore,
     UnknownEvent,
 )
-from examkit.assessio.signing import (
-    DEFAULT_HEADER_FORMAT,
-    DEFAULT_TOLERANCE,
-    SIGNATURE_HEADER,
-    ParsedSignatureHeader,
-    SignatureHeaderFormat,
+from examkit.assessio.signing import SignatureHeaderFormat, signature_header, signed_message
+from examkit.assessio.webhooks import (
+    AssessioVerified,
+    AssessioWebhookVerifier,
     SignatureVerifier,
-    compute_signature,
-    parse_signature_header,
-    signature_header,
-    signed_message,
     verify_signature_header,
 )
-from examkit.assessio.webhooks import (
-    DEFAULT_API_KEY_HEADER,
-    AssessioWebhookVerifier,
-    parse_event,
-)
+from examkit.core._exports import lazy_exports, publish
 
 if TYPE_CHECKING:
-    from examkit.assessio.client import (
-        ASSESSMENT_LINK_ORDER_PATH,
-        PRODUCTION_URL,
-        PROVIDER_KEY_HEADER,
-        SANDBOX_URL,
-        AssessioClient,
-    )
+    from examkit.assessio.client import AssessioClient, AsyncAssessioClient
 
 __all__ = [
-    "ASSESSMENT_LINK_ORDER_PATH",
-    "DEFAULT_API_KEY_HEADER",
-    "DEFAULT_HEADER_FORMAT",
     "DEFAULT_LINK_PATHS",
-    "DEFAULT_TOLERANCE",
-    "PRODUCTION_URL",
-    "PROVIDER_KEY_HEADER",
-    "SANDBOX_URL",
-    "SIGNATURE_HEADER",
     "AssessioClient",
     "AssessioEvent",
+    "AssessioVerified",
     "AssessioWebhookVerifier",
     "AssessmentLinkOrder",
     "AssessmentLinkOrderResult",
@@ -76,41 +56,20 @@ __all__ = [
     "AssessmentSubmitted",
     "AssessmentSubmittedEvent",
     "AssessmentType",
+    "AsyncAssessioClient",
     "EventType",
-    "ParsedSignatureHeader",
     "PersonDetails",
     "SignatureHeaderFormat",
     "SignatureVerifier",
     "SubScore",
     "UnknownEvent",
-    "compute_signature",
-    "parse_event",
-    "parse_signature_header",
+    "explain",
     "signature_header",
     "signed_message",
     "verify_signature_header",
 ]
 
-_LAZY = frozenset(
-    {
-        "ASSESSMENT_LINK_ORDER_PATH",
-        "PRODUCTION_URL",
-        "PROVIDER_KEY_HEADER",
-        "SANDBOX_URL",
-        "AssessioClient",
-    }
-)
+_LAZY = {"AssessioClient": ".client", "AsyncAssessioClient": ".client"}
 
-# -- the async client (issue 16): lazy, so that httpx loads only when it is used --------------------
-if TYPE_CHECKING:
-    from examkit.assessio.client import AsyncAssessioClient
-__all__ += ["AsyncAssessioClient"]
-_LAZY |= {"AsyncAssessioClient"}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        from examkit.assessio import client  # noqa: PLC0415 - lazy: keeps requests out of verifiers
-
-        return getattr(client, name)
-    raise AttributeError(f"module 'examkit.assessio' has no attribute {name!r}")
+__getattr__, __dir__ = lazy_exports(__name__, __all__, _LAZY)
+publish(__name__, globals(), __all__)

@@ -27,6 +27,7 @@ from typing_extensions import Unpack
 
 from examkit.assessio.models import (
     DEFAULT_LINK_PATHS,
+    VENDOR,
     AssessmentLinkOrder,
     AssessmentLinkOrderResult,
     AssessmentType,
@@ -39,13 +40,13 @@ from examkit.assessio.models import (
 from examkit.assessio.signing import (
     DEFAULT_HEADER_FORMAT,
     SIGNATURE_HEADER,
-    VENDOR,
     SignatureHeaderFormat,
     signature_header,
 )
 from examkit.core._checks import (
     check_choice,
     check_clock,
+    check_instance,
     check_session,
     check_timeout,
 )
@@ -70,16 +71,7 @@ if TYPE_CHECKING:
 
     from examkit.core._transport_async import AsyncTransport
 
-__all__ = [
-    "ASSESSMENT_LINK_ORDER_PATH",
-    "ENVIRONMENTS",
-    "PRODUCTION_URL",
-    "PROVIDER_KEY_HEADER",
-    "SANDBOX_URL",
-    "AssessioClient",
-    "AsyncAssessioClient",
-    "Environment",
-]
+__all__ = ["AssessioClient", "AsyncAssessioClient"]
 
 SANDBOX_URL: Final = "https://sandbox.api.assessio.systems"
 """The sandbox host (integration testing; may have limitations)."""
@@ -168,13 +160,9 @@ class _AssessioCalls:
             except ValidationError as exc:
                 raise ConfigurationError(exc.message, setting="base_url", vendor=VENDOR) from None
         self.base_url = base_url.rstrip("/")
-        if not isinstance(header_format, SignatureHeaderFormat):
-            raise ConfigurationError(
-                "header_format must be a SignatureHeaderFormat",
-                setting="header_format",
-                vendor=VENDOR,
-            )
-        self.header_format = header_format
+        self.header_format = check_instance(
+            header_format, SignatureHeaderFormat, setting="header_format", vendor=VENDOR
+        )
         self.link_paths = normalize_link_paths(link_paths)
         self._clock: Clock = check_clock(clock, vendor=VENDOR) or SystemClock()
         check_timeout(timeout, vendor=VENDOR)
@@ -280,7 +268,7 @@ class AssessioClient(_AssessioCalls):
         header_format: The ``Signature`` header layout (default ``t=<t>,signature=<hex>``).
         link_paths: Where to look for the assessment link in the (undocumented) response, tried in
             order; dotted paths or sequences of keys and indexes (default:
-            :data:`~examkit.assessio.models.DEFAULT_LINK_PATHS`).
+            :data:`~examkit.assessio.DEFAULT_LINK_PATHS`).
         session: A :class:`requests.Session` to send through (proxies, certificates, fakes).
         timeout: Seconds for connecting and reading, one number or a ``(connect, read)`` pair.
         clock: The clock that stamps signatures.

@@ -8,7 +8,6 @@ because the vendor does not document its shape. Webhooks: :class:`AssessmentSubm
 
 from __future__ import annotations
 
-import enum
 import re
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
@@ -17,6 +16,7 @@ from urllib.parse import urlsplit
 
 import attrs
 
+from examkit.core._enums import StrEnum
 from examkit.core._repr import safe_attrs_repr
 from examkit.core.errors import ConfigurationError, PayloadError, ValidationError
 from examkit.core.serde import PayloadConverter, extra_field
@@ -31,18 +31,13 @@ __all__ = [
     "AssessmentSubmittedEvent",
     "AssessmentType",
     "EventType",
-    "LinkPath",
     "PersonDetails",
     "SubScore",
     "UnknownEvent",
-    "absolute_url",
-    "assessment_type",
-    "converter",
-    "find_link",
-    "normalize_link_paths",
 ]
 
-_VENDOR: Final = "assessio"
+VENDOR: Final = "assessio"
+"""The vendor name examkit errors carry for Assessio."""
 _EMAIL_RE: Final = re.compile(r"\A[^@\s]{1,64}@[^@\s.]+(?:\.[^@\s.]+)+\Z")
 # A BCP 47 shape: a 2-3 letter (or 4-8 letter) language, then subtags of 1-8 letters or digits.
 _LOCALE_RE: Final = re.compile(r"\A[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*\Z", re.ASCII)
@@ -50,8 +45,12 @@ _TYPE_RE: Final = re.compile(r"\A[A-Za-z0-9_.-]{1,64}\Z", re.ASCII)
 _MAX_TEXT: Final = 1000
 
 
-class AssessmentType(enum.Enum):
-    """The assessment types the vendor documents. Other values are accepted as plain strings."""
+class AssessmentType(StrEnum):
+    """The assessment types the vendor documents. Other values are accepted as plain strings.
+
+    >>> AssessmentType.MAP == "MAP", f"{AssessmentType.MAP}"
+    (True, 'MAP')
+    """
 
     MAP = "MAP"
     """The MAP assessment."""
@@ -60,7 +59,7 @@ class AssessmentType(enum.Enum):
     """The ``MATCH_V_V2`` assessment (likely the help centre's "Values" one; unconfirmed)."""
 
 
-class EventType(enum.Enum):
+class EventType(StrEnum):
     """The webhook event types the vendor documents."""
 
     ASSESSMENT_SUBMITTED = "ASSESSMENT_SUBMITTED"
@@ -69,26 +68,26 @@ class EventType(enum.Enum):
 
 def _text(value: object, field: str, *, max_len: int = _MAX_TEXT) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise ValidationError(f"{field} must be non-empty text", field=field, reason="empty", vendor=_VENDOR)
+        raise ValidationError(f"{field} must be non-empty text", field=field, reason="empty", vendor=VENDOR)
     if len(value) > max_len:
         raise ValidationError(
             f"{field} is longer than {max_len} characters",
             field=field,
             reason="too long",
-            vendor=_VENDOR,
+            vendor=VENDOR,
         )
     if not value.isprintable():
         raise ValidationError(
             f"{field} contains control characters",
             field=field,
             reason="control characters",
-            vendor=_VENDOR,
+            vendor=VENDOR,
         )
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
         raise ValidationError(
-            f"{field} cannot be encoded as UTF-8", field=field, reason="not UTF-8", vendor=_VENDOR
+            f"{field} cannot be encoded as UTF-8", field=field, reason="not UTF-8", vendor=VENDOR
         ) from None
     return value
 
@@ -100,7 +99,7 @@ def _email(value: object) -> str:
             "email must look like name@domain.tld",
             field="email",
             reason="not an e-mail address",
-            vendor=_VENDOR,
+            vendor=VENDOR,
         )
     return text
 
@@ -112,7 +111,7 @@ def _locale(value: object) -> str:
             "locale must be a language tag such as 'en-US' or 'sv-SE'",
             field="locale",
             reason="not a language tag",
-            vendor=_VENDOR,
+            vendor=VENDOR,
         )
     return text
 
@@ -135,7 +134,7 @@ def absolute_url(value: object, field: str) -> str:
             f"{field} must be an absolute http(s) URL such as 'https://example.com/hook'",
             field=field,
             reason="not an absolute URL",
-            vendor=_VENDOR,
+            vendor=VENDOR,
         )
     return text
 
@@ -157,7 +156,7 @@ def assessment_type(value: object) -> AssessmentType | str:
         "assessment_type must be an AssessmentType or an identifier such as 'MAP'",
         field="assessmentType",
         reason="not an assessment type",
-        vendor=_VENDOR,
+        vendor=VENDOR,
     )
 
 
@@ -217,7 +216,7 @@ class PersonDetails:
                 "person must be PersonDetails or a mapping with locale, email, first_name and last_name",
                 field="personDetails",
                 reason="not a person",
-                vendor=_VENDOR,
+                vendor=VENDOR,
             )
         expected = {"locale", "email", "first_name", "last_name"}
         keys = set(value)
@@ -229,7 +228,7 @@ class PersonDetails:
                 f"(missing: {missing}, unknown: {unknown})",
                 field="personDetails",
                 reason="wrong keys",
-                vendor=_VENDOR,
+                vendor=VENDOR,
             )
         return cls(
             locale=value["locale"],
@@ -267,7 +266,7 @@ class AssessmentLinkOrder:
 
     def to_json(self) -> dict[str, Any]:
         """Return the body as JSON-ready data with the vendor's keys, in the documented order."""
-        data: dict[str, Any] = converter.unstructure(self)
+        data: dict[str, Any] = CONVERTER.unstructure(self)
         return data
 
 
@@ -328,7 +327,7 @@ class AssessmentSubmittedEvent:
 
     Attributes:
         payload: The typed payload.
-        event_type: Always :attr:`EventType.ASSESSMENT_SUBMITTED`.
+        event_type: Always :attr:`~examkit.assessio.EventType.ASSESSMENT_SUBMITTED`.
         extra: Keys of the envelope (next to ``eventType`` and ``payload``) examkit does not know.
         body_authenticated: Whether a ``Signature`` header (an HMAC of the timestamp and the body) was
             checked: ``True`` only when the verifier has a ``signature_secret``. The integrator API key
@@ -376,13 +375,13 @@ class UnknownEvent:
     body_authenticated: bool = attrs.field(default=False, kw_only=True)
 
 
-AssessioEvent: TypeAlias = "AssessmentSubmittedEvent | UnknownEvent"
-"""What :meth:`~examkit.assessio.AssessioWebhookVerifier.verify` returns."""
+AssessioEvent: TypeAlias = AssessmentSubmittedEvent | UnknownEvent
+"""What :meth:`~examkit.assessio.AssessioWebhookVerifier.verify` returns (usable with ``isinstance``)."""
 
-converter = PayloadConverter(vendor=_VENDOR)
-"""The one converter between Assessio's JSON keys and these models."""
-converter.register(PersonDetails, rename={"first_name": "firstName", "last_name": "lastName"})
-converter.register(
+CONVERTER: Final = PayloadConverter(vendor=VENDOR)
+"""The one converter between Assessio's JSON keys and these models, both ways."""
+CONVERTER.register(PersonDetails, rename={"first_name": "firstName", "last_name": "lastName"})
+CONVERTER.register(
     AssessmentLinkOrder,
     rename={
         "assessment_type": "assessmentType",
@@ -392,9 +391,9 @@ converter.register(
         "person": "personDetails",
     },
 )
-converter.register(SubScore)
-converter.register(AssessmentScore, rename={"sub_scores": "subScores"})
-converter.register(
+CONVERTER.register(SubScore)
+CONVERTER.register(AssessmentScore, rename={"sub_scores": "subScores"})
+CONVERTER.register(
     AssessmentSubmitted,
     rename={
         "order_reference_id": "orderReferenceId",
@@ -402,10 +401,10 @@ converter.register(
         "scores": "assessmentScores",
     },
 )
-converter.register(
+CONVERTER.register(
     AssessmentSubmittedEvent, rename={"event_type": "eventType"}, local=("body_authenticated",)
 )
-converter.register(UnknownEvent, rename={"event_type": "eventType"}, local=("body_authenticated",))
+CONVERTER.register(UnknownEvent, rename={"event_type": "eventType"}, local=("body_authenticated",))
 
 
 LinkPath: TypeAlias = "str | Sequence[str | int]"
@@ -439,7 +438,7 @@ def normalize_link_paths(paths: Sequence[LinkPath]) -> tuple[tuple[str | int, ..
         raise ConfigurationError(
             "link_paths must be a non-empty sequence of paths, e.g. ('assessmentLink', 'data.link')",
             setting="link_paths",
-            vendor=_VENDOR,
+            vendor=VENDOR,
         )
     result: list[tuple[str | int, ...]] = []
     for item in given:
@@ -457,7 +456,7 @@ def normalize_link_paths(paths: Sequence[LinkPath]) -> tuple[tuple[str | int, ..
             raise ConfigurationError(
                 f"link_paths entry {path!r} must be a dotted key path or a sequence of keys and indexes",
                 setting="link_paths",
-                vendor=_VENDOR,
+                vendor=VENDOR,
             )
         result.append(parts)  # type: ignore[arg-type]
     return tuple(result)
@@ -482,12 +481,12 @@ def find_link(data: object, paths: Sequence[tuple[str | int, ...]]) -> str | Non
         return data  # type: ignore[return-value]
     if isinstance(paths, str | bytes) or not isinstance(paths, Sequence):
         raise ValidationError(
-            "paths must be a sequence of paths", field="paths", reason="wrong type", vendor=_VENDOR
+            "paths must be a sequence of paths", field="paths", reason="wrong type", vendor=VENDOR
         )
     for path in paths:
         if isinstance(path, str | bytes) or not isinstance(path, Sequence):
             raise ValidationError(
-                "each path must be a tuple of keys", field="paths", reason="wrong type", vendor=_VENDOR
+                "each path must be a tuple of keys", field="paths", reason="wrong type", vendor=VENDOR
             )
         node: object = data
         for part in path:
@@ -546,5 +545,5 @@ class AssessmentLinkOrderResult:
             f"no assessment link found in the response at {tried}; its top-level keys are {keys}: "
             "set link_paths on the client to where the link is",
             reason="no link",
-            vendor=_VENDOR,
+            vendor=VENDOR,
         )

@@ -17,16 +17,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Final
+from typing import Final
 
 import attrs
 
-from examkit.core._checks import argument_text, check_bool, check_clock, check_instance, label
-from examkit.core._copying import deepcopy_sharing
-from examkit.core._repr import safe_attrs_repr, safe_repr
-from examkit.core.clock import Clock, SystemClock, Tolerance, check_freshness, tolerance_seconds
+from examkit.assessio.models import VENDOR
+from examkit.core._checks import argument_text, check_bool, check_choice, check_instance, label
+from examkit.core._repr import safe_attrs_repr
 from examkit.core.errors import (
     ConfigurationError,
     MalformedSignatureError,
@@ -37,28 +35,15 @@ from examkit.core.errors import (
 from examkit.core.signing import KeyRing, Secret, SecretInput, secrets_from
 
 __all__ = [
-    "DEFAULT_HEADER_FORMAT",
-    "DEFAULT_TOLERANCE",
-    "SIGNATURE_HEADER",
-    "VENDOR",
-    "ParsedSignatureHeader",
     "SignatureHeaderFormat",
-    "SignatureVerifier",
-    "compute_signature",
-    "parse_signature_header",
     "signature_header",
     "signed_message",
-    "verify_signature_header",
 ]
-
-VENDOR: Final = "assessio"
-"""The vendor name examkit errors carry for Assessio."""
 
 SIGNATURE_HEADER: Final = "Signature"
 """The name of the header that carries ``t`` and the signature."""
 
-DEFAULT_TOLERANCE: Final = 300.0
-"""The allowed clock skew in seconds, either way (the vendor page says 5 minutes)."""
+_SEPARATORS: Final = (",", ";", ", ", "; ")
 
 _LABEL_RE: Final = re.compile(r"\A[A-Za-z0-9_-]+\Z", re.ASCII)
 _SPLIT_RE: Final = re.compile(r"[,;]")
@@ -85,13 +70,15 @@ def _signature_label(value: object) -> str:
 
 
 def _check_separator(value: object) -> str:
-    if not isinstance(value, str) or value not in (",", ";", ", ", "; "):
-        raise ConfigurationError(
-            "separator must be ',', ';', ', ' or '; ' (the parser accepts any of them)",
-            setting="separator",
-            vendor=VENDOR,
-        )
-    return str(value)
+    return check_choice(value, _SEPARATORS, setting="separator", vendor=VENDOR)
+
+
+def _timestamp_first(value: object) -> bool:
+    return check_bool(value, setting="timestamp_first", vendor=VENDOR)
+
+
+def _uppercase_hex(value: object) -> bool:
+    return check_bool(value, setting="uppercase_hex", vendor=VENDOR)
 
 
 @safe_attrs_repr
@@ -114,12 +101,10 @@ class SignatureHeaderFormat:
     timestamp_label: str = attrs.field(default="t", converter=_timestamp_label)
     signature_label: str = attrs.field(default="signature", converter=_signature_label)
     separator: str = attrs.field(default=",", converter=_check_separator)
-    timestamp_first: bool = True
-    uppercase_hex: bool = False
+    timestamp_first: bool = attrs.field(default=True, converter=_timestamp_first)
+    uppercase_hex: bool = attrs.field(default=False, converter=_uppercase_hex)
 
     def __attrs_post_init__(self) -> None:
-        check_bool(self.timestamp_first, setting="timestamp_first", vendor=VENDOR)
-        check_bool(self.uppercase_hex, setting="uppercase_hex", vendor=VENDOR)
         if self.timestamp_label == self.signature_label:
             raise ConfigurationError(
                 "timestamp_label and signature_label must differ",
@@ -192,8 +177,14 @@ def _body(value: object) -> bytes:
     )
 
 
-def signed_message(timestamp: int, body: bytes) -> bytes:
+def signed_message(timestamp: int | datetime, body: bytes | str) -> bytes:
     """Return the exact bytes that are signed: ``<t>.<body>`` (``t`` in decimal ASCII).
+
+    The one builder of Assessio's signed message: the signer, the verifiers, the client and
+    :func:`~examkit.assessio.explain` all go through it.
+
+    >>> signed_message(1700000000, b'{"a":1}')
+    b'1700000000.{"a":1}'
 
     Raises:
         ValidationError: ``timestamp`` is not whole Unix seconds or ``body`` is not bytes or text.
@@ -214,7 +205,7 @@ def compute_signature(*, secret: SecretInput, body: bytes | str, timestamp: int 
         ValidationError: The body or timestamp is unusable.
     """
     secret = _one_secret(secret)  # masked from here on: no raw key in this frame's locals
-    message = signed_message(_timestamp(timestamp), _body(body))
+    message = signed_message(timestamp, body)
     return hmac.new(secret.key, message, hashlib.sha256).hexdigest()
 
 
@@ -284,7 +275,9 @@ def parse_signature_header(
     header_format = check_instance(
         header_format, SignatureHeaderFormat, setting="header_format", vendor=VENDOR
     )
-    timestamp, signatures = _parse(header, header_format, label(header_name, SIGNATURE_HEADER))
+    timestamp, signatures = read_header(
+        header, header_format, _fast_pattern(header_format), label(header_name, SIGNATURE_HEADER)
+    )
     return ParsedSignatureHeader(timestamp=timestamp, signatures=signatures)
 
 
@@ -303,6 +296,27 @@ def _fast_pattern(header_format: SignatureHeaderFormat) -> re.Pattern[str]:
         )
         _FAST_PATTERNS[labels] = pattern
     return pattern
+
+
+def _read_fast(header: object, fast: re.Pattern[str]) -> tuple[int, tuple[str, ...]] | None:
+    """The common layout in one precompiled match, or ``None`` to take the general path."""
+    match = fast.match(header) if isinstance(header, str) else None
+    if match is None:
+        return None
+    t_text, sig_text = match.groups()
+    return int(t_text), (sig_text,)
+
+
+def read_header(
+    header: object, header_format: SignatureHeaderFormat, fast: re.Pattern[str], header_name: str
+) -> tuple[int, tuple[str, ...]]:
+    """Read a ``Signature`` header into its timestamp and signatures: the fast path, else the general.
+
+    Raises:
+        MissingSignatureError: The header is absent or blank.
+        MalformedSignatureError: The header cannot be read.
+    """
+    return _read_fast(header, fast) or _parse(header, header_format, header_name)
 
 
 def _parse(
@@ -360,31 +374,6 @@ def _decode_hex(signature: str, header_name: str) -> bytes:
     return raw
 
 
-def _verify(
-    header: object,
-    body: bytes,
-    keys: KeyRing,
-    header_format: SignatureHeaderFormat,
-    fast: re.Pattern[str],
-) -> tuple[int, bytes]:
-    """Parse and check a ``Signature`` header; return its timestamp and the digest that matched.
-
-    The hot path of every verification: the common layout is read with one precompiled match and
-    checked with a one-shot C HMAC per key; any other layout goes through :func:`_parse`.
-    """
-    if isinstance(header, str):
-        match = fast.match(header)
-        if match is not None:
-            t_text, sig_text = match.groups()
-            # The keyed work happens inside the KeyRing: no key is a local of this frame.
-            matched = keys.hmac_matching((bytes.fromhex(sig_text),), t_text.encode("ascii") + b"." + body)
-            if not matched:
-                raise _mismatch(SIGNATURE_HEADER)
-            return int(t_text), matched
-    timestamp, signatures = _parse(header, header_format, SIGNATURE_HEADER)
-    return timestamp, _check(timestamp, signatures, body, keys)
-
-
 def _mismatch(header_name: str) -> SignatureMismatchError:
     return SignatureMismatchError(
         "the Assessio signature does not match: check the integrator secret and that the body "
@@ -395,152 +384,29 @@ def _mismatch(header_name: str) -> SignatureMismatchError:
     )
 
 
-def _check(
+def match_signatures(
     timestamp: int,
     signatures: tuple[str, ...],
     body: bytes,
     keys: KeyRing,
     *,
     header_name: str = SIGNATURE_HEADER,
-) -> bytes:
-    """Check the signatures against ``<timestamp>.<body>``; return the digest that matched.
+) -> tuple[int, bytes]:
+    """Check the signatures against :func:`signed_message` of ``timestamp`` and ``body``.
 
-    This is the verifiers' hot path: one-shot C HMAC per key, constant-time comparisons.
+    Every key and signature is compared in constant time (no early exit). Returns the position of
+    the key that matched and the digest that matched (unique per signed request: a replay nonce).
 
     Raises:
         MalformedSignatureError: A signature part is not 64 hex characters.
         SignatureMismatchError: No signature matches any key.
     """
     candidates = [_decode_hex(s, header_name) for s in signatures]
-    matched = keys.hmac_matching(candidates, b"%d." % timestamp + body)
-    if not matched:
+    message = signed_message(timestamp, body)
+    index = keys.hmac_index(candidates, message)
+    if index is None:
         raise _mismatch(header_name)
-    return matched
-
-
-def verify_signature_header(
-    *,
-    secret: SecretInput | Sequence[SecretInput],
-    body: bytes,
-    header: str | None,
-    tolerance: Tolerance = DEFAULT_TOLERANCE,
-    clock: Clock | None = None,
-    header_format: SignatureHeaderFormat = DEFAULT_HEADER_FORMAT,
-) -> int:
-    """Verify a ``Signature`` header for ``body``; return its timestamp (Unix seconds).
-
-    The signature is checked first, then the timestamp, so a
-    :class:`~examkit.core.errors.TimestampOutsideToleranceError` always concerns an authentic
-    request (a useful hint that a clock is off).
-
-    Args:
-        secret: The integrator-secret, or several (any one may match, for rotation).
-        body: The raw body bytes exactly as received.
-        header: The ``Signature`` header value (``None`` when absent).
-        tolerance: Allowed skew in seconds (or a timedelta), either way; default 300.
-        clock: The clock to compare with (default: the system clock).
-        header_format: The labels to look for; separators are always read leniently.
-
-    Raises:
-        ConfigurationError: No usable secret, or a bad tolerance.
-        ValidationError: ``body`` is not bytes.
-        MissingSignatureError: No header.
-        MalformedSignatureError: The header cannot be read.
-        SignatureMismatchError: The signature matches none of the secrets.
-        TimestampOutsideToleranceError: ``t`` is more than ``tolerance`` seconds away from now.
-    """
-    secret = secrets_from(secret, name="integrator_secret", vendor=VENDOR)  # masked from here on
-    return SignatureVerifier(
-        secret=secret, tolerance=tolerance, clock=clock, header_format=header_format
-    ).verify(body, header)
-
-
-class SignatureVerifier:
-    """A prepared ``Signature`` header check, for verifying many requests with the same settings.
-
-    :func:`verify_signature_header` in object form: the secrets, tolerance and header layout are
-    checked once, here, so each :meth:`verify` does only the per-request work.
-
-    Args:
-        secret: The integrator-secret, or several (any one may match, for rotation).
-        tolerance: Allowed skew in seconds (or a timedelta), either way; default 300.
-        clock: The clock to compare with (default: the system clock).
-        header_format: The labels to look for; separators are always read leniently.
-
-    Raises:
-        ConfigurationError: No usable secret, or a bad tolerance.
-
-    Example::
-
-        checker = SignatureVerifier(secret=integrator_secret)   # once, at start-up
-        timestamp = checker.verify(request.body, request.headers.get("Signature"))
-    """
-
-    __slots__ = ("_clock", "_fast", "_format", "_keys", "_window")
-
-    def __init__(
-        self,
-        *,
-        secret: SecretInput | Sequence[SecretInput],
-        tolerance: Tolerance = DEFAULT_TOLERANCE,
-        clock: Clock | None = None,
-        header_format: SignatureHeaderFormat = DEFAULT_HEADER_FORMAT,
-    ) -> None:
-        self._keys = KeyRing(s.key for s in secrets_from(secret, name="integrator_secret", vendor=VENDOR))
-        self._window = tolerance_seconds(tolerance)
-        self._clock: Clock = check_clock(clock, vendor=VENDOR) or SystemClock()
-        self._format = check_instance(
-            header_format, SignatureHeaderFormat, setting="header_format", vendor=VENDOR
-        )
-        self._fast = _fast_pattern(header_format)
-
-    @property
-    def tolerance(self) -> float:
-        """The allowed skew in seconds, either way."""
-        return self._window
-
-    def verify(self, body: bytes | bytearray | memoryview, header: str | None) -> int:
-        """Verify a ``Signature`` header for ``body``; return its timestamp (Unix seconds).
-
-        Raises:
-            ValidationError: ``body`` is not bytes.
-            MissingSignatureError: No header.
-            MalformedSignatureError: The header cannot be read.
-            SignatureMismatchError: The signature matches none of the secrets.
-            TimestampOutsideToleranceError: ``t`` is more than the tolerance away from now.
-        """
-        return self.check(body, header)[0]
-
-    def check(self, body: bytes | bytearray | memoryview, header: str | None) -> tuple[int, bytes]:
-        """Like :meth:`verify`, and also return the digest that matched (unique per signed request).
-
-        Raises:
-            ValidationError: ``body`` is not bytes.
-            MissingSignatureError: No header.
-            MalformedSignatureError: The header cannot be read.
-            SignatureMismatchError: The signature matches none of the secrets.
-            TimestampOutsideToleranceError: ``t`` is more than the tolerance away from now.
-        """
-        if type(body) is not bytes:
-            if not isinstance(body, bytes | bytearray | memoryview):
-                raise ValidationError(
-                    "body must be the raw request bytes", field="body", reason="not bytes", vendor=VENDOR
-                )
-            body = bytes(body)
-        timestamp, digest = _verify(header, body, self._keys, self._format, self._fast)
-        check_freshness(
-            timestamp, clock=self._clock, tolerance=self._window, vendor=VENDOR, header=SIGNATURE_HEADER
-        )
-        return timestamp, digest
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> SignatureVerifier:
-        # A new object with its own settings; what it was given to talk to the world (clock) is shared.
-        return deepcopy_sharing(
-            self,
-            memo,
-            self._clock,
-        )
-
-    @safe_repr
-    def __repr__(self) -> str:
-        return f"SignatureVerifier(secrets={len(self._keys)}, tolerance={self._window:g})"
+    if len(candidates) == 1:
+        return index, candidates[0]
+    # Several signatures (a sender mid-rotation): the one the matching key produced.
+    return index, KeyRing(keys[index : index + 1]).hmac_matching(candidates, message)

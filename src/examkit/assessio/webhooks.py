@@ -24,24 +24,39 @@ from typing import Any, Final, Literal
 import attrs
 
 from examkit.assessio.models import (
+    CONVERTER,
+    VENDOR,
     AssessioEvent,
     AssessmentSubmittedEvent,
     EventType,
     UnknownEvent,
-    converter,
 )
 from examkit.assessio.signing import (
     DEFAULT_HEADER_FORMAT,
-    DEFAULT_TOLERANCE,
     SIGNATURE_HEADER,
-    VENDOR,
     SignatureHeaderFormat,
-    SignatureVerifier,
+    _fast_pattern,
+    match_signatures,
+    read_header,
 )
-from examkit.core._checks import check_clock, check_replay_guard
+from examkit.core._checks import (
+    check_choice,
+    check_clock,
+    check_instance,
+    check_replay_guard,
+    check_text,
+    config_error,
+)
 from examkit.core._copying import deepcopy_sharing
 from examkit.core._repr import safe_repr
-from examkit.core.clock import Clock, SystemClock, Tolerance, tolerance_seconds
+from examkit.core.clock import (
+    DEFAULT_TOLERANCE,
+    Clock,
+    SystemClock,
+    Tolerance,
+    check_freshness,
+    tolerance_seconds,
+)
 from examkit.core.env import env_setting
 from examkit.core.errors import (
     ConfigurationError,
@@ -49,29 +64,26 @@ from examkit.core.errors import (
     MissingSignatureError,
     PayloadError,
     SignatureMismatchError,
+    ValidationError,
 )
 from examkit.core.serde import load_json
-from examkit.core.signing import (
-    KeyRing,
-    SecretInput,
-    credential_fingerprint,
-    credential_matches,
-    secrets_from,
-)
+from examkit.core.signing import KeyRing, SecretInput, credential_fingerprint, secrets_from
 from examkit.core.webhook import (
     DEFAULT_MAX_BODY_SIZE,
     ReplayGuard,
+    Verified,
     WebhookRequest,
     body_size_limit,
     claim_once,
     received,
+    verification_time,
 )
 
 __all__ = [
-    "DEFAULT_API_KEY_HEADER",
-    "ApiKeyScheme",
+    "AssessioVerified",
     "AssessioWebhookVerifier",
-    "parse_event",
+    "SignatureVerifier",
+    "verify_signature_header",
 ]
 
 DEFAULT_API_KEY_HEADER: Final = "integrator-api-key"
@@ -79,6 +91,164 @@ DEFAULT_API_KEY_HEADER: Final = "integrator-api-key"
 
 ApiKeyScheme = Literal["raw", "bearer"]
 """How the API key is written in its header: the bare token, or ``Bearer <token>``."""
+
+
+def verify_signature_header(
+    *,
+    secret: SecretInput | Sequence[SecretInput],
+    body: bytes,
+    header: str | None,
+    tolerance: Tolerance = DEFAULT_TOLERANCE,
+    clock: Clock | None = None,
+    header_format: SignatureHeaderFormat = DEFAULT_HEADER_FORMAT,
+) -> int:
+    """Verify a ``Signature`` header for ``body``; return its timestamp (Unix seconds).
+
+    The signature is checked first, then the timestamp, so a
+    :class:`~examkit.core.errors.TimestampOutsideToleranceError` always concerns an authentic
+    request (a useful hint that a clock is off).
+
+    Args:
+        secret: The integrator-secret, or several (any one may match, for rotation).
+        body: The raw body bytes exactly as received.
+        header: The ``Signature`` header value (``None`` when absent).
+        tolerance: Allowed skew in seconds (or a timedelta), either way; default 300.
+        clock: The clock to compare with (default: the system clock).
+        header_format: The labels to look for; separators are always read leniently.
+
+    Raises:
+        ConfigurationError: No usable secret, or a bad tolerance.
+        ValidationError: ``body`` is not bytes.
+        MissingSignatureError: No header.
+        MalformedSignatureError: The header cannot be read.
+        SignatureMismatchError: The signature matches none of the secrets.
+        TimestampOutsideToleranceError: ``t`` is more than ``tolerance`` seconds away from now.
+    """
+    secret = secrets_from(secret, name="integrator_secret", vendor=VENDOR)  # masked from here on
+    return SignatureVerifier(
+        secret=secret, tolerance=tolerance, clock=clock, header_format=header_format
+    ).verify(body, header)
+
+
+class SignatureVerifier:
+    """A prepared ``Signature`` header check, for verifying many requests with the same settings.
+
+    :func:`verify_signature_header` in object form: the secrets, tolerance and header layout are
+    checked once, here, so each :meth:`verify` does only the per-request work.
+
+    Args:
+        secret: The integrator-secret, or several (any one may match, for rotation).
+        tolerance: Allowed skew in seconds (or a timedelta), either way; default 300.
+        clock: The clock to compare with (default: the system clock).
+        header_format: The labels to look for; separators are always read leniently.
+
+    Raises:
+        ConfigurationError: No usable secret, or a bad tolerance.
+
+    Example::
+
+        checker = SignatureVerifier(secret=integrator_secret)   # once, at start-up
+        timestamp = checker.verify(request.body, request.headers.get("Signature"))
+    """
+
+    __slots__ = ("_clock", "_fast", "_format", "_keys", "_window")
+
+    def __init__(
+        self,
+        *,
+        secret: SecretInput | Sequence[SecretInput],
+        tolerance: Tolerance = DEFAULT_TOLERANCE,
+        clock: Clock | None = None,
+        header_format: SignatureHeaderFormat = DEFAULT_HEADER_FORMAT,
+    ) -> None:
+        self._keys = KeyRing(s.key for s in secrets_from(secret, name="integrator_secret", vendor=VENDOR))
+        self._window = tolerance_seconds(tolerance)
+        self._clock: Clock = check_clock(clock, vendor=VENDOR) or SystemClock()
+        self._format = check_instance(
+            header_format, SignatureHeaderFormat, setting="header_format", vendor=VENDOR
+        )
+        self._fast = _fast_pattern(header_format)
+
+    @property
+    def tolerance(self) -> float:
+        """The allowed skew in seconds, either way."""
+        return self._window
+
+    def verify(self, body: bytes | bytearray | memoryview, header: str | None) -> int:
+        """Verify a ``Signature`` header for ``body``; return its timestamp (Unix seconds).
+
+        Raises:
+            ValidationError: ``body`` is not bytes.
+            MissingSignatureError: No header.
+            MalformedSignatureError: The header cannot be read.
+            SignatureMismatchError: The signature matches none of the secrets.
+            TimestampOutsideToleranceError: ``t`` is more than the tolerance away from now.
+        """
+        return self.check(body, header)[0]
+
+    def check(self, body: bytes | bytearray | memoryview, header: str | None) -> tuple[int, bytes]:
+        """Like :meth:`verify`, and also return the digest that matched (unique per signed request).
+
+        Raises:
+            ValidationError: ``body`` is not bytes.
+            MissingSignatureError: No header.
+            MalformedSignatureError: The header cannot be read.
+            SignatureMismatchError: The signature matches none of the secrets.
+            TimestampOutsideToleranceError: ``t`` is more than the tolerance away from now.
+        """
+        timestamp, _, digest = self._check(body, header, self._clock)
+        return timestamp, digest
+
+    def _check(
+        self, body: bytes | bytearray | memoryview, header: object, clock: Clock
+    ) -> tuple[int, int, bytes]:
+        """The signature, then its freshness on ``clock``: the timestamp, key position and digest."""
+        if type(body) is not bytes:
+            if not isinstance(body, bytes | bytearray | memoryview):
+                raise ValidationError(
+                    "body must be the raw request bytes", field="body", reason="not bytes", vendor=VENDOR
+                )
+            body = bytes(body)
+        timestamp, signatures = read_header(header, self._format, self._fast, SIGNATURE_HEADER)
+        index, digest = match_signatures(timestamp, signatures, body, self._keys)
+        check_freshness(
+            timestamp, clock=clock, tolerance=self._window, vendor=VENDOR, header=SIGNATURE_HEADER
+        )
+        return timestamp, index, digest
+
+    @property
+    def key_count(self) -> int:
+        """How many integrator secrets this verifier holds."""
+        return len(self._keys)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> SignatureVerifier:
+        # A new object with its own settings; what it was given to talk to the world (clock) is shared.
+        return deepcopy_sharing(
+            self,
+            memo,
+            self._clock,
+        )
+
+    @safe_repr
+    def __repr__(self) -> str:
+        return f"SignatureVerifier(secrets={len(self._keys)}, tolerance={self._window:g})"
+
+
+class _At:
+    """A clock that shows one instant: a request's ``received_at``."""
+
+    __slots__ = ("_now",)
+
+    def __init__(self, now: float) -> None:
+        self._now = now
+
+    def time(self) -> float:
+        return self._now
+
+
+def _verification_clock(request: WebhookRequest, clock: Clock) -> Clock:
+    # Freshness is judged when the request arrived, if it says so (verification in a queue).
+    return clock if request.received_at is None else _At(verification_time(request, clock))
 
 
 def parse_event(body: bytes | str) -> AssessioEvent:
@@ -104,16 +274,97 @@ def parse_event(body: bytes | str) -> AssessioEvent:
             vendor=VENDOR,
         )
     if event_type == EventType.ASSESSMENT_SUBMITTED.value:
-        return converter.structure(data, AssessmentSubmittedEvent)
-    return converter.structure(data, UnknownEvent)
+        return CONVERTER.structure(data, AssessmentSubmittedEvent)
+    return CONVERTER.structure(data, UnknownEvent)
+
+
+@attrs.frozen
+class AssessioVerified(Verified[AssessioEvent]):
+    """A verified Assessio event, and which configured secrets proved it (for secret rotation).
+
+    ``key_index`` and ``key_count`` are about the integrator-api-key (``api_key``), which
+    every call carries; ``signature_key_index`` and ``signature_key_count`` about the
+    ``signature_secret``, when the verifier checks a ``Signature`` header (else ``None`` and ``0``).
+    Every configured key is tried in constant time either way. No secret or digest is held.
+
+    >>> from examkit.core.webhook import WebhookRequest
+    >>> verifier = AssessioWebhookVerifier(api_key=["old-token", "new-token"])
+    >>> verified = verifier.verify_detailed(WebhookRequest(
+    ...     body=b'{"eventType": "PING", "payload": {}}',
+    ...     headers={"integrator-api-key": "new-token"},
+    ... ))
+    >>> verified.rotation_note
+    'api key 2 of 2 matched'
+    """
+
+    signature_key_index: int | None = None
+    """The position of the ``signature_secret`` that matched, or ``None`` when none is checked."""
+    signature_key_count: int = 0
+    """How many signature secrets the verifier holds (``0``: no ``Signature`` header is checked)."""
+
+    @property
+    def rotation_note(self) -> str:
+        """A short, secret-free line for logs, such as ``"api key 1 of 2 matched"``.
+
+        With a ``Signature`` check it adds ``"; signature secret 2 of 2 matched"``.
+        """
+        notes: list[str] = []
+        if self.key_index is not None:
+            notes.append(f"api key {self.key_index + 1} of {self.key_count} matched")
+        if self.signature_key_index is not None:
+            notes.append(
+                f"signature secret {self.signature_key_index + 1} of {self.signature_key_count} matched"
+            )
+        return "; ".join(notes)
+
+
+# Resolved here, where each class's annotations are read in its own module (the base's in core).
+attrs.resolve_types(AssessioVerified)
+
+
+def _api_key_index(request: WebhookRequest, header: str, scheme: ApiKeyScheme, prints: KeyRing) -> int:
+    """Check the api-key header against the key fingerprints; return the position that matched.
+
+    The whole token-header check in one place (a vendor-neutral strategy in ``core`` can replace it).
+    """
+    value = request.headers.get_single(header, vendor=VENDOR)
+    if value is None or not value.strip():
+        raise MissingSignatureError(
+            f"the request has no {header} header: Assessio sends the integrator-api-key "
+            "there (check the header setting if it uses another one)",
+            vendor=VENDOR,
+            reason="no api key",
+            header=header,
+        )
+    token = value.strip()
+    if scheme == "bearer":
+        word, _, rest = token.partition(" ")
+        if word.lower() != "bearer" or not rest.strip():
+            raise MalformedSignatureError(
+                f"the {header} header is not of the form 'Bearer <token>'",
+                vendor=VENDOR,
+                reason="not a bearer token",
+                header=header,
+            )
+        token = rest.strip()
+    index = prints.index_of(token.encode("utf-8", "surrogatepass"))
+    if index is None:
+        raise SignatureMismatchError(
+            f"the {header} header does not match the integrator-api-key",
+            vendor=VENDOR,
+            reason="api key mismatch",
+            header=header,
+        )
+    return index
 
 
 class AssessioWebhookVerifier:
     """Verifies Assessio's webhook calls and returns typed events.
 
     Checks, in order: the body size; the integrator-api-key (constant time, any of several keys);
-    when ``signature_secret`` is set, the ``Signature`` header and its timestamp; then the body is
-    parsed; only then does the replay guard (only with signatures) remember the delivery.
+    when ``signature_secret`` is set, the ``Signature`` header and its timestamp (judged at the
+    request's ``received_at`` when it is set); then the body is parsed; only then does the replay
+    guard (only with signatures) remember the delivery.
 
     Args:
         api_key: The integrator-api-key, or several during a rotation.
@@ -149,23 +400,14 @@ class AssessioWebhookVerifier:
     ) -> None:
         keys = secrets_from(api_key, name="api_key", vendor=VENDOR)
         self._key_prints = KeyRing(credential_fingerprint(k.key) for k in keys)
-        header_setting: object = header
-        if not isinstance(header_setting, str) or not header_setting.strip() or not header_setting.isascii():
-            raise ConfigurationError(
-                "header must be a non-empty ASCII header name", setting="header", vendor=VENDOR
-            )
-        if scheme not in ("raw", "bearer"):
-            raise ConfigurationError("scheme must be 'raw' or 'bearer'", setting="scheme", vendor=VENDOR)
-        if not isinstance(header_format, SignatureHeaderFormat):
-            raise ConfigurationError(
-                "header_format must be a SignatureHeaderFormat",
-                setting="header_format",
-                vendor=VENDOR,
-            )
-        self.header = header
-        self.scheme: ApiKeyScheme = scheme
+        self.header = check_text(header, setting="header", vendor=VENDOR)
+        if not self.header.isascii():
+            raise config_error("header", "a non-empty ASCII header name", header, vendor=VENDOR)
+        self.scheme: ApiKeyScheme = check_choice(scheme, ("raw", "bearer"), setting="scheme", vendor=VENDOR)  # type: ignore[assignment]
         self.tolerance = tolerance_seconds(tolerance)
-        self.header_format = header_format
+        self.header_format = check_instance(
+            header_format, SignatureHeaderFormat, setting="header_format", vendor=VENDOR
+        )
         self.max_body_size = body_size_limit(max_body_size, vendor=VENDOR)
         self._clock: Clock = check_clock(clock, vendor=VENDOR) or SystemClock()
         replay_guard = check_replay_guard(replay_guard, vendor=VENDOR)
@@ -237,33 +479,7 @@ class AssessioWebhookVerifier:
             ValidationError: ``request`` is not a :class:`~examkit.core.webhook.WebhookRequest`.
         """
         request = received(request, limit=None, vendor=VENDOR)
-        value = request.headers.get_single(self.header, vendor=VENDOR)
-        if value is None or not value.strip():
-            raise MissingSignatureError(
-                f"the request has no {self.header} header: Assessio sends the integrator-api-key "
-                "there (check the header setting if it uses another one)",
-                vendor=VENDOR,
-                reason="no api key",
-                header=self.header,
-            )
-        token = value.strip()
-        if self.scheme == "bearer":
-            word, _, rest = token.partition(" ")
-            if word.lower() != "bearer" or not rest.strip():
-                raise MalformedSignatureError(
-                    f"the {self.header} header is not of the form 'Bearer <token>'",
-                    vendor=VENDOR,
-                    reason="not a bearer token",
-                    header=self.header,
-                )
-            token = rest.strip()
-        if not credential_matches(token.encode("utf-8", "surrogatepass"), self._key_prints):
-            raise SignatureMismatchError(
-                f"the {self.header} header does not match the integrator-api-key",
-                vendor=VENDOR,
-                reason="api key mismatch",
-                header=self.header,
-            )
+        _api_key_index(request, self.header, self.scheme, self._key_prints)
 
     def verify(self, request: WebhookRequest) -> AssessioEvent:
         """Verify ``request`` and return its event.
@@ -278,12 +494,35 @@ class AssessioWebhookVerifier:
             PayloadError: The request is authentic but its body is malformed.
             ValidationError: ``request`` is not a :class:`~examkit.core.webhook.WebhookRequest`.
         """
+        return self._verify(request)[0]
+
+    def verify_detailed(self, request: WebhookRequest) -> AssessioVerified:
+        """Like :meth:`verify`, and say which configured api key (and signature secret) matched.
+
+        Raises:
+            The same errors as :meth:`verify`.
+        """
+        event, key_index, signature_index = self._verify(request)
+        signature = self._signature
+        return AssessioVerified(
+            event=event,
+            key_index=key_index,
+            key_count=len(self._key_prints),
+            signature_key_index=signature_index,
+            signature_key_count=0 if signature is None else signature.key_count,
+        )
+
+    def _verify(self, request: WebhookRequest) -> tuple[AssessioEvent, int, int | None]:
         body = received(request, limit=self.max_body_size, vendor=VENDOR).body
-        self.authenticate(request)
+        key_index = _api_key_index(request, self.header, self.scheme, self._key_prints)
         digest: bytes | None = None
-        if self._signature is not None:
+        signature_index: int | None = None
+        signature = self._signature
+        if signature is not None:
             header = request.headers.get_single(SIGNATURE_HEADER, vendor=VENDOR)
-            _, digest = self._signature.check(body, header)
+            _, signature_index, digest = signature._check(
+                body, header, _verification_clock(request, self._clock)
+            )
         # Parsed before the replay claim: a body that does not parse must not use up its signature.
         event = parse_event(body)
         if digest is not None:
@@ -298,4 +537,4 @@ class AssessioWebhookVerifier:
                     header=SIGNATURE_HEADER,
                 )
             event = attrs.evolve(event, body_authenticated=True)
-        return event
+        return event, key_index, signature_index

@@ -120,7 +120,8 @@ def _sign_ia(
 def _sign_assessio(
     args: argparse.Namespace, secrets: SecretSource, stdin: Any, url: str, now: int
 ) -> SignedRequest:
-    from examkit.assessio.signing import SIGNATURE_HEADER, signature_header  # noqa: PLC0415
+    from examkit.assessio import signature_header  # noqa: PLC0415
+    from examkit.assessio.signing import SIGNATURE_HEADER  # noqa: PLC0415
     from examkit.assessio.webhooks import DEFAULT_API_KEY_HEADER  # noqa: PLC0415
     from examkit.testing.assessio import assessment_submitted_body  # noqa: PLC0415
 

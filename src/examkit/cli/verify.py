@@ -392,83 +392,32 @@ def verify_assessio(
     args: argparse.Namespace, request: WebhookRequest, secrets: SecretSource, now: float
 ) -> Report:
     """Check an Assessio webhook: the integrator-api-key header and, when present, the Signature."""
-    from examkit.assessio.signing import SIGNATURE_HEADER, parse_signature_header, signed_message  # noqa: PLC0415
-    from examkit.assessio.webhooks import DEFAULT_API_KEY_HEADER, AssessioWebhookVerifier  # noqa: PLC0415
+    from examkit.assessio import explain  # noqa: PLC0415 - load one vendor only
 
-    report = Report("assessio")
-    header = args.api_key_header or DEFAULT_API_KEY_HEADER
     api_key = secrets.require("EXAMKIT_ASSESSIO_API_KEY", "the Assessio integrator-api-key")
-    value = _header(request, header)
-    report.check(value is not None, f"{header} header {'present' if value else 'missing'}")
-    authorization = _header(request, "Authorization")
-    if value is None and authorization is not None and header.lower() != "authorization":
-        # Suggest --bearer only when the header is 'Bearer <key>': otherwise it would not verify.
-        bearer = authorization.strip().lower().startswith("bearer ")
-        report.hint(
-            "the request has an Authorization header: try --api-key-header Authorization"
-            + (" --bearer" if bearer else "")
-        )
-    if value is not None:
-        _compare_token(report, value, api_key, "Bearer " if args.bearer else "", "EXAMKIT_ASSESSIO_API_KEY")
-    signature_value = _header(request, SIGNATURE_HEADER)
-    check_signature = bool(args.require_signature or signature_value is not None)
-    secret = None
-    tolerance = float(args.tolerance)
-    if check_signature:
-        secret = secrets.require("EXAMKIT_ASSESSIO_INTEGRATOR_SECRET", "the Assessio integrator-secret")
-        report.check(None, f"EXAMKIT_ASSESSIO_INTEGRATOR_SECRET: {describe_secret(secret)}")
-        report.check(
-            signature_value is not None,
-            f"{SIGNATURE_HEADER} header {'present' if signature_value else 'missing'}",
-        )
-        parsed = None
-        if signature_value is not None:
-            try:
-                parsed = parse_signature_header(signature_value)
-            except ExamkitError as exc:
-                report.check(False, str(exc))
-        if parsed is not None:
-            _skew(report, parsed.timestamp, now, tolerance)
-            received, shape = _decode_digest(parsed.signatures[0], 32)
-            report.check(received is not None, f"signature format: {shape}")
-            report.section(
-                "signed string (<t>.<raw body>; no secret in it)",
-                [show_bytes(signed_message(parsed.timestamp, request.body), 240)],
-            )
-            keys = _secret_variants(secret, "EXAMKIT_ASSESSIO_INTEGRATOR_SECRET")
-            provider = secrets.optional("EXAMKIT_ASSESSIO_PROVIDER_KEY")
-            if provider and provider != secret:
-                keys.append(
-                    (
-                        "EXAMKIT_ASSESSIO_PROVIDER_KEY",
-                        provider.encode("utf-8"),
-                        (
-                            "the request is signed with the provider key, not the integrator-secret: "
-                            "put the integrator-secret in EXAMKIT_ASSESSIO_INTEGRATOR_SECRET"
-                        ),
-                    )
-                )
-            _try_variants(
-                report,
-                received,
-                _combine(_body_variants(request.body), keys, lambda b: signed_message(parsed.timestamp, b)),
-            )
-    _verdict(
-        report,
-        lambda: AssessioWebhookVerifier(
-            api_key=api_key,
-            header=header,
-            scheme="bearer" if args.bearer else "raw",
-            signature_secret=secret,
-            tolerance=tolerance,
-            clock=FixedClock(now),
-        ).verify(request),
-        lambda e: (
-            f"{getattr(e.event_type, 'value', e.event_type)} event"
-            + (f" for order {e.order_reference_id}" if getattr(e, "order_reference_id", None) else "")
-        ),
+    check_signature = bool(args.require_signature or _header(request, "Signature") is not None)
+    secret = (
+        secrets.require("EXAMKIT_ASSESSIO_INTEGRATOR_SECRET", "the Assessio integrator-secret")
+        if check_signature
+        else None
     )
-    return report
+    settings: dict[str, Any] = {"header": args.api_key_header} if args.api_key_header else {}
+    diagnosis = explain(
+        request,
+        api_key=api_key,
+        scheme="bearer" if args.bearer else "raw",
+        signature_secret=secret,
+        tolerance=float(args.tolerance),
+        provider_key=secrets.optional("EXAMKIT_ASSESSIO_PROVIDER_KEY"),
+        clock=FixedClock(now),
+        labels={
+            "api_key": "EXAMKIT_ASSESSIO_API_KEY",
+            "signature_secret": "EXAMKIT_ASSESSIO_INTEGRATOR_SECRET",
+            "provider_key": "EXAMKIT_ASSESSIO_PROVIDER_KEY",
+        },
+        **settings,
+    )
+    return report_from(diagnosis)
 
 
 # -- Testpress --------------------------------------------------------------------------------------

@@ -4,7 +4,8 @@
 documents it: it checks the ``provider-key`` header and the ``Signature`` header (HMAC-SHA256 over
 ``<t>.<raw body>``, within the time window), checks the body, and returns an assessment link. It
 checks signatures with its own small implementation of the vendor's recipe, not with examkit's
-signer, so a bug in one is not hidden by the same bug in the other.
+signer, so a bug in one is not hidden by the same bug in the other (it stands for the vendor). The
+signers here (:func:`sign_webhook`) sign with examkit's own :func:`~examkit.assessio.signature_header`.
 
 :func:`assessment_submitted_webhook` builds an ``ASSESSMENT_SUBMITTED`` request as Assessio would
 send it, to feed your webhook view in tests::
@@ -25,6 +26,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 import requests
+
+from examkit.assessio import signature_header
 
 if TYPE_CHECKING:
     from examkit.assessio import AssessioClient
@@ -280,7 +283,7 @@ def sign_webhook(
     headers = {"Content-Type": "application/json", header: token}
     if signature_secret is not None:
         t = int((clock or SystemClock()).time()) if timestamp is None else timestamp
-        headers["Signature"] = f"t={t},signature={_hmac_hex(signature_secret, str(t), body)}"
+        headers["Signature"] = signature_header(secret=signature_secret, body=body, timestamp=t)
     return WebhookRequest(body=body, headers=headers, url=url)
 
 

@@ -783,6 +783,14 @@ def _wrap_unstructure(generated: Callable[[Any], Any], keeps_extra: bool) -> Cal
     return hook
 
 
+# --- the one strict-JSON policy -------------------------------------------------------------------
+#
+# Every JSON body examkit reads goes through :func:`decode_strict_json`: :func:`load_json` and the
+# Testpress decoder that keeps number literals. The policy is defined here once: UTF-8 only, no
+# repeated key, no ``NaN``/``Infinity``, no lone surrogate, fractions as exact ``Decimal``, nesting at
+# most :data:`MAX_JSON_DEPTH` levels. A decoder may only choose how numbers are represented.
+
+
 def _reject_constant(name: str) -> typing.NoReturn:
     raise _ConversionError(f"{name} is not allowed in JSON")
 
@@ -803,6 +811,7 @@ _JSON_STRING_RE: Final = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _NOT_BRACKETS_RE: Final = re.compile(r"[^\[\]{}]+")
 # Opening brackets become the signed byte 1, closing ones -1, so the running sum is the depth.
 _DEPTH_STEPS: Final = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")
+_SURROGATE_RE: Final = re.compile("[\ud800-\udfff]")
 
 
 def exceeds_json_depth(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
@@ -822,40 +831,84 @@ def exceeds_json_depth(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
     return max(itertools.accumulate(memoryview(steps).cast("b")), default=0) > limit
 
 
-def load_json(body: bytes | str, *, vendor: str | None = None) -> Any:
-    """Decode a JSON body strictly.
+def _surrogates_impossible(text: str, *, from_utf8: bool) -> bool:
+    r"""The fast half of the lone-surrogate check: ``True`` when no decoded string can hold one.
 
-    The body must be UTF-8. Decimal fractions become :class:`~decimal.Decimal` (so ``"0.10"`` and
-    ``0.10`` keep their digits), ``NaN`` and ``Infinity`` are refused, and so is an object that repeats
-    a key (two parsers could disagree on which value counts).
+    Decoded UTF-8 holds no surrogate, so one can only come from a ``\u`` escape; text given as
+    ``str`` may hold one itself.
+    """
+    return "\\u" not in text and (from_utf8 or _SURROGATE_RE.search(text) is None)
+
+
+def _holds_lone_surrogate(value: Any) -> bool:
+    """The general half: walk the decoded value (iteratively) for a key or string with a surrogate."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if _SURROGATE_RE.search(item):
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
+def json_text(body: object, *, vendor: str | None, allow_str: bool = True) -> str:
+    """The text of a JSON body: bytes must be UTF-8 (and ``str`` is taken as it is when allowed).
 
     Raises:
-        PayloadError: The body is not UTF-8, not JSON, nested too deeply, or repeats a key.
+        PayloadError: The body is not bytes (or text), or not UTF-8 (``reason`` ``"not bytes"``,
+            ``"not UTF-8"``).
     """
     if isinstance(body, bytes | bytearray | memoryview):
         try:
-            text = bytes(body).decode("utf-8")
+            return bytes(body).decode("utf-8")
         except UnicodeDecodeError as exc:
             raise PayloadError(
                 f"the body is not UTF-8 text (bad byte at offset {exc.start})",
                 reason="not UTF-8",
                 vendor=vendor,
             ) from None
-    elif isinstance(body, str):
-        text = body
-    else:
-        raise PayloadError(
-            f"the body must be bytes, not {type(body).__name__}", reason="not bytes", vendor=vendor
-        )
+    if allow_str and isinstance(body, str):
+        return body
+    raise PayloadError(
+        f"the body must be bytes, not {type(body).__name__}: pass the raw request body",
+        reason="not bytes",
+        vendor=vendor,
+    )
+
+
+def decode_strict_json(
+    text: str,
+    *,
+    vendor: str | None,
+    from_utf8: bool = False,
+    parse_float: Callable[[str], Any] = Decimal,
+    parse_int: Callable[[str], Any] | None = None,
+) -> Any:
+    """Decode JSON ``text`` under examkit's one strict policy (see the section comment above).
+
+    ``parse_float`` must return an exact :class:`~decimal.Decimal` (a subclass may keep the literal);
+    ``parse_int`` (default: the C decoder's ``int``) may do the same for integers. ``from_utf8`` says
+    the text was decoded from UTF-8 bytes (so it holds no surrogate of its own).
+
+    Raises:
+        PayloadError: The text is not JSON, nested too deeply (``reason="too deep"``), repeats a key,
+            holds ``NaN``/``Infinity`` or a lone surrogate (``reason="not JSON"``).
+    """
     if exceeds_json_depth(text):
         raise _too_deep(vendor)
+    decoder = json.JSONDecoder(
+        parse_float=parse_float,
+        parse_int=parse_int,
+        parse_constant=_reject_constant,
+        object_pairs_hook=_object_without_duplicates,
+    )
     try:
-        return json.loads(
-            text,
-            parse_float=Decimal,
-            parse_constant=_reject_constant,
-            object_pairs_hook=_object_without_duplicates,
-        )
+        value = decoder.decode(text)
     except json.JSONDecodeError as exc:
         raise PayloadError(
             f"the body is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",
@@ -868,10 +921,34 @@ def load_json(body: bytes | str, *, vendor: str | None = None) -> Any:
         ) from None
     except RecursionError:  # pragma: no cover - the depth check comes first
         raise _too_deep(vendor) from None
-    except ValueError as exc:  # for example an integer literal with too many digits
+    except (ValueError, ArithmeticError) as exc:  # for example an integer literal with too many digits
         raise PayloadError(
             f"the body is not acceptable JSON: {exc}", reason="not JSON", vendor=vendor
         ) from None
+    if not _surrogates_impossible(text, from_utf8=from_utf8) and _holds_lone_surrogate(value):
+        raise PayloadError(
+            "the body is not acceptable JSON: a string holds a lone surrogate (\\ud800 to \\udfff), "
+            "which is not text",
+            reason="not JSON",
+            vendor=vendor,
+        )
+    return value
+
+
+def load_json(body: bytes | str, *, vendor: str | None = None) -> Any:
+    r"""Decode a JSON body strictly.
+
+    The body must be UTF-8. Decimal fractions become :class:`~decimal.Decimal` (so ``"0.10"`` and
+    ``0.10`` keep their digits), ``NaN`` and ``Infinity`` are refused, and so are an object that repeats
+    a key (two parsers could disagree on which value counts) and a string holding a lone surrogate
+    (``"\ud800"``, which no UTF-8 text can hold).
+
+    Raises:
+        PayloadError: The body is not UTF-8, not JSON, nested too deeply, repeats a key, or holds a lone
+            surrogate.
+    """
+    text = json_text(body, vendor=vendor)
+    return decode_strict_json(text, vendor=vendor, from_utf8=not isinstance(body, str))
 
 
 def _too_deep(vendor: str | None) -> PayloadError:

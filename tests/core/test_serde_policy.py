@@ -17,9 +17,11 @@ from hypothesis import strategies as st
 
 from examkit.core.errors import PayloadError
 from examkit.core.serde import (
+    _SURROGATE_ESCAPE_RE,
     MAX_JSON_DEPTH,
+    _has_lone_surrogate,
     _holds_lone_surrogate,
-    _surrogates_impossible,
+    _lone_surrogate_escape,
     load_json,
 )
 from examkit.testpress._literals import load_json_with_literals, plain_json
@@ -184,14 +186,35 @@ def _bad(value: Any) -> bool:
     return False
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=400, deadline=None)
 @given(value=_VALUES, ensure_ascii=st.booleans())
-def test_property_the_surrogate_fast_path_agrees_with_the_walk(value: Any, ensure_ascii: bool) -> None:
-    # fast(...) or general(...): whenever the fast check says "impossible", the walk finds nothing,
-    # and the walk agrees with an independent check (a lone surrogate cannot be encoded as UTF-8).
+def test_property_the_surrogate_check_agrees_with_the_walk(value: Any, ensure_ascii: bool) -> None:
+    # fast(...) or general(...): the escape search (fast) and the escape analysis (general) together
+    # give the walk's answer, and the walk agrees with an independent check (a lone surrogate cannot be
+    # encoded as UTF-8).
     text = _write(value, ensure_ascii).replace("NaN", "0").replace("Infinity", "1")
-    decoded = json.loads(text, object_pairs_hook=dict)
+    decoded = json.loads(text, object_pairs_hook=lambda pairs: [list(p) for p in pairs])
     walk = _holds_lone_surrogate(decoded)
     assert walk == _lone(json.dumps(decoded, ensure_ascii=False))
-    if _surrogates_impossible(text, from_utf8=False):
+    from_utf8 = not _lone(text)  # text that UTF-8 bytes could have decoded to
+    assert _has_lone_surrogate(text, decoded, from_utf8=from_utf8) == walk
+    if from_utf8 and _SURROGATE_ESCAPE_RE.search(text) is None:
         assert not walk
+
+
+@pytest.mark.parametrize(
+    ("text", "lone"),
+    [
+        (r'["\ud83d\ude00"]', False),
+        (r'["\ud800"]', True),
+        (r'["\\ud800"]', False),  # an escaped backslash, then the text ud800
+        (r'["\\\ud800"]', True),  # an escaped backslash, then a real escape
+        (r'["\uD800\uD800\uDC00"]', True),  # the first high has no low after it
+        (r'["\uDBFF\uDC00\uDC00"]', True),  # the second low has no high before it
+        (r'["\ud800", "\udc00"]', True),  # a pair split over two strings is two lone halves
+        (r'{"\udbff\udfff": "\u00e9"}', False),
+    ],
+)
+def test_surrogate_escapes_by_hand(text: str, lone: bool) -> None:
+    assert _lone_surrogate_escape(text) is lone
+    assert _holds_lone_surrogate(json.loads(text)) is lone

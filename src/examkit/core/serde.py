@@ -812,6 +812,8 @@ _NOT_BRACKETS_RE: Final = re.compile(r"[^\[\]{}]+")
 # Opening brackets become the signed byte 1, closing ones -1, so the running sum is the depth.
 _DEPTH_STEPS: Final = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")
 _SURROGATE_RE: Final = re.compile("[\ud800-\udfff]")
+# The escape of a surrogate (\ud800 to \udfff): the only way decoded UTF-8 gets one.
+_SURROGATE_ESCAPE_RE: Final = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 def exceeds_json_depth(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
@@ -831,13 +833,40 @@ def exceeds_json_depth(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
     return max(itertools.accumulate(memoryview(steps).cast("b")), default=0) > limit
 
 
-def _surrogates_impossible(text: str, *, from_utf8: bool) -> bool:
-    r"""The fast half of the lone-surrogate check: ``True`` when no decoded string can hold one.
+def _has_lone_surrogate(text: str, value: Any, *, from_utf8: bool) -> bool:
+    r"""Tell whether the decoded ``value`` of the valid JSON ``text`` holds a lone surrogate.
 
-    Decoded UTF-8 holds no surrogate, so one can only come from a ``\u`` escape; text given as
-    ``str`` may hold one itself.
+    Decoded UTF-8 holds no surrogate of its own, so one can only come from a ``\uD800``-``\uDFFF``
+    escape: without one (the fast path, one search at C speed) there is none; with some, only those
+    escapes are looked at (:func:`_lone_surrogate_escape`). Text given as ``str`` that holds surrogates
+    itself is checked by walking the value (:func:`_holds_lone_surrogate`).
     """
-    return "\\u" not in text and (from_utf8 or _SURROGATE_RE.search(text) is None)
+    if not from_utf8 and _SURROGATE_RE.search(text):
+        return _holds_lone_surrogate(value)
+    return _SURROGATE_ESCAPE_RE.search(text) is not None and _lone_surrogate_escape(text)
+
+
+def _lone_surrogate_escape(text: str) -> bool:
+    r"""Whether valid JSON ``text`` has a surrogate escape that the decoder leaves alone.
+
+    JSON decoders join a high escape (``\uD800``-``\uDBFF``) with a low one (``\uDC00``-``\uDFFF``)
+    written right after it; every other surrogate escape decodes to a lone surrogate. An escape is
+    real when an even number of backslashes stands before it (``\\uD800`` is text).
+    """
+    real: dict[int, bool] = {}  # where a real surrogate escape starts -> whether it is a high one
+    for match in _SURROGATE_ESCAPE_RE.finditer(text):
+        start = match.start()
+        before = start
+        while before > 0 and text[before - 1] == "\\":
+            before -= 1
+        if (start - before) % 2 == 0:
+            real[start] = text[start + 3] in "89abAB"
+    for start, high in real.items():
+        if high and real.get(start + 6) is not False:
+            return True  # a high escape without a low one right after it
+        if not high and real.get(start - 6) is not True:
+            return True  # a low escape without a high one right before it
+    return False
 
 
 def _holds_lone_surrogate(value: Any) -> bool:
@@ -925,7 +954,7 @@ def decode_strict_json(
         raise PayloadError(
             f"the body is not acceptable JSON: {exc}", reason="not JSON", vendor=vendor
         ) from None
-    if not _surrogates_impossible(text, from_utf8=from_utf8) and _holds_lone_surrogate(value):
+    if _has_lone_surrogate(text, value, from_utf8=from_utf8):
         raise PayloadError(
             "the body is not acceptable JSON: a string holds a lone surrogate (\\ud800 to \\udfff), "
             "which is not text",

@@ -127,7 +127,34 @@ ASSESSIO: frozenset[str] | None = frozenset(
 
 # -- examkit.testpress ---------------------------------------------------------------------------------
 
-TESTPRESS: frozenset[str] | None = None  # pinned by issue 14's work on Testpress
+TESTPRESS: frozenset[str] | None = frozenset(
+    {
+        "DEFAULT_ENCODING",
+        "DEFAULT_WEBHOOK_HASH_FIELDS",
+        "PRIVATE_KEY",
+        "PUBLIC_KEY",
+        "REVIEW_QUERY_DOCUMENTED_TABLE",
+        "REVIEW_QUERY_URL_TEMPLATE",
+        "AttemptForm",
+        "AttemptResult",
+        "AttemptState",
+        "AttemptStatus",
+        "CompletionHmacScheme",
+        "DifficultyLevelStats",
+        "Exam",
+        "ExamWebhookEvent",
+        "SubjectStats",
+        "TestpressAttempts",
+        "TestpressCompletionVerifier",
+        "TestpressWebhookVerifier",
+        "WebhookUser",
+        "attempt_hmac",
+        "explain",
+        "parse_unverified_attempt_result",
+        "review_hmac",
+        "webhook_hash",
+    }
+)
 
 # -- examkit.integrations and its adapters -------------------------------------------------------------
 

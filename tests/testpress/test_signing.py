@@ -226,7 +226,7 @@ def test_webhook_hash_on_arbitrary_bytes_raises_only_examkit_errors(body: bytes)
 def test_a_body_of_numbers_costs_one_plain_object_per_number() -> None:
     import tracemalloc
 
-    from examkit.testpress.signing import literal_text, load_json_with_literals
+    from examkit.testpress._literals import literal_text, load_json_with_literals
 
     body = b'{"a":[' + b",".join([b"123"] * 250_000) + b'],"b":[' + b",".join([b"1.50"] * 100_000) + b"]}"
     tracemalloc.start()

@@ -427,66 +427,22 @@ def verify_testpress(
     args: argparse.Namespace, request: WebhookRequest, secrets: SecretSource, now: float
 ) -> Report:
     """Check a Testpress exam webhook (the ``hash`` inside the JSON body)."""
-    from examkit.testpress.signing import (  # noqa: PLC0415 - load one vendor only
-        DEFAULT_ENCODING,
-        JsonLiteralError,
-        load_json_with_literals,
-        webhook_message,
-    )
-    from examkit.testpress.webhooks import TestpressWebhookVerifier  # noqa: PLC0415
+    from examkit.testpress import explain  # noqa: PLC0415 - load one vendor only
 
-    report = Report("testpress")
+    del args  # no Testpress-specific options
     public_key = secrets.require("EXAMKIT_TESTPRESS_PUBLIC_KEY", "the Testpress public institute key")
     private_key = secrets.require("EXAMKIT_TESTPRESS_PRIVATE_KEY", "the Testpress private key")
-    report.check(None, f"EXAMKIT_TESTPRESS_PRIVATE_KEY: {describe_secret(private_key)}")
-    payload: Any = None
-    try:
-        payload = load_json_with_literals(request.body)
-    except JsonLiteralError as exc:
-        report.check(False, f"the body is not JSON: {exc}")
-    if payload is not None and not isinstance(payload, dict):
-        report.check(False, "the body is not a JSON object")
-        payload = None
-    if payload is not None:
-        received_text = payload.get("hash")
-        report.check(isinstance(received_text, str) and bool(received_text), "the payload has a hash")
-        received = None
-        if isinstance(received_text, str) and received_text:
-            received, shape = _decode_digest(received_text, 64)
-            report.check(received is not None, f"hash format: {shape}")
-        key = payload.get("key")
-        report.check(
-            key == public_key, f"payload key {str(key)!r} equals EXAMKIT_TESTPRESS_PUBLIC_KEY {public_key!r}"
-        )
-        encodings: list[PercentEncoding | None] = [DEFAULT_ENCODING]
-        encodings += [e for e in PercentEncoding if e is not DEFAULT_ENCODING]
-        encodings.append(None)
-        variants: list[Variant] = []
-        shown: list[str] = []
-        for encoding in encodings:
-            name = "no encoding" if encoding is None else encoding.value
-            try:
-                masked = webhook_message(payload, private_key=_MASK, encoding=encoding)
-                message = webhook_message(payload, private_key=private_key, encoding=encoding)
-            except ExamkitError as exc:
-                report.check(False, str(exc))
-                break
-            if encoding is DEFAULT_ENCODING:
-                shown.append(show_bytes(masked, 400).replace(_MASK, "<private_key>"))
-            hint = None
-            if encoding is not DEFAULT_ENCODING:
-                setting = "None" if encoding is None else f"PercentEncoding.{encoding.name}"
-                hint = f"the hash matches with {name}: set encoding={setting} on TestpressWebhookVerifier"
-            for key_label, key_bytes, key_hint in _secret_variants(private_key, "the private key")[:2]:
-                variants.append((f"{name}, {key_label}", key_bytes, message, hint or key_hint))
-        report.section(f"signed string ({DEFAULT_ENCODING.value}, the private key masked)", shown)
-        _try_variants(report, received, variants, algorithm="sha512", title="encodings tried")
-    _verdict(
-        report,
-        lambda: TestpressWebhookVerifier(public_key=public_key, private_key=private_key).verify(request),
-        lambda e: f"exam webhook for attempt {e.attempt_id} (score {e.score})",
+    diagnosis = explain(
+        request,
+        public_key=public_key,
+        private_key=private_key,
+        clock=FixedClock(now),
+        labels={
+            "public_key": "EXAMKIT_TESTPRESS_PUBLIC_KEY",
+            "private_key": "EXAMKIT_TESTPRESS_PRIVATE_KEY",
+        },
     )
-    return report
+    return report_from(diagnosis)
 
 
 VENDOR_VERIFIERS: Final[

@@ -783,6 +783,14 @@ def _wrap_unstructure(generated: Callable[[Any], Any], keeps_extra: bool) -> Cal
     return hook
 
 
+# --- the one strict-JSON policy -------------------------------------------------------------------
+#
+# Every JSON body examkit reads goes through :func:`decode_strict_json`: :func:`load_json` and the
+# Testpress decoder that keeps number literals. The policy is defined here once: UTF-8 only, no
+# repeated key, no ``NaN``/``Infinity``, no lone surrogate, fractions as exact ``Decimal``, nesting at
+# most :data:`MAX_JSON_DEPTH` levels. A decoder may only choose how numbers are represented.
+
+
 def _reject_constant(name: str) -> typing.NoReturn:
     raise _ConversionError(f"{name} is not allowed in JSON")
 
@@ -803,6 +811,9 @@ _JSON_STRING_RE: Final = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _NOT_BRACKETS_RE: Final = re.compile(r"[^\[\]{}]+")
 # Opening brackets become the signed byte 1, closing ones -1, so the running sum is the depth.
 _DEPTH_STEPS: Final = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")
+_SURROGATE_RE: Final = re.compile("[\ud800-\udfff]")
+# The escape of a surrogate (\ud800 to \udfff): the only way decoded UTF-8 gets one.
+_SURROGATE_ESCAPE_RE: Final = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 def exceeds_json_depth(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
@@ -822,40 +833,111 @@ def exceeds_json_depth(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
     return max(itertools.accumulate(memoryview(steps).cast("b")), default=0) > limit
 
 
-def load_json(body: bytes | str, *, vendor: str | None = None) -> Any:
-    """Decode a JSON body strictly.
+def _has_lone_surrogate(text: str, value: Any, *, from_utf8: bool) -> bool:
+    r"""Tell whether the decoded ``value`` of the valid JSON ``text`` holds a lone surrogate.
 
-    The body must be UTF-8. Decimal fractions become :class:`~decimal.Decimal` (so ``"0.10"`` and
-    ``0.10`` keep their digits), ``NaN`` and ``Infinity`` are refused, and so is an object that repeats
-    a key (two parsers could disagree on which value counts).
+    Decoded UTF-8 holds no surrogate of its own, so one can only come from a ``\uD800``-``\uDFFF``
+    escape: without one (the fast path, one search at C speed) there is none; with some, only those
+    escapes are looked at (:func:`_lone_surrogate_escape`). Text given as ``str`` that holds surrogates
+    itself is checked by walking the value (:func:`_holds_lone_surrogate`).
+    """
+    if not from_utf8 and _SURROGATE_RE.search(text):
+        return _holds_lone_surrogate(value)
+    return _SURROGATE_ESCAPE_RE.search(text) is not None and _lone_surrogate_escape(text)
+
+
+def _lone_surrogate_escape(text: str) -> bool:
+    r"""Whether valid JSON ``text`` has a surrogate escape that the decoder leaves alone.
+
+    JSON decoders join a high escape (``\uD800``-``\uDBFF``) with a low one (``\uDC00``-``\uDFFF``)
+    written right after it; every other surrogate escape decodes to a lone surrogate. An escape is
+    real when an even number of backslashes stands before it (``\\uD800`` is text).
+    """
+    real: dict[int, bool] = {}  # where a real surrogate escape starts -> whether it is a high one
+    for match in _SURROGATE_ESCAPE_RE.finditer(text):
+        start = match.start()
+        before = start
+        while before > 0 and text[before - 1] == "\\":
+            before -= 1
+        if (start - before) % 2 == 0:
+            real[start] = text[start + 3] in "89abAB"
+    for start, high in real.items():
+        if high and real.get(start + 6) is not False:
+            return True  # a high escape without a low one right after it
+        if not high and real.get(start - 6) is not True:
+            return True  # a low escape without a high one right before it
+    return False
+
+
+def _holds_lone_surrogate(value: Any) -> bool:
+    """The general half: walk the decoded value (iteratively) for a key or string with a surrogate."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if _SURROGATE_RE.search(item):
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
+def json_text(body: object, *, vendor: str | None, allow_str: bool = True) -> str:
+    """The text of a JSON body: bytes must be UTF-8 (and ``str`` is taken as it is when allowed).
 
     Raises:
-        PayloadError: The body is not UTF-8, not JSON, nested too deeply, or repeats a key.
+        PayloadError: The body is not bytes (or text), or not UTF-8 (``reason`` ``"not bytes"``,
+            ``"not UTF-8"``).
     """
     if isinstance(body, bytes | bytearray | memoryview):
         try:
-            text = bytes(body).decode("utf-8")
+            return bytes(body).decode("utf-8")
         except UnicodeDecodeError as exc:
             raise PayloadError(
                 f"the body is not UTF-8 text (bad byte at offset {exc.start})",
                 reason="not UTF-8",
                 vendor=vendor,
             ) from None
-    elif isinstance(body, str):
-        text = body
-    else:
-        raise PayloadError(
-            f"the body must be bytes, not {type(body).__name__}", reason="not bytes", vendor=vendor
-        )
+    if allow_str and isinstance(body, str):
+        return body
+    raise PayloadError(
+        f"the body must be bytes, not {type(body).__name__}: pass the raw request body",
+        reason="not bytes",
+        vendor=vendor,
+    )
+
+
+def decode_strict_json(
+    text: str,
+    *,
+    vendor: str | None,
+    from_utf8: bool = False,
+    parse_float: Callable[[str], Any] = Decimal,
+    parse_int: Callable[[str], Any] | None = None,
+) -> Any:
+    """Decode JSON ``text`` under examkit's one strict policy (see the section comment above).
+
+    ``parse_float`` must return an exact :class:`~decimal.Decimal` (a subclass may keep the literal);
+    ``parse_int`` (default: the C decoder's ``int``) may do the same for integers. ``from_utf8`` says
+    the text was decoded from UTF-8 bytes (so it holds no surrogate of its own).
+
+    Raises:
+        PayloadError: The text is not JSON, nested too deeply (``reason="too deep"``), repeats a key,
+            holds ``NaN``/``Infinity`` or a lone surrogate (``reason="not JSON"``).
+    """
     if exceeds_json_depth(text):
         raise _too_deep(vendor)
+    decoder = json.JSONDecoder(
+        parse_float=parse_float,
+        parse_int=parse_int,
+        parse_constant=_reject_constant,
+        object_pairs_hook=_object_without_duplicates,
+    )
     try:
-        return json.loads(
-            text,
-            parse_float=Decimal,
-            parse_constant=_reject_constant,
-            object_pairs_hook=_object_without_duplicates,
-        )
+        value = decoder.decode(text)
     except json.JSONDecodeError as exc:
         raise PayloadError(
             f"the body is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",
@@ -868,10 +950,34 @@ def load_json(body: bytes | str, *, vendor: str | None = None) -> Any:
         ) from None
     except RecursionError:  # pragma: no cover - the depth check comes first
         raise _too_deep(vendor) from None
-    except ValueError as exc:  # for example an integer literal with too many digits
+    except (ValueError, ArithmeticError) as exc:  # for example an integer literal with too many digits
         raise PayloadError(
             f"the body is not acceptable JSON: {exc}", reason="not JSON", vendor=vendor
         ) from None
+    if _has_lone_surrogate(text, value, from_utf8=from_utf8):
+        raise PayloadError(
+            "the body is not acceptable JSON: a string holds a lone surrogate (\\ud800 to \\udfff), "
+            "which is not text",
+            reason="not JSON",
+            vendor=vendor,
+        )
+    return value
+
+
+def load_json(body: bytes | str, *, vendor: str | None = None) -> Any:
+    r"""Decode a JSON body strictly.
+
+    The body must be UTF-8. Decimal fractions become :class:`~decimal.Decimal` (so ``"0.10"`` and
+    ``0.10`` keep their digits), ``NaN`` and ``Infinity`` are refused, and so are an object that repeats
+    a key (two parsers could disagree on which value counts) and a string holding a lone surrogate
+    (``"\ud800"``, which no UTF-8 text can hold).
+
+    Raises:
+        PayloadError: The body is not UTF-8, not JSON, nested too deeply, repeats a key, or holds a lone
+            surrogate.
+    """
+    text = json_text(body, vendor=vendor)
+    return decode_strict_json(text, vendor=vendor, from_utf8=not isinstance(body, str))
 
 
 def _too_deep(vendor: str | None) -> PayloadError:

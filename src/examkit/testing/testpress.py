@@ -30,7 +30,7 @@ from examkit.core.signing import SecretInput, secrets_from
 from examkit.core.webhook import WebhookRequest
 from examkit.testing._faults import FaultInjection, _FollowingClock
 from examkit.testing.http import FakeHttpAdapter, FakeRequest, FakeResponse
-from examkit.testpress.attempts import CompletionHmacScheme
+from examkit.testpress import CompletionHmacScheme
 from examkit.testpress.signing import (
     DEFAULT_ENCODING,
     DEFAULT_WEBHOOK_HASH_FIELDS,

@@ -1,6 +1,7 @@
 """Testpress: the signed create-attempt redirect, the completion response and the exam webhook.
 
-Importing this package (or :mod:`examkit.testpress.webhooks`) does not import ``requests``.
+Importing this package does not import ``requests``; :func:`explain` (the diagnosis) loads on first
+use.
 
 >>> from examkit.testpress import attempt_hmac
 >>> len(attempt_hmac(secret="s", email="a@b.c", first_name="A", institute_attempt_id="1",
@@ -10,16 +11,14 @@ Importing this package (or :mod:`examkit.testpress.webhooks`) does not import ``
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from examkit.core._exports import lazy_exports, publish
 from examkit.testpress.attempts import (
-    ATTEMPT_VALIDITY,
-    DEFAULT_REVIEW_PATH,
     REVIEW_QUERY_DOCUMENTED_TABLE,
     REVIEW_QUERY_URL_TEMPLATE,
     AttemptForm,
-    CompletionHmacScheme,
     TestpressAttempts,
-    TestpressCompletionVerifier,
-    parse_unverified_attempt_result,
 )
 from examkit.testpress.models import (
     AttemptResult,
@@ -34,28 +33,29 @@ from examkit.testpress.models import (
 from examkit.testpress.signing import (
     DEFAULT_ENCODING,
     DEFAULT_WEBHOOK_HASH_FIELDS,
-    DOCUMENTED_WEBHOOK_HASH_NAMES,
     PRIVATE_KEY,
     PUBLIC_KEY,
-    WEBHOOK_HASH_NAME_MAPPING,
     attempt_hmac,
     review_hmac,
     webhook_hash,
 )
-from examkit.testpress.webhooks import DEFAULT_REPLAY_TTL, TestpressWebhookVerifier
+from examkit.testpress.webhooks import (
+    CompletionHmacScheme,
+    TestpressCompletionVerifier,
+    TestpressWebhookVerifier,
+    parse_unverified_attempt_result,
+)
+
+if TYPE_CHECKING:
+    from examkit.testpress.diagnose import explain
 
 __all__ = [
-    "ATTEMPT_VALIDITY",
     "DEFAULT_ENCODING",
-    "DEFAULT_REPLAY_TTL",
-    "DEFAULT_REVIEW_PATH",
     "DEFAULT_WEBHOOK_HASH_FIELDS",
-    "DOCUMENTED_WEBHOOK_HASH_NAMES",
     "PRIVATE_KEY",
     "PUBLIC_KEY",
     "REVIEW_QUERY_DOCUMENTED_TABLE",
     "REVIEW_QUERY_URL_TEMPLATE",
-    "WEBHOOK_HASH_NAME_MAPPING",
     "AttemptForm",
     "AttemptResult",
     "AttemptState",
@@ -70,7 +70,13 @@ __all__ = [
     "TestpressWebhookVerifier",
     "WebhookUser",
     "attempt_hmac",
+    "explain",
     "parse_unverified_attempt_result",
     "review_hmac",
     "webhook_hash",
 ]
+
+_LAZY = {"explain": ".diagnose"}
+
+__getattr__, __dir__ = lazy_exports(__name__, __all__, _LAZY)
+publish(__name__, globals(), __all__)

@@ -5,68 +5,36 @@ user to the exam URL with signed fields (:meth:`TestpressAttempts.create_attempt
 finishes, Testpress sends them back to your ``surl`` with the result fields
 (:class:`AttemptResult`).
 
-How Testpress signs the completion response's ``hmac`` is not documented, so reading it takes either
-an explicit :class:`CompletionHmacScheme` (:class:`TestpressCompletionVerifier`) or a deliberate
-opt-out (:func:`parse_unverified_attempt_result`) whose result says ``verified=False``. The exam
-webhook, whose hash is documented, is the authoritative result.
+Reading the completion response is a verification, so it lives with the other verifiers in
+:mod:`examkit.testpress.webhooks` (:class:`~examkit.testpress.TestpressCompletionVerifier`).
 """
 
 from __future__ import annotations
 
-import hmac as _hmac
 import html
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Final
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import attrs
 
-from examkit.core._checks import check_bool, check_clock, check_instance, check_text, check_tuple_of
+from examkit.core._checks import check_bool, check_choice, check_clock, check_text, check_tuple_of
 from examkit.core._copying import deepcopy_sharing
-from examkit.core._repr import safe_attrs_repr, safe_repr
+from examkit.core._repr import safe_repr
 from examkit.core.clock import Clock, SystemClock, epoch_to_datetime
-from examkit.core.encoding import PercentEncoding
 from examkit.core.env import env_setting
-from examkit.core.errors import (
-    ConfigurationError,
-    MalformedSignatureError,
-    MissingSignatureError,
-    PayloadError,
-    SignatureMismatchError,
-    ValidationError,
-)
-from examkit.core.signing import (
-    DIGEST_SIZES,
-    HashAlgorithm,
-    Secret,
-    SecretInput,
-    decode_signature,
-    matches_any,
-    secrets_from,
-)
-from examkit.testpress.models import CONVERTER, VENDOR, AttemptResult
-from examkit.testpress.signing import (
-    DEFAULT_ENCODING,
-    PRIVATE_KEY,
-    PUBLIC_KEY,
-    Encoding,
-    attempt_hmac,
-    encode_value,
-    is_text,
-    review_hmac,
-)
+from examkit.core.errors import ConfigurationError, ValidationError
+from examkit.core.signing import Secret, SecretInput, secrets_from
+from examkit.testpress.models import VENDOR
+from examkit.testpress.signing import DEFAULT_ENCODING, Encoding, attempt_hmac, review_hmac
+from examkit.testpress.webhooks import _check_encoding
 
 __all__ = [
-    "ATTEMPT_VALIDITY",
-    "DEFAULT_REVIEW_PATH",
     "REVIEW_QUERY_DOCUMENTED_TABLE",
     "REVIEW_QUERY_URL_TEMPLATE",
     "AttemptForm",
-    "CompletionHmacScheme",
     "TestpressAttempts",
-    "TestpressCompletionVerifier",
-    "parse_unverified_attempt_result",
 ]
 
 ATTEMPT_VALIDITY: Final = timedelta(minutes=30)
@@ -193,20 +161,18 @@ class TestpressAttempts:
     ) -> None:
         self._public_key = check_text(public_key, setting="public_key", vendor=VENDOR)
         self._secret: Secret = secrets_from(secret, name="secret", vendor=VENDOR)[0]
-        if encoding is not None and not isinstance(encoding, PercentEncoding):
-            raise ConfigurationError(
-                "encoding must be a PercentEncoding variant or None",
-                setting="encoding",
-                vendor=VENDOR,
-            )
+        _check_encoding(encoding)
         self._encoding = encoding
         self._pre_encode_surl = check_bool(pre_encode_surl, setting="pre_encode_surl", vendor=VENDOR)
-        if not is_text(review_path) or not review_path.startswith("/"):
+        check_text(review_path, setting="review_path", vendor=VENDOR)
+        if not review_path.startswith("/"):
             raise ConfigurationError("review_path must start with '/'", setting="review_path", vendor=VENDOR)
         self._review_path = review_path
-        allowed = set(REVIEW_QUERY_DOCUMENTED_TABLE)
+        allowed = REVIEW_QUERY_DOCUMENTED_TABLE
         query = check_tuple_of(review_query, str, setting="review_query", vendor=VENDOR)
-        if not query or not set(query) <= allowed or not {"id", "hmac", "time"} <= set(query):
+        for name in query:
+            check_choice(name, allowed, setting="review_query", vendor=VENDOR)
+        if not {"id", "hmac", "time"} <= set(query):
             raise ConfigurationError(
                 f"review_query must name id, hmac and time, and only fields of {sorted(allowed)}",
                 setting="review_query",
@@ -334,230 +300,3 @@ class TestpressAttempts:
     @safe_repr
     def __repr__(self) -> str:
         return f"TestpressAttempts(public_key={self._public_key!r}, secret={self._secret!r})"
-
-
-# --- the completion response ----------------------------------------------------------------------
-
-
-def _str_tuple(value: Iterable[str]) -> tuple[str, ...]:
-    if isinstance(value, str):
-        return (value,)
-    return check_tuple_of(value, str, setting="fields", vendor=VENDOR)
-
-
-@safe_attrs_repr
-@attrs.frozen(kw_only=True)
-class CompletionHmacScheme:
-    """How the completion response's ``hmac`` is computed: you must say, Testpress does not.
-
-    The signed string is the values of ``fields`` in order, each percent-encoded with ``encoding``,
-    joined with ``|``; the ``hmac`` is its hex HMAC under the secret with ``algorithm``. In
-    ``fields``, :data:`~examkit.testpress.signing.PUBLIC_KEY` stands for your public key and
-    :data:`~examkit.testpress.signing.PRIVATE_KEY` for the secret itself; every other entry is a
-    posted field name.
-
-    Attributes:
-        fields: The signed values, in order.
-        algorithm: ``"sha256"`` or ``"sha512"``.
-        encoding: The percent-encoding, or ``None``.
-
-    Raises:
-        ConfigurationError: ``fields`` is empty or names ``hmac``, or the algorithm is unknown.
-    """
-
-    fields: tuple[str, ...] = attrs.field(converter=_str_tuple)
-    algorithm: HashAlgorithm = "sha256"
-    encoding: Encoding = DEFAULT_ENCODING
-
-    def __attrs_post_init__(self) -> None:
-        if not self.fields or "hmac" in self.fields or not all(is_text(f) and f.strip() for f in self.fields):
-            raise ConfigurationError(
-                "a completion scheme needs at least one field name and cannot sign 'hmac' itself",
-                setting="fields",
-                vendor=VENDOR,
-            )
-        if self.encoding is not None:
-            check_instance(self.encoding, PercentEncoding, setting="encoding", vendor=VENDOR)
-        if not isinstance(self.algorithm, str) or self.algorithm not in DIGEST_SIZES:
-            raise ConfigurationError(
-                "algorithm must be 'sha256' or 'sha512'", setting="algorithm", vendor=VENDOR
-            )
-
-
-def _form_fields(fields: Mapping[str, str] | bytes | str) -> dict[str, str]:
-    if isinstance(fields, bytes | bytearray | str):
-        try:
-            text = fields.decode("utf-8") if isinstance(fields, bytes | bytearray) else fields
-            pairs = parse_qsl(text, keep_blank_values=True, errors="strict")
-        except (UnicodeDecodeError, ValueError):
-            raise PayloadError(
-                "the completion response is not UTF-8 form data",
-                reason="not form data",
-                vendor=VENDOR,
-            ) from None
-        result: dict[str, str] = {}
-        for name, value in pairs:
-            if name in result and result[name] != value:
-                raise PayloadError(
-                    f"the field {name!r} was sent twice with different values",
-                    field=name,
-                    reason="duplicate field",
-                    vendor=VENDOR,
-                )
-            result[name] = value
-        return result
-    if not isinstance(fields, Mapping):
-        raise PayloadError(
-            "the completion response must be a mapping of fields, form bytes or a query string",
-            reason="not form data",
-            vendor=VENDOR,
-        )
-    out: dict[str, str] = {}
-    items: Iterable[tuple[object, object]] = fields.items()
-    for key, val in items:
-        if not isinstance(key, str) or not isinstance(val, str):
-            raise PayloadError(
-                "completion response fields must be text",
-                field=str(key),
-                reason="not text",
-                vendor=VENDOR,
-            )
-        out[key] = val
-    return out
-
-
-def _structure_result(data: dict[str, str], *, verified: bool) -> AttemptResult:
-    result = CONVERTER.structure(data, AttemptResult)
-    return attrs.evolve(result, verified=verified) if verified else result
-
-
-def parse_unverified_attempt_result(fields: Mapping[str, str] | bytes | str) -> AttemptResult:
-    """Read a completion response WITHOUT checking its ``hmac``; the result has ``verified=False``.
-
-    Calling this is the explicit opt-in to an unverified result. Anyone can send a browser to your
-    ``surl`` with made-up values, so use it for display only, and take the grade from the exam
-    webhook
-    (:class:`~examkit.testpress.webhooks.TestpressWebhookVerifier`).
-
-    Args:
-        fields: The posted fields (``request.POST``, ``request.form``, a dict), the raw form body
-            bytes, or the query string.
-
-    Raises:
-        PayloadError: A field is missing or malformed.
-    """
-    return _structure_result(_form_fields(fields), verified=False)
-
-
-class TestpressCompletionVerifier:
-    """Verifies a completion response's ``hmac`` with an explicit scheme, then parses it.
-
-    Args:
-        scheme: How the ``hmac`` is computed (required; see :class:`CompletionHmacScheme`).
-        secret: The secret, or several during a rotation.
-        public_key: Your public key, needed when the scheme signs
-            :data:`~examkit.testpress.signing.PUBLIC_KEY`.
-
-    Raises:
-        ConfigurationError: A setting is missing or malformed.
-    """
-
-    __test__ = False
-
-    def __init__(
-        self,
-        *,
-        scheme: CompletionHmacScheme,
-        secret: SecretInput | Sequence[SecretInput],
-        public_key: str | None = None,
-    ) -> None:
-        if not isinstance(scheme, CompletionHmacScheme):
-            raise ConfigurationError(
-                "scheme must be a CompletionHmacScheme; to read a response without "
-                "verification, call parse_unverified_attempt_result",
-                setting="scheme",
-                vendor=VENDOR,
-            )
-        if public_key is not None:
-            check_text(public_key, setting="public_key", vendor=VENDOR)
-        if PUBLIC_KEY in scheme.fields and not public_key:
-            raise ConfigurationError(
-                "the scheme signs the public key: pass public_key",
-                setting="public_key",
-                vendor=VENDOR,
-            )
-        self._scheme = scheme
-        self._secrets = secrets_from(secret, name="secret", vendor=VENDOR)
-        self._public_key = public_key
-
-    def _message(self, data: Mapping[str, str], secret: Secret) -> bytes:
-        parts = []
-        enc = self._scheme.encoding
-        for name in self._scheme.fields:
-            if name == PUBLIC_KEY:
-                value = self._public_key or ""
-            elif name == PRIVATE_KEY:
-                value = secret.reveal()
-            else:
-                value = data[name]
-            parts.append(encode_value(value, enc, field=name))
-        return "|".join(parts).encode("utf-8")
-
-    def _matches(self, candidate: bytes, data: Mapping[str, str]) -> bool:
-        # The expected digests live only in this frame, which has returned before verify() raises.
-        expected = [
-            _hmac.new(s.key, self._message(data, s), self._scheme.algorithm).digest() for s in self._secrets
-        ]
-        return matches_any(candidate, expected)
-
-    def verify(self, fields: Mapping[str, str] | bytes | str) -> AttemptResult:
-        """Check the ``hmac``, then return the parsed result (``verified=True``).
-
-        Args:
-            fields: The posted fields, the raw form body bytes, or the query string.
-
-        Raises:
-            MissingSignatureError: There is no ``hmac`` field.
-            MalformedSignatureError: The form data is unreadable, the ``hmac`` is not hex of the
-                right length, or a signed field is missing.
-            SignatureMismatchError: The ``hmac`` does not match.
-            PayloadError: The ``hmac`` matches but a field is malformed.
-        """
-        try:
-            data = _form_fields(fields)
-        except PayloadError as exc:
-            raise MalformedSignatureError(
-                f"cannot read the signed fields: {exc}",
-                vendor=VENDOR,
-                reason="unreadable form data",
-            ) from None
-        received = data.get("hmac")
-        if not received:
-            raise MissingSignatureError(
-                "the completion response has no hmac field", vendor=VENDOR, reason="no hmac"
-            )
-        candidate = decode_signature(
-            received, encoding="hex", algorithm=self._scheme.algorithm, vendor=VENDOR
-        )
-        missing = [f for f in self._scheme.fields if f not in (PUBLIC_KEY, PRIVATE_KEY) and f not in data]
-        if missing:
-            raise MalformedSignatureError(
-                f"the signed field {missing[0]!r} is missing",
-                vendor=VENDOR,
-                reason="signed field missing",
-            )
-        try:
-            matched = self._matches(candidate, data)
-        except ValidationError as exc:
-            raise MalformedSignatureError(str(exc), vendor=VENDOR, reason="unencodable field") from None
-        if not matched:
-            raise SignatureMismatchError(
-                "the completion response's hmac does not match: check the scheme and the secret",
-                vendor=VENDOR,
-                reason="signature mismatch",
-            )
-        return _structure_result(data, verified=True)
-
-    @safe_repr
-    def __repr__(self) -> str:
-        return f"TestpressCompletionVerifier(scheme={self._scheme!r}, secrets=<{len(self._secrets)}>)"

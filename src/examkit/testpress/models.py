@@ -7,7 +7,6 @@ strings.
 
 from __future__ import annotations
 
-import enum
 import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta
@@ -16,12 +15,11 @@ from typing import Annotated, Any, Final
 
 import attrs
 
+from examkit.core._enums import StrEnum
 from examkit.core.errors import PayloadError
 from examkit.core.serde import NoneIf, PayloadConverter, extra_field
 
 __all__ = [
-    "CONVERTER",
-    "VENDOR",
     "AttemptResult",
     "AttemptState",
     "AttemptStatus",
@@ -36,7 +34,7 @@ VENDOR: Final = "testpress"
 """The vendor name carried by every error this package raises."""
 
 
-class AttemptState(enum.Enum):
+class AttemptState(StrEnum):
     """The state of an attempt in an exam webhook (``attempt_state``)."""
 
     STARTED = "started"
@@ -45,11 +43,8 @@ class AttemptState(enum.Enum):
     COMPLETED = "completed"
     """The user completed the attempt."""
 
-    def __str__(self) -> str:
-        return self.value
 
-
-class AttemptStatus(enum.Enum):
+class AttemptStatus(StrEnum):
     """The ``status`` of a completion response posted back to ``surl``."""
 
     COMPLETED = "completed"
@@ -60,9 +55,6 @@ class AttemptStatus(enum.Enum):
 
     PENDING = "pending"
     """The attempt is not finished (for example answers still being evaluated)."""
-
-    def __str__(self) -> str:
-        return self.value
 
 
 @attrs.frozen(kw_only=True)
@@ -156,11 +148,9 @@ class ExamWebhookEvent:
     """A verified exam webhook: an attempt started or completed.
 
     Only the fields named in :attr:`authenticated_fields` are covered by the webhook's ``hash``;
-    every
-    other field (the e-mail, the user name, the exam, ``attempt_state``, the statistics...) could
-    have
-    been changed in transit without the hash noticing. Use :meth:`is_authenticated` before trusting
-    one.
+    every other field (the e-mail, the user name, the exam, ``attempt_state``, the statistics...)
+    could have been changed in transit without the hash noticing. Use :meth:`is_authenticated`
+    before trusting one.
 
     Attributes:
         public_key: The institute's public key (``key``), equal to the configured one.
@@ -245,9 +235,8 @@ class AttemptResult:
         status: ``completed``, ``cancelled`` or ``pending`` (unknown values kept as text).
         hmac: The ``hmac`` as received, or ``None`` when absent.
         verified: ``True`` only when the ``hmac`` was checked against an explicit
-            :class:`~examkit.testpress.attempts.CompletionHmacScheme`. ``False`` means nobody
-            checked
-            that Testpress sent these values: do not grant anything on them alone.
+            :class:`~examkit.testpress.CompletionHmacScheme`. ``False`` means nobody
+            checked that Testpress sent these values: do not grant anything on them alone.
         extra: Fields examkit does not know.
     """
 

@@ -23,40 +23,25 @@ and arrays cannot be hashed and make the request fail verification.
 from __future__ import annotations
 
 import hmac as _hmac
-import json
-import re
 from collections.abc import Mapping, Sequence
-from decimal import Decimal, InvalidOperation
 from typing import Any, Final, TypeAlias
 
 from examkit.core._checks import argument_text, check_tuple_of, label
 from examkit.core.clock import parse_epoch_seconds
 from examkit.core.encoding import PercentEncoding, percent_encode
 from examkit.core.errors import PayloadError, ValidationError
-from examkit.core.serde import MAX_JSON_DEPTH, exceeds_json_depth
 from examkit.core.signing import Secret, SecretInput, secrets_from
+from examkit.testpress._literals import literal_text, load_json_with_literals
 from examkit.testpress.models import VENDOR
 
 __all__ = [
     "DEFAULT_ENCODING",
     "DEFAULT_WEBHOOK_HASH_FIELDS",
-    "DOCUMENTED_WEBHOOK_HASH_NAMES",
     "PRIVATE_KEY",
     "PUBLIC_KEY",
-    "WEBHOOK_HASH_NAME_MAPPING",
-    "Encoding",
-    "JsonLiteralError",
     "attempt_hmac",
-    "attempt_message",
-    "encode_value",
-    "is_text",
-    "literal_text",
-    "load_json_with_literals",
-    "plain_json",
     "review_hmac",
-    "review_message",
     "webhook_hash",
-    "webhook_message",
 ]
 
 Encoding: TypeAlias = "PercentEncoding | None"
@@ -114,11 +99,6 @@ DEFAULT_WEBHOOK_HASH_FIELDS: Final[tuple[str, ...]] = tuple(
 """The payload keys the webhook hash covers, in order, with :data:`PRIVATE_KEY` where the private
 key goes: ``key, attempt_id, correct_answers_count, <private_key>, incorrect_answers_count,
 unanswered_answers_count, percentage, score, user_id``. The ``hash_fields`` setting overrides it."""
-
-
-def is_text(value: object) -> bool:
-    """Tell whether ``value`` is a non-empty ``str`` (for checks on settings typed as text)."""
-    return isinstance(value, str) and bool(value)
 
 
 def encode_value(value: str, encoding: Encoding, *, field: str | None = None) -> str:
@@ -303,210 +283,6 @@ def review_hmac(
     return _hmac.new(_secret(secret).key, message, "sha256").hexdigest()
 
 
-# --- JSON with number literals ----------------------------------------------------------------
-
-
-class JsonLiteralError(PayloadError):
-    """A body is not JSON examkit accepts.
-
-    A :class:`~examkit.core.errors.PayloadError` (so a :class:`ValueError` too) whose ``reason`` is
-    ``"not JSON"``, ``"not UTF-8"`` or ``"too deep"``; the verifier reports it as a malformed
-    signature, because the hash cannot be read from such a body.
-    """
-
-    def __init__(self, message: str, *, reason: str = "not JSON") -> None:
-        super().__init__(message, reason=reason, vendor=VENDOR)
-
-
-class _LiteralInt(int):
-    """An ``int`` that remembers the literal it was parsed from: only ``-0``, whose text ``int`` loses."""
-
-    literal: str
-
-    def __new__(cls, literal: str) -> _LiteralInt:
-        obj = super().__new__(cls, literal)
-        obj.literal = literal
-        return obj
-
-
-class _LiteralDecimal(Decimal):
-    """A :class:`~decimal.Decimal` that remembers a literal its ``str`` does not give back (``1e3``)."""
-
-    __slots__ = ("literal",)
-    literal: str
-
-    def __new__(cls, literal: str) -> _LiteralDecimal:
-        obj = super().__new__(cls, literal)
-        obj.literal = literal
-        return obj
-
-
-_NEGATIVE_ZERO: Final = _LiteralInt("-0")
-
-
-def _reject_constant(name: str) -> Any:
-    raise JsonLiteralError(f"{name} is not allowed in JSON")
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result = dict(pairs)
-    if len(result) != len(pairs):
-        raise JsonLiteralError("a key appears more than once in one object")
-    return result
-
-
-# Where the literal -0 may stand (a false alarm inside a string only costs the slower decoder).
-_NEGATIVE_ZERO_RE: Final = re.compile(r"-0(?![0-9.eE])")
-
-
-def load_json_with_literals(body: bytes) -> Any:
-    """Decode JSON whose numbers keep their literal text.
-
-    Integers decode to ``int`` and fractions or exponents to :class:`~decimal.Decimal` (as
-    :func:`examkit.core.serde.load_json` does); :func:`literal_text` returns the exact literal each
-    was written as (``-0``, ``1e3``, ``0.00``). ``NaN``, ``Infinity``, repeated keys and nesting
-    deeper than :data:`~examkit.core.serde.MAX_JSON_DEPTH` are refused.
-
-    Raises:
-        JsonLiteralError: The body is not bytes, not UTF-8, not acceptable JSON, or nested too deeply.
-    """
-    return _decode_with_literals(body)[0]
-
-
-def _decode_with_literals(body: bytes) -> tuple[Any, bool]:
-    """Decode as :func:`load_json_with_literals` does; also tell whether any number kept a literal.
-
-    Most numbers need no literal of their own: JSON writes every integer but ``-0`` as ``str`` writes
-    it, and most fractions (``7.00``, ``0.5``) read back exactly from a plain ``Decimal``. Only the
-    others (``-0``, ``1e3``) become literal-keeping objects, so a body of numbers costs one plain
-    object per number, and a body without such literals needs no :func:`plain_json` pass.
-    """
-    if not isinstance(body, bytes | bytearray):
-        raise JsonLiteralError(
-            f"the body must be bytes, not {type(body).__name__}: pass the raw request body",
-            reason="not bytes",
-        )
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        raise JsonLiteralError("the body is not UTF-8 text", reason="not UTF-8") from None
-    if exceeds_json_depth(text):
-        raise JsonLiteralError(
-            f"the body is nested too deeply (more than {MAX_JSON_DEPTH} levels of arrays and objects)",
-            reason="too deep",
-        )
-    kept = False
-
-    def parse_decimal(literal: str) -> Decimal:
-        nonlocal kept
-        number = Decimal(literal)
-        if str(number) == literal:
-            return number
-        kept = True
-        return _LiteralDecimal(literal)
-
-    def parse_int(literal: str) -> int:
-        nonlocal kept
-        if literal == "-0":
-            kept = True
-            return _NEGATIVE_ZERO
-        return int(literal)
-
-    # Without a possible -0, integers are left to the C decoder (parse_int=None), the fastest path.
-    decoder = json.JSONDecoder(
-        parse_int=parse_int if _NEGATIVE_ZERO_RE.search(text) else None,
-        parse_float=parse_decimal,
-        parse_constant=_reject_constant,
-        object_pairs_hook=_no_duplicates,
-    )
-    try:
-        return decoder.decode(text), kept
-    except JsonLiteralError:
-        raise
-    except json.JSONDecodeError as exc:
-        raise JsonLiteralError(f"the body is not valid JSON: {exc.msg}") from None
-    except RecursionError:  # pragma: no cover - the depth check comes first
-        raise JsonLiteralError("the body is nested too deeply", reason="too deep") from None
-    except (ValueError, InvalidOperation, TypeError, AttributeError) as exc:
-        raise JsonLiteralError(f"the body is not acceptable JSON: {type(exc).__name__}") from None
-
-
-def literal_text(value: object) -> str | None:
-    """Return the text a decoded JSON value contributes to the webhook hash, or ``None`` if none.
-
-    Strings give themselves; numbers decoded by :func:`load_json_with_literals` give their literal
-    (an ``int`` or :class:`~decimal.Decimal` without one is written as ``str`` writes it); anything
-    else (``true``, ``null``, objects, arrays) gives ``None``.
-    """
-    if isinstance(value, str):
-        return value
-    if isinstance(value, _LiteralInt | _LiteralDecimal):
-        return value.literal
-    try:
-        if type(value) is int:
-            return str(value)
-        if type(value) is Decimal and value.is_finite():
-            return str(value)
-    except ValueError:  # an integer past Python's digit limit for str(): no JSON decoder makes one
-        return None
-    return None
-
-
-def plain_json(value: Any) -> Any:
-    """Return ``value`` with each literal-keeping number made a plain ``int`` or ``Decimal``.
-
-    The walk is iterative, so no nesting depth makes it fail.
-    """
-    root: list[Any] = [value]
-    # Each entry is a container already copied and the place it goes: (copy, parent, key).
-    stack: list[tuple[Any, Any, Any]] = [(value, root, 0)]
-    while stack:
-        item, parent, key = stack.pop()
-        if isinstance(item, dict):
-            copy: Any = {}
-            parent[key] = copy
-            for k, v in item.items():
-                if isinstance(v, dict | list):
-                    copy[k] = None
-                    stack.append((v, copy, k))
-                else:
-                    copy[k] = _plain_scalar(v)
-        elif isinstance(item, list):
-            copy = [None] * len(item)
-            parent[key] = copy
-            for i, v in enumerate(item):
-                if isinstance(v, dict | list):
-                    stack.append((v, copy, i))
-                else:
-                    copy[i] = _plain_scalar(v)
-        else:
-            parent[key] = _plain_scalar(item)
-    return root[0]
-
-
-def _make_plain(value: Any) -> Any:
-    """Turn the literal-keeping numbers inside decoded JSON plain, in place (no copy), iteratively."""
-    if not isinstance(value, dict | list):
-        return _plain_scalar(value)
-    stack: list[Any] = [value]
-    while stack:
-        node = stack.pop()
-        for key, item in node.items() if isinstance(node, dict) else enumerate(node):
-            if isinstance(item, dict | list):
-                stack.append(item)
-            elif isinstance(item, _LiteralInt | _LiteralDecimal):
-                node[key] = _plain_scalar(item)
-    return value
-
-
-def _plain_scalar(value: Any) -> Any:
-    if isinstance(value, _LiteralInt):
-        return int(value)
-    if isinstance(value, _LiteralDecimal):
-        return Decimal(value)
-    return value
-
-
 def webhook_message(
     payload: Mapping[str, Any],
     *,
@@ -516,7 +292,7 @@ def webhook_message(
 ) -> bytes:
     """Return the exact bytes the webhook hash signs.
 
-    ``payload`` is decoded by :func:`load_json_with_literals` (plain ``str`` values work too).
+    ``payload`` is decoded by the literal-keeping decoder (plain ``str`` values work too).
 
     Raises:
         ValidationError: A hashed field is missing, or not a string or number; ``field`` names it.
@@ -527,23 +303,42 @@ def webhook_message(
         )
     private_key = argument_text(private_key, field="private_key", vendor=VENDOR)
     hash_fields = check_tuple_of(hash_fields, str, setting="hash_fields", vendor=VENDOR)
-    parts = _hashed_parts(payload, hash_fields, encoding)
-    private = encode_value(private_key, encoding, field=PRIVATE_KEY) if None in parts else ""
-    return "|".join(private if p is None else p for p in parts).encode("utf-8")
+    parts = webhook_parts(payload, hash_fields, encoding)
+    private = encoded_private_key(private_key, encoding) if None in parts else b""
+    return join_webhook_message(parts, private)
 
 
-def _hashed_parts(
+def encoded_private_key(private_key: str, encoding: Encoding) -> bytes:
+    """The private key's part of the hashed string: percent-encoded with ``encoding``, as UTF-8.
+
+    Raises:
+        ValidationError: The key cannot be encoded (it holds a lone surrogate).
+    """
+    return encode_value(private_key, encoding, field=PRIVATE_KEY).encode("utf-8")
+
+
+def join_webhook_message(parts: Sequence[bytes | None], private: bytes) -> bytes:
+    """The hashed string: ``parts`` joined with ``|``, the private key's part where ``None`` stands.
+
+    The one place the webhook's signed string is assembled: :func:`webhook_message`,
+    :func:`webhook_hash` and the verifier (once per configured key) all end here.
+    """
+    return b"|".join(private if p is None else p for p in parts)
+
+
+def webhook_parts(
     payload: Mapping[str, Any], hash_fields: Sequence[str], encoding: Encoding
-) -> list[str | None]:
-    """Encode every hashed payload field, ``None`` where the private key goes.
+) -> list[bytes | None]:
+    """Encode every hashed payload field (UTF-8 bytes), ``None`` where the private key goes.
 
     Every problem with the payload is found here, before the private key is touched, so no error
     about a payload leaves the key among the locals of a frame on its traceback.
 
     Raises:
-        ValidationError: A hashed field is missing, not a string or number, or not encodable.
+        ValidationError: A hashed field is missing (``reason="hashed field missing"``), not a string
+            or number (``"hashed field not a string or number"``), or not encodable (``"not UTF-8"``).
     """
-    parts: list[str | None] = []
+    parts: list[bytes | None] = []
     for field in hash_fields:
         if field == PRIVATE_KEY:
             parts.append(None)
@@ -563,17 +358,15 @@ def _hashed_parts(
                 reason="hashed field not a string or number",
                 vendor=VENDOR,
             )
-        parts.append(encode_value(literal, encoding, field=field))
+        parts.append(encode_value(literal, encoding, field=field).encode("utf-8"))
     return parts
 
 
-def _keyed_message(parts: list[str | None], secret: Secret, encoding: Encoding) -> bytes:
+def _keyed_message(parts: list[bytes | None], secret: Secret, encoding: Encoding) -> bytes:
     # The only frame that holds the private key as text; it raises only if the key itself cannot
     # be encoded (a setting problem), never because of a payload.
-    if None not in parts:
-        return "|".join(p or "" for p in parts).encode("utf-8")
-    private = encode_value(secret.reveal(), encoding, field=PRIVATE_KEY)
-    return "|".join(private if p is None else p for p in parts).encode("utf-8")
+    private = encoded_private_key(secret.reveal(), encoding) if None in parts else b""
+    return join_webhook_message(parts, private)
 
 
 def webhook_hash(
@@ -609,11 +402,41 @@ def webhook_hash(
         )
     try:
         payload = load_json_with_literals(bytes(body))
-    except JsonLiteralError as exc:
+    except PayloadError as exc:
         raise ValidationError(str(exc), field="body", reason="not JSON", vendor=VENDOR) from None
     if not isinstance(payload, dict):
         raise ValidationError(
             "the body must be a JSON object", field="body", reason="not an object", vendor=VENDOR
         )
-    message = _keyed_message(_hashed_parts(payload, hash_fields, encoding), secret, encoding)
+    message = _keyed_message(webhook_parts(payload, hash_fields, encoding), secret, encoding)
     return _hmac.new(secret.key, message, "sha512").hexdigest()
+
+
+def completion_message(
+    data: Mapping[str, str],
+    *,
+    fields: Sequence[str],
+    secret: Secret,
+    public_key: str | None,
+    encoding: Encoding,
+) -> bytes:
+    """Return the bytes a completion response's ``hmac`` signs under an explicit scheme.
+
+    The values of ``fields`` in order (:data:`PUBLIC_KEY` is ``public_key``, :data:`PRIVATE_KEY` the
+    secret itself, any other name a posted field of ``data``), each percent-encoded with
+    ``encoding``, joined with ``|``.
+
+    Raises:
+        KeyError: A signed field is not in ``data`` (the verifier checks that first).
+        ValidationError: A value cannot be encoded.
+    """
+    parts = []
+    for name in fields:
+        if name == PUBLIC_KEY:
+            value = public_key or ""
+        elif name == PRIVATE_KEY:
+            value = secret.reveal()
+        else:
+            value = data[name]
+        parts.append(encode_value(value, encoding, field=name))
+    return "|".join(parts).encode("utf-8")

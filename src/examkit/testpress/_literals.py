@@ -1,0 +1,175 @@
+r"""Testpress's JSON decoder that keeps each number's literal text (for the webhook hash).
+
+The hash takes every value as written in the JSON text (``-0``, ``1e3``, ``0.00``), so the body is
+decoded with number hooks that remember a literal ``str`` would not give back. Everything else (UTF-8,
+repeated keys, ``NaN``/``Infinity``, lone surrogates, exact fractions, the depth limit) is examkit's one
+strict-JSON policy, :func:`examkit.core.serde.decode_strict_json`, shared with
+:func:`examkit.core.serde.load_json`. Private: users call the verifier and :func:`webhook_hash`.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Any, Final
+
+from examkit.core.serde import decode_strict_json, json_text
+from examkit.testpress.models import VENDOR
+
+__all__: list[str] = []
+
+
+class _LiteralInt(int):
+    """An ``int`` that remembers the literal it was parsed from: only ``-0``, whose text ``int`` loses."""
+
+    literal: str
+
+    def __new__(cls, literal: str) -> _LiteralInt:
+        obj = super().__new__(cls, literal)
+        obj.literal = literal
+        return obj
+
+
+class _LiteralDecimal(Decimal):
+    """A :class:`~decimal.Decimal` that remembers a literal its ``str`` does not give back (``1e3``)."""
+
+    __slots__ = ("literal",)
+    literal: str
+
+    def __new__(cls, literal: str) -> _LiteralDecimal:
+        obj = super().__new__(cls, literal)
+        obj.literal = literal
+        return obj
+
+
+_NEGATIVE_ZERO: Final = _LiteralInt("-0")
+
+# Where the literal -0 may stand (a false alarm inside a string only costs the slower decoder).
+_NEGATIVE_ZERO_RE: Final = re.compile(r"-0(?![0-9.eE])")
+
+
+def load_json_with_literals(body: bytes) -> Any:
+    """Decode JSON whose numbers keep their literal text.
+
+    Integers decode to ``int`` and fractions or exponents to :class:`~decimal.Decimal` (as
+    :func:`examkit.core.serde.load_json` does); :func:`literal_text` returns the exact literal each
+    was written as (``-0``, ``1e3``, ``0.00``).
+
+    Raises:
+        PayloadError: The body is not bytes, not UTF-8 or not acceptable JSON under the strict policy;
+            ``reason`` is ``"not bytes"``, ``"not UTF-8"``, ``"not JSON"`` or ``"too deep"``.
+    """
+    return decode_with_literals(body)[0]
+
+
+def decode_with_literals(body: bytes) -> tuple[Any, bool]:
+    """Decode as :func:`load_json_with_literals` does; also tell whether any number kept a literal.
+
+    Most numbers need no literal of their own: JSON writes every integer but ``-0`` as ``str`` writes
+    it, and most fractions (``7.00``, ``0.5``) read back exactly from a plain ``Decimal``. Only the
+    others (``-0``, ``1e3``) become literal-keeping objects, so a body of numbers costs one plain
+    object per number, and a body without such literals needs no :func:`make_plain` pass.
+    """
+    text = json_text(body, vendor=VENDOR, allow_str=False)
+    kept = False
+
+    def parse_decimal(literal: str) -> Decimal:
+        nonlocal kept
+        number = Decimal(literal)
+        if str(number) == literal:
+            return number
+        kept = True
+        return _LiteralDecimal(literal)
+
+    def parse_int(literal: str) -> int:
+        nonlocal kept
+        if literal == "-0":
+            kept = True
+            return _NEGATIVE_ZERO
+        return int(literal)
+
+    # Without a possible -0, integers are left to the C decoder (parse_int=None), the fastest path.
+    value = decode_strict_json(
+        text,
+        vendor=VENDOR,
+        from_utf8=True,
+        parse_float=parse_decimal,
+        parse_int=parse_int if _NEGATIVE_ZERO_RE.search(text) else None,
+    )
+    return value, kept
+
+
+def literal_text(value: object) -> str | None:
+    """Return the text a decoded JSON value contributes to the webhook hash, or ``None`` if none.
+
+    Strings give themselves; numbers decoded by :func:`load_json_with_literals` give their literal
+    (an ``int`` or :class:`~decimal.Decimal` without one is written as ``str`` writes it); anything
+    else (``true``, ``null``, objects, arrays) gives ``None``.
+    """
+    if isinstance(value, str):
+        return value
+    if isinstance(value, _LiteralInt | _LiteralDecimal):
+        return value.literal
+    try:
+        if type(value) is int:
+            return str(value)
+        if type(value) is Decimal and value.is_finite():
+            return str(value)
+    except ValueError:  # an integer past Python's digit limit for str(): no JSON decoder makes one
+        return None
+    return None
+
+
+def plain_json(value: Any) -> Any:
+    """Return ``value`` with each literal-keeping number made a plain ``int`` or ``Decimal``.
+
+    The walk is iterative, so no nesting depth makes it fail.
+    """
+    root: list[Any] = [value]
+    # Each entry is a container already copied and the place it goes: (copy, parent, key).
+    stack: list[tuple[Any, Any, Any]] = [(value, root, 0)]
+    while stack:
+        item, parent, key = stack.pop()
+        if isinstance(item, dict):
+            copy: Any = {}
+            parent[key] = copy
+            for k, v in item.items():
+                if isinstance(v, dict | list):
+                    copy[k] = None
+                    stack.append((v, copy, k))
+                else:
+                    copy[k] = _plain_scalar(v)
+        elif isinstance(item, list):
+            copy = [None] * len(item)
+            parent[key] = copy
+            for i, v in enumerate(item):
+                if isinstance(v, dict | list):
+                    stack.append((v, copy, i))
+                else:
+                    copy[i] = _plain_scalar(v)
+        else:
+            parent[key] = _plain_scalar(item)
+    return root[0]
+
+
+def make_plain(value: Any) -> Any:
+    """Turn the literal-keeping numbers inside decoded JSON plain, in place (no copy), iteratively."""
+    if not isinstance(value, dict | list):
+        return _plain_scalar(value)
+    stack: list[Any] = [value]
+    while stack:
+        node = stack.pop()
+        for key, item in node.items() if isinstance(node, dict) else enumerate(node):
+            if isinstance(item, dict | list):
+                stack.append(item)
+            elif isinstance(item, _LiteralInt | _LiteralDecimal):
+                node[key] = _plain_scalar(item)
+    return value
+
+
+def _plain_scalar(value: Any) -> Any:
+    if isinstance(value, _LiteralInt):
+        return int(value)
+    if isinstance(value, _LiteralDecimal):
+        return Decimal(value)
+    return value

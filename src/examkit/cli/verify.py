@@ -29,7 +29,6 @@ from examkit.cli._common import (
     show_bytes,
 )
 from examkit.core.clock import FixedClock
-from examkit.core.encoding import PercentEncoding
 from examkit.core.errors import ConfigurationError, ExamkitError
 from examkit.core.webhook import WebhookRequest
 

@@ -20,17 +20,20 @@ import examkit
 
 EXAMKIT: frozenset[str] = frozenset(
     {
-        "__version__",
         "ApiError",
         "AuthenticationError",
+        "BodyAlreadyReadError",
+        "BulkIssueInterrupted",
         "ConfigurationError",
         "ExamkitError",
         "MalformedSignatureError",
         "MissingSignatureError",
         "NotFoundError",
+        "PageLimitError",
         "PayloadError",
         "PayloadTooLargeError",
         "RateLimitError",
+        "RegistrationError",
         "ReplayedRequestError",
         "ServerError",
         "SignatureMismatchError",
@@ -39,12 +42,58 @@ EXAMKIT: frozenset[str] = frozenset(
         "ValidationError",
         "WebhookRequest",
         "WebhookVerificationError",
+        "__version__",
     }
 )
 
 # -- examkit.core --------------------------------------------------------------------------------------
 
-CORE: frozenset[str] | None = None  # pinned by issue 14's work on core
+CORE: frozenset[str] | None = frozenset(
+    {
+        "ApiError",
+        "AuthenticationError",
+        "Check",
+        "Clock",
+        "ConfigurationError",
+        "DEFAULT_DEADLINE",
+        "DEFAULT_MAX_BODY_SIZE",
+        "DEFAULT_MAX_RESPONSE_BYTES",
+        "DEFAULT_TIMEOUT",
+        "DEFAULT_TOLERANCE",
+        "Diagnosis",
+        "ExamkitError",
+        "FixedClock",
+        "Headers",
+        "InMemoryReplayGuard",
+        "MalformedSignatureError",
+        "MissingSignatureError",
+        "NotFoundError",
+        "Outcome",
+        "PayloadError",
+        "PayloadTooLargeError",
+        "PercentEncoding",
+        "RateLimitError",
+        "ReplayGuard",
+        "ReplayedRequestError",
+        "RetryPolicy",
+        "Secret",
+        "SecretInput",
+        "Section",
+        "ServerError",
+        "SignatureMismatchError",
+        "SystemClock",
+        "TimestampOutsideToleranceError",
+        "Tolerance",
+        "TransportError",
+        "ValidationError",
+        "Verified",
+        "WebhookRequest",
+        "WebhookVerificationError",
+        "WebhookVerifier",
+        "canonical_json",
+        "percent_encode",
+    }
+)
 
 # -- examkit.itep --------------------------------------------------------------------------------------
 
@@ -57,6 +106,7 @@ INTEGRITY_ADVOCATE: frozenset[str] | None = frozenset(
         "AmxAuthorization",
         "AmxSigner",
         "AmxVerifier",
+        "AsyncIntegrityAdvocateClient",
         "BrowserEvent",
         "ByEmail",
         "ByExternalUserId",
@@ -101,7 +151,6 @@ INTEGRITY_ADVOCATE: frozenset[str] | None = frozenset(
 
 ASSESSIO: frozenset[str] | None = frozenset(
     {
-        "DEFAULT_LINK_PATHS",
         "AssessioClient",
         "AssessioEvent",
         "AssessioVerified",
@@ -112,6 +161,8 @@ ASSESSIO: frozenset[str] | None = frozenset(
         "AssessmentSubmitted",
         "AssessmentSubmittedEvent",
         "AssessmentType",
+        "AsyncAssessioClient",
+        "DEFAULT_LINK_PATHS",
         "EventType",
         "PersonDetails",
         "SignatureHeaderFormat",
@@ -200,6 +251,8 @@ TESTING: dict[str, frozenset[str]] = {
 TOOLS: dict[str, frozenset[str]] = {
     # The command's entry point; its commands, options and exit codes are the CLI's interface.
     "examkit.cli": frozenset({"main"}),
+    # The offline tour behind `examkit demo`.
+    "examkit.demo": frozenset({"run"}),
 }
 
 # ------------------------------------------------------------------------------------------------------

@@ -2,12 +2,14 @@
 
 Errors, HMAC primitives, clocks, encodings, payload conversion, webhook requests and the HTTP transport.
 
-``examkit.core`` imports nothing else from examkit. The submodules are the public API; this package
-re-exports the names most integrations need. :mod:`examkit.core.http` (which imports ``requests``) is
-not imported here, so verifying webhooks stays cheap.
+``examkit.core`` imports nothing else from examkit. This package is core's public face: the names here
+are the ones users need (the submodules list no others). Nothing here imports an HTTP library, so
+verifying webhooks stays cheap.
 """
 
-from examkit.core.clock import DEFAULT_TOLERANCE, Clock, FixedClock, SystemClock
+from examkit.core._exports import lazy_exports, publish
+from examkit.core.clock import DEFAULT_TOLERANCE, Clock, FixedClock, SystemClock, Tolerance
+from examkit.core.diagnosis import Check, Diagnosis, Outcome, Section
 from examkit.core.encoding import PercentEncoding, canonical_json, percent_encode
 from examkit.core.errors import (
     ApiError,
@@ -28,7 +30,8 @@ from examkit.core.errors import (
     ValidationError,
     WebhookVerificationError,
 )
-from examkit.core.signing import Secret
+from examkit.core.http import DEFAULT_DEADLINE, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, RetryPolicy
+from examkit.core.signing import Secret, SecretInput
 from examkit.core.webhook import (
     DEFAULT_MAX_BODY_SIZE,
     Headers,
@@ -40,12 +43,17 @@ from examkit.core.webhook import (
 )
 
 __all__ = [
+    "DEFAULT_DEADLINE",
     "DEFAULT_MAX_BODY_SIZE",
+    "DEFAULT_MAX_RESPONSE_BYTES",
+    "DEFAULT_TIMEOUT",
     "DEFAULT_TOLERANCE",
     "ApiError",
     "AuthenticationError",
+    "Check",
     "Clock",
     "ConfigurationError",
+    "Diagnosis",
     "ExamkitError",
     "FixedClock",
     "Headers",
@@ -53,17 +61,22 @@ __all__ = [
     "MalformedSignatureError",
     "MissingSignatureError",
     "NotFoundError",
+    "Outcome",
     "PayloadError",
     "PayloadTooLargeError",
     "PercentEncoding",
     "RateLimitError",
     "ReplayGuard",
     "ReplayedRequestError",
+    "RetryPolicy",
     "Secret",
+    "SecretInput",
+    "Section",
     "ServerError",
     "SignatureMismatchError",
     "SystemClock",
     "TimestampOutsideToleranceError",
+    "Tolerance",
     "TransportError",
     "ValidationError",
     "Verified",
@@ -73,3 +86,6 @@ __all__ = [
     "canonical_json",
     "percent_encode",
 ]
+
+__getattr__, __dir__ = lazy_exports(__name__, __all__, {})
+publish(__name__, globals(), __all__)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+import typing
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -38,7 +39,14 @@ def _rewrite(package: str, value: object, *, claim: bool = False) -> None:
         if hasattr(value, "__attrs_attrs__"):
             import attrs  # noqa: PLC0415 - attrs is loaded already by any attrs class
 
-            attrs.resolve_types(value, globalns=vars(sys.modules[module]))
+            namespace = vars(sys.modules[module])
+            attrs.resolve_types(value, globalns=namespace)
+            # Subclasses and users' tools (typing.get_type_hints) evaluate a class's own string
+            # annotations in the module its __module__ names: keep them as resolved objects.
+            own = value.__dict__.get("__annotations__", {})
+            if any(isinstance(v, str) for v in own.values()):
+                hints = typing.get_type_hints(value, globalns=namespace, include_extras=True)
+                value.__annotations__ = {name: hints.get(name, hint) for name, hint in own.items()}
         try:
             value.__module__ = package
         except (AttributeError, TypeError):  # pragma: no cover - a built-in type

@@ -25,15 +25,10 @@ from examkit.core.errors import (
 
 __all__ = [
     "DEFAULT_TOLERANCE",
-    "MAX_TOLERANCE",
     "Clock",
     "FixedClock",
     "SystemClock",
     "Tolerance",
-    "check_freshness",
-    "epoch_to_datetime",
-    "parse_epoch_seconds",
-    "tolerance_seconds",
 ]
 
 DEFAULT_TOLERANCE: Final = 300.0

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 from examkit.core.errors import ConfigurationError
 
-__all__ = ["env_setting"]
+__all__: list[str] = []
 
 
 def env_setting(name: str, *, vendor: str | None = None, environ: Mapping[str, str] | None = None) -> str:

@@ -52,9 +52,6 @@ __all__ = [
     "DEFAULT_DEADLINE",
     "DEFAULT_MAX_RESPONSE_BYTES",
     "DEFAULT_TIMEOUT",
-    "IDEMPOTENT_METHODS",
-    "USER_AGENT",
-    "HttpResponse",
     "RetryPolicy",
 ]
 

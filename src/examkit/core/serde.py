@@ -46,16 +46,7 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 from examkit.core.clock import epoch_to_datetime, parse_epoch_seconds, parse_iso_date, parse_iso_datetime
 from examkit.core.errors import ExamkitError, PayloadError
 
-__all__ = [
-    "EXTRA",
-    "MAX_JSON_DEPTH",
-    "AssumeTimezone",
-    "EpochSeconds",
-    "NoneIf",
-    "PayloadConverter",
-    "extra_field",
-    "load_json",
-]
+__all__: list[str] = []
 
 T = TypeVar("T")
 

@@ -28,25 +28,8 @@ from examkit.core.errors import (
 )
 
 __all__ = [
-    "DIGEST_SIZES",
-    "HashAlgorithm",
-    "KeyRing",
     "Secret",
     "SecretInput",
-    "SignatureEncoding",
-    "credential_fingerprint",
-    "credential_matches",
-    "decode_base64_key",
-    "decode_signature",
-    "hmac_digest",
-    "hmac_sha256",
-    "hmac_sha512",
-    "matches_any",
-    "secrets_from",
-    "sign",
-    "to_base64",
-    "to_hex",
-    "verify_signature",
 ]
 
 HashAlgorithm: TypeAlias = Literal["sha256", "sha512"]

@@ -40,15 +40,9 @@ __all__ = [
     "Headers",
     "InMemoryReplayGuard",
     "ReplayGuard",
-    "ReplayScope",
     "Verified",
     "WebhookRequest",
     "WebhookVerifier",
-    "body_size_limit",
-    "check_body_size",
-    "claim_once",
-    "received",
-    "replay_scope",
 ]
 
 DEFAULT_MAX_BODY_SIZE: Final = 1024 * 1024

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TextIO
 
-__all__ = ["SECTIONS", "DemoError", "DemoOutput", "Section", "run"]
+__all__ = ["run"]
 
 
 class DemoError(Exception):

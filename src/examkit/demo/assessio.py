@@ -23,7 +23,7 @@ from examkit.core.webhook import WebhookRequest
 from examkit.demo import DemoOutput
 from examkit.testing.assessio import FakeAssessio, assessment_submitted_webhook
 
-__all__ = ["run"]
+__all__: list[str] = []  # run by examkit.demo.run; the demo has no public face of its own
 
 _PROVIDER_KEY = "demo-provider-key"
 _SECRET = "demo-integrator-secret"  # noqa: S105 - a demo value, not a credential

@@ -28,7 +28,7 @@ from examkit.testing.integrity_advocate import (
     signed_review_callback,
 )
 
-__all__ = ["run"]
+__all__: list[str] = []  # run by examkit.demo.run; the demo has no public face of its own
 
 _CALLBACK = "https://lms.example.org/integrity-advocate/review?tenant=7"
 

@@ -18,7 +18,7 @@ from examkit.testpress import (
     parse_unverified_attempt_result,
 )
 
-__all__ = ["run"]
+__all__: list[str] = []  # run by examkit.demo.run; the demo has no public face of its own
 
 _PUBLIC = "demo-public-key"
 _PRIVATE = "demo-private-key"

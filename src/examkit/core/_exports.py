@@ -17,6 +17,7 @@ the string annotations of attrs classes against their defining module, because t
 from __future__ import annotations
 
 import importlib
+import inspect
 import sys
 import typing
 from collections.abc import Callable, Iterable, Mapping
@@ -43,7 +44,7 @@ def _rewrite(package: str, value: object, *, claim: bool = False) -> None:
             attrs.resolve_types(value, globalns=namespace)
             # Subclasses and users' tools (typing.get_type_hints) evaluate a class's own string
             # annotations in the module its __module__ names: keep them as resolved objects.
-            own = value.__dict__.get("__annotations__", {})
+            own = inspect.get_annotations(value)
             if any(isinstance(v, str) for v in own.values()):
                 hints = typing.get_type_hints(value, globalns=namespace, include_extras=True)
                 value.__annotations__ = {name: hints.get(name, hint) for name, hint in own.items()}

@@ -23,7 +23,8 @@ from examkit.core.signing import Secret
 from examkit.core.webhook import WebhookRequest
 from examkit.integrity_advocate import IntegrityAdvocateClient, IntegrityAdvocateWebhookVerifier, sign_request
 from examkit.integrity_advocate.signing import AmxSigner
-from examkit.itep import FulfillmentSigner, ItepClient, ItepWebhookVerifier, sign_body
+from examkit.itep import ItepClient, ItepWebhookVerifier, sign_body
+from examkit.itep._fulfillment import FulfillmentSigner
 from examkit.testing.integrity_advocate import DEMO_APP_ID
 from examkit.testpress import (
     CompletionHmacScheme,

@@ -28,7 +28,6 @@ from examkit.integrity_advocate.signing import AmxSigner, AmxVerifier
 from examkit.itep import (
     BasicAuth,
     CounterSequence,
-    FulfillmentSigner,
     HmacBodyAuth,
     InventoryColumns,
     ItepClient,
@@ -36,6 +35,7 @@ from examkit.itep import (
     TimeSequence,
     TokenHeaderAuth,
 )
+from examkit.itep._fulfillment import FulfillmentSigner
 from examkit.testpress import (
     CompletionHmacScheme,
     TestpressAttempts,

@@ -48,7 +48,6 @@ __all__ = [
     "Candidate",
     "CandidateColumns",
     "OutcomeStatus",
-    "ProgressCallback",
     "issue_bulk",
     "read_candidates_csv",
 ]

@@ -41,6 +41,7 @@ from examkit.core.http import (
 )
 from examkit.core.serde import load_json
 from examkit.core.signing import Secret, SecretInput, secrets_from
+from examkit.itep._fulfillment import DEFAULT_ENDPOINT, FulfillmentSigner, SequenceSource
 from examkit.itep.models import (
     VENDOR,
     AssignedTo,
@@ -50,12 +51,12 @@ from examkit.itep.models import (
     product_family,
 )
 from examkit.itep.registration import Registration
-from examkit.itep.signing import DEFAULT_ENDPOINT, DigestEncoding, FulfillmentSigner, SequenceSource
+from examkit.itep.signing import DigestEncoding
 
 if TYPE_CHECKING:
     from examkit.itep.bulk import BulkOutcome, BulkReport, Candidate
 
-__all__ = ["DEFAULT_TEST_ID_KEYS", "ItepClient"]
+__all__ = ["ItepClient"]
 
 DEFAULT_TEST_ID_KEYS: Final = ("TestID", "test_id", "testid", "test-id", "testId", "id")
 """JSON keys examkit looks for (case-insensitively) to read the test ID from a response."""

@@ -30,18 +30,16 @@ from typing import Any, Final, TypeAlias
 
 import attrs
 
+from examkit.core._enums import StrEnum
 from examkit.core.errors import ValidationError
 
 __all__ = [
-    "REGISTRATION_FIELDS",
     "Education",
     "FieldOfStudy",
     "Gender",
     "Registration",
     "RegistrationError",
     "RegistrationProblem",
-    "check_registration",
-    "parse_birthday",
 ]
 
 _VENDOR: Final = "itep"
@@ -50,7 +48,7 @@ Scalar: TypeAlias = "str | int | None"
 """A plain registration value: text or a number, sent unchanged."""
 
 
-class Gender(enum.Enum):
+class Gender(StrEnum):
     """The documented ``Gender`` values (matched case-insensitively)."""
 
     MALE = "Male"
@@ -59,7 +57,7 @@ class Gender(enum.Enum):
     """Female."""
 
 
-class Education(enum.Enum):
+class Education(StrEnum):
     """The documented ``Education`` values: the highest level completed (case-insensitive)."""
 
     MIDDLE_SCHOOL = "Middle School"
@@ -76,7 +74,7 @@ class Education(enum.Enum):
     """Doctorate."""
 
 
-class FieldOfStudy(enum.Enum):
+class FieldOfStudy(StrEnum):
     """The documented ``Field_Of_Study`` values (case-insensitive)."""
 
     OTHER = "Other"

@@ -14,7 +14,7 @@ import hmac
 from collections.abc import Mapping
 from typing import Final, Literal
 
-from examkit.core._checks import check_choice, check_instance, check_text
+from examkit.core._checks import check_choice, check_text, config_error
 from examkit.core._diagnosing import (
     Diagnoser,
     body_variants,
@@ -49,7 +49,9 @@ _SCHEMES: Final = ("hmac", "token", "basic", "fulfillment")
 def _labels(labels: object) -> dict[str, str]:
     if labels is None:
         return {}
-    found = check_instance(labels, Mapping, setting="labels", vendor=VENDOR)
+    if not isinstance(labels, Mapping):
+        raise config_error("labels", "a mapping of setting names to labels", labels, vendor=VENDOR)
+    found: Mapping[object, object] = labels
     return {
         check_text(k, setting="labels", vendor=VENDOR): check_text(v, setting="labels", vendor=VENDOR)
         for k, v in found.items()

@@ -49,3 +49,18 @@ __all__ = [
     "WebhookVerificationError",
     "__version__",
 ]
+
+# -- iTEP's errors (issue 14, iTEP slice): importable from here, loaded with examkit.itep on first use.
+# The lead folds this block into the package's lazy_exports table (and __all__) at merge.
+_LAZY_ITEP = {"RegistrationError": "examkit.itep"}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY_ITEP.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib  # noqa: PLC0415 - only when an iTEP error is first asked for
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

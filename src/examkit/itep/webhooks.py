@@ -22,7 +22,7 @@ from urllib.parse import parse_qsl
 import attrs
 
 from examkit.core import auth as _auth
-from examkit.core._checks import check_replay_guard, check_seconds, check_text
+from examkit.core._checks import check_choice, check_replay_guard, check_seconds, check_text
 from examkit.core._copying import deepcopy_sharing
 from examkit.core._repr import safe_repr
 from examkit.core.env import env_setting
@@ -383,6 +383,7 @@ class ItepWebhookVerifier:
         def need(name: str) -> str:
             return env_setting(name, vendor=VENDOR, environ=environ)
 
+        check_choice(scheme, ("token", "basic", "hmac"), setting="scheme", vendor=VENDOR)
         auth: ItepWebhookAuth
         if scheme == "basic":
             auth = BasicAuth(
@@ -390,19 +391,12 @@ class ItepWebhookVerifier:
                 password=Secret(need("EXAMKIT_ITEP_WEBHOOK_PASSWORD"), name="password"),
                 **({"header": header} if header else {}),
             )
-        elif scheme in ("token", "hmac"):
-            if header is None:
-                raise ConfigurationError(
-                    f"header is required for scheme={scheme!r}", setting="header", vendor=VENDOR
-                )
+        else:  # token and hmac name their header: checked before any variable is read
+            name = _auth.header_name(header, vendor=VENDOR, example="X-Itep-Token")
             if scheme == "token":
-                auth = TokenHeaderAuth(header=header, token=need("EXAMKIT_ITEP_WEBHOOK_TOKEN"))
+                auth = TokenHeaderAuth(header=name, token=need("EXAMKIT_ITEP_WEBHOOK_TOKEN"))
             else:
-                auth = HmacBodyAuth(header=header, secret=need("EXAMKIT_ITEP_WEBHOOK_SECRET"))
-        else:
-            raise ConfigurationError(
-                "scheme must be 'token', 'basic' or 'hmac'", setting="scheme", vendor=VENDOR
-            )
+                auth = HmacBodyAuth(header=name, secret=need("EXAMKIT_ITEP_WEBHOOK_SECRET"))
         return cls(auth=auth, **settings)
 
     @property

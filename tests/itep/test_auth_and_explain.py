@@ -320,3 +320,17 @@ def test_the_itep_errors_are_importable_from_examkit() -> None:
 
     assert examkit.RegistrationError is RegistrationError
     assert issubclass(examkit.RegistrationError, examkit.ValidationError)
+
+
+def test_importing_the_verifier_loads_neither_explain_nor_requests() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from examkit.itep import ItepWebhookVerifier, TokenHeaderAuth; "
+        "assert 'examkit.itep.diagnose' not in sys.modules, 'diagnose'; "
+        "assert 'requests' not in sys.modules, 'requests'; "
+        "from examkit.itep import explain; assert explain.__module__ == 'examkit.itep'"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr

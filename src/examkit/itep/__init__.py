@@ -1,7 +1,7 @@
 """iTEP: issue test IDs, validate registrations, verify results webhooks, reconcile inventory.
 
 Importing this package (or :class:`ItepWebhookVerifier`) does not import :mod:`requests`; the client,
-bulk issuance and the inventory tools load on first use.
+bulk issuance, the inventory tools and :func:`explain` load on first use.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 
 from examkit.core._exports import lazy_exports, publish
 from examkit.itep._fulfillment import DEFAULT_ENDPOINT, CounterSequence, TimeSequence
-from examkit.itep.diagnose import explain
 from examkit.itep.models import (
     AssignedTo,
     CefrLevel,
@@ -52,6 +51,7 @@ if TYPE_CHECKING:
         read_candidates_csv,
     )
     from examkit.itep.client import ItepClient
+    from examkit.itep.diagnose import explain
     from examkit.itep.inventory import (
         Inventory,
         InventoryColumns,
@@ -107,6 +107,7 @@ __all__ = [
 
 _LAZY = {
     "ItepClient": ".client",
+    "explain": ".diagnose",
     "BulkIssueInterrupted": ".bulk",
     "BulkOutcome": ".bulk",
     "BulkReport": ".bulk",

@@ -254,6 +254,7 @@ def verify_itep(
         password=password,
         prefix=args.prefix or "",
         encoding=args.encoding or "hex",
+        clock=FixedClock(now),
         labels=labels,
     )
     return report_from(diagnosis)

@@ -97,7 +97,52 @@ CORE: frozenset[str] | None = frozenset(
 
 # -- examkit.itep --------------------------------------------------------------------------------------
 
-ITEP: frozenset[str] | None = None  # pinned by issue 14's work on iTEP
+ITEP: frozenset[str] | None = frozenset(
+    {
+        "AssignedTo",
+        "AsyncItepClient",
+        "BasicAuth",
+        "BulkIssueInterrupted",
+        "BulkOutcome",
+        "BulkReport",
+        "Candidate",
+        "CandidateColumns",
+        "CefrLevel",
+        "CounterSequence",
+        "DEFAULT_ENDPOINT",
+        "Education",
+        "ExamResult",
+        "ExamStatus",
+        "FieldOfStudy",
+        "FulfillmentRequest",
+        "FulfillmentResult",
+        "Gender",
+        "HmacBodyAuth",
+        "Inventory",
+        "InventoryColumns",
+        "InventoryRecord",
+        "ItepClient",
+        "ItepWebhookAuth",
+        "ItepWebhookVerifier",
+        "NoAuthentication",
+        "OutcomeStatus",
+        "ProductFamily",
+        "Reconciliation",
+        "Registration",
+        "RegistrationError",
+        "RegistrationProblem",
+        "SectionResult",
+        "StatusChange",
+        "TimeSequence",
+        "TokenHeaderAuth",
+        "explain",
+        "issue_bulk",
+        "parse_results_body",
+        "read_candidates_csv",
+        "read_inventory_csv",
+        "sign_body",
+    }
+)
 
 # -- examkit.integrity_advocate ------------------------------------------------------------------------
 

@@ -638,7 +638,7 @@ def test_the_sha256_prefix_hint_fixes_a_fulfillment_check(
     ]
     code, out, _ = run(argv, capsys)
     assert code == 1
-    assert "verify with --prefix sha256=" in out
+    assert "set the prefix to 'sha256='" in out
     code, out, _ = run([*argv, "--prefix", "sha256="], capsys)  # the hint, taken
     assert code == 0, out
 

@@ -24,7 +24,8 @@ from examkit.core.http import RetryPolicy
 from examkit.core.signing import KeyRing, Secret
 from examkit.core.webhook import InMemoryReplayGuard
 from examkit.integrity_advocate import AmxSigner, IntegrityAdvocateClient
-from examkit.itep import CounterSequence, FulfillmentSigner, ItepClient
+from examkit.itep import CounterSequence, ItepClient
+from examkit.itep._fulfillment import FulfillmentSigner
 from examkit.testing.integrity_advocate import DEMO_APP_ID
 from examkit.testpress import CompletionHmacScheme, TestpressAttempts, TestpressCompletionVerifier
 from tests.hardening.clients import ASSESSIO_BASE, IA_BASE, ITEP_URL

@@ -37,7 +37,9 @@ from examkit.integrity_advocate import (
     sign_request,
     verify_authorization,
 )
-from examkit.itep import FulfillmentSigner, sign_body, verify_body
+from examkit.itep import sign_body
+from examkit.itep._fulfillment import FulfillmentSigner
+from examkit.itep.signing import verify_body
 from examkit.testing.integrity_advocate import DEMO_APP_ID
 from examkit.testing.testpress import sample_exam_webhook_payload, sign_exam_webhook
 from examkit.testpress import (

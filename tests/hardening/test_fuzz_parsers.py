@@ -27,7 +27,9 @@ from examkit.integrity_advocate.models import (
     parse_session_page,
 )
 from examkit.integrity_advocate.signing import parse_authorization
-from examkit.itep import Inventory, parse_results_body, parse_results_json, read_candidates_csv, verify_body
+from examkit.itep import Inventory, parse_results_body, read_candidates_csv
+from examkit.itep.signing import verify_body
+from examkit.itep.webhooks import parse_results_json
 from examkit.testing.integrity_advocate import DEMO_APP_ID, make_participant, make_session
 from examkit.testpress import (
     CompletionHmacScheme,

@@ -31,13 +31,14 @@ from examkit.integrity_advocate import (
 )
 from examkit.itep import (
     BasicAuth,
-    FulfillmentSigner,
+    CounterSequence,
     HmacBodyAuth,
     ItepClient,
     ItepWebhookVerifier,
+    TimeSequence,
     TokenHeaderAuth,
 )
-from examkit.itep.signing import CounterSequence, TimeSequence
+from examkit.itep._fulfillment import FulfillmentSigner
 from examkit.testing.assessio import FakeAssessio
 from examkit.testing.integrity_advocate import DEMO_APP_ID
 from examkit.testing.testpress import FakeTestpress

@@ -28,7 +28,8 @@ from examkit.integrity_advocate import (
     IntegrityAdvocateWebhookVerifier,
     sign_request,
 )
-from examkit.itep import FulfillmentSigner, ItepClient, ItepWebhookVerifier, sign_body
+from examkit.itep import ItepClient, ItepWebhookVerifier, sign_body
+from examkit.itep._fulfillment import FulfillmentSigner
 from examkit.testing.integrity_advocate import DEMO_APP_ID
 from examkit.testpress import (
     CompletionHmacScheme,

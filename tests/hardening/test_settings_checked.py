@@ -29,7 +29,6 @@ from examkit.integrity_advocate import (
 from examkit.itep import (
     BasicAuth,
     CounterSequence,
-    FulfillmentSigner,
     HmacBodyAuth,
     InventoryColumns,
     ItepClient,
@@ -37,6 +36,7 @@ from examkit.itep import (
     TimeSequence,
     TokenHeaderAuth,
 )
+from examkit.itep._fulfillment import FulfillmentSigner
 from examkit.testpress import (
     CompletionHmacScheme,
     TestpressAttempts,

@@ -32,12 +32,12 @@ from examkit.itep import (
     AssignedTo,
     CounterSequence,
     FulfillmentRequest,
-    FulfillmentSigner,
     ItepClient,
     Registration,
     sign_body,
-    verify_body,
 )
+from examkit.itep._fulfillment import FulfillmentSigner
+from examkit.itep.signing import verify_body
 from examkit.testing.itep import FakeItep
 
 API_KEY = "itep-test-api-key-0123"

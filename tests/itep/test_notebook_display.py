@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from html.parser import HTMLParser
 
-from examkit.itep import parse_results_json
+from examkit.itep.webhooks import parse_results_json
 from examkit.testing.itep import SAMPLE_RESULT
 
 

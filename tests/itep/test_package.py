@@ -61,3 +61,17 @@ def test_examples_exist() -> None:
         "itep_inventory.py",
     }
     assert (ROOT / "examples" / "itep_candidates.csv").is_file()
+
+
+def test_the_results_example_names_the_matching_token_and_logs_no_secret(
+    caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with caplog.at_level("WARNING", logger="itep-webhook"):
+        runpy.run_path(str(ROOT / "examples" / "itep_results_webhook.py"), run_name="__main__")
+    out = capsys.readouterr().out
+    assert "[secret 2 of 2 matched]" in out  # the new token
+    assert "[secret 1 of 2 matched]" in out  # the old one, still accepted during the rotation
+    assert "(401, 'unauthorised')" in out
+    logged = caplog.text
+    assert "token does not match" in logged
+    assert "shared-token" not in logged

@@ -18,9 +18,8 @@ from examkit.itep import (
     Gender,
     Registration,
     RegistrationError,
-    check_registration,
-    parse_birthday,
 )
+from examkit.itep.registration import check_registration, parse_birthday
 
 # The vendor's example request body, copied from the document (line breaks of the PDF removed).
 # It has one closing brace too many; examkit's tests drop it to read the rest.

@@ -47,7 +47,8 @@ def _environ(secrets: SecretSource, names: Sequence[str]) -> dict[str, str]:
 
 def itep_issue(args: argparse.Namespace, secrets: SecretSource, out: IO[str], err: IO[str]) -> int:
     """Issue one test ID (options) or one per CSV row (``--csv``); return the exit code."""
-    from examkit.itep import ItepClient, ProductFamily, product_family  # noqa: PLC0415
+    from examkit.itep import ItepClient, ProductFamily  # noqa: PLC0415
+    from examkit.itep.models import product_family  # noqa: PLC0415
 
     secrets.require("EXAMKIT_ITEP_API_KEY", "the iTEP API key")
     if not args.signature_header:

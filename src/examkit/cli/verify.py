@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import base64
 import binascii
-import hashlib
 import hmac
 from collections.abc import Callable, Sequence
 from typing import Any, Final
@@ -26,7 +25,6 @@ from examkit.cli._common import (
     SecretSource,
     describe_secret,
     report_from,
-    show_bytes,
 )
 from examkit.core.clock import FixedClock
 from examkit.core.errors import ConfigurationError, ExamkitError
@@ -221,98 +219,42 @@ def _itep_header(args: argparse.Namespace, secrets: SecretSource, kind: str) -> 
     return str(header)
 
 
-def verify_itep(  # noqa: PLR0915 - one branch per authentication scheme, kept together
+def verify_itep(
     args: argparse.Namespace, request: WebhookRequest, secrets: SecretSource, now: float
 ) -> Report:
     """Check an iTEP results webhook (or, with ``--auth fulfillment``, a fulfillment request)."""
-    from examkit.itep.signing import verify_body  # noqa: PLC0415 - load one vendor only
-    from examkit.itep.webhooks import (  # noqa: PLC0415
-        BasicAuth,
-        HmacBodyAuth,
-        ItepWebhookAuth,
-        ItepWebhookVerifier,
-        TokenHeaderAuth,
-    )
+    from examkit.itep import explain  # noqa: PLC0415 - load one vendor only
 
-    report = Report("itep")
     kind = _itep_auth(args, secrets)
-    report.check(None, f"authentication: {kind}")
-    body = request.body
-    auth: ItepWebhookAuth
+    secret = token = username = password = None
     if kind in ("hmac", "fulfillment"):
         header = _itep_header(args, secrets, kind)
         var = "EXAMKIT_ITEP_WEBHOOK_SECRET" if kind == "hmac" else "EXAMKIT_ITEP_API_KEY"
         secret = secrets.require(var, "the iTEP webhook secret" if kind == "hmac" else "the iTEP API key")
-        report.check(None, f"{var}: {describe_secret(secret)}")
-        value = _header(request, header)
-        report.check(value is not None, f"{header} header {'present' if value else 'missing'}")
-        prefix = args.prefix or ""
-        received = None
-        unprefixed = value  # what the fulfillment check compares: --prefix applies to it too
-        if value is not None:
-            text = value.strip()
-            if prefix and text.startswith(prefix):
-                text = text[len(prefix) :]
-                unprefixed = text
-            elif not prefix and text.lower().startswith("sha256="):
-                text = text[7:]
-                report.hint(
-                    "the signature starts with 'sha256=': verify with --prefix sha256= (HmacBodyAuth prefix)"
-                )
-            received, shape = _decode_digest(text, 32)
-            report.check(received is not None, f"signature format: {shape}")
-        report.section(
-            "signed string (the raw body)",
-            [
-                f"{len(body)} bytes, SHA-256 {hashlib.sha256(body).hexdigest()}",
-                show_bytes(body, 240),
-            ],
-        )
-        _try_variants(report, received, _combine(_body_variants(body), _secret_variants(secret, var), bytes))
-        if kind == "hmac":
-            auth = HmacBodyAuth(
-                header=header,
-                secret=secret,
-                encoding="base64" if args.encoding == "base64" else "hex",
-                prefix=prefix,
-            )
-        else:
-            _verdict(
-                report,
-                lambda: verify_body(
-                    api_key=secret,
-                    body=body,
-                    signature=unprefixed,
-                    encoding=args.encoding or "hex",
-                    header=header,
-                ),
-                lambda _: "the fulfillment signature matches the body",
-            )
-            return report
+        labels = {"secret": var}
     elif kind == "token":
         header = _itep_header(args, secrets, kind)
         token = secrets.require("EXAMKIT_ITEP_WEBHOOK_TOKEN", "the iTEP webhook token")
-        value = _header(request, header)
-        report.check(value is not None, f"{header} header {'present' if value else 'missing'}")
-        if value is not None:
-            _compare_token(report, value, token, args.prefix or "", "EXAMKIT_ITEP_WEBHOOK_TOKEN")
-        auth = TokenHeaderAuth(header=header, token=token, prefix=args.prefix or "")
+        labels = {"token": "EXAMKIT_ITEP_WEBHOOK_TOKEN"}
     else:
         username = secrets.require("EXAMKIT_ITEP_WEBHOOK_USERNAME", "the iTEP webhook user name")
         password = secrets.require("EXAMKIT_ITEP_WEBHOOK_PASSWORD", "the iTEP webhook password")
         header = args.auth_header or "Authorization"
-        value = _header(request, header)
-        report.check(value is not None, f"{header} header {'present' if value else 'missing'}")
-        if value is not None:
-            _compare_basic(report, value, username, password)
-        auth = BasicAuth(username=username, password=password, header=header)
-    verifier = ItepWebhookVerifier(auth=auth)
-    _verdict(
-        report,
-        lambda: verifier.verify(request),
-        lambda r: f"results for test ID {r.test_id} (status {getattr(r.status, 'value', r.status)})",
+        labels = {"password": "EXAMKIT_ITEP_WEBHOOK_PASSWORD"}
+    diagnosis = explain(
+        request,
+        scheme=kind,  # type: ignore[arg-type]  # one of _itep_auth's kinds
+        header=header,
+        secret=secret,
+        token=token,
+        username=username,
+        password=password,
+        prefix=args.prefix or "",
+        encoding=args.encoding or "hex",
+        clock=FixedClock(now),
+        labels=labels,
     )
-    return report
+    return report_from(diagnosis)
 
 
 def _compare_token(report: Report, value: str, token: str, prefix: str, name: str) -> None:

@@ -13,7 +13,6 @@ from examkit.itep import (
     Registration,
     RegistrationError,
     TokenHeaderAuth,
-    check_registration,
 )
 from examkit.testing.itep import FakeItep, build_results_webhook
 
@@ -25,7 +24,12 @@ def run(out: DemoOutput) -> None:
     out.section("iTEP: registration, test IDs, bulk issuance, results webhook")
 
     vendor_example = {"Birthday": "1955-07-08", "Field_Of_Study": "Biology", "Gender": "female"}
-    problems = check_registration(vendor_example)
+    try:
+        Registration.from_mapping(vendor_example)
+    except RegistrationError as exc:
+        problems = exc.problems
+    else:
+        problems = ()
     out.expect(len(problems) == 2, "the vendor's own example values are caught before sending")
     out.detail("\n".join(str(p) for p in problems))
     registration = Registration(first_name="Mary", last_name="Poppins", birthday="7/8/1955")

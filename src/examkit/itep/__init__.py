@@ -1,13 +1,15 @@
 """iTEP: issue test IDs, validate registrations, verify results webhooks, reconcile inventory.
 
 Importing this package (or :class:`ItepWebhookVerifier`) does not import :mod:`requests`; the client,
-bulk issuance and the inventory tools load on first use.
+bulk issuance, the inventory tools and :func:`explain` load on first use.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from examkit.core._exports import lazy_exports, publish
+from examkit.itep._fulfillment import DEFAULT_ENDPOINT, CounterSequence, TimeSequence
 from examkit.itep.models import (
     AssignedTo,
     CefrLevel,
@@ -17,7 +19,6 @@ from examkit.itep.models import (
     FulfillmentResult,
     ProductFamily,
     SectionResult,
-    product_family,
 )
 from examkit.itep.registration import (
     Education,
@@ -26,17 +27,8 @@ from examkit.itep.registration import (
     Registration,
     RegistrationError,
     RegistrationProblem,
-    check_registration,
-    parse_birthday,
 )
-from examkit.itep.signing import (
-    DEFAULT_ENDPOINT,
-    CounterSequence,
-    FulfillmentSigner,
-    TimeSequence,
-    sign_body,
-    verify_body,
-)
+from examkit.itep.signing import sign_body
 from examkit.itep.webhooks import (
     BasicAuth,
     HmacBodyAuth,
@@ -45,7 +37,6 @@ from examkit.itep.webhooks import (
     NoAuthentication,
     TokenHeaderAuth,
     parse_results_body,
-    parse_results_json,
 )
 
 if TYPE_CHECKING:
@@ -59,7 +50,8 @@ if TYPE_CHECKING:
         issue_bulk,
         read_candidates_csv,
     )
-    from examkit.itep.client import ItepClient
+    from examkit.itep.client import AsyncItepClient, ItepClient
+    from examkit.itep.diagnose import explain
     from examkit.itep.inventory import (
         Inventory,
         InventoryColumns,
@@ -72,6 +64,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_ENDPOINT",
     "AssignedTo",
+    "AsyncItepClient",
     "BasicAuth",
     "BulkIssueInterrupted",
     "BulkOutcome",
@@ -86,7 +79,6 @@ __all__ = [
     "FieldOfStudy",
     "FulfillmentRequest",
     "FulfillmentResult",
-    "FulfillmentSigner",
     "Gender",
     "HmacBodyAuth",
     "Inventory",
@@ -106,53 +98,33 @@ __all__ = [
     "StatusChange",
     "TimeSequence",
     "TokenHeaderAuth",
-    "check_registration",
+    "explain",
     "issue_bulk",
-    "parse_birthday",
     "parse_results_body",
-    "parse_results_json",
-    "product_family",
     "read_candidates_csv",
     "read_inventory_csv",
     "sign_body",
-    "verify_body",
 ]
 
 _LAZY = {
-    "ItepClient": "examkit.itep.client",
-    "BulkIssueInterrupted": "examkit.itep.bulk",
-    "BulkOutcome": "examkit.itep.bulk",
-    "BulkReport": "examkit.itep.bulk",
-    "Candidate": "examkit.itep.bulk",
-    "CandidateColumns": "examkit.itep.bulk",
-    "OutcomeStatus": "examkit.itep.bulk",
-    "issue_bulk": "examkit.itep.bulk",
-    "read_candidates_csv": "examkit.itep.bulk",
-    "Inventory": "examkit.itep.inventory",
-    "InventoryColumns": "examkit.itep.inventory",
-    "InventoryRecord": "examkit.itep.inventory",
-    "Reconciliation": "examkit.itep.inventory",
-    "StatusChange": "examkit.itep.inventory",
-    "read_inventory_csv": "examkit.itep.inventory",
+    "AsyncItepClient": ".client",
+    "ItepClient": ".client",
+    "explain": ".diagnose",
+    "BulkIssueInterrupted": ".bulk",
+    "BulkOutcome": ".bulk",
+    "BulkReport": ".bulk",
+    "Candidate": ".bulk",
+    "CandidateColumns": ".bulk",
+    "OutcomeStatus": ".bulk",
+    "issue_bulk": ".bulk",
+    "read_candidates_csv": ".bulk",
+    "Inventory": ".inventory",
+    "InventoryColumns": ".inventory",
+    "InventoryRecord": ".inventory",
+    "Reconciliation": ".inventory",
+    "StatusChange": ".inventory",
+    "read_inventory_csv": ".inventory",
 }
 
-# -- the async client (issue 16): lazy, so that httpx loads only when it is used --------------------
-if TYPE_CHECKING:
-    from examkit.itep.client import AsyncItepClient
-__all__ += ["AsyncItepClient"]
-_LAZY["AsyncItepClient"] = "examkit.itep.client"
-
-
-def __getattr__(name: str) -> Any:
-    module_name = _LAZY.get(name)
-    if module_name is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib  # noqa: PLC0415 - loaded on first use so the verifier stays light
-
-    value = getattr(importlib.import_module(module_name), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, __all__, _LAZY)
+publish(__name__, globals(), __all__)

@@ -46,6 +46,7 @@ from examkit.core.http import (
 )
 from examkit.core.serde import load_json
 from examkit.core.signing import Secret, SecretInput, secrets_from
+from examkit.itep._fulfillment import DEFAULT_ENDPOINT, FulfillmentSigner, SequenceSource
 from examkit.itep.models import (
     VENDOR,
     AssignedTo,
@@ -55,7 +56,7 @@ from examkit.itep.models import (
     product_family,
 )
 from examkit.itep.registration import Registration
-from examkit.itep.signing import DEFAULT_ENDPOINT, DigestEncoding, FulfillmentSigner, SequenceSource
+from examkit.itep.signing import DigestEncoding
 
 if TYPE_CHECKING:
     import httpx
@@ -63,7 +64,7 @@ if TYPE_CHECKING:
     from examkit.core._transport_async import AsyncTransport
     from examkit.itep.bulk import BulkOutcome, BulkReport, Candidate, CandidateColumns
 
-__all__ = ["DEFAULT_TEST_ID_KEYS", "AsyncItepClient", "ItepClient"]
+__all__ = ["AsyncItepClient", "ItepClient"]
 
 DEFAULT_TEST_ID_KEYS: Final = ("TestID", "test_id", "testid", "test-id", "testId", "id")
 """JSON keys examkit looks for (case-insensitively) to read the test ID from a response."""

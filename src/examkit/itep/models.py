@@ -6,7 +6,6 @@ The vendor's spellings (``product-code``, ``assigned-to``, ``Overall_cefr``...) 
 
 from __future__ import annotations
 
-import enum
 import html
 import re
 from collections.abc import Mapping
@@ -16,14 +15,13 @@ from typing import Annotated, Any, Final
 
 import attrs
 
+from examkit.core._enums import StrEnum
 from examkit.core.encoding import canonical_json
 from examkit.core.errors import ValidationError
 from examkit.core.serde import NoneIf, PayloadConverter, extra_field
 from examkit.itep.registration import Registration
 
 __all__ = [
-    "CONVERTER",
-    "VENDOR",
     "AssignedTo",
     "CefrLevel",
     "ExamResult",
@@ -32,7 +30,6 @@ __all__ = [
     "FulfillmentResult",
     "ProductFamily",
     "SectionResult",
-    "product_family",
 ]
 
 VENDOR: Final = "itep"
@@ -42,7 +39,7 @@ _EMAIL_RE: Final = re.compile(r"\A[^@\s]+@[^@\s]+\Z")
 _RESERVED_KEYS: Final = frozenset({"product-code", "email", "bcc", "track", "assigned-to", "registration"})
 
 
-class ProductFamily(enum.Enum):
+class ProductFamily(StrEnum):
     """The two families of iTEP product codes the fulfillment API knows."""
 
     GTX = "GTX"
@@ -328,7 +325,7 @@ class FulfillmentResult:
     product_code: str | None = None
 
 
-class CefrLevel(enum.Enum):
+class CefrLevel(StrEnum):
     """A CEFR level as iTEP reports it; unknown values are kept as plain strings."""
 
     A1 = "A1"
@@ -344,11 +341,8 @@ class CefrLevel(enum.Enum):
     C2 = "C2"
     """Mastery."""
 
-    def __str__(self) -> str:
-        return self.value
 
-
-class ExamStatus(enum.Enum):
+class ExamStatus(StrEnum):
     """An exam status. Two vocabularies appear in the vendor's pages; both are accepted.
 
     One list is Ready, Started, Finished, Review, Technical Difficulty, Invalidated, Completed,
@@ -380,9 +374,6 @@ class ExamStatus(enum.Enum):
     """Graded and reported (second vocabulary; the webhook sample uses it)."""
     DISABLED = "Disabled"
     """Disabled."""
-
-    def __str__(self) -> str:
-        return self.value
 
 
 _OptDecimal = Annotated[Decimal | None, NoneIf("")]

@@ -30,18 +30,16 @@ from typing import Any, Final, TypeAlias
 
 import attrs
 
+from examkit.core._enums import StrEnum
 from examkit.core.errors import ValidationError
 
 __all__ = [
-    "REGISTRATION_FIELDS",
     "Education",
     "FieldOfStudy",
     "Gender",
     "Registration",
     "RegistrationError",
     "RegistrationProblem",
-    "check_registration",
-    "parse_birthday",
 ]
 
 _VENDOR: Final = "itep"
@@ -50,7 +48,7 @@ Scalar: TypeAlias = "str | int | None"
 """A plain registration value: text or a number, sent unchanged."""
 
 
-class Gender(enum.Enum):
+class Gender(StrEnum):
     """The documented ``Gender`` values (matched case-insensitively)."""
 
     MALE = "Male"
@@ -59,7 +57,7 @@ class Gender(enum.Enum):
     """Female."""
 
 
-class Education(enum.Enum):
+class Education(StrEnum):
     """The documented ``Education`` values: the highest level completed (case-insensitive)."""
 
     MIDDLE_SCHOOL = "Middle School"
@@ -76,7 +74,7 @@ class Education(enum.Enum):
     """Doctorate."""
 
 
-class FieldOfStudy(enum.Enum):
+class FieldOfStudy(StrEnum):
     """The documented ``Field_Of_Study`` values (case-insensitive)."""
 
     OTHER = "Other"
@@ -275,6 +273,28 @@ def _choice(attribute: str, value: object) -> tuple[enum.Enum | None, str | None
     return None, f"{wording} [{_shown(value)}]"
 
 
+def _canonical(attribute: str, value: Any) -> Any:
+    # A value that names a member (in any case) becomes the member; any other value stays as given,
+    # so that the validation lists it with the vendor's wording among every other problem.
+    member, _ = _choice(attribute, value) if value is not None else (None, None)
+    return value if member is None else member
+
+
+def _gender(value: Any) -> Any:
+    """Convert for attrs: ``"female"`` is :attr:`Gender.FEMALE`."""
+    return _canonical("gender", value)
+
+
+def _education(value: Any) -> Any:
+    """Convert for attrs: a value of :class:`Education` in any case is the member."""
+    return _canonical("education", value)
+
+
+def _field_of_study(value: Any) -> Any:
+    """Convert for attrs: a value of :class:`FieldOfStudy` in any case is the member."""
+    return _canonical("field_of_study", value)
+
+
 @attrs.frozen(kw_only=True)
 class Registration:
     """Registration fields for a test, validated when built.
@@ -370,8 +390,8 @@ class Registration:
     oin_type: Scalar = None
     language: Scalar = None
     center: Scalar = None
-    gender: Gender | str | None = None
-    education: Education | str | None = None
+    gender: Gender | str | None = attrs.field(default=None, converter=_gender)
+    education: Education | str | None = attrs.field(default=None, converter=_education)
     taken_test: Scalar = None
     dot_month: Scalar = None
     dot_day: Scalar = None
@@ -390,7 +410,7 @@ class Registration:
     apply_school_type_3: Scalar = None
     apply_school_name_3: Scalar = None
     apply_school_other_3: Scalar = None
-    field_of_study: FieldOfStudy | str | None = None
+    field_of_study: FieldOfStudy | str | None = attrs.field(default=None, converter=_field_of_study)
     location_country: Scalar = None
     location_region: Scalar = None
     location_name: Scalar = None
@@ -412,7 +432,7 @@ class Registration:
         if problems:
             raise RegistrationError(problems)
 
-    def _check(self) -> tuple[RegistrationProblem, ...]:  # noqa: PLR0912 - one branch per rule
+    def _check(self) -> tuple[RegistrationProblem, ...]:
         problems: list[RegistrationProblem] = []
         for attribute, wire in REGISTRATION_FIELDS.items():
             value = getattr(self, attribute)
@@ -420,9 +440,7 @@ class Registration:
                 continue
             problem: str | None = None
             if attribute in _CHOICES:
-                member, problem = _choice(attribute, value)
-                if member is not None:
-                    object.__setattr__(self, attribute, member)
+                _, problem = _choice(attribute, value)
             elif attribute == "birthday":
                 problem, _ = _birthday(value)
             elif attribute in _DOB_CHECKS:

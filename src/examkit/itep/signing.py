@@ -11,16 +11,10 @@ signed bytes differ from one call to the next. All three points are unconfirmed;
 
 from __future__ import annotations
 
-import itertools
-import threading
-import time
-from collections.abc import Callable, Sequence
-from typing import Any, Final, Literal, TypeAlias
+from collections.abc import Sequence
+from typing import Final, Literal, TypeAlias
 
-from examkit.core._checks import check_time_source
-from examkit.core._repr import safe_repr
 from examkit.core.errors import (
-    ConfigurationError,
     MalformedSignatureError,
     MissingSignatureError,
     ValidationError,
@@ -34,36 +28,23 @@ from examkit.core.signing import (
     verify_signature,
 )
 
-__all__ = [
-    "DEFAULT_ENDPOINT",
-    "CounterSequence",
-    "DigestEncoding",
-    "FulfillmentSigner",
-    "SequenceSource",
-    "TimeSequence",
-    "sign_body",
-    "verify_body",
-]
+__all__ = ["sign_body"]
 
 _VENDOR: Final = "itep"
-
-DEFAULT_ENDPOINT: Final = "https://www.iteptest.com/requests/ecommerce_webhook.php"
-"""The endpoint the vendor documents for every fulfillment call."""
 
 DigestEncoding: TypeAlias = Literal["hex", "HEX", "base64"]
 """How the signature is written: lower-case hex (default), upper-case hex, or padded base64."""
 
-SequenceSource: TypeAlias = Callable[[], int]
-"""A callable returning the next sequence number; it must be thread-safe for bulk issuance."""
 
-
-def _key(api_key: SecretInput) -> Secret:
+def key_of(api_key: SecretInput) -> Secret:
+    """The API key as a masked :class:`~examkit.core.signing.Secret` (checked once)."""
     if isinstance(api_key, Secret):
         return api_key
     return secrets_from(api_key, name="api_key", vendor=_VENDOR)[0]
 
 
-def _check_body(body: object) -> bytes:
+def body_bytes(body: object) -> bytes:
+    """The body as bytes, or a :class:`~examkit.core.errors.ValidationError` when it is not bytes."""
     if isinstance(body, bytearray | memoryview):
         return bytes(body)
     if not isinstance(body, bytes):
@@ -76,7 +57,8 @@ def _check_body(body: object) -> bytes:
     return body
 
 
-def _encode(digest: bytes, encoding: DigestEncoding) -> str:
+def encode_digest(digest: bytes, encoding: DigestEncoding) -> str:
+    """Write an HMAC digest as lower-case hex, upper-case hex or padded base64."""
     if encoding == "base64":
         return to_base64(digest)
     text = digest.hex()
@@ -99,8 +81,8 @@ def sign_body(*, api_key: SecretInput, body: bytes) -> str:
         ConfigurationError: The API key is empty or not text or bytes.
         ValidationError: The body is not bytes.
     """
-    api_key = _key(api_key)  # masked from here on: no raw key in this frame's locals
-    return hmac_sha256(api_key.key, _check_body(body)).hex()
+    api_key = key_of(api_key)  # masked from here on: no raw key in this frame's locals
+    return hmac_sha256(api_key.key, body_bytes(body)).hex()
 
 
 def verify_body(
@@ -140,7 +122,7 @@ def verify_body(
         )
     verify_signature(
         secrets=keys,
-        message=_check_body(body),
+        message=body_bytes(body),
         signature=signature,
         algorithm="sha256",
         encoding="base64" if encoding == "base64" else "hex",
@@ -149,126 +131,6 @@ def verify_body(
     )
 
 
-class FulfillmentSigner:
-    """Builds the signature header for a fulfillment body.
-
-    Args:
-        api_key: The API key (kept as a :class:`~examkit.core.signing.Secret`).
-        header: The name of the header that carries the signature. Required: the vendor's documents
-            do not name it.
-        encoding: How the digest is written (unconfirmed; lower-case hex by default).
-
-    Raises:
-        ConfigurationError: No header name, or an unknown encoding.
-    """
-
-    __slots__ = ("_encoding", "_header", "_key")
-
-    def __init__(self, *, api_key: SecretInput, header: str, encoding: DigestEncoding = "hex") -> None:
-        name: object = header
-        if (
-            not isinstance(name, str)
-            or not name.strip()
-            or not name.isascii()
-            or not name.isprintable()
-            or any(c in name for c in ":\r\n ")
-        ):
-            raise ConfigurationError(
-                "signature_header must be the header name iTEP gave you for the signature (it is "
-                "not in the public documents, so examkit has no default)",
-                setting="signature_header",
-                vendor=_VENDOR,
-            )
-        if not isinstance(encoding, str) or encoding not in ("hex", "HEX", "base64"):
-            raise ConfigurationError(
-                "signature_encoding must be 'hex', 'HEX' or 'base64'",
-                setting="signature_encoding",
-                vendor=_VENDOR,
-            )
-        self._key = _key(api_key)
-        self._header = header.strip()
-        self._encoding: DigestEncoding = encoding
-
-    @property
-    def header(self) -> str:
-        """The signature header's name."""
-        return self._header
-
-    @property
-    def encoding(self) -> DigestEncoding:
-        """The digest encoding."""
-        return self._encoding
-
-    def signature(self, body: bytes) -> str:
-        """Return the signature of ``body`` in the configured encoding."""
-        return _encode(hmac_sha256(self._key.key, _check_body(body)), self._encoding)
-
-    def headers(self, body: bytes) -> dict[str, str]:
-        """Return the header to add to a request with this body."""
-        return {self._header: self.signature(body)}
-
-    @safe_repr
-    def __repr__(self) -> str:
-        return f"FulfillmentSigner(header={self._header!r}, encoding={self._encoding!r})"
-
-
-class CounterSequence:
-    """A thread-safe counter for the ``sequence`` field: ``start``, ``start + 1``, ...
-
-    Keep its last value somewhere durable if iTEP enforces increasing numbers across runs.
-
-    >>> seq = CounterSequence(start=3)
-    >>> seq(), seq()
-    (3, 4)
-    """
-
-    def __init__(self, start: int = 1) -> None:
-        if isinstance(start, bool) or not isinstance(start, int):
-            raise ConfigurationError("start must be an integer", setting="start", vendor=_VENDOR)
-        self._counter = itertools.count(start)
-        self._lock = threading.Lock()
-
-    def __call__(self) -> int:
-        """Return the next number."""
-        with self._lock:
-            return next(self._counter)
-
-    def __copy__(self) -> CounterSequence:
-        return self  # shared state: a copy must remember (and count) what the original does
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> CounterSequence:
-        return self
-
-    @safe_repr
-    def __repr__(self) -> str:
-        return "CounterSequence()"
-
-
-class TimeSequence:
-    """Sequence numbers from the clock, in milliseconds, strictly increasing within the process.
-
-    Args:
-        clock: Returns Unix seconds (``time.time`` by default).
-    """
-
-    def __init__(self, clock: Callable[[], float] = time.time) -> None:
-        self._clock = check_time_source(clock, vendor=_VENDOR)
-        self._last = 0
-        self._lock = threading.Lock()
-
-    def __call__(self) -> int:
-        """Return the next number (the clock in ms, or one more than the last number)."""
-        with self._lock:
-            value = max(int(self._clock() * 1000), self._last + 1)
-            self._last = value
-            return value
-
-    def __copy__(self) -> TimeSequence:
-        return self  # shared state: a copy must remember (and count) what the original does
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> TimeSequence:
-        return self
-
-    @safe_repr
-    def __repr__(self) -> str:
-        return "TimeSequence()"
+def signature(api_key: Secret, body: bytes, encoding: DigestEncoding = "hex") -> str:
+    """Return the signature of ``body`` under the masked ``api_key``, written in ``encoding``."""
+    return encode_digest(hmac_sha256(api_key.key, body_bytes(body)), encoding)

@@ -21,32 +21,18 @@ from urllib.parse import parse_qsl
 
 import attrs
 
+from examkit.core import auth as _auth
 from examkit.core._checks import check_choice, check_replay_guard, check_seconds, check_text
 from examkit.core._copying import deepcopy_sharing
 from examkit.core._repr import safe_repr
 from examkit.core.env import env_setting
-from examkit.core.errors import (
-    ConfigurationError,
-    MalformedSignatureError,
-    MissingSignatureError,
-    PayloadError,
-    SignatureMismatchError,
-    ValidationError,
-)
+from examkit.core.errors import ConfigurationError, PayloadError, SignatureMismatchError, ValidationError
 from examkit.core.serde import load_json
-from examkit.core.signing import (
-    KeyRing,
-    Secret,
-    SecretInput,
-    canonical_b64decode,
-    credential_fingerprint,
-    credential_matches,
-    decode_signature,
-    secrets_from,
-)
+from examkit.core.signing import Secret, SecretInput
 from examkit.core.webhook import (
     DEFAULT_MAX_BODY_SIZE,
     ReplayGuard,
+    Verified,
     WebhookRequest,
     body_size_limit,
     claim_once,
@@ -62,7 +48,6 @@ __all__ = [
     "NoAuthentication",
     "TokenHeaderAuth",
     "parse_results_body",
-    "parse_results_json",
 ]
 
 _SECTION_KEYS: Final = frozenset({"Level", "Score", "Percent", "cefr", "Question_Count"})
@@ -74,17 +59,14 @@ _MAX_FORM_FIELDS: Final = 64
 _SECTION_MARK: Final = "\x1f"
 
 
-def _header_bytes(value: str) -> bytes:
-    # Header values are text; odd characters must not raise, they simply will not match.
-    return value.encode("utf-8", "replace")
-
-
 @runtime_checkable
 class ItepWebhookAuth(Protocol):
     """How a results webhook proves it comes from iTEP; implement it for a scheme of your own.
 
     An implementation whose check covers the body's bytes (a MAC of the body) may set a
-    ``covers_body = True`` attribute; the verifier then marks results ``body_authenticated``.
+    ``covers_body = True`` attribute; the verifier then marks results ``body_authenticated``. One that
+    also has ``match(request) -> int | None`` (the position of the credential that matched) lets
+    :meth:`ItepWebhookVerifier.verify_detailed` say which secret of a rotation was used.
     """
 
     def authenticate(self, request: WebhookRequest) -> None:
@@ -96,24 +78,24 @@ class ItepWebhookAuth(Protocol):
         ...
 
 
-class NoAuthentication:
+class NoAuthentication(_auth.NoAuthentication):
     """Accept every request: the explicit choice for a tracking code set up without credentials.
 
     Only sensible behind another safeguard (a secret URL, an IP allow-list at the proxy).
     """
 
     __slots__ = ()
-    covers_body = False
-
-    def authenticate(self, request: WebhookRequest) -> None:
-        """Accept ``request`` as it is."""
-
-    @safe_repr
-    def __repr__(self) -> str:
-        return "NoAuthentication()"
 
 
-class TokenHeaderAuth:
+_TOKEN_MESSAGES: Final = _auth.TokenMessages(
+    missing=(
+        "the {header} header is missing: the request is not from iTEP, or the tracking code uses "
+        "another authentication"
+    ),
+)
+
+
+class TokenHeaderAuth(_auth.TokenHeaderAuth):
     """A shared token in a named header, e.g. ``X-Api-Key: <token>``.
 
     Args:
@@ -125,47 +107,20 @@ class TokenHeaderAuth:
         ConfigurationError: No header name or no token.
     """
 
-    __slots__ = ("_expected", "_header")
-    covers_body = False
+    __slots__ = ()
 
     def __init__(self, *, header: str, token: SecretInput | Sequence[SecretInput], prefix: str = "") -> None:
-        self._header = _header_name(header, "header")
-        _prefix(prefix)
-        secrets = secrets_from(token, name="token", vendor=VENDOR)
-        self._expected = KeyRing(credential_fingerprint(_header_bytes(prefix) + s.key) for s in secrets)
-
-    def authenticate(self, request: WebhookRequest) -> None:
-        """Check the header against the token(s) in constant time.
-
-        Raises:
-            MissingSignatureError: The header is absent.
-            MalformedSignatureError: It was sent several times with different values.
-            SignatureMismatchError: It does not match.
-        """
-        request = received(request, limit=None, vendor=VENDOR)
-        value = request.headers.get_single(self._header, vendor=VENDOR)
-        if value is None:
-            raise MissingSignatureError(
-                f"the {self._header} header is missing: the request is not from iTEP, or the "
-                "tracking code uses another authentication",
-                vendor=VENDOR,
-                reason="missing token",
-                header=self._header,
-            )
-        if not credential_matches(_header_bytes(value.strip()), self._expected):
-            raise SignatureMismatchError(
-                f"the token in {self._header} does not match",
-                vendor=VENDOR,
-                reason="token mismatch",
-                header=self._header,
-            )
-
-    @safe_repr
-    def __repr__(self) -> str:
-        return f"TokenHeaderAuth(header={self._header!r}, token='***')"
+        super().__init__(
+            vendor=VENDOR,
+            header=header,
+            token=token,
+            prefix=prefix,
+            messages=_TOKEN_MESSAGES,
+            example_header="X-Itep-Token",
+        )
 
 
-class BasicAuth:
+class BasicAuth(_auth.BasicAuth):
     """HTTP basic credentials in the ``Authorization`` header.
 
     Args:
@@ -177,8 +132,7 @@ class BasicAuth:
         ConfigurationError: No user name or password.
     """
 
-    __slots__ = ("_expected", "_header", "_username")
-    covers_body = False
+    __slots__ = ()
 
     def __init__(
         self,
@@ -187,60 +141,12 @@ class BasicAuth:
         password: SecretInput | Sequence[SecretInput],
         header: str = "Authorization",
     ) -> None:
-        user: object = username
-        if not isinstance(user, str) or not user or ":" in user:
-            raise ConfigurationError(
-                "username must be non-empty text without ':'", setting="username", vendor=VENDOR
-            )
-        self._header = _header_name(header, "header")
-        self._username = username
-        secrets = secrets_from(password, name="password", vendor=VENDOR)
-        self._expected = KeyRing(
-            credential_fingerprint(username.encode("utf-8") + b":" + s.key) for s in secrets
+        super().__init__(
+            vendor=VENDOR, username=username, password=password, header=header, example_header="X-Itep-Token"
         )
 
-    def authenticate(self, request: WebhookRequest) -> None:
-        """Check the credentials in constant time.
 
-        Raises:
-            MissingSignatureError: No ``Authorization`` header.
-            MalformedSignatureError: Not ``Basic <base64>``.
-            SignatureMismatchError: Wrong user name or password.
-        """
-        request = received(request, limit=None, vendor=VENDOR)
-        value = request.headers.get_single(self._header, vendor=VENDOR)
-        if value is None:
-            raise MissingSignatureError(
-                f"the {self._header} header is missing: basic credentials were expected",
-                vendor=VENDOR,
-                reason="missing credentials",
-                header=self._header,
-            )
-        scheme, _, encoded = value.strip().partition(" ")
-        raw = encoded.strip().encode("ascii", "replace")
-        # Only the canonical base64 of the credentials: one accepted text per user name and password.
-        credentials = canonical_b64decode(raw) if scheme.lower() == "basic" and raw else None
-        if credentials is None:
-            raise MalformedSignatureError(
-                f"the {self._header} header is not 'Basic <base64 credentials>'",
-                vendor=VENDOR,
-                reason="malformed basic credentials",
-                header=self._header,
-            ) from None
-        if not credential_matches(credentials, self._expected):
-            raise SignatureMismatchError(
-                "the basic credentials do not match",
-                vendor=VENDOR,
-                reason="credentials mismatch",
-                header=self._header,
-            )
-
-    @safe_repr
-    def __repr__(self) -> str:
-        return f"BasicAuth(username={self._username!r}, password='***')"
-
-
-class HmacBodyAuth:
+class HmacBodyAuth(_auth.HmacBodyAuth):
     """An HMAC-SHA256 of the raw body in a named header.
 
     Args:
@@ -253,8 +159,7 @@ class HmacBodyAuth:
         ConfigurationError: No header name or secret, or an unknown encoding.
     """
 
-    __slots__ = ("_encoding", "_fast", "_header", "_keys", "_prefix")
-    covers_body = True
+    __slots__ = ()
 
     def __init__(
         self,
@@ -264,88 +169,14 @@ class HmacBodyAuth:
         encoding: Literal["hex", "base64"] = "hex",
         prefix: str = "",
     ) -> None:
-        self._header = _header_name(header, "header")
-        check_choice(encoding, ("hex", "base64"), setting="encoding", vendor=VENDOR)
-        _prefix(prefix)
-        self._encoding: Literal["hex", "base64"] = encoding
-        self._prefix = prefix
-        self._keys = KeyRing(s.key for s in secrets_from(secret, name="secret", vendor=VENDOR))
-        # Exactly what the detailed path accepts for hex: surrounding spaces, the prefix, 64 hex digits.
-        self._fast = re.compile(r"\A\s*" + re.escape(prefix) + r"([0-9a-fA-F]{64})\s*\Z", re.ASCII)
-
-    def authenticate(self, request: WebhookRequest) -> None:
-        """Check the header against the HMAC of the raw body, in constant time.
-
-        Raises:
-            MissingSignatureError: The header is absent.
-            MalformedSignatureError: It cannot be decoded.
-            SignatureMismatchError: It does not match.
-        """
-        request = received(request, limit=None, vendor=VENDOR)
-        value = request.headers.get_single(self._header, vendor=VENDOR)
-        if self._encoding == "hex" and value is not None:
-            # Hot path: the common layout in one precompiled match, then one-shot C HMACs.
-            match = self._fast.match(value)
-            if match is not None:
-                # The keyed work happens inside the KeyRing: no key is a local of this frame.
-                if self._keys.hmac_matches(bytes.fromhex(match.group(1)), request.body):
-                    return
-                raise self._mismatch()
-        if value is None:
-            raise MissingSignatureError(
-                f"the {self._header} header is missing",
-                vendor=VENDOR,
-                reason="missing signature",
-                header=self._header,
-            )
-        value = value.strip()
-        if self._prefix:
-            if not value.startswith(self._prefix):
-                raise MalformedSignatureError(
-                    f"the {self._header} header does not start with {self._prefix!r}",
-                    vendor=VENDOR,
-                    reason="missing prefix",
-                    header=self._header,
-                )
-            value = value[len(self._prefix) :]
-        candidate = decode_signature(value, encoding=self._encoding, vendor=VENDOR, header=self._header)
-        if not self._keys.hmac_matches(candidate, request.body):
-            raise self._mismatch()
-
-    def _mismatch(self) -> SignatureMismatchError:
-        return SignatureMismatchError(
-            f"the signature in {self._header} does not match the body: check the secret and "
-            "pass the body exactly as received",
+        super().__init__(
             vendor=VENDOR,
-            reason="signature mismatch",
-            header=self._header,
+            header=header,
+            secret=secret,
+            encoding=encoding,
+            prefix=prefix,
+            example_header="X-Itep-Token",
         )
-
-    @safe_repr
-    def __repr__(self) -> str:
-        return f"HmacBodyAuth(header={self._header!r}, encoding={self._encoding!r}, secret='***')"
-
-
-def _prefix(value: object) -> str:
-    if not isinstance(value, str) or not value.isprintable():
-        raise ConfigurationError("prefix must be printable text", setting="prefix", vendor=VENDOR)
-    return value
-
-
-def _header_name(value: object, setting: str) -> str:
-    if (
-        not isinstance(value, str)
-        or not value.strip()
-        or not value.isascii()
-        or not value.isprintable()
-        or any(c in value for c in ":\r\n ")
-    ):
-        raise ConfigurationError(
-            f"{setting} must be a header name such as 'X-Itep-Token'",
-            setting=setting,
-            vendor=VENDOR,
-        )
-    return value.strip()
 
 
 def _form_data(body: bytes, field: str) -> str:
@@ -469,6 +300,15 @@ def parse_results_body(body: bytes, *, field: str = "data") -> ExamResult:
     return parse_results_json(_form_data(bytes(body), field))
 
 
+def _returned_a_value() -> SignatureMismatchError:
+    # An authenticate() that returns (False, say) instead of raising must not let a request in.
+    return SignatureMismatchError(
+        "the configured auth returned a value instead of raising: authentication refused",
+        vendor=VENDOR,
+        reason="auth returned a value",
+    )
+
+
 class ItepWebhookVerifier:
     """Verifies an iTEP results webhook and returns its typed :class:`ExamResult`.
 
@@ -507,22 +347,17 @@ class ItepWebhookVerifier:
         replay_ttl: float = 86_400.0,
         field: str = "data",
     ) -> None:
-        given: object = auth
-        size: object = max_body_size
-        ttl: object = replay_ttl
-        name: object = field
-        if isinstance(given, type) or not isinstance(given, ItepWebhookAuth):
+        if isinstance(auth, type) or not isinstance(auth, ItepWebhookAuth):
             raise ConfigurationError(
                 "auth is required: pass TokenHeaderAuth(...), BasicAuth(...), HmacBodyAuth(...) "
                 "or, on purpose, NoAuthentication()",
                 setting="auth",
                 vendor=VENDOR,
             )
-        limit = body_size_limit(size, vendor=VENDOR)
-        self._ttl = check_seconds(ttl, setting="replay_ttl", vendor=VENDOR)
-        self._field = check_text(name, setting="field", vendor=VENDOR)
+        self._limit = body_size_limit(max_body_size, vendor=VENDOR)
+        self._ttl = check_seconds(replay_ttl, setting="replay_ttl", vendor=VENDOR)
+        self._field = check_text(field, setting="field", vendor=VENDOR)
         self._auth = auth
-        self._limit = limit
         self._guard = check_replay_guard(replay_guard, vendor=VENDOR)
 
     @classmethod
@@ -548,6 +383,7 @@ class ItepWebhookVerifier:
         def need(name: str) -> str:
             return env_setting(name, vendor=VENDOR, environ=environ)
 
+        check_choice(scheme, ("token", "basic", "hmac"), setting="scheme", vendor=VENDOR)
         auth: ItepWebhookAuth
         if scheme == "basic":
             auth = BasicAuth(
@@ -555,19 +391,12 @@ class ItepWebhookVerifier:
                 password=Secret(need("EXAMKIT_ITEP_WEBHOOK_PASSWORD"), name="password"),
                 **({"header": header} if header else {}),
             )
-        elif scheme in ("token", "hmac"):
-            if header is None:
-                raise ConfigurationError(
-                    f"header is required for scheme={scheme!r}", setting="header", vendor=VENDOR
-                )
+        else:  # token and hmac name their header: checked before any variable is read
+            name = _auth.header_name(header, vendor=VENDOR, example="X-Itep-Token")
             if scheme == "token":
-                auth = TokenHeaderAuth(header=header, token=need("EXAMKIT_ITEP_WEBHOOK_TOKEN"))
+                auth = TokenHeaderAuth(header=name, token=need("EXAMKIT_ITEP_WEBHOOK_TOKEN"))
             else:
-                auth = HmacBodyAuth(header=header, secret=need("EXAMKIT_ITEP_WEBHOOK_SECRET"))
-        else:
-            raise ConfigurationError(
-                "scheme must be 'token', 'basic' or 'hmac'", setting="scheme", vendor=VENDOR
-            )
+                auth = HmacBodyAuth(header=name, secret=need("EXAMKIT_ITEP_WEBHOOK_SECRET"))
         return cls(auth=auth, **settings)
 
     @property
@@ -590,12 +419,45 @@ class ItepWebhookVerifier:
         body = received(request, limit=self._limit, vendor=VENDOR).body
         outcome: object = self._auth.authenticate(request)  # type: ignore[func-returns-value]
         if outcome is not None:
-            # An authenticate() that returns (False, say) instead of raising must not let a request in.
-            raise SignatureMismatchError(
-                "the configured auth returned a value instead of raising: authentication refused",
-                vendor=VENDOR,
-                reason="auth returned a value",
-            )
+            raise _returned_a_value()
+        return self._accept(body)
+
+    def verify_detailed(self, request: WebhookRequest) -> Verified[ExamResult]:
+        """Like :meth:`verify`, and say which configured credential matched (for secret rotation).
+
+        ``key_index`` is the position of the token, password or secret that matched (every one is
+        still compared in constant time); ``None`` with :class:`NoAuthentication` or an ``auth`` of
+        your own without a ``match`` method.
+
+        >>> from examkit.core.webhook import WebhookRequest
+        >>> auth = TokenHeaderAuth(header="X-Token", token=["old-token-1", "new-token-2"])
+        >>> body = b"data=%7B%22TestID%22%3A%223279B035APR%22%7D"
+        >>> request = WebhookRequest(body=body, headers={"X-Token": "new-token-2"})
+        >>> ItepWebhookVerifier(auth=auth).verify_detailed(request).rotation_note
+        'secret 2 of 2 matched'
+
+        Raises:
+            The same errors as :meth:`verify`.
+        """
+        body = received(request, limit=self._limit, vendor=VENDOR).body
+        match = getattr(self._auth, "match", None)
+        index: object
+        if callable(match):
+            index = match(request)
+            if index is not None and (isinstance(index, bool) or not isinstance(index, int)):
+                raise _returned_a_value()
+        else:
+            index = self._auth.authenticate(request)  # type: ignore[func-returns-value]
+            if index is not None:
+                raise _returned_a_value()
+        count = getattr(self._auth, "key_count", 0)
+        return Verified(
+            event=self._accept(body),
+            key_index=index,
+            key_count=count if isinstance(count, int) and not isinstance(count, bool) else 0,
+        )
+
+    def _accept(self, body: bytes) -> ExamResult:
         # Parsed before the replay claim: a body that does not parse must not be remembered as accepted.
         result = parse_results_body(body, field=self._field)
         if self._guard is not None:

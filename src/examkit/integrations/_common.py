@@ -300,7 +300,9 @@ def check_verifier(verifier: object, *, adapter: str = "verified_webhook") -> No
         )
 
 
-def url_base(public_url: str | None, trust_forwarded: bool) -> tuple[str, str, str] | None:
+def url_base(
+    public_url: str | None, trust_forwarded: bool, *, option: str = "trust_forwarded=True"
+) -> tuple[str, str, str] | None:
     """Check the URL options of an adapter once: ``(scheme, host, prefix)`` of ``public_url``, or ``None``.
 
     Raises:
@@ -308,7 +310,7 @@ def url_base(public_url: str | None, trust_forwarded: bool) -> tuple[str, str, s
     """
     if public_url is not None and trust_forwarded:
         raise ConfigurationError(
-            "give either public_url or trust_forwarded=True, not both", setting="public_url"
+            f"give either public_url or {option}, not both", setting="public_url"
         )
     return None if public_url is None else split_public_url(public_url)
 

@@ -168,7 +168,7 @@ async def webhook_request_from_starlette(
         ConfigurationError: ``public_url`` or ``forwarded_allow_ips`` is malformed, or both are given.
     """
     proxies = _trusted(forwarded_allow_ips)
-    base = url_base(public_url, forwarded_allow_ips is not None)
+    base = url_base(public_url, forwarded_allow_ips is not None, option="forwarded_allow_ips")
     return await _build(request, base, proxies, body_size_limit(max_body_size))
 
 
@@ -262,7 +262,7 @@ def verified_webhook(
     """
     check_verifier(verifier)
     proxies = _trusted(forwarded_allow_ips)
-    base = url_base(public_url, forwarded_allow_ips is not None)  # checked once, when decorating
+    base = url_base(public_url, forwarded_allow_ips is not None, option="forwarded_allow_ips")  # checked once, when decorating
 
     def decorator(view: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
         is_async = inspect.iscoroutinefunction(view)

@@ -254,7 +254,20 @@ TESTPRESS: frozenset[str] | None = frozenset(
 
 # -- examkit.integrations and its adapters -------------------------------------------------------------
 
-INTEGRATIONS: dict[str, frozenset[str]] = {}
+INTEGRATIONS: dict[str, frozenset[str]] = {
+    "examkit.integrations": frozenset(
+        {"REJECTED_BODY", "BodyAlreadyReadError", "ReplayGuardUnavailableError", "logger", "status_for_error"}
+    ),
+    "examkit.integrations.django": frozenset(
+        {"DjangoCacheReplayGuard", "verified_webhook", "webhook_request_from_django"}
+    ),
+    "examkit.integrations.flask": frozenset({"verified_webhook", "webhook_request_from_flask"}),
+    "examkit.integrations.starlette": frozenset({"verified_webhook", "webhook_request_from_starlette"}),
+    "examkit.integrations.redis": frozenset({"AsyncRedisReplayGuard", "RedisReplayGuard"}),
+    "examkit.integrations.routing": frozenset(
+        {"AssessioRouter", "IntegrityAdvocateRouter", "ItepRouter", "TestpressRouter", "WebhookRouter"}
+    ),
+}
 
 # -- examkit.testing -----------------------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ import hmac
 import json
 from dataclasses import dataclass
 
-from examkit.core.clock import Clock, check_freshness, parse_epoch_seconds
+from examkit.core.clock import Clock, FixedClock, check_freshness, parse_epoch_seconds
 from examkit.core.errors import (
     ConfigurationError,
     MalformedSignatureError,
@@ -30,6 +30,7 @@ from examkit.core.webhook import (
     WebhookVerifier,
     check_body_size,
     claim_once,
+    verification_time,
 )
 
 SECRET = b"toy-shared-secret-0123456789"
@@ -91,9 +92,9 @@ class ToyVerifier:
             vendor="toy",
             header="X-Toy-Signature",
         )
-        check_freshness(
-            seconds, clock=self._clock, tolerance=TOLERANCE, vendor="toy", header="X-Toy-Timestamp"
-        )
+        # Judged at the request's arrival (received_at) when it was queued, as the vendors' verifiers do.
+        at = FixedClock(verification_time(request, self._clock))
+        check_freshness(seconds, clock=at, tolerance=TOLERANCE, vendor="toy", header="X-Toy-Timestamp")
         if self._guard is not None:
             # Through claim_once, like examkit's verifiers: the adapters can release the claim.
             claim_once(

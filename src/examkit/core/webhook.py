@@ -8,8 +8,11 @@ vendor verifier takes one and returns a typed event, or raises a
 
 from __future__ import annotations
 
+import base64
+import binascii
 import collections
 import contextlib
+import inspect
 import math
 import threading
 from collections.abc import Iterable, Iterator, Mapping
@@ -217,6 +220,60 @@ class WebhookRequest:
             )
         self.received_at: float | None = None if received_at is None else float(received_at)
 
+    def to_json_dict(self) -> dict[str, Any]:
+        """Return a JSON-safe form of this request, for a queue: :meth:`from_json_dict` rebuilds it.
+
+        The body is kept byte for byte (as base64), the headers as ``[name, value]`` pairs in the order
+        received (repeats included), with the URL, the method and ``received_at``. When
+        ``received_at`` is not set, the current time is recorded, so that a worker judges freshness at
+        the time the request was enqueued, not when it runs. The form holds the request's headers,
+        which can carry credentials: treat the queue as you treat the request itself.
+
+        >>> req = WebhookRequest(body=b"{}", headers={"X-Sig": "1"}, url="https://h.example/x", received_at=5)
+        >>> WebhookRequest.from_json_dict(req.to_json_dict()).body
+        b'{}'
+        """
+        received_at = SystemClock().time() if self.received_at is None else self.received_at
+        return {
+            "body": base64.b64encode(self.body).decode("ascii"),
+            "headers": [[name, value] for name, value in self.headers.items_all()],
+            "url": self.url,
+            "method": self.method,
+            "received_at": received_at,
+        }
+
+    @classmethod
+    def from_json_dict(cls, data: Mapping[str, Any]) -> WebhookRequest:
+        """Rebuild a request from :meth:`to_json_dict`'s form (after ``json.loads`` in a worker).
+
+        Raises:
+            ValidationError: ``data`` is not that form (a missing or malformed field, a body that is
+                not base64).
+        """
+        if not isinstance(data, Mapping):
+            raise ValidationError("a WebhookRequest's JSON form is an object", reason="not an object")
+        body = data.get("body")
+        if not isinstance(body, str):
+            raise ValidationError("body must be base64 text", field="body", reason="not base64")
+        try:
+            raw = base64.b64decode(body.encode("ascii"), validate=True)
+        except (binascii.Error, UnicodeEncodeError):
+            raise ValidationError("body must be base64 text", field="body", reason="not base64") from None
+        headers = data.get("headers", [])
+        if not isinstance(headers, list) or not all(
+            isinstance(pair, list | tuple) and len(pair) == 2 for pair in headers
+        ):
+            raise ValidationError(
+                "headers must be a list of [name, value] pairs", field="headers", reason="not headers"
+            )
+        return cls(
+            body=raw,
+            headers=[(pair[0], pair[1]) for pair in headers],
+            url=data.get("url"),
+            method=data.get("method", "POST"),
+            received_at=data.get("received_at"),
+        )
+
     @safe_repr
     def __repr__(self) -> str:
         return (
@@ -369,7 +426,19 @@ def claim_once(
         raise ConfigurationError("claim_once needs a replay guard", setting="replay_guard", vendor=vendor)
     argument_text(key, field="key", vendor=vendor)
     ttl = argument_number(ttl, field="ttl", vendor=vendor)
-    if not guard.add(key, ttl=ttl):
+    added = guard.add(key, ttl=ttl)
+    if inspect.isawaitable(added):  # an async guard behind a sync verifier: it would accept every replay
+        close = getattr(added, "close", None)
+        if callable(close):
+            close()
+        raise ConfigurationError(
+            f"{type(guard).__name__}.add is async, but verifiers claim keys synchronously: give the "
+            "verifier a sync guard (examkit.integrations.redis.RedisReplayGuard, not "
+            "AsyncRedisReplayGuard)",
+            setting="replay_guard",
+            vendor=vendor,
+        )
+    if not added:
         raise ReplayedRequestError(message, vendor=vendor, reason=reason, header=header)
     claims = _CLAIMS.get()
     if claims is not None:

@@ -1,11 +1,16 @@
-"""Framework adapters: verify webhooks inside Django and Flask views.
+"""Framework adapters, shared replay guards and routing: verify webhooks inside any Python app.
 
-The adapters live in :mod:`examkit.integrations.django` and :mod:`examkit.integrations.flask`, each
-behind its optional dependency (``pip install 'examkit[django]'`` or ``'examkit[flask]'``). This
-package itself imports no framework: it holds what both adapters share, the mapping from an
+- :mod:`examkit.integrations.django`, :mod:`examkit.integrations.flask` and
+  :mod:`examkit.integrations.starlette` (FastAPI and Starlette): thin adapters, each behind its
+  optional dependency (``pip install 'examkit[django]'``, ``'examkit[flask]'``, ``'examkit[fastapi]'``);
+- :mod:`examkit.integrations.redis`: replay guards shared through Redis (``'examkit[redis]'``);
+- :mod:`examkit.integrations.routing`: one endpoint, a typed handler per event kind.
+
+This package itself imports no framework: it holds what the adapters share, the mapping from an
 examkit error to an HTTP status (:func:`status_for_error`), the generic response body
-(:data:`REJECTED_BODY`), the logger they report to and the error raised when the body can no longer
-be read (:class:`BodyAlreadyReadError`).
+(:data:`REJECTED_BODY`), the logger they report to, the error raised when the body can no longer
+be read (:class:`BodyAlreadyReadError`) and the one raised when a shared replay guard is unreachable
+(:class:`ReplayGuardUnavailableError`).
 
 Status codes (see :func:`status_for_error`):
 
@@ -13,7 +18,9 @@ Status codes (see :func:`status_for_error`):
   (:class:`~examkit.core.errors.PayloadError`);
 - 401: a signature mismatch, or a timestamp outside the tolerance;
 - 409: a replayed request (its nonce or id was accepted before);
-- 413: a body over the verifier's ``max_body_size`` (or the framework's own limit).
+- 413: a body over the verifier's ``max_body_size`` (or the framework's own limit);
+- 503: the shared replay guard (Redis) is unreachable: nothing is accepted unguarded, the vendor
+  retries later.
 """
 
 from __future__ import annotations
@@ -21,15 +28,19 @@ from __future__ import annotations
 import logging
 from typing import Final
 
+from examkit.core._exports import lazy_exports, publish
 from examkit.integrations import _common
-from examkit.integrations._common import BodyAlreadyReadError, status_for_error
+from examkit.integrations._common import BodyAlreadyReadError, ReplayGuardUnavailableError, status_for_error
 
 __all__ = [
     "REJECTED_BODY",
     "BodyAlreadyReadError",
+    "ReplayGuardUnavailableError",
     "logger",
     "status_for_error",
 ]
+
+_LAZY: Final[dict[str, str]] = {}
 
 logger: Final[logging.Logger] = _common.logger
 """The logger both adapters report rejected webhooks to (named ``examkit.integrations``).
@@ -47,6 +58,5 @@ The specific cause goes to :data:`logger` only: a sender probing the endpoint le
 status code.
 """
 
-# Shown under this package in the docs and in tracebacks, where users import them from.
-BodyAlreadyReadError.__module__ = __name__
-status_for_error.__module__ = __name__
+__getattr__, __dir__ = lazy_exports(__name__, __all__, _LAZY)
+publish(__name__, globals(), __all__)

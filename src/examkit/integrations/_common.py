@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Final
 from urllib.parse import urlsplit
 
+from examkit.core._checks import config_error
 from examkit.core.errors import (
     ConfigurationError,
     ExamkitError,
@@ -21,26 +22,14 @@ from examkit.core.errors import (
     ValidationError,
     WebhookVerificationError,
 )
-from examkit.core.webhook import DEFAULT_MAX_BODY_SIZE, ReplayScope, replay_scope
+from examkit.core.webhook import DEFAULT_MAX_BODY_SIZE, ReplayScope, WebhookRequest, replay_scope
 
 __all__ = [
-    "READ_CHUNK",
     "REJECTED_BODY",
     "BodyAlreadyReadError",
-    "adapter_body_limit",
-    "checked_host",
-    "checked_scheme",
-    "declared_length",
-    "forwarded_value",
-    "handle",
-    "handle_async",
-    "log_rejection",
+    "ReplayGuardUnavailableError",
     "logger",
-    "read_capped",
-    "smallest_limit",
-    "split_public_url",
     "status_for_error",
-    "too_large",
 ]
 
 logger: Final = logging.getLogger("examkit.integrations")
@@ -57,7 +46,18 @@ The specific reason goes to :data:`logger` only: a sender probing the endpoint l
 status code.
 """
 
+
+class ReplayGuardUnavailableError(ExamkitError):
+    """A shared replay guard (Redis) could not be reached, so a request could not be checked for replay.
+
+    examkit fails closed: the request is not accepted unguarded. The adapters answer it with 503, so
+    the vendor delivers it again later, and nothing is lost. Plain code should do the same (answer
+    with a retryable status, or leave the job in its queue).
+    """
+
+
 _STATUS: Final[tuple[tuple[type[ExamkitError], int], ...]] = (
+    (ReplayGuardUnavailableError, 503),
     (SignatureMismatchError, 401),
     (TimestampOutsideToleranceError, 401),
     (ReplayedRequestError, 409),
@@ -158,8 +158,9 @@ def status_for_error(error: ExamkitError) -> int | None:
     :class:`~examkit.core.errors.WebhookVerificationError` and a
     :class:`~examkit.core.errors.ValidationError` while reading the request), 401 for a signature
     mismatch or a timestamp outside the tolerance, 409 for a replay, 413 for a body over the
-    verifier's limit. Configuration errors (and any other examkit error) return ``None``: they are
-    the application's fault and propagate as server errors.
+    verifier's limit, 503 when the shared replay guard is unreachable
+    (:class:`ReplayGuardUnavailableError`). Configuration errors (and any other examkit error)
+    return ``None``: they are the application's fault and propagate as server errors.
 
     >>> from examkit import ReplayedRequestError
     >>> status_for_error(ReplayedRequestError("seen before"))
@@ -259,6 +260,57 @@ def split_public_url(public_url: str) -> tuple[str, str, str]:
             setting="public_url",
         )
     return parts.scheme, parts.netloc, parts.path.rstrip("/")
+
+
+def verify_logged(verifier: Any, request: WebhookRequest) -> Any:
+    """Verify ``request``, with ``verify_detailed`` when the verifier has it (logging which secret matched).
+
+    A verifier's ``verify_detailed`` returns a :class:`~examkit.core.webhook.Verified`; its
+    ``rotation_note`` (``"secret 2 of 2 matched"``, never a secret) is logged at ``INFO`` so that an
+    operator sees when an old secret stops being used. Verifiers without it are called with ``verify``.
+    """
+    detailed = getattr(verifier, "verify_detailed", None)
+    if not callable(detailed):
+        return verifier.verify(request)
+    result = detailed(request)
+    note = getattr(result, "rotation_note", "")
+    if note:
+        logger.info(
+            "webhook verified on %s %s: %s",
+            request.method,
+            request.url,
+            note,
+            extra={"examkit_key_index": getattr(result, "key_index", None)},
+        )
+    return result.event
+
+
+def check_verifier(verifier: object, *, adapter: str = "verified_webhook") -> None:
+    """Refuse, when decorating, anything that is not a webhook verifier.
+
+    Raises:
+        ConfigurationError: ``verifier`` has no ``verify`` method.
+    """
+    if not callable(getattr(verifier, "verify", None)):
+        raise config_error(
+            "verifier",
+            f"a webhook verifier for {adapter} (an object with a verify(request) method)",
+            verifier,
+            vendor=None,
+        )
+
+
+def url_base(
+    public_url: str | None, trust_forwarded: bool, *, option: str = "trust_forwarded=True"
+) -> tuple[str, str, str] | None:
+    """Check the URL options of an adapter once: ``(scheme, host, prefix)`` of ``public_url``, or ``None``.
+
+    Raises:
+        ConfigurationError: Both options are given, or ``public_url`` is malformed.
+    """
+    if public_url is not None and trust_forwarded:
+        raise ConfigurationError(f"give either public_url or {option}, not both", setting="public_url")
+    return None if public_url is None else split_public_url(public_url)
 
 
 def handle(

@@ -27,7 +27,7 @@ import io
 import math
 import re
 from collections.abc import Callable
-from typing import Any, Final, TypeVar, cast
+from typing import Any, Concatenate, Final, ParamSpec, Protocol, TypeVar, cast
 
 try:
     from asgiref.sync import iscoroutinefunction, sync_to_async
@@ -55,6 +55,7 @@ from examkit.integrations._common import (
     REJECTED_BODY,
     BodyAlreadyReadError,
     adapter_body_limit,
+    check_verifier,
     checked_host,
     checked_scheme,
     declared_length,
@@ -64,8 +65,9 @@ from examkit.integrations._common import (
     log_rejection,
     read_capped,
     smallest_limit,
-    split_public_url,
     too_large,
+    url_base,
+    verify_logged,
 )
 
 __all__ = [
@@ -75,6 +77,24 @@ __all__ = [
 ]
 
 EventT = TypeVar("EventT")
+EventT_co = TypeVar("EventT_co", covariant=True)
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class _ViewDecorator(Protocol[EventT_co]):
+    """What :func:`verified_webhook` returns: ``view(request, event, *args, **kwargs)`` loses its event.
+
+    The view's second parameter must accept the verifier's event type; the URL arguments after it
+    are kept, so type checkers see what Django calls. (One signature for sync and async views: an
+    async view's result is its coroutine. Without django-stubs, Django's classes are ``Any`` to a
+    type checker, which would make overloads ambiguous.)
+    """
+
+    def __call__(
+        self, view: Callable[Concatenate[HttpRequest, EventT_co, P], R], /
+    ) -> Callable[Concatenate[HttpRequest, P], R | HttpResponse]: ...
+
 
 _CONSUMED_MESSAGE: Final = (
     "request.body can no longer be read: something read the request stream first (request.POST "
@@ -127,7 +147,7 @@ def webhook_request_from_django(
         ConfigurationError: ``public_url`` is not an absolute http(s) URL, or both options are given.
     """
     limit = body_size_limit(max_body_size)
-    return _build(request, _url_base(public_url, trust_forwarded), trust_forwarded, limit)
+    return _build(request, url_base(public_url, trust_forwarded), trust_forwarded, limit)
 
 
 def _build(
@@ -201,7 +221,7 @@ def verified_webhook(
     *,
     public_url: str | None = None,
     trust_forwarded: bool = False,
-) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+) -> _ViewDecorator[EventT]:
     """Decorate a Django view so that it only ever runs with a verified, typed event.
 
     The decorated view is exempt from CSRF (a vendor cannot send a token) and is called as
@@ -226,16 +246,12 @@ def verified_webhook(
         ConfigurationError: When decorating: ``verifier`` has no ``verify`` method, or the URL
             options are invalid.
     """
-    if not callable(getattr(verifier, "verify", None)):
-        raise ConfigurationError(
-            "verified_webhook needs a webhook verifier (an object with a verify(request) method), "
-            f"not {type(verifier).__name__}",
-            setting="verifier",
-        )
-    base = _url_base(public_url, trust_forwarded)  # checked once, when decorating
+    check_verifier(verifier)
+    base = url_base(public_url, trust_forwarded)  # checked once, when decorating
 
     def verify(request: HttpRequest) -> EventT:
-        return verifier.verify(_build(request, base, trust_forwarded, adapter_body_limit(verifier)))
+        built = _build(request, base, trust_forwarded, adapter_body_limit(verifier))
+        return cast("EventT", verify_logged(verifier, built))
 
     def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
         wrapper: Any  # a function with a csrf_exempt attribute
@@ -265,7 +281,7 @@ def verified_webhook(
         wrapper.csrf_exempt = True
         return cast("Callable[..., Any]", wrapper)
 
-    return decorator
+    return cast("_ViewDecorator[EventT]", decorator)
 
 
 class DjangoCacheReplayGuard:
@@ -362,14 +378,6 @@ def _timeout(ttl: float) -> int | None:
         return None  # Django: keep for ever
     # Django reads 0 as "do not store" and Memcached reads fractions as 0: keep at least 1 s.
     return min(max(1, math.ceil(ttl)), _MAX_TIMEOUT) if ttl > 0 else 1
-
-
-def _url_base(public_url: str | None, trust_forwarded: bool) -> tuple[str, str, str] | None:
-    if public_url is not None and trust_forwarded:
-        raise ConfigurationError(
-            "give either public_url or trust_forwarded=True, not both", setting="public_url"
-        )
-    return None if public_url is None else split_public_url(public_url)
 
 
 def _absolute_url(request: HttpRequest, base: tuple[str, str, str] | None, trust_forwarded: bool) -> str:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Awaitable, Callable
-from typing import Any, Final, Protocol, TypeVar, cast, overload
+from typing import Any, Concatenate, Final, ParamSpec, Protocol, TypeVar, cast, overload
 
 try:
     from flask import Request, Response, current_app
@@ -39,12 +39,13 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess witho
         "examkit.integrations.flask needs Flask: install it with pip install 'examkit[flask]'"
     ) from exc
 
-from examkit.core.errors import ConfigurationError, ExamkitError, PayloadTooLargeError
+from examkit.core.errors import ExamkitError, PayloadTooLargeError
 from examkit.core.webhook import DEFAULT_MAX_BODY_SIZE, WebhookRequest, WebhookVerifier, body_size_limit
 from examkit.integrations._common import (
     REJECTED_BODY,
     BodyAlreadyReadError,
     adapter_body_limit,
+    check_verifier,
     checked_host,
     checked_scheme,
     forwarded_value,
@@ -53,8 +54,9 @@ from examkit.integrations._common import (
     log_rejection,
     read_capped,
     smallest_limit,
-    split_public_url,
     too_large,
+    url_base,
+    verify_logged,
 )
 
 __all__ = [
@@ -63,17 +65,25 @@ __all__ = [
 ]
 
 EventT = TypeVar("EventT")
+EventT_co = TypeVar("EventT_co", covariant=True)
+P = ParamSpec("P")
 R = TypeVar("R")
 
 
-class _ViewDecorator(Protocol):
-    """What :func:`verified_webhook` returns: keeps a view sync or async, adds the reject response."""
+class _ViewDecorator(Protocol[EventT_co]):
+    """What :func:`verified_webhook` returns: keeps a view sync or async, adds the reject response.
+
+    The view's first parameter must accept the verifier's event type; the rest of its signature (the
+    route's URL variables) is kept, so type checkers see what Flask calls.
+    """
 
     @overload
-    def __call__(self, view: Callable[..., Awaitable[R]], /) -> Callable[..., Awaitable[R | Response]]: ...
+    def __call__(
+        self, view: Callable[Concatenate[EventT_co, P], Awaitable[R]], /
+    ) -> Callable[P, Awaitable[R | Response]]: ...
 
     @overload
-    def __call__(self, view: Callable[..., R], /) -> Callable[..., R | Response]: ...
+    def __call__(self, view: Callable[Concatenate[EventT_co, P], R], /) -> Callable[P, R | Response]: ...
 
 
 _FORM_TYPES: Final = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
@@ -124,7 +134,7 @@ def webhook_request_from_flask(
         ValidationError: A trusted ``X-Forwarded-Proto`` or ``X-Forwarded-Host`` is malformed.
         ConfigurationError: ``public_url`` is not an absolute http(s) URL, or both options are given.
     """
-    base = _url_base(public_url, trust_forwarded)
+    base = url_base(public_url, trust_forwarded)
     limit = body_size_limit(max_body_size)
     return _build(current_request if request is None else request, base, trust_forwarded, limit)
 
@@ -186,7 +196,7 @@ def verified_webhook(
     *,
     public_url: str | None = None,
     trust_forwarded: bool = False,
-) -> _ViewDecorator:
+) -> _ViewDecorator[EventT]:
     """Decorate a Flask view so that it only ever runs with a verified, typed event.
 
     Put it below the route decorator (``@app.post(...)`` or ``@blueprint.post(...)``). The view is
@@ -210,17 +220,12 @@ def verified_webhook(
         ConfigurationError: When decorating: ``verifier`` has no ``verify`` method, or the URL
             options are invalid.
     """
-    if not callable(getattr(verifier, "verify", None)):
-        raise ConfigurationError(
-            "verified_webhook needs a webhook verifier (an object with a verify(request) method), "
-            f"not {type(verifier).__name__}",
-            setting="verifier",
-        )
-    base = _url_base(public_url, trust_forwarded)  # checked once, when decorating
+    check_verifier(verifier)
+    base = url_base(public_url, trust_forwarded)  # checked once, when decorating
 
     def verify() -> EventT:
         limit = adapter_body_limit(verifier)
-        return verifier.verify(_build(current_request, base, trust_forwarded, limit))
+        return cast("EventT", verify_logged(verifier, _build(current_request, base, trust_forwarded, limit)))
 
     def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
         if inspect.iscoroutinefunction(view):
@@ -243,20 +248,12 @@ def verified_webhook(
 
         return wrapper
 
-    return cast("_ViewDecorator", decorator)
+    return cast("_ViewDecorator[EventT]", decorator)
 
 
 def _as_response(value: Any) -> Any:
     """Turn whatever the view returned into a response (as Flask would), to read its status."""
     return current_app.make_response(value)
-
-
-def _url_base(public_url: str | None, trust_forwarded: bool) -> tuple[str, str, str] | None:
-    if public_url is not None and trust_forwarded:
-        raise ConfigurationError(
-            "give either public_url or trust_forwarded=True, not both", setting="public_url"
-        )
-    return None if public_url is None else split_public_url(public_url)
 
 
 def _absolute_url(request: Request, base: tuple[str, str, str] | None, trust_forwarded: bool) -> str:

@@ -21,7 +21,8 @@ from decimal import Decimal
 from typing import Any, Final
 from urllib.parse import parse_qsl, quote, quote_plus
 
-from examkit.assessio import AssessioWebhookVerifier, SignatureVerifier, verify_signature_header
+from examkit.assessio import AssessioWebhookVerifier, SignatureVerifier
+from examkit.assessio.webhooks import verify_signature_header
 from examkit.core.clock import FixedClock
 from examkit.core.serde import load_json
 from examkit.core.signing import Secret

@@ -11,11 +11,8 @@ from examkit.core.clock import FixedClock
 from examkit.core.errors import PayloadError, WebhookVerificationError
 from examkit.core.webhook import WebhookRequest
 from examkit.testing.testpress import FakeTestpress, sample_exam_webhook_payload, sign_exam_webhook
-from examkit.testpress import (
-    TestpressAttempts,
-    TestpressWebhookVerifier,
-    parse_unverified_attempt_result,
-)
+from examkit.testpress import TestpressAttempts, TestpressWebhookVerifier
+from examkit.testpress.webhooks import parse_unverified_attempt_result
 
 PUBLIC_KEY = "example-public-key"
 PRIVATE_KEY = "example-private-key"

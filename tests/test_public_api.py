@@ -163,7 +163,7 @@ VERIFIER_IMPORTS = {
     ),
     "assessio": (
         (
-            "from examkit.assessio import AssessioWebhookVerifier, verify_signature_header\n"
+            "from examkit.assessio import AssessioWebhookVerifier, SignatureVerifier\n"
             "import examkit.assessio.webhooks, examkit.assessio.signing, examkit.assessio.models"
         ),
         "AssessioClient",

@@ -11,13 +11,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from examkit.assessio import (
-    SignatureHeaderFormat,
-    SignatureVerifier,
-    signature_header,
-    verify_signature_header,
-)
+from examkit.assessio import SignatureHeaderFormat, SignatureVerifier, signature_header
 from examkit.assessio.signing import compute_signature, parse_signature_header
+from examkit.assessio.webhooks import verify_signature_header
 from examkit.core.clock import FixedClock
 from examkit.core.errors import (
     ConfigurationError,

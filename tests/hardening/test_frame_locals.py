@@ -20,23 +20,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from examkit.assessio import (
-    AssessioWebhookVerifier,
-    SignatureVerifier,
-    signature_header,
-    verify_signature_header,
-)
+from examkit.assessio import AssessioWebhookVerifier, SignatureVerifier, signature_header
 from examkit.assessio.signing import compute_signature
+from examkit.assessio.webhooks import verify_signature_header
 from examkit.core.clock import FixedClock
 from examkit.core.errors import ExamkitError, PayloadError
 from examkit.core.webhook import InMemoryReplayGuard, WebhookRequest
-from examkit.integrity_advocate import (
-    AmxSigner,
-    AmxVerifier,
-    IntegrityAdvocateWebhookVerifier,
-    sign_request,
-    verify_authorization,
-)
+from examkit.integrity_advocate import AmxSigner, AmxVerifier, IntegrityAdvocateWebhookVerifier, sign_request
+from examkit.integrity_advocate.webhooks import verify_authorization
 from examkit.itep import sign_body
 from examkit.itep._fulfillment import FulfillmentSigner
 from examkit.itep.signing import verify_body

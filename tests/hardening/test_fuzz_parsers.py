@@ -13,13 +13,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from examkit.assessio import verify_signature_header
 from examkit.assessio.signing import parse_signature_header
-from examkit.assessio.webhooks import parse_event
+from examkit.assessio.webhooks import parse_event, verify_signature_header
 from examkit.core.clock import FixedClock
 from examkit.core.errors import ExamkitError, PayloadError
 from examkit.core.serde import load_json
-from examkit.integrity_advocate import decode_data_uri, verify_authorization
+from examkit.integrity_advocate import decode_data_uri
 from examkit.integrity_advocate.models import (
     parse_participant,
     parse_participant_page,
@@ -27,16 +26,13 @@ from examkit.integrity_advocate.models import (
     parse_session_page,
 )
 from examkit.integrity_advocate.signing import parse_authorization
-from examkit.itep import Inventory, parse_results_body, read_candidates_csv
+from examkit.integrity_advocate.webhooks import verify_authorization
+from examkit.itep import Inventory, read_candidates_csv
 from examkit.itep.signing import verify_body
-from examkit.itep.webhooks import parse_results_json
+from examkit.itep.webhooks import parse_results_body, parse_results_json
 from examkit.testing.integrity_advocate import DEMO_APP_ID, make_participant, make_session
-from examkit.testpress import (
-    CompletionHmacScheme,
-    TestpressCompletionVerifier,
-    parse_unverified_attempt_result,
-    webhook_hash,
-)
+from examkit.testpress import CompletionHmacScheme, TestpressCompletionVerifier, webhook_hash
+from examkit.testpress.webhooks import parse_unverified_attempt_result
 from tests.hardening import strategies as hs
 from tests.hardening.strategies import CANARY
 from tests.hardening.vendors import IA_API_KEY, NOW, SAMPLE_ITEP_JSON

@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 from examkit.core.clock import FixedClock
 from examkit.core.errors import ConfigurationError, PayloadTooLargeError, ValidationError
 from examkit.core.webhook import InMemoryReplayGuard, WebhookRequest
-from examkit.integrations import REJECTED_BODY, BodyAlreadyReadError
+from examkit.integrations import BodyAlreadyReadError
+from examkit.integrations._common import REJECTED_BODY
 from examkit.integrations.django import verified_webhook, webhook_request_from_django
 from tests.integrations import django_urls
 from tests.integrations.toy import (

@@ -17,7 +17,8 @@ from werkzeug.test import EnvironBuilder
 from examkit.core.clock import FixedClock
 from examkit.core.errors import ConfigurationError, PayloadTooLargeError, ValidationError
 from examkit.core.webhook import InMemoryReplayGuard, WebhookRequest
-from examkit.integrations import REJECTED_BODY, BodyAlreadyReadError
+from examkit.integrations import BodyAlreadyReadError
+from examkit.integrations._common import REJECTED_BODY
 from examkit.integrations.flask import verified_webhook, webhook_request_from_flask
 from tests.integrations.toy import BODY, NOW, SECRET, Case, ToyEvent, ToyVerifier, failure_cases, toy_headers
 

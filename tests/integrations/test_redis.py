@@ -30,7 +30,8 @@ from starlette.routing import Route
 from examkit.core.clock import FixedClock
 from examkit.core.errors import ConfigurationError
 from examkit.core.webhook import ReplayGuard, WebhookRequest
-from examkit.integrations import ReplayGuardUnavailableError, status_for_error
+from examkit.integrations import ReplayGuardUnavailableError
+from examkit.integrations._common import status_for_error
 from examkit.integrations.flask import verified_webhook as flask_webhook
 from examkit.integrations.redis import AsyncRedisReplayGuard, RedisReplayGuard
 from examkit.integrations.starlette import verified_webhook as starlette_webhook

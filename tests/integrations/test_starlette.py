@@ -22,7 +22,7 @@ from starlette.routing import Route
 from examkit.core.clock import FixedClock
 from examkit.core.errors import ConfigurationError
 from examkit.core.webhook import DEFAULT_MAX_BODY_SIZE, InMemoryReplayGuard, Verified, WebhookRequest
-from examkit.integrations import REJECTED_BODY
+from examkit.integrations._common import REJECTED_BODY
 from examkit.integrations.starlette import verified_webhook, webhook_request_from_starlette
 from tests.integrations.toy import BODY, MAX_BODY, NOW, ToyEvent, ToyVerifier, failure_cases, toy_headers
 from tests.integrations.vendors import CASES, STALE_CASES, VendorCase

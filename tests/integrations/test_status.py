@@ -7,7 +7,8 @@ import logging
 import pytest
 
 import examkit
-from examkit.integrations import REJECTED_BODY, BodyAlreadyReadError, logger, status_for_error
+from examkit.integrations import BodyAlreadyReadError
+from examkit.integrations._common import REJECTED_BODY, logger, status_for_error
 
 
 @pytest.mark.parametrize(

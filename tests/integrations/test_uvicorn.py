@@ -23,7 +23,7 @@ from fastapi import FastAPI, Request
 
 from examkit.core.clock import FixedClock
 from examkit.core.webhook import DEFAULT_MAX_BODY_SIZE
-from examkit.integrations import REJECTED_BODY
+from examkit.integrations._common import REJECTED_BODY
 from examkit.integrations.starlette import verified_webhook
 from tests.integrations.test_starlette import fastapi_app
 from tests.integrations.toy import BODY, NOW, ToyEvent, ToyVerifier, toy_headers

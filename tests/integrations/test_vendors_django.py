@@ -15,7 +15,7 @@ from django.test import Client, override_settings  # type: ignore[import-untyped
 
 from examkit.core.clock import FixedClock
 from examkit.core.webhook import InMemoryReplayGuard
-from examkit.integrations import REJECTED_BODY
+from examkit.integrations._common import REJECTED_BODY
 from examkit.integrations.django import DjangoCacheReplayGuard
 from tests.integrations import vendor_urls
 from tests.integrations.vendors import CASES, NOW, STALE_CASES, VendorCase

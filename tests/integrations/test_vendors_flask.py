@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 
 from examkit.core.clock import FixedClock
 from examkit.core.webhook import InMemoryReplayGuard
-from examkit.integrations import REJECTED_BODY
+from examkit.integrations._common import REJECTED_BODY
 from examkit.integrations.flask import verified_webhook
 from tests.integrations.vendors import CASES, NOW, STALE_CASES, VendorCase
 

@@ -25,13 +25,7 @@ from examkit.core.errors import (
     WebhookVerificationError,
 )
 from examkit.core.webhook import InMemoryReplayGuard
-from examkit.integrity_advocate import (
-    AmxVerifier,
-    CanonicalForm,
-    CanonicalStyle,
-    sign_request,
-    verify_authorization,
-)
+from examkit.integrity_advocate import AmxVerifier, CanonicalForm, CanonicalStyle, sign_request
 from examkit.integrity_advocate.signing import (
     _fast_canonical,
     _fast_parse,
@@ -39,6 +33,7 @@ from examkit.integrity_advocate.signing import (
     canonical_uri,
     parse_authorization,
 )
+from examkit.integrity_advocate.webhooks import verify_authorization
 
 # Test vector from shared/research/integrity-advocate.md §2 (from the vendor plugin's steps).
 APP_ID = "00000000-1111-2222-3333-444444444444"

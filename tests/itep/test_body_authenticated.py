@@ -15,8 +15,8 @@ from examkit.itep import (
     ItepWebhookVerifier,
     NoAuthentication,
     TokenHeaderAuth,
-    parse_results_body,
 )
+from examkit.itep.webhooks import parse_results_body
 
 RESULT = {"TestID": "T-1", "Status": "Complete", "body_authenticated": True}
 

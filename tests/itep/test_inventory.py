@@ -10,7 +10,8 @@ import pytest
 
 from examkit.core.clock import FixedClock
 from examkit.core.errors import PayloadError
-from examkit.itep import ExamStatus, Inventory, InventoryColumns, read_inventory_csv
+from examkit.itep import ExamStatus, Inventory, InventoryColumns
+from examkit.itep.inventory import read_inventory_csv
 
 EXPORT = (
     "\ufeffTest ID,Test Type,Status,Assigned To\r\n"

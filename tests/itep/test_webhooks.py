@@ -35,8 +35,8 @@ from examkit.itep import (
     ItepWebhookVerifier,
     NoAuthentication,
     TokenHeaderAuth,
-    parse_results_body,
 )
+from examkit.itep.webhooks import parse_results_body
 from examkit.testing.itep import build_results_webhook
 
 # The vendor's "Webhook Output Sample", raw, as printed (PDF line breaks removed).

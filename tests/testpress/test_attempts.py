@@ -29,8 +29,8 @@ from examkit.testpress import (
     CompletionHmacScheme,
     TestpressAttempts,
     TestpressCompletionVerifier,
-    parse_unverified_attempt_result,
 )
+from examkit.testpress.webhooks import parse_unverified_attempt_result
 
 NOW = 1_700_000_000
 

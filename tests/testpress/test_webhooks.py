@@ -27,13 +27,8 @@ from examkit.core.errors import (
 )
 from examkit.core.webhook import InMemoryReplayGuard, WebhookRequest
 from examkit.testing.testpress import sample_exam_webhook_payload, sign_exam_webhook
-from examkit.testpress import (
-    DEFAULT_WEBHOOK_HASH_FIELDS,
-    PRIVATE_KEY,
-    AttemptState,
-    ExamWebhookEvent,
-    TestpressWebhookVerifier,
-)
+from examkit.testpress import PRIVATE_KEY, AttemptState, ExamWebhookEvent, TestpressWebhookVerifier
+from examkit.testpress.signing import DEFAULT_WEBHOOK_HASH_FIELDS
 
 PUB = "sxe7uKykEUT7WSnh"
 PRIV = "private-key-1"

@@ -32,12 +32,11 @@ from examkit.assessio.models import (
     SubScore,
     UnknownEvent,
 )
-from examkit.assessio.signing import SignatureHeaderFormat, signature_header, signed_message
+from examkit.assessio.signing import SignatureHeaderFormat, signature_header
 from examkit.assessio.webhooks import (
     AssessioVerified,
     AssessioWebhookVerifier,
     SignatureVerifier,
-    verify_signature_header,
 )
 from examkit.core._exports import lazy_exports, publish
 
@@ -65,8 +64,6 @@ __all__ = [
     "UnknownEvent",
     "explain",
     "signature_header",
-    "signed_message",
-    "verify_signature_header",
 ]
 
 _LAZY = {"AssessioClient": ".client", "AsyncAssessioClient": ".client"}

@@ -37,7 +37,6 @@ from examkit.core.signing import KeyRing, Secret, SecretInput, secrets_from
 __all__ = [
     "SignatureHeaderFormat",
     "signature_header",
-    "signed_message",
 ]
 
 SIGNATURE_HEADER: Final = "Signature"

@@ -83,7 +83,6 @@ __all__ = [
     "AssessioVerified",
     "AssessioWebhookVerifier",
     "SignatureVerifier",
-    "verify_signature_header",
 ]
 
 DEFAULT_API_KEY_HEADER: Final = "integrator-api-key"

@@ -9,8 +9,8 @@ verifying webhooks stays cheap.
 
 from examkit.core._exports import lazy_exports, publish
 from examkit.core.clock import DEFAULT_TOLERANCE, Clock, FixedClock, SystemClock, Tolerance
-from examkit.core.diagnosis import Check, Diagnosis, Outcome, Section
-from examkit.core.encoding import PercentEncoding, canonical_json, percent_encode
+from examkit.core.diagnosis import Diagnosis, Outcome
+from examkit.core.encoding import PercentEncoding
 from examkit.core.errors import (
     ApiError,
     AuthenticationError,
@@ -30,7 +30,7 @@ from examkit.core.errors import (
     ValidationError,
     WebhookVerificationError,
 )
-from examkit.core.http import DEFAULT_DEADLINE, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, RetryPolicy
+from examkit.core.http import RetryPolicy
 from examkit.core.signing import Secret, SecretInput
 from examkit.core.webhook import (
     DEFAULT_MAX_BODY_SIZE,
@@ -43,14 +43,10 @@ from examkit.core.webhook import (
 )
 
 __all__ = [
-    "DEFAULT_DEADLINE",
     "DEFAULT_MAX_BODY_SIZE",
-    "DEFAULT_MAX_RESPONSE_BYTES",
-    "DEFAULT_TIMEOUT",
     "DEFAULT_TOLERANCE",
     "ApiError",
     "AuthenticationError",
-    "Check",
     "Clock",
     "ConfigurationError",
     "Diagnosis",
@@ -71,7 +67,6 @@ __all__ = [
     "RetryPolicy",
     "Secret",
     "SecretInput",
-    "Section",
     "ServerError",
     "SignatureMismatchError",
     "SystemClock",
@@ -83,8 +78,6 @@ __all__ = [
     "WebhookRequest",
     "WebhookVerificationError",
     "WebhookVerifier",
-    "canonical_json",
-    "percent_encode",
 ]
 
 __getattr__, __dir__ = lazy_exports(__name__, __all__, {})

@@ -16,7 +16,10 @@ import attrs
 
 from examkit.core._enums import StrEnum
 
-__all__ = ["Check", "Diagnosis", "Outcome", "Section"]
+__all__ = [
+    "Diagnosis",
+    "Outcome",
+]
 
 
 class Outcome(StrEnum):

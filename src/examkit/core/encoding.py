@@ -18,17 +18,19 @@ variant                     characters left as they are        space        ``"a
 
 from __future__ import annotations
 
-import enum
 import json
 from typing import Any
 from urllib.parse import quote, quote_plus
 
+from examkit.core._enums import StrEnum
 from examkit.core.errors import ValidationError
 
-__all__ = ["PercentEncoding", "canonical_json", "percent_encode"]
+__all__ = [
+    "PercentEncoding",
+]
 
 
-class PercentEncoding(enum.Enum):
+class PercentEncoding(StrEnum):
     """A percent-encoding variant, named after the function whose output it reproduces."""
 
     RFC3986 = "rfc3986"

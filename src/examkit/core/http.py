@@ -49,9 +49,6 @@ from examkit.core.signing import Secret
 from examkit.core.webhook import Headers
 
 __all__ = [
-    "DEFAULT_DEADLINE",
-    "DEFAULT_MAX_RESPONSE_BYTES",
-    "DEFAULT_TIMEOUT",
     "RetryPolicy",
 ]
 

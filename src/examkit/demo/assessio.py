@@ -10,8 +10,8 @@ from examkit.assessio import (
     PersonDetails,
     UnknownEvent,
     signature_header,
-    verify_signature_header,
 )
+from examkit.assessio.webhooks import verify_signature_header
 from examkit.core.clock import FixedClock
 from examkit.core.errors import (
     AuthenticationError,

@@ -15,8 +15,8 @@ from examkit.testpress import (
     TestpressAttempts,
     TestpressCompletionVerifier,
     TestpressWebhookVerifier,
-    parse_unverified_attempt_result,
 )
+from examkit.testpress.webhooks import parse_unverified_attempt_result
 
 __all__: list[str] = []  # run by examkit.demo.run; the demo has no public face of its own
 

@@ -30,14 +30,11 @@ from typing import Final
 
 from examkit.core._exports import lazy_exports, publish
 from examkit.integrations import _common
-from examkit.integrations._common import BodyAlreadyReadError, ReplayGuardUnavailableError, status_for_error
+from examkit.integrations._common import BodyAlreadyReadError, ReplayGuardUnavailableError
 
 __all__ = [
-    "REJECTED_BODY",
     "BodyAlreadyReadError",
     "ReplayGuardUnavailableError",
-    "logger",
-    "status_for_error",
 ]
 
 _LAZY: Final[dict[str, str]] = {}

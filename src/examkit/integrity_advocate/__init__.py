@@ -43,7 +43,6 @@ from examkit.integrity_advocate.models import (
 )
 from examkit.integrity_advocate.signing import (
     DEFAULT_CALLBACK_FORMS,
-    DEFAULT_REQUEST_FORM,
     LOWER_THEN_ENCODE_WITH_QUERY,
     CanonicalForm,
     CanonicalStyle,
@@ -52,7 +51,6 @@ from examkit.integrity_advocate.signing import (
 from examkit.integrity_advocate.webhooks import (
     AmxVerifier,
     IntegrityAdvocateWebhookVerifier,
-    verify_authorization,
 )
 
 if TYPE_CHECKING:
@@ -66,7 +64,6 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_CALLBACK_FORMS",
-    "DEFAULT_REQUEST_FORM",
     "LOWER_THEN_ENCODE_WITH_QUERY",
     "AmxAuthorization",
     "AmxSigner",
@@ -104,7 +101,6 @@ __all__ = [
     "decode_data_uri",
     "explain",
     "sign_request",
-    "verify_authorization",
 ]
 
 _LAZY = {

@@ -58,7 +58,6 @@ from examkit.integrity_advocate.models import VENDOR, AmxAuthorization
 
 __all__ = [
     "DEFAULT_CALLBACK_FORMS",
-    "DEFAULT_REQUEST_FORM",
     "LOWER_THEN_ENCODE_WITH_QUERY",
     "CanonicalForm",
     "CanonicalStyle",

@@ -68,7 +68,10 @@ from examkit.integrity_advocate.signing import (
     validate_app_id,
 )
 
-__all__ = ["AmxVerifier", "IntegrityAdvocateWebhookVerifier", "verify_authorization"]
+__all__ = [
+    "AmxVerifier",
+    "IntegrityAdvocateWebhookVerifier",
+]
 
 AUTHORIZATION_HEADERS: Final = ("Authorization", "Redirect-Http-Authorization")
 """Where the ``amx`` header is looked for, in order. Apache and some proxies move ``Authorization``

@@ -36,7 +36,6 @@ from examkit.itep.webhooks import (
     ItepWebhookVerifier,
     NoAuthentication,
     TokenHeaderAuth,
-    parse_results_body,
 )
 
 if TYPE_CHECKING:
@@ -58,7 +57,6 @@ if TYPE_CHECKING:
         InventoryRecord,
         Reconciliation,
         StatusChange,
-        read_inventory_csv,
     )
 
 __all__ = [
@@ -100,9 +98,7 @@ __all__ = [
     "TokenHeaderAuth",
     "explain",
     "issue_bulk",
-    "parse_results_body",
     "read_candidates_csv",
-    "read_inventory_csv",
     "sign_body",
 ]
 
@@ -123,7 +119,6 @@ _LAZY = {
     "InventoryRecord": ".inventory",
     "Reconciliation": ".inventory",
     "StatusChange": ".inventory",
-    "read_inventory_csv": ".inventory",
 }
 
 __getattr__, __dir__ = lazy_exports(__name__, __all__, _LAZY)

@@ -32,7 +32,6 @@ __all__ = [
     "InventoryRecord",
     "Reconciliation",
     "StatusChange",
-    "read_inventory_csv",
 ]
 
 _US_DATE: Final = re.compile(r"\A([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})\Z", re.ASCII)

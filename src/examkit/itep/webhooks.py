@@ -47,7 +47,6 @@ __all__ = [
     "ItepWebhookVerifier",
     "NoAuthentication",
     "TokenHeaderAuth",
-    "parse_results_body",
 ]
 
 _SECTION_KEYS: Final = frozenset({"Level", "Score", "Percent", "cefr", "Question_Count"})

@@ -25,7 +25,11 @@ from examkit.core.webhook import Headers
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["FakeHttpAdapter", "FakeRequest", "FakeResponse", "Handler"]
+__all__ = [
+    "FakeHttpAdapter",
+    "FakeRequest",
+    "FakeResponse",
+]
 
 
 @attrs.frozen

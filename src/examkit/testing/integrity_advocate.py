@@ -41,8 +41,6 @@ if TYPE_CHECKING:
     import httpx
 
 __all__ = [
-    "DEMO_API_KEY",
-    "DEMO_APP_ID",
     "DEMO_NOW",
     "FakeIntegrityAdvocate",
     "make_participant",

@@ -38,7 +38,6 @@ if TYPE_CHECKING:
     import httpx
 
 __all__ = [
-    "SAMPLE_RESULT_RAW",
     "FakeItep",
     "IssuedTestId",
     "SentEmail",

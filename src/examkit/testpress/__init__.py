@@ -15,8 +15,6 @@ from typing import TYPE_CHECKING
 
 from examkit.core._exports import lazy_exports, publish
 from examkit.testpress.attempts import (
-    REVIEW_QUERY_DOCUMENTED_TABLE,
-    REVIEW_QUERY_URL_TEMPLATE,
     AttemptForm,
     TestpressAttempts,
 )
@@ -31,8 +29,6 @@ from examkit.testpress.models import (
     WebhookUser,
 )
 from examkit.testpress.signing import (
-    DEFAULT_ENCODING,
-    DEFAULT_WEBHOOK_HASH_FIELDS,
     PRIVATE_KEY,
     PUBLIC_KEY,
     attempt_hmac,
@@ -43,19 +39,14 @@ from examkit.testpress.webhooks import (
     CompletionHmacScheme,
     TestpressCompletionVerifier,
     TestpressWebhookVerifier,
-    parse_unverified_attempt_result,
 )
 
 if TYPE_CHECKING:
     from examkit.testpress.diagnose import explain
 
 __all__ = [
-    "DEFAULT_ENCODING",
-    "DEFAULT_WEBHOOK_HASH_FIELDS",
     "PRIVATE_KEY",
     "PUBLIC_KEY",
-    "REVIEW_QUERY_DOCUMENTED_TABLE",
-    "REVIEW_QUERY_URL_TEMPLATE",
     "AttemptForm",
     "AttemptResult",
     "AttemptState",
@@ -71,7 +62,6 @@ __all__ = [
     "WebhookUser",
     "attempt_hmac",
     "explain",
-    "parse_unverified_attempt_result",
     "review_hmac",
     "webhook_hash",
 ]

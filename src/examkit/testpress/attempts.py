@@ -31,8 +31,6 @@ from examkit.testpress.signing import DEFAULT_ENCODING, Encoding, attempt_hmac, 
 from examkit.testpress.webhooks import _check_encoding
 
 __all__ = [
-    "REVIEW_QUERY_DOCUMENTED_TABLE",
-    "REVIEW_QUERY_URL_TEMPLATE",
     "AttemptForm",
     "TestpressAttempts",
 ]

@@ -35,8 +35,6 @@ from examkit.testpress._literals import literal_text, load_json_with_literals
 from examkit.testpress.models import VENDOR
 
 __all__ = [
-    "DEFAULT_ENCODING",
-    "DEFAULT_WEBHOOK_HASH_FIELDS",
     "PRIVATE_KEY",
     "PUBLIC_KEY",
     "attempt_hmac",

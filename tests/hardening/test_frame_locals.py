@@ -214,10 +214,20 @@ def test_no_signer_error_path_leaves_a_key_in_the_locals() -> None:
             method="GET", url="https://x", timestamp=-1, nonce="n"
         ),
         "ia sign_request bad url": lambda: sign_request(
-            app_id=DEMO_APP_ID, api_key=IA_API_KEY, method="GET", url="https://x/\udcff"
+            app_id=DEMO_APP_ID,
+            api_key=IA_API_KEY,
+            method="GET",
+            url="https://x/\udcff",
+            timestamp=1_700_000_000,
+            nonce="1700000000123456",
         ),
         "ia sign_request bad app id": lambda: sign_request(
-            app_id="not-a-guid", api_key=IA_API_KEY, method="GET", url="https://x"
+            app_id="not-a-guid",
+            api_key=IA_API_KEY,
+            method="GET",
+            url="https://x",
+            timestamp=1_700_000_000,
+            nonce="1700000000123456",
         ),
         "ia verify mismatch": lambda: amx_verifier.verify(
             amx_header, method="GET", url="https://x.example/b"

@@ -118,10 +118,20 @@ def test_signers_never_show_the_secret() -> None:
             method="GET", url="https://x", timestamp=NOW, nonce=CANARY + ":"
         ),
         "ia.sign_request bad key": lambda: sign_request(
-            app_id=DEMO_APP_ID, api_key=CANARY, method="GET", url="https://x"
+            app_id=DEMO_APP_ID,
+            api_key=CANARY,
+            method="GET",
+            url="https://x",
+            timestamp=1_700_000_000,
+            nonce="1700000000123456",
         ),
         "ia.sign_request key as app id": lambda: sign_request(
-            app_id=CANARY, api_key=IA_API_KEY, method="GET", url="https://x"
+            app_id=CANARY,
+            api_key=IA_API_KEY,
+            method="GET",
+            url="https://x",
+            timestamp=1_700_000_000,
+            nonce="1700000000123456",
         ),
         "assessio.compute_signature": lambda: compute_signature(secret=CANARY, body=b"{}", timestamp=NOW),
         "assessio.signature_header bad ts": lambda: signature_header(secret=CANARY, body=b"{}", timestamp=-1),

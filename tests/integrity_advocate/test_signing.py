@@ -121,13 +121,23 @@ def test_lower_only_form() -> None:
     )
 
 
-def test_default_nonce_and_timestamp() -> None:
-    header = sign_request(app_id=APP_ID, api_key=API_KEY, method="GET", url=URL)
-    auth = parse_authorization(header)
-    assert ":" not in auth.nonce
-    assert len(auth.nonce) >= 16
-    other = parse_authorization(sign_request(app_id=APP_ID, api_key=API_KEY, method="GET", url=URL))
-    assert other.nonce != auth.nonce
+def test_sign_request_is_pure_the_time_and_nonce_are_given() -> None:
+    # signing.py holds pure functions: no clock and no random source behind the caller's back.
+    import inspect
+
+    parameters = inspect.signature(sign_request).parameters
+    assert parameters["timestamp"].default is inspect.Parameter.empty
+    assert parameters["nonce"].default is inspect.Parameter.empty
+
+    def sign(nonce: str) -> str:
+        return sign_request(
+            app_id=APP_ID, api_key=API_KEY, method="GET", url=URL, timestamp=1_700_000_000, nonce=nonce
+        )
+
+    assert sign("n-1") == sign("n-1")
+    assert sign("n-1") != sign("n-2")
+    auth = parse_authorization(sign("n-1"))
+    assert (auth.nonce, auth.timestamp) == ("n-1", 1_700_000_000)
 
 
 @pytest.mark.parametrize(
@@ -391,7 +401,9 @@ def test_fast_header_parse_takes_a_signed_header() -> None:
 def test_verify_detailed_reports_the_position_of_the_key_that_signed(position: int, count: int) -> None:
     position %= count
     keys = [base64.b64encode(bytes([i + 1]) * 32).decode() for i in range(count)]
-    header = sign_request(app_id=APP_ID, api_key=keys[position], method="GET", url=URL, timestamp=NOW)
+    header = sign_request(
+        app_id=APP_ID, api_key=keys[position], method="GET", url=URL, timestamp=NOW, nonce="1700000000123456"
+    )
     verified = AmxVerifier(app_id=APP_ID, api_key=keys, clock=FixedClock(NOW)).verify_detailed(
         header, method="GET", url=URL
     )

@@ -103,6 +103,7 @@ def _sign_ia(
     args: argparse.Namespace, secrets: SecretSource, stdin: Any, url: str, now: int
 ) -> SignedRequest:
     from examkit.core.encoding import canonical_json  # noqa: PLC0415
+    from examkit.integrity_advocate.signing import new_nonce  # noqa: PLC0415
     from examkit.integrity_advocate.signing import sign_request as amx  # noqa: PLC0415
     from examkit.testing.integrity_advocate import make_participant  # noqa: PLC0415
 
@@ -111,7 +112,7 @@ def _sign_ia(
     body = _body_or(args, stdin, canonical_json(make_participant("participant-1", "course-1")))
     method = (args.method or "POST").upper()
     authorization = amx(
-        app_id=app_id, api_key=api_key, method=method, url=url, timestamp=now, nonce=args.nonce or None
+        app_id=app_id, api_key=api_key, method=method, url=url, timestamp=now, nonce=args.nonce or new_nonce()
     )
     headers = (("Content-Type", "application/json"), ("Authorization", authorization))
     return SignedRequest(method, url, headers, body)

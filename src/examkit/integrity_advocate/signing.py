@@ -25,7 +25,6 @@ import binascii
 import functools
 import hmac
 import re
-import time
 import uuid
 from collections.abc import Sequence
 from typing import Final
@@ -365,11 +364,14 @@ def sign_request(
     api_key: SecretInput,
     method: str,
     url: str,
-    timestamp: int | None = None,
-    nonce: str | None = None,
+    timestamp: int,
+    nonce: str,
     form: CanonicalForm = DEFAULT_REQUEST_FORM,
 ) -> str:
     """Return the ``Authorization`` header value ``amx {app_id}:{signature}:{nonce}:{timestamp}``.
+
+    A pure function: the time and the nonce are given (``AmxSigner`` and the clients take them from
+    their clock and a random source for each request).
 
     Args:
         app_id: The App Id (a GUID), signed exactly as given.
@@ -377,8 +379,8 @@ def sign_request(
             the key.
         method: The HTTP method; signed upper-cased.
         url: The absolute request URL. Its query string is not signed (with the default ``form``).
-        timestamp: Whole Unix seconds; the current time when omitted.
-        nonce: A unique value without ``:``; a random one (:func:`new_nonce`) when omitted.
+        timestamp: Whole Unix seconds.
+        nonce: A unique value without ``:`` (a fresh one per request).
         form: The canonical URI form.
 
     Raises:
@@ -401,8 +403,8 @@ def sign_request(
     app_id = validate_app_id(app_id)
     form = check_instance(form, CanonicalForm, setting="form", vendor=VENDOR)
     method = _check_method(method)
-    ts = _check_timestamp(int(time.time()) if timestamp is None else timestamp)
-    nonce = _check_nonce(new_nonce() if nonce is None else nonce)
+    ts = _check_timestamp(timestamp)
+    nonce = _check_nonce(nonce)
     message = signing_string(
         app_id=app_id, method=method, canonical=canonical_uri(url, form), timestamp=ts, nonce=nonce
     )

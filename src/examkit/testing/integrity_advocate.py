@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import json
+import time
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Final, Literal
 from urllib.parse import quote
@@ -527,8 +528,8 @@ def signed_review_callback(
         api_key=api_key,
         method="POST",
         url=url,
-        timestamp=timestamp,
-        nonce=nonce,
+        timestamp=int(time.time()) if timestamp is None else timestamp,
+        nonce=new_nonce() if nonce is None else nonce,
         form=form or CanonicalForm(),
     )
     return WebhookRequest(

@@ -132,10 +132,26 @@ def test_imports_go_the_allowed_way(path: Path) -> None:
         allowed = {"core", area}
     elif area in TOP_LAYER:
         return
-    else:  # examkit/__init__.py and _version.py
+    elif path.name == "__init__.py":
+        # examkit re-exports every error, the vendors' and the adapters' lazily (by name, loaded on first
+        # use): see test_importing_examkit_loads_no_vendor_package.
+        allowed = {"core", "_version", *VENDORS, "integrations"}
+    else:  # _version.py
         allowed = {"core", "_version"}
     bad = sorted(m for m in imported if _area(m) not in allowed)
     assert not bad, f"{path.relative_to(SRC)} imports {bad}"
+
+
+def test_importing_examkit_loads_no_vendor_package() -> None:
+    code = (
+        "import sys, examkit, examkit.core\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[:2][-1] in "
+        f"{(*VENDORS, 'integrations')!r} and m.startswith('examkit.'))\n"
+        "assert not loaded, loaded\n"
+        "examkit.RegistrationError, examkit.PageLimitError, examkit.BodyAlreadyReadError\n"
+        "assert 'examkit.itep' in sys.modules and 'examkit.integrations' in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_importing_examkit_and_core_does_not_import_requests() -> None:

@@ -8,6 +8,7 @@ because the vendor does not document its shape. Webhooks: :class:`AssessmentSubm
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
@@ -17,6 +18,7 @@ from urllib.parse import urlsplit
 import attrs
 
 from examkit.core._enums import StrEnum
+from examkit.core._html import cell_text, html_table
 from examkit.core._repr import safe_attrs_repr
 from examkit.core.errors import ConfigurationError, PayloadError, ValidationError
 from examkit.core.serde import PayloadConverter, extra_field
@@ -354,6 +356,19 @@ class AssessmentSubmittedEvent:
         """The assessment's scores."""
         return self.payload.scores
 
+    def _repr_html_(self) -> str:
+        """An HTML table for notebooks: each score and sub-score, every value escaped."""
+        caption = (
+            f"Assessio {cell_text(self.event_type)}: order {self.order_reference_id},"
+            f" {cell_text(self.assessment_type)} ({_checked(self.body_authenticated)})"
+        )
+        rows: list[tuple[object, ...]] = []
+        for score in self.scores:
+            rows.append((score.type, score.key, "", score.value))
+            rows.extend((score.type, score.key, sub.key, sub.value) for sub in score.sub_scores)
+        header = ("type", "key", "sub-score", "value")
+        return html_table(header, rows, caption=caption, css_class="examkit-assessio-event")
+
 
 @attrs.frozen
 class UnknownEvent:
@@ -373,6 +388,18 @@ class UnknownEvent:
     payload: Any = None
     extra: Mapping[str, Any] = extra_field()
     body_authenticated: bool = attrs.field(default=False, kw_only=True)
+
+    def _repr_html_(self) -> str:
+        """An HTML table for notebooks: the payload's top-level keys and values, every value escaped."""
+        caption = f"Assessio {self.event_type} (not known to examkit; {_checked(self.body_authenticated)})"
+        payload = self.payload
+        if isinstance(payload, Mapping):
+            rows: list[tuple[object, object]] = [(key, _shown(value)) for key, value in payload.items()]
+        else:
+            rows = [("payload", _shown(payload))]
+        return html_table(
+            ("key", "value"), rows, caption=caption, css_class="examkit-assessio-event", row_headers=True
+        )
 
 
 AssessioEvent: TypeAlias = AssessmentSubmittedEvent | UnknownEvent
@@ -547,3 +574,17 @@ class AssessmentLinkOrderResult:
             reason="no link",
             vendor=VENDOR,
         )
+
+
+# --- notebook views (private) ---------------------------------------------------------------------
+
+
+def _checked(body_authenticated: bool) -> str:
+    return "body signature checked" if body_authenticated else "body not signature-checked"
+
+
+def _shown(value: object) -> object:
+    """A nested value of an unknown event as compact JSON text (numbers as sent), else the value."""
+    if isinstance(value, Mapping | list | tuple):
+        return json.dumps(value, default=str, ensure_ascii=False, separators=(",", ":"))
+    return value

@@ -13,13 +13,14 @@ import base64
 import binascii
 import re
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Annotated, Any, Final, TypeAlias
 
 import attrs
 
 from examkit.core._enums import StrEnum
+from examkit.core._html import cell_text, html_table, pandas_frame, plain_value
 from examkit.core.errors import ValidationError
 from examkit.core.serde import EpochSeconds, NoneIf, PayloadConverter, extra_field
 
@@ -195,6 +196,20 @@ class ParticipantSession:
         """Whether the host system overrode the ruling."""
         return self.override_status is not None and self.override_status != ""
 
+    def to_record(self) -> dict[str, Any]:
+        """Return this session as a plain dict (the columns of :meth:`SessionPage.to_records`).
+
+        Statuses are the vendor's strings, times aware UTC :class:`~datetime.datetime` objects
+        (or ``None``), counters ints; ``flag_count`` counts the flags. The photo, the resubmit
+        URL, the flags' evidence, the row's position token and ``extra`` are left out.
+        """
+        return _record(self, _SESSION_COLUMNS)
+
+    def _repr_html_(self) -> str:
+        """An HTML view for notebooks: the session, then its flags; every value is escaped."""
+        caption = f"Integrity Advocate session {cell_text(self.id) or '(no id)'}: {_status_text(self)}"
+        return _view(caption, self.to_record(), [self], "examkit-ia-session", list_sessions=False)
+
 
 @attrs.frozen
 class Participant:
@@ -255,6 +270,20 @@ class Participant:
         """Whether the host system overrode the ruling."""
         return self.override_status is not None and self.override_status != ""
 
+    def to_record(self) -> dict[str, Any]:
+        """Return this participant as a plain dict (the columns of :meth:`ParticipantPage.to_records`).
+
+        Statuses are the vendor's strings, times aware UTC :class:`~datetime.datetime` objects
+        (or ``None``); ``session_count`` and ``flag_count`` count the sessions and all their flags.
+        The photo, the resubmit URL, the row's position token and ``extra`` are left out.
+        """
+        return _record(self, _PARTICIPANT_COLUMNS)
+
+    def _repr_html_(self) -> str:
+        """An HTML view for notebooks: the participant, their sessions, then the sessions' flags (escaped)."""
+        caption = f"Integrity Advocate participant {self.participant_identifier}: {_status_text(self)}"
+        return _view(caption, self.to_record(), self.sessions, "examkit-ia-participant", list_sessions=True)
+
 
 @attrs.frozen
 class ParticipantPage:
@@ -274,6 +303,26 @@ class ParticipantPage:
     backward_search: bool | None = None
     extra: Mapping[str, Any] = extra_field()
 
+    def to_records(self) -> list[dict[str, Any]]:
+        """One plain dict per participant, in the vendor's order (see :meth:`Participant.to_record`)."""
+        return [participant.to_record() for participant in self.participants]
+
+    def to_pandas(self) -> Any:
+        """Return the participants as a :class:`pandas.DataFrame`, one row per participant.
+
+        The columns are those of :meth:`to_records`. pandas is imported only here (install
+        ``examkit[notebook]``).
+
+        Raises:
+            ConfigurationError: pandas is not installed.
+        """
+        return pandas_frame(self.to_records(), _PARTICIPANT_COLUMNS, vendor=VENDOR)
+
+    def _repr_html_(self) -> str:
+        """An HTML table for notebooks: one row per participant, every value escaped."""
+        caption = f"Integrity Advocate: {_count(len(self.participants), 'participant')}{_more(self)}"
+        return _page_table(caption, self.to_records(), _PARTICIPANT_COLUMNS, "examkit-ia-participants")
+
 
 @attrs.frozen
 class SessionPage:
@@ -292,6 +341,26 @@ class SessionPage:
     is_first_page: bool | None = None
     backward_search: bool | None = None
     extra: Mapping[str, Any] = extra_field()
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """One plain dict per session, in the vendor's order (see :meth:`ParticipantSession.to_record`)."""
+        return [session.to_record() for session in self.sessions]
+
+    def to_pandas(self) -> Any:
+        """Return the sessions as a :class:`pandas.DataFrame`, one row per session.
+
+        The columns are those of :meth:`to_records`. pandas is imported only here (install
+        ``examkit[notebook]``).
+
+        Raises:
+            ConfigurationError: pandas is not installed.
+        """
+        return pandas_frame(self.to_records(), _SESSION_COLUMNS, vendor=VENDOR)
+
+    def _repr_html_(self) -> str:
+        """An HTML table for notebooks: one row per session, every value escaped."""
+        caption = f"Integrity Advocate: {_count(len(self.sessions), 'session')}{_more(self)}"
+        return _page_table(caption, self.to_records(), _SESSION_COLUMNS, "examkit-ia-sessions")
 
 
 @attrs.frozen
@@ -801,3 +870,124 @@ def to_wire(obj: Any) -> Any:
             result.setdefault(key, value)
         return result
     return obj
+
+
+# Notebook views and records (private): the columns, in order, and the tables built from them.
+
+_PERSON_COLUMNS: Final = ("participant_identifier", "course_id", "email", "first_name", "last_name")
+_STATUS_COLUMNS: Final = (
+    "status",
+    "override_status",
+    "effective_status",
+    "override_date",
+    "override_reason",
+    "override_lms_user_id",
+    "override_lms_user_first_name",
+    "override_lms_user_last_name",
+)
+_PARTICIPANT_COLUMNS: Final = (
+    *_PERSON_COLUMNS,
+    "created",
+    "modified",
+    *_STATUS_COLUMNS,
+    "session_count",
+    "flag_count",
+)
+_SESSION_COLUMNS: Final = (
+    "id",
+    "activity_id",
+    *_PERSON_COLUMNS,
+    "start",
+    "end",
+    *_STATUS_COLUMNS,
+    "click_iamhere_count",
+    "exit_fullscreen_count",
+    "flag_count",
+)
+_SESSION_VIEW_COLUMNS: Final = (
+    "id",
+    "activity_id",
+    "start",
+    "end",
+    "status",
+    "override_status",
+    "effective_status",
+    "click_iamhere_count",
+    "exit_fullscreen_count",
+    "flag_count",
+)
+_FLAG_COLUMNS: Final = (
+    "session_id",
+    "id",
+    "flag_type_id",
+    "flag_type_name",
+    "comment",
+    "created",
+    "capture_date",
+)
+
+
+def _record(item: Participant | ParticipantSession, columns: tuple[str, ...]) -> dict[str, Any]:
+    sessions: tuple[ParticipantSession, ...] = item.sessions if isinstance(item, Participant) else (item,)
+    computed = {
+        "effective_status": item.effective_status,
+        "session_count": len(sessions),
+        "flag_count": sum(len(session.flags) for session in sessions),
+    }
+    return {
+        name: plain_value(computed[name] if name in computed else getattr(item, name)) for name in columns
+    }
+
+
+def _status_text(item: Participant | ParticipantSession) -> str:
+    shown = cell_text(item.effective_status) or "no status"
+    return f"{shown} (overridden)" if item.is_overridden else shown
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
+
+
+def _more(page: ParticipantPage | SessionPage) -> str:
+    token = page.next_token
+    return "; more pages follow" if token not in (None, "", "null") else ""
+
+
+def _page_table(caption: str, records: list[dict[str, Any]], columns: tuple[str, ...], css_class: str) -> str:
+    rows = [[record[name] for name in columns] for record in records]
+    return html_table(columns, rows, caption=caption, css_class=css_class)
+
+
+def _view(
+    caption: str,
+    record: dict[str, Any],
+    sessions: Sequence[ParticipantSession],
+    css_class: str,
+    *,
+    list_sessions: bool,
+) -> str:
+    fields = html_table(
+        ("field", "value"), list(record.items()), caption=caption, css_class=css_class, row_headers=True
+    )
+    parts = [fields]
+    if list_sessions and sessions:
+        session_rows = [[s.to_record()[name] for name in _SESSION_VIEW_COLUMNS] for s in sessions]
+        parts.append(
+            html_table(_SESSION_VIEW_COLUMNS, session_rows, caption=_count(len(sessions), "session"))
+        )
+    flags = [
+        (
+            session.id,
+            flag.id,
+            flag.flag_type_id,
+            flag.flag_type_name,
+            flag.comment,
+            flag.created,
+            flag.capture_date,
+        )
+        for session in sessions
+        for flag in session.flags
+    ]
+    if flags:
+        parts.append(html_table(_FLAG_COLUMNS, flags, caption=_count(len(flags), "flag")))
+    return f'<div class="examkit-ia">{"".join(parts)}</div>'

@@ -6,7 +6,6 @@ The vendor's spellings (``product-code``, ``assigned-to``, ``Overall_cefr``...) 
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Mapping
 from datetime import date
@@ -16,6 +15,7 @@ from typing import Annotated, Any, Final
 import attrs
 
 from examkit.core._enums import StrEnum
+from examkit.core._html import cell_text, html_table
 from examkit.core.encoding import canonical_json
 from examkit.core.errors import ValidationError
 from examkit.core.serde import NoneIf, PayloadConverter, extra_field
@@ -465,26 +465,13 @@ class ExamResult:
 
     def _repr_html_(self) -> str:
         """An HTML table of the sections, for notebooks (Jupyter calls it); every value is escaped."""
-
-        def cell(value: object) -> str:
-            shown = "" if value is None else getattr(value, "value", value)
-            return f"<td>{html.escape(str(shown))}</td>"
-
         caption = (
-            f"iTEP {html.escape(self.test_id)}: overall level {html.escape(str(self.overall_level or ''))}"
-            f" ({html.escape(str(getattr(self.overall_cefr, 'value', self.overall_cefr) or ''))}),"
-            f" {html.escape(str(getattr(self.status, 'value', self.status) or 'no status'))}"
+            f"iTEP {self.test_id}: overall level {cell_text(self.overall_level)}"
+            f" ({cell_text(self.overall_cefr)}), {cell_text(self.status) or 'no status'}"
         )
-        rows = "".join(
-            f"<tr><th>{html.escape(name.title())}</th>"
-            + "".join(cell(v) for v in (s.level, s.score, s.percent, s.cefr))
-            + "</tr>"
-            for name, s in self.sections.items()
-        )
-        return (
-            f"<table><caption>{caption}</caption><thead><tr><th>Section</th><th>Level</th><th>Score</th>"
-            f"<th>Percent</th><th>CEFR</th></tr></thead><tbody>{rows}</tbody></table>"
-        )
+        rows = [(name.title(), s.level, s.score, s.percent, s.cefr) for name, s in self.sections.items()]
+        header = ("Section", "Level", "Score", "Percent", "CEFR")
+        return html_table(header, rows, caption=caption, row_headers=True)
 
 
 SECTION_PREFIXES: Final = ("Grammar", "Listening", "Reading", "Writing", "Speaking")

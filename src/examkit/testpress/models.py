@@ -16,6 +16,7 @@ from typing import Annotated, Any, Final
 import attrs
 
 from examkit.core._enums import StrEnum
+from examkit.core._html import cell_text, html_table
 from examkit.core.errors import PayloadError
 from examkit.core.serde import NoneIf, PayloadConverter, extra_field
 
@@ -213,6 +214,27 @@ class ExamWebhookEvent:
         """Tell whether the payload key ``key`` (vendor spelling, e.g. ``"score"``) is hashed."""
         return key in self.authenticated_fields
 
+    def _repr_html_(self) -> str:
+        """An HTML view for notebooks: each field, whether the hash covers it, and the subject statistics.
+
+        Every value is escaped; the ``hash`` and the institute key are not shown.
+        """
+        state = cell_text(self.attempt_state) or "no state"
+        caption = f"Testpress attempt {self.attempt_id} ({state}): {_count(len(self.authenticated_fields))}"
+        rows: list[tuple[str, object, str]] = []
+        for name in _EVENT_VIEW_FIELDS:
+            hashed = "yes" if self.is_authenticated(CONVERTER.wire_name(ExamWebhookEvent, name)) else "no"
+            rows.append((name, getattr(self, name), hashed))
+            if name == "email" and self.exam is not None:
+                exam_hashed = "yes" if self.is_authenticated("exam") else "no"
+                rows.append(("exam.id", self.exam.id, exam_hashed))
+                rows.append(("exam.title", self.exam.title, exam_hashed))
+        parts = [html_table(("field", "value", "hashed"), rows, caption=caption, row_headers=True)]
+        if self.subject_stats:
+            stats = [[getattr(s, name) for name in _SUBJECT_COLUMNS] for s in self.subject_stats]
+            parts.append(html_table(_SUBJECT_COLUMNS, stats, caption="subject statistics"))
+        return f'<div class="examkit-testpress-event">{"".join(parts)}</div>'
+
 
 @attrs.frozen(kw_only=True)
 class AttemptResult:
@@ -258,6 +280,17 @@ class AttemptResult:
     verified: bool = False
     extra: Mapping[str, Any] = extra_field()
 
+    def _repr_html_(self) -> str:
+        """An HTML table for notebooks: the attempt's values, escaped (the ``hmac`` is not shown)."""
+        checked = (
+            "hmac verified" if self.verified else "not verified: do not grant anything on these values alone"
+        )
+        caption = f"Testpress result of attempt {self.attempt_id}: {cell_text(self.status)} ({checked})"
+        rows = [(name, getattr(self, name)) for name in _RESULT_VIEW_FIELDS]
+        return html_table(
+            ("field", "value"), rows, caption=caption, css_class="examkit-testpress-result", row_headers=True
+        )
+
 
 # --- the converter -------------------------------------------------------------------------------
 
@@ -298,3 +331,56 @@ def _build_converter() -> PayloadConverter:
 
 CONVERTER: Final[PayloadConverter] = _build_converter()
 """The one converter between Testpress's key names and these models."""
+
+
+# --- notebook views (private) ---------------------------------------------------------------------
+
+_EVENT_VIEW_FIELDS: Final = (
+    "attempt_id",
+    "attempt_state",
+    "user_id",
+    "username",
+    "email",
+    "total_count",
+    "correct_answers_count",
+    "incorrect_answers_count",
+    "unanswered_answers_count",
+    "partial_correct_answers_count",
+    "score",
+    "percentage",
+    "accuracy",
+    "speed",
+    "completed_on",
+    "attempt_start_time",
+    "institute_attempt_id",
+)
+_SUBJECT_COLUMNS: Final = (
+    "subject_name",
+    "total_count",
+    "correct_answers_count",
+    "incorrect_answers_count",
+    "partial_correct_answers_count",
+    "unanswered_count",
+    "answered_count",
+    "score",
+)
+_RESULT_VIEW_FIELDS: Final = (
+    "attempt_id",
+    "institute_attempt_id",
+    "email",
+    "first_name",
+    "status",
+    "total_count",
+    "correct_count",
+    "incorrect_count",
+    "unanswered_count",
+    "score",
+    "max_score",
+    "rank",
+    "max_rank",
+    "percentage",
+)
+
+
+def _count(hashed: int) -> str:
+    return f"{hashed} field{'' if hashed == 1 else 's'} covered by the hash"

@@ -241,6 +241,7 @@ INTEGRATIONS: dict[str, frozenset[str]] = {
         {
             "BodyAlreadyReadError",
             "ReplayGuardUnavailableError",
+            "status_for_error",
         }
     ),
     "examkit.integrations.django": frozenset(

@@ -30,8 +30,7 @@ from starlette.routing import Route
 from examkit.core.clock import FixedClock
 from examkit.core.errors import ConfigurationError
 from examkit.core.webhook import ReplayGuard, WebhookRequest
-from examkit.integrations import ReplayGuardUnavailableError
-from examkit.integrations._common import status_for_error
+from examkit.integrations import ReplayGuardUnavailableError, status_for_error
 from examkit.integrations.flask import verified_webhook as flask_webhook
 from examkit.integrations.redis import AsyncRedisReplayGuard, RedisReplayGuard
 from examkit.integrations.starlette import verified_webhook as starlette_webhook
@@ -102,7 +101,9 @@ def test_the_async_guard(redis_url: str, prefix: str) -> None:
             results.append(await guard.add("k", ttl=60))
             return list(results)
         finally:
-            await connection.aclose()
+            # redis-py 5.0.1 renamed close() to aclose(); the lowest version declared (5.0.0) has close().
+            close = getattr(connection, "aclose", None) or connection.close
+            await close()
 
     results = asyncio.run(go())
     assert results[:32].count(True) == 1

@@ -30,11 +30,12 @@ from typing import Final
 
 from examkit.core._exports import lazy_exports, publish
 from examkit.integrations import _common
-from examkit.integrations._common import BodyAlreadyReadError, ReplayGuardUnavailableError
+from examkit.integrations._common import BodyAlreadyReadError, ReplayGuardUnavailableError, status_for_error
 
 __all__ = [
     "BodyAlreadyReadError",
     "ReplayGuardUnavailableError",
+    "status_for_error",
 ]
 
 _LAZY: Final[dict[str, str]] = {}

@@ -322,6 +322,118 @@ def bulk_itep(candidates: int = 200, workers: int = 8, latency: float = 0.05) ->
     )
 
 
+# -- async bulk iTEP issuance with 50 ms latency, over real sockets ---------------------------------
+
+
+class _SlowItepHandler(http.server.BaseHTTPRequestHandler):
+    """iTEP's fulfillment endpoint on 127.0.0.1: answers each POST after ``latency`` seconds."""
+
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+    server: _SlowItepServer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
+        with self.server.lock:
+            self.server.attempts[str(body.get("email"))] += 1
+            self.server.issued += 1
+            test_id = f"A{self.server.issued:06d}"
+        time.sleep(self.server.latency)
+        payload = json.dumps({"TestID": test_id}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+
+class _SlowItepServer(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256
+
+    def __init__(self, latency: float) -> None:
+        super().__init__(("127.0.0.1", 0), _SlowItepHandler)
+        self.latency = latency
+        self.lock = threading.Lock()
+        self.attempts: Counter[str] = Counter()
+        self.issued = 0
+
+
+@dataclass(frozen=True)
+class AsyncBulkResult:
+    """Wall times per concurrency (one list per width, one entry per round) and attempts each."""
+
+    candidates: int
+    latency: float
+    seconds: dict[int, list[float]]
+    max_attempts_per_candidate: int
+    min_attempts_per_candidate: int
+    all_issued: bool
+
+    def ratios(self, width: int, base: int = 1) -> list[float]:
+        """The speed-up of ``width`` over ``base`` in each round (measured side by side)."""
+        return [b / w for b, w in zip(self.seconds[base], self.seconds[width], strict=True)]
+
+
+def async_bulk_itep(
+    candidates: int = 200, latency: float = 0.05, widths: tuple[int, ...] = (1, 8, 64), rounds: int = 3
+) -> AsyncBulkResult:
+    """``AsyncItepClient.issue_bulk`` against a real HTTP server on 127.0.0.1 with ``latency`` per call.
+
+    Each round runs every width in turn on a fresh client (concurrency 1 is the sequential
+    baseline), so the ratios of one round are measured under the same conditions; every candidate's
+    attempts are counted by the server.
+    """
+    import asyncio  # noqa: PLC0415 - only this case needs it
+
+    from examkit.itep import AsyncItepClient  # noqa: PLC0415 - httpx only here
+
+    server = _SlowItepServer(latency)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/requests/ecommerce_webhook.php"
+    people = [Candidate(email=f"c{i}@example.org", name=f"Candidate {i}") for i in range(candidates)]
+    seconds: dict[int, list[float]] = {w: [] for w in widths}
+    all_issued = True
+    most, least = 0, 1 << 30
+
+    async def one(width: int) -> float:
+        nonlocal all_issued
+        async with AsyncItepClient(
+            api_key="bench-itep-api-key", signature_header="X-Itep-Signature", endpoint=url
+        ) as client:
+            start = time.perf_counter()
+            report = await client.issue_bulk(people, product_code="GTX-Academic-Plus", concurrency=width)
+            elapsed = time.perf_counter() - start
+        all_issued = all_issued and len(report.issued) == candidates
+        return elapsed
+
+    try:
+        for _ in range(rounds):
+            for width in widths:
+                with server.lock:
+                    server.attempts.clear()
+                seconds[width].append(asyncio.run(one(width)))
+                with server.lock:  # attempts per candidate in this run
+                    counts = [server.attempts[p.email or ""] for p in people]
+                most, least = max(most, *counts), min(least, *counts)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+    return AsyncBulkResult(
+        candidates=candidates,
+        latency=latency,
+        seconds=seconds,
+        max_attempts_per_candidate=most,
+        min_attempts_per_candidate=least,
+        all_issued=all_issued,
+    )
+
+
 # -- paging 100,000 IA participants ------------------------------------------------------------------
 
 

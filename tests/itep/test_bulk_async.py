@@ -396,3 +396,13 @@ def test_system_exit_from_the_sequence_callable_keeps_the_report() -> None:
     assert report.outcomes[2].allocated == "maybe"  # an error examkit did not raise: a person checks
     assert [o.status for o in report][3:] == [OutcomeStatus.NOT_ATTEMPTED] * 9
     assert sum(transport.received.values()) == 2
+
+
+def test_the_benchmark_case_runs_small_and_sends_each_candidate_once() -> None:
+    from benchmarks import system  # the benchmarks are not part of the package
+
+    result = system.async_bulk_itep(candidates=12, latency=0.0, widths=(1, 4), rounds=2)
+    assert result.all_issued
+    assert result.min_attempts_per_candidate == result.max_attempts_per_candidate == 1
+    assert [len(v) for v in result.seconds.values()] == [2, 2]
+    assert len(result.ratios(4)) == 2

@@ -15,6 +15,7 @@ import time
 import tracemalloc
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar, Final
 from urllib.parse import parse_qs, urlsplit
 
@@ -319,6 +320,138 @@ def bulk_itep(candidates: int = 200, workers: int = 8, latency: float = 0.05) ->
         max_attempts_per_candidate=max(counts),
         min_attempts_per_candidate=min(counts) if complete else 0,
         all_issued=seq_ok and con_ok,
+    )
+
+
+# -- async bulk iTEP issuance with 50 ms latency, over real sockets ---------------------------------
+
+
+class _SlowItepHandler(http.server.BaseHTTPRequestHandler):
+    """iTEP's fulfillment endpoint on 127.0.0.1: answers each POST after ``latency`` seconds."""
+
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+    server: _SlowItepServer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
+        with self.server.lock:
+            self.server.attempts[str(body.get("email"))] += 1
+            self.server.issued += 1
+            test_id = f"A{self.server.issued:06d}"
+        time.sleep(self.server.latency)
+        payload = json.dumps({"TestID": test_id}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def do_GET(self) -> None:
+        """``GET /attempts``: the attempts per e-mail since the last such request (then reset)."""
+        with self.server.lock:
+            payload = json.dumps(dict(self.server.attempts)).encode()
+            self.server.attempts.clear()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+
+class _SlowItepServer(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256
+
+    def __init__(self, latency: float) -> None:
+        super().__init__(("127.0.0.1", 0), _SlowItepHandler)
+        self.latency = latency
+        self.lock = threading.Lock()
+        self.attempts: Counter[str] = Counter()
+        self.issued = 0
+
+
+@dataclass(frozen=True)
+class AsyncBulkResult:
+    """Wall times per concurrency (one list per width, one entry per round) and attempts each."""
+
+    candidates: int
+    latency: float
+    seconds: dict[int, list[float]]
+    max_attempts_per_candidate: int
+    min_attempts_per_candidate: int
+    all_issued: bool
+
+    def ratios(self, width: int, base: int = 1) -> list[float]:
+        """The speed-up of ``width`` over ``base`` in each round (measured side by side)."""
+        return [b / w for b, w in zip(self.seconds[base], self.seconds[width], strict=True)]
+
+
+def async_bulk_itep(
+    candidates: int = 200, latency: float = 0.05, widths: tuple[int, ...] = (1, 8, 64), rounds: int = 3
+) -> AsyncBulkResult:
+    """``AsyncItepClient.issue_bulk`` against a real HTTP server on 127.0.0.1 with ``latency`` per call.
+
+    Each round runs every width in turn on a fresh client (concurrency 1 is the sequential
+    baseline), so the ratios of one round are measured under the same conditions; every candidate's
+    attempts are counted by the server.
+    """
+    import asyncio  # noqa: PLC0415 - only this case needs it
+
+    from examkit.itep import AsyncItepClient  # noqa: PLC0415 - httpx only here
+
+    # The vendor runs in its own process (as iTEP runs on its own machine), so that its request
+    # handling does not compete with the client for this interpreter's GIL.
+    root = str(Path(__file__).resolve().parent.parent)
+    script = (
+        f"import sys; sys.path.insert(0, {root!r}); from benchmarks.system import _SlowItepServer; "
+        f"s = _SlowItepServer({latency!r}); print(s.server_address[1], flush=True); s.serve_forever()"
+    )
+    vendor = subprocess.Popen(  # noqa: S603 - our own interpreter
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, text=True
+    )
+    assert vendor.stdout is not None
+    port = int(vendor.stdout.readline())
+    base = f"http://127.0.0.1:{port}"
+    url = f"{base}/requests/ecommerce_webhook.php"
+    people = [Candidate(email=f"c{i}@example.org", name=f"Candidate {i}") for i in range(candidates)]
+    seconds: dict[int, list[float]] = {w: [] for w in widths}
+    all_issued = True
+    most, least = 0, 1 << 30
+
+    async def one(width: int) -> float:
+        nonlocal all_issued
+        async with AsyncItepClient(
+            api_key="bench-itep-api-key", signature_header="X-Itep-Signature", endpoint=url
+        ) as client:
+            start = time.perf_counter()
+            report = await client.issue_bulk(people, product_code="GTX-Academic-Plus", concurrency=width)
+            elapsed = time.perf_counter() - start
+        all_issued = all_issued and len(report.issued) == candidates
+        return elapsed
+
+    try:
+        requests.get(f"{base}/attempts", timeout=5).raise_for_status()
+        for _ in range(rounds):
+            for width in widths:
+                seconds[width].append(asyncio.run(one(width)))
+                seen = requests.get(f"{base}/attempts", timeout=5).json()  # this run's, then reset
+                counts = [int(seen.get(p.email or "", 0)) for p in people]
+                most, least = max(most, *counts), min(least, *counts)
+    finally:
+        vendor.kill()
+        vendor.wait(5)
+        vendor.stdout.close()
+    return AsyncBulkResult(
+        candidates=candidates,
+        latency=latency,
+        seconds=seconds,
+        max_attempts_per_candidate=most,
+        min_attempts_per_candidate=least,
+        all_issued=all_issued,
     )
 
 

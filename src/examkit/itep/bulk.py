@@ -10,8 +10,11 @@ asked (``overwrite=True``), and a run can resume from it: candidates already iss
 candidates where nothing can have been allocated are tried again, and candidates where a test ID
 may have been allocated are listed for a person to check in the iTEP administration system.
 
-Each worker thread uses its own copy of the client (:meth:`ItepClient.copy`, its own
+Each worker thread uses its own copy of the client (:meth:`~examkit.itep.client.ItepClient.copy`, its own
 :class:`requests.Session`), because a session's state is not documented as thread-safe.
+
+From asyncio, :meth:`AsyncItepClient.issue_bulk <examkit.itep.client.AsyncItepClient.issue_bulk>` is
+the twin: the same rules (from the same code here), tasks on one event loop under a semaphore.
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ from examkit.itep.registration import REGISTRATION_FIELDS, Registration
 
 if TYPE_CHECKING:
     from examkit.itep.client import ItepClient
+    from examkit.itep.models import FulfillmentResult
 
 __all__ = [
     "BulkIssueInterrupted",
@@ -682,6 +686,22 @@ def _failure(index: int, candidate: Candidate, exc: BaseException) -> BulkOutcom
     )
 
 
+def _unexpected(index: int, candidate: Candidate, exc: Exception) -> BulkOutcome:
+    """An error examkit does not raise itself: logged, and reported as the candidate's failure."""
+    logger.exception("unexpected error while issuing a test ID to candidate %d", index)
+    return _failure(index, candidate, exc)
+
+
+def _issued(index: int, candidate: Candidate, result: FulfillmentResult) -> BulkOutcome:
+    return BulkOutcome(
+        index=index,
+        candidate=candidate,
+        status=OutcomeStatus.ISSUED,
+        test_id=result.test_id,
+        http_status=result.status_code,
+    )
+
+
 def _attempt(
     client: ItepClient,
     index: int,
@@ -693,15 +713,8 @@ def _attempt(
     except ExamkitError as exc:
         return _failure(index, candidate, exc)
     except Exception as exc:
-        logger.exception("unexpected error while issuing a test ID to candidate %d", index)
-        return _failure(index, candidate, exc)
-    return BulkOutcome(
-        index=index,
-        candidate=candidate,
-        status=OutcomeStatus.ISSUED,
-        test_id=result.test_id,
-        http_status=result.status_code,
-    )
+        return _unexpected(index, candidate, exc)
+    return _issued(index, candidate, result)
 
 
 def _dry_run(index: int, candidate: Candidate, defaults: Mapping[str, str | None]) -> BulkOutcome:
@@ -789,6 +802,81 @@ def _prepare(
     return prepared
 
 
+class _StopRule:
+    """Stop early when iTEP cannot be reached: ``stop_after`` transport failures in a row.
+
+    Shared by the thread-pool and the asyncio runs; the caller serialises :meth:`record` calls.
+    """
+
+    def __init__(self, stop_after: int | None) -> None:
+        self._stop_after = stop_after
+        self._in_a_row = 0
+        self.stopped: str | None = None
+
+    def record(self, outcome: BulkOutcome, *, stopping: bool) -> bool:
+        """Count ``outcome``; return ``True`` when the run must now stop starting candidates."""
+        if isinstance(outcome.error, TransportError):
+            self._in_a_row += 1
+            limit = self._stop_after
+            if limit is not None and self._in_a_row >= limit and not stopping and self.stopped is None:
+                self.stopped = (
+                    f"{self._in_a_row} transport failures in a row (iTEP cannot be reached); "
+                    "the candidates not yet started were not attempted"
+                )
+                return True
+        elif outcome.status is not OutcomeStatus.NOT_ATTEMPTED:
+            self._in_a_row = 0
+        return False
+
+
+@attrs.define(kw_only=True)
+class _Plan:
+    """What a run starts from: every candidate, the outcomes already settled, and what to send."""
+
+    prepared: list[Candidate]
+    defaults: Mapping[str, str | None]
+    outcomes: dict[int, BulkOutcome]
+    todo: list[tuple[int, Candidate]]
+    dry_run: bool
+
+    def report(self, stopped: str | None = None) -> BulkReport:
+        if self.dry_run:
+            return BulkReport(tuple(self.outcomes[i] for i in range(len(self.prepared))), dry_run=True)
+        return _build_report(self.prepared, self.outcomes, stopped)
+
+
+def _plan(
+    candidates: Iterable[Candidate | Mapping[str, str]],
+    *,
+    columns: CandidateColumns | None,
+    resume: BulkReport | str | os.PathLike[str] | IO[str] | None,
+    dry_run: bool,
+    stop_after: int | None,
+    defaults: Mapping[str, str | None],
+) -> _Plan:
+    """Check the run's settings, read the candidates and the earlier run, settle what needs no call.
+
+    The one place the resume and dry-run rules are applied, for the sync and the async runs alike.
+    """
+    check_bool(dry_run, setting="dry_run", vendor=VENDOR)
+    if stop_after is not None:
+        check_count(stop_after, setting="stop_after", vendor=VENDOR, unit="failures")
+    prepared = _prepare(candidates, columns)
+    earlier = _earlier(resume)
+    outcomes: dict[int, BulkOutcome] = {}
+    todo: list[tuple[int, Candidate]] = []
+    for i, c in enumerate(prepared):
+        found = earlier.get(_key(c))
+        settled = _carry_over(i, c, found.pop(0)) if found else None
+        if settled is not None:
+            outcomes[i] = settled
+        elif dry_run:
+            outcomes[i] = _dry_run(i, c, defaults)
+        else:
+            todo.append((i, c))
+    return _Plan(prepared=prepared, defaults=defaults, outcomes=outcomes, todo=todo, dry_run=dry_run)
+
+
 def issue_bulk(  # noqa: PLR0912, PLR0915 - validation, pool, and interruption handling in one place
     client: ItepClient,
     candidates: Iterable[Candidate | Mapping[str, str]],
@@ -827,7 +915,7 @@ def issue_bulk(  # noqa: PLR0912, PLR0915 - validation, pool, and interruption h
 
     Args:
         client: The client whose settings (signature, endpoint, session) are used. Each worker
-            thread gets its own :meth:`~examkit.itep.ItepClient.copy`.
+            thread gets its own :meth:`~examkit.itep.client.ItepClient.copy`.
         candidates: :class:`Candidate` objects, or CSV rows (mappings) read with ``columns``.
         product_code: The default product code.
         track: The default tracking code.
@@ -858,39 +946,31 @@ def issue_bulk(  # noqa: PLR0912, PLR0915 - validation, pool, and interruption h
         BulkIssueInterrupted: The run was interrupted; the exception carries the full report.
     """
     check_count(max_workers, setting="max_workers", vendor=VENDOR, most=_MAX_WORKERS, unit="workers")
-    check_bool(dry_run, setting="dry_run", vendor=VENDOR)
-    if stop_after is not None:
-        check_count(stop_after, setting="stop_after", vendor=VENDOR, unit="failures")
-    prepared = _prepare(candidates, columns)
-    earlier = _earlier(resume)
-    defaults = {"product_code": product_code, "track": track, "bcc": bcc}
-    # Written only by the workers (and here, before any starts), under ``state``, as each outcome
-    # becomes known.
-    outcomes: dict[int, BulkOutcome] = {}
-    todo: list[tuple[int, Candidate]] = []
-    for i, c in enumerate(prepared):
-        found = earlier.get(_key(c))
-        settled = _carry_over(i, c, found.pop(0)) if found else None
-        if settled is not None:
-            outcomes[i] = settled
-        elif dry_run:
-            outcomes[i] = _dry_run(i, c, defaults)
-        else:
-            todo.append((i, c))
+    plan = _plan(
+        candidates,
+        columns=columns,
+        resume=resume,
+        dry_run=dry_run,
+        stop_after=stop_after,
+        defaults={"product_code": product_code, "track": track, "bcc": bcc},
+    )
     if dry_run:
-        return BulkReport(tuple(outcomes[i] for i in range(len(prepared))), dry_run=True)
+        return plan.report()
+    prepared, defaults, todo = plan.prepared, plan.defaults, plan.todo
+    # Written only by the workers (and by the plan, before any starts), under ``state``, as each
+    # outcome becomes known.
+    outcomes = plan.outcomes
 
     total = len(todo)
     local = threading.local()
     state = threading.Condition()
     stop = threading.Event()  # once set (under ``state``), a candidate not yet started is never started
     interrupts: list[BaseException] = []
-    stopped: list[str] = []
+    rule = _StopRule(stop_after)
     running = 0  # workers inside an attempt; guarded by ``state``
-    in_a_row = 0  # transport failures in a row; guarded by ``state``
 
     def work(index: int, candidate: Candidate) -> BulkOutcome:
-        nonlocal running, in_a_row
+        nonlocal running
         outcome = BulkOutcome(index=index, candidate=candidate, status=OutcomeStatus.NOT_ATTEMPTED)
         with state:
             if stop.is_set():  # set under the same lock: after it, no attempt can start
@@ -904,8 +984,7 @@ def issue_bulk(  # noqa: PLR0912, PLR0915 - validation, pool, and interruption h
                 local.client = worker
             outcome = _attempt(worker, index, candidate, defaults)
         except Exception as exc:
-            logger.exception("unexpected error while issuing a test ID to candidate %d", index)
-            outcome = _failure(index, candidate, exc)
+            outcome = _unexpected(index, candidate, exc)
         except BaseException as exc:
             # SystemExit (or similar) from a callable such as the client's ``sequence``: keep the
             # outcome and stop the run.
@@ -917,16 +996,8 @@ def issue_bulk(  # noqa: PLR0912, PLR0915 - validation, pool, and interruption h
             with state:
                 outcomes[index] = outcome
                 running -= 1
-                if isinstance(outcome.error, TransportError):
-                    in_a_row += 1
-                    if stop_after is not None and in_a_row >= stop_after and not stop.is_set():
-                        stopped.append(
-                            f"{in_a_row} transport failures in a row (iTEP cannot be reached); "
-                            "the candidates not yet started were not attempted"
-                        )
-                        stop.set()
-                elif outcome.status is not OutcomeStatus.NOT_ATTEMPTED:
-                    in_a_row = 0
+                if rule.record(outcome, stopping=stop.is_set()):
+                    stop.set()
                 state.notify_all()
         return outcome
 
@@ -958,7 +1029,7 @@ def issue_bulk(  # noqa: PLR0912, PLR0915 - validation, pool, and interruption h
                 bar.close()
         with state:
             snapshot = dict(outcomes)
-        report = _build_report(prepared, snapshot, stopped[0] if stopped else None)
+        report = _build_report(prepared, snapshot, rule.stopped)
         if again or interrupts or not completed:
             error = BulkIssueInterrupted(report)
             error.__suppress_context__ = True

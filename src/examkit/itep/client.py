@@ -809,3 +809,74 @@ class AsyncItepClient(_ItepCalls):
             TransportError: No answer arrived; not retried.
         """
         return await self._transport.run(self._fulfil_call(request))
+
+    async def issue_bulk(
+        self,
+        candidates: Iterable[Candidate | Mapping[str, str]],
+        *,
+        product_code: str | None = None,
+        track: str | None = None,
+        bcc: str | None = None,
+        concurrency: int = 8,
+        progress: Callable[[BulkOutcome, int, int], None] | None = None,
+        progress_bar: bool | IO[str] = False,
+        columns: CandidateColumns | None = None,
+        resume: BulkReport | str | os.PathLike[str] | IO[str] | None = None,
+        dry_run: bool = False,
+        stop_after: int | None = 3,
+    ) -> BulkReport:
+        """Issue (``GTX-``) or send (``STX-``) a test ID to each candidate, each attempted at most once.
+
+        The async twin of :meth:`~examkit.itep.client.ItepClient.issue_bulk` (see
+        :func:`~examkit.itep.bulk.issue_bulk`):
+        the same resume, dry-run and stop-early rules, the same :class:`~examkit.itep.BulkReport`
+        and outcomes CSV. At most ``concurrency`` calls are in flight at once (an
+        :class:`asyncio.Semaphore`), all over this client's ``httpx.AsyncClient``.
+
+        Cancellation is safe: when the task running this is cancelled (``task.cancel()``, a
+        timeout, Ctrl-C under :func:`asyncio.run`), or ``progress`` raises a ``BaseException``,
+        candidates not yet started are never started and are reported ``NOT_ATTEMPTED``; calls
+        already sent are waited for (each bounded by the client's timeout; further cancellations
+        meanwhile are absorbed), and :class:`~examkit.itep.BulkIssueInterrupted` is raised with
+        the full report (its ``__cause__`` is what interrupted the run), as the sync run does on
+        Ctrl-C.
+
+        Args:
+            candidates: :class:`~examkit.itep.Candidate` objects, or CSV rows read with ``columns``.
+            product_code: The default product code.
+            track: The default tracking code.
+            bcc: The default copy address.
+            concurrency: How many calls are in flight at once (1 to 256).
+            progress: Called after each candidate with ``(outcome, done, total)``; an exception
+                it raises is logged and ignored.
+            progress_bar: As for :meth:`~examkit.itep.client.ItepClient.issue_bulk`.
+            columns: How to read candidates given as mappings.
+            resume: The outcomes of an earlier run (a report, or the CSV it wrote).
+            dry_run: Validate every candidate and build its body, sending nothing.
+            stop_after: Stop starting candidates after this many transport failures in a row
+                (``None`` never stops).
+
+        Returns:
+            The report: one outcome per candidate, in input order.
+
+        Raises:
+            ConfigurationError: A setting is out of range, or a candidate is not a candidate.
+            PayloadError: The ``resume`` file cannot be read.
+            BulkIssueInterrupted: The run was cancelled or interrupted; it carries the full report.
+        """
+        from examkit.itep._bulk_async import issue_bulk_async  # noqa: PLC0415 - loaded on first use
+
+        return await issue_bulk_async(
+            self,
+            candidates,
+            product_code=product_code,
+            track=track,
+            bcc=bcc,
+            concurrency=concurrency,
+            progress=progress,
+            progress_bar=progress_bar,
+            columns=columns,
+            resume=resume,
+            dry_run=dry_run,
+            stop_after=stop_after,
+        )

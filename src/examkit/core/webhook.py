@@ -3,7 +3,7 @@
 A :class:`WebhookRequest` holds a request exactly as it arrived: the raw body bytes, the headers
 (looked up case-insensitively), and the absolute URL and method for schemes that sign them. Every
 vendor verifier takes one and returns a typed event, or raises a
-:class:`~examkit.core.errors.WebhookVerificationError`.
+:class:`~examkit.WebhookVerificationError`.
 """
 
 from __future__ import annotations

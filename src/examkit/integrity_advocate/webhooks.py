@@ -105,7 +105,7 @@ class AmxVerifier:
         api_key: One API key or several (any may match).
         forms: The canonical URI forms to try, in order.
         tolerance: Allowed clock difference either way, in seconds (default
-            :data:`~examkit.core.clock.DEFAULT_TOLERANCE`, 300).
+            :data:`~examkit.core.DEFAULT_TOLERANCE`, 300).
         clock: The clock for the freshness check.
         replay_guard: Remembers nonces so each is accepted once; ``None`` disables the check.
 
@@ -318,7 +318,7 @@ class IntegrityAdvocateWebhookVerifier:
         api_key: Your API key, or several during a rotation (any may match).
         tolerance: Allowed difference between the header's timestamp and the time the request was
             received (its ``received_at``, else the clock's now), either way, in seconds or as a
-            timedelta (default :data:`~examkit.core.clock.DEFAULT_TOLERANCE`, 300).
+            timedelta (default :data:`~examkit.core.DEFAULT_TOLERANCE`, 300).
         clock: The clock for the freshness check (tests inject a fixed one).
         replay_guard: Remembers accepted nonces (for twice the tolerance) so each is accepted once;
             ``None`` (default) skips the check.

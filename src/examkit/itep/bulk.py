@@ -160,7 +160,7 @@ class Candidate:
         candidate_id: Your own id; with a name and e-mail it fills ``assigned-to``.
         expires: An expiry date for the assignment. Text is read as an ISO date (``YYYY-MM-DD``);
             text that is not one is kept as given, and the candidate then fails with a
-            :class:`~examkit.core.errors.ValidationError` naming it, without anything being sent.
+            :class:`~examkit.ValidationError` naming it, without anything being sent.
         product_code: Overrides the run's product code for this candidate.
         track: Overrides the run's tracking code.
         bcc: Overrides the run's copy address.
@@ -186,7 +186,7 @@ class Candidate:
         """Build a candidate from a CSV row (see :class:`CandidateColumns`).
 
         An unreadable expiry date (in whichever column ``columns`` names) is kept for the attempt
-        to report (the candidate then fails with a :class:`~examkit.core.errors.ValidationError`),
+        to report (the candidate then fails with a :class:`~examkit.ValidationError`),
         so reading a file never loses a row nor drops a date silently.
         """
         columns = columns or CandidateColumns()

@@ -134,7 +134,7 @@ class InventoryRecord:
     Attributes:
         test_id: The test ID.
         test_type: The test type.
-        status: The status (an :class:`~examkit.itep.models.ExamStatus`, or the text as exported).
+        status: The status (an :class:`~examkit.itep.ExamStatus`, or the text as exported).
         assigned_to_text: The ``assigned-to`` cell as exported (empty when unassigned).
         assigned_to: The cell decoded as a JSON object, or ``None`` when empty or not JSON.
         expires: The assignment's expiry date read from ``assigned_to`` (see ``expiry_keys``).

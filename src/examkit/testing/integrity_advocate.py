@@ -152,7 +152,7 @@ class FakeIntegrityAdvocate(FaultInjection):
             :data:`DEMO_NOW` unless you pass ``clock=``). A clock given here is also the clock of
             :meth:`client`.
         tolerance: Allowed ``amx`` timestamp difference in seconds
-            (:data:`~examkit.core.clock.DEFAULT_TOLERANCE`).
+            (:data:`~examkit.core.DEFAULT_TOLERANCE`).
         end_marker: How the last page is marked (see :data:`EndMarker`).
 
     Attributes:

@@ -168,7 +168,7 @@ def exam_webhook_request(
     encoding: Encoding = DEFAULT_ENCODING,
     url: str = "https://institute.example/testpress/webhook",
 ) -> WebhookRequest:
-    """Return a :class:`~examkit.core.webhook.WebhookRequest` carrying a signed exam webhook."""
+    """Return a :class:`~examkit.WebhookRequest` carrying a signed exam webhook."""
     return WebhookRequest(
         body=sign_exam_webhook(payload, private_key=private_key, encoding=encoding),
         headers={"Content-Type": "application/json"},

@@ -21,7 +21,13 @@ source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
 myst_enable_extensions = ["colon_fence", "deflist"]
 myst_heading_anchors = 3
 
-autodoc_default_options = {"members": True, "show-inheritance": True}
+# Members inherited from a private base (the clients' _ItepCalls, say) are documented on the public class;
+# those of the standard library's bases are not.
+autodoc_default_options = {
+    "members": True,
+    "show-inheritance": True,
+    "inherited-members": "object,Mapping,BaseException,Exception,ValueError,TypeError,KeyError,LookupError,OSError,str,int,float,tuple,dict,list,Enum,StrEnum,Generic,Protocol",
+}
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"
 # attrs generates __init__ source whose defaults read "attr_dict['oid'].default": show the values.
@@ -41,7 +47,7 @@ intersphinx_mapping = {
 # The libraries examkit builds on publish no inventory that this offline build can read; their names
 # are left as plain text. Internal (examkit.*) references are never ignored.
 nitpick_ignore_regex = [
-    (r"py:.*", r"(requests|urllib3|httpx|attrs?|cattrs?|django|flask|werkzeug|starlette|fastapi|redis|celery|pandas|openpyxl|xlrd|tqdm|pytest|_pytest)(\..*)?"),
+    (r"py:.*", r"(requests|urllib3|httpx|attrs?|cattrs?|django|flask|werkzeug|starlette|fastapi|redis|celery|typing_extensions|pandas|openpyxl|xlrd|tqdm|pytest|_pytest)(\..*)?"),
 ]
 
 html_theme = "furo"
@@ -88,8 +94,9 @@ def _without_conversion_hints(stringify):  # type: ignore[no-untyped-def]
 
 
 def _public_bases(app, name, obj, options, bases):  # type: ignore[no-untyped-def]
-    """List public bases only: a private base (``_faults.FaultInjection``, ``core._enums.StrEnum``)
-    is replaced by its own bases, and ``Generic[T]`` over a private type variable is left out."""
+    """List public bases only: a base its module does not export (``_faults.FaultInjection``,
+    ``core.auth.BasicAuth``) is replaced by its own bases, and ``Generic[T]`` is left out."""
+    import sys
     import typing
 
     def public(base):  # type: ignore[no-untyped-def]
@@ -98,7 +105,8 @@ def _public_bases(app, name, obj, options, bases):  # type: ignore[no-untyped-de
         if typing.get_origin(base) is typing.Generic or base is typing.Generic:
             return []
         if module.startswith("examkit") and (
-            any(part.startswith("_") for part in module.split(".")) or qualname.startswith("_")
+            any(part.startswith("_") for part in module.split("."))
+            or qualname not in getattr(sys.modules.get(module), "__all__", ())
         ):
             return [b for parent in base.__bases__ if parent is not object for b in public(parent)]
         return [base]
@@ -107,15 +115,19 @@ def _public_bases(app, name, obj, options, bases):  # type: ignore[no-untyped-de
 
 
 def _type_variables_as_text(app, env, node, contnode):  # type: ignore[no-untyped-def]
-    """A type variable (``EventT_co``) has no page: show its name as text, not as a broken link.
+    """A type variable (``EventT_co``) or a private typing helper in a signature (the ``TypedDict`` of
+    a client's ``**settings``, the ``Protocol`` a decorator returns) has no page: show its name as
+    text, not as a broken link.
 
-    Only targets that import as a ``typing.TypeVar`` of examkit are handled; anything else stays an
-    error under ``-n``.
+    Only targets that import as a ``TypeVar`` of examkit, or as an examkit object whose own name
+    starts with ``_``, are handled; anything else stays an error under ``-n``.
     """
     import importlib
     import typing
 
     target = node.get("reftarget", "")
+    if "." not in target and node.get("py:module"):
+        target = f"{node['py:module']}.{target}"  # a bare name in a signature: its module's
     if node.get("refdomain") != "py" or not target.startswith("examkit."):
         return None
     module_name, _, attribute = target.rpartition(".")
@@ -123,7 +135,9 @@ def _type_variables_as_text(app, env, node, contnode):  # type: ignore[no-untype
         value = getattr(importlib.import_module(module_name), attribute)
     except (ImportError, AttributeError):
         return None
-    return contnode if isinstance(value, typing.TypeVar) else None
+    if isinstance(value, typing.TypeVar) or attribute.startswith("_"):
+        return contnode
+    return None
 
 
 def _aliases(app, env, node, contnode):  # type: ignore[no-untyped-def]

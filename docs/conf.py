@@ -126,6 +126,8 @@ def _type_variables_as_text(app, env, node, contnode):  # type: ignore[no-untype
     import typing
 
     target = node.get("reftarget", "")
+    if "." not in target and target.startswith("_") and (node.get("py:module") or "").startswith("examkit"):
+        return contnode  # a private helper named bare in a signature (``**settings: _Settings``)
     if "." not in target and node.get("py:module"):
         target = f"{node['py:module']}.{target}"  # a bare name in a signature: its module's
     if node.get("refdomain") != "py" or not target.startswith("examkit."):
@@ -135,7 +137,8 @@ def _type_variables_as_text(app, env, node, contnode):  # type: ignore[no-untype
         value = getattr(importlib.import_module(module_name), attribute)
     except (ImportError, AttributeError):
         return None
-    if isinstance(value, typing.TypeVar) or attribute.startswith("_"):
+    private = any(part.startswith("_") for part in target.split("."))
+    if isinstance(value, typing.TypeVar) or private:
         return contnode
     return None
 
@@ -147,6 +150,13 @@ def _aliases(app, env, node, contnode):  # type: ignore[no-untyped-def]
     if node.get("refdomain") != "py":
         return None
     target = node.get("reftarget", "").strip("'\"")
+    if target == "datetime":
+        # examkit imports the class (``from datetime import datetime``): the name is never the module.
+        from sphinx.ext import intersphinx
+
+        resolved = node.deepcopy()
+        resolved["reftarget"] = "datetime.datetime"
+        return intersphinx.missing_reference(app, env, resolved, contnode)
     for prefix in ("examkit.core.", ""):
         name = target.removeprefix(prefix)
         if name in _PUBLIC_ALIASES:

@@ -371,7 +371,7 @@ class AssessioClient(_AssessioCalls):
                 and ``last_name``.
 
         Returns:
-            The result: the whole JSON response and the link found through ``link_paths``.
+            The whole JSON response and the link found through ``link_paths``.
 
         Raises:
             ValidationError: An argument is invalid; nothing was sent.
@@ -490,7 +490,7 @@ class AsyncAssessioClient(_AssessioCalls):
                 and ``last_name``.
 
         Returns:
-            The result: the whole JSON response and the link found through ``link_paths``.
+            The whole JSON response and the link found through ``link_paths``.
 
         Raises:
             ValidationError: An argument is invalid; nothing was sent.

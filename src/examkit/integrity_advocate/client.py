@@ -778,7 +778,7 @@ class IntegrityAdvocateClient(_IntegrityAdvocateCalls):
         lost answer would report "nothing to close").
 
         Returns:
-            :attr:`EndSessionResult.CLOSED` on 200, :attr:`EndSessionResult.NOTHING_TO_CLOSE` on 404
+            ``EndSessionResult.CLOSED`` on 200, ``EndSessionResult.NOTHING_TO_CLOSE`` on 404
             (no such app, participant or open session; also when it was already closed).
 
         Raises:
@@ -1097,7 +1097,7 @@ class AsyncIntegrityAdvocateClient(_IntegrityAdvocateCalls):
         lost answer would report "nothing to close").
 
         Returns:
-            :attr:`EndSessionResult.CLOSED` on 200, :attr:`EndSessionResult.NOTHING_TO_CLOSE` on 404
+            ``EndSessionResult.CLOSED`` on 200, ``EndSessionResult.NOTHING_TO_CLOSE`` on 404
             (no such app, participant or open session; also when it was already closed).
 
         Raises:

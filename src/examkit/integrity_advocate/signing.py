@@ -379,7 +379,7 @@ def sign_request(
         method: The HTTP method; signed upper-cased.
         url: The absolute request URL. Its query string is not signed (with the default ``form``).
         timestamp: Whole Unix seconds; the current time when omitted.
-        nonce: A unique value without ``:``; a random one (:func:`new_nonce`) when omitted.
+        nonce: A unique value without ``:``; a random one when omitted.
         form: The canonical URI form.
 
     Raises:

@@ -323,7 +323,7 @@ class IntegrityAdvocateWebhookVerifier:
         replay_guard: Remembers accepted nonces (for twice the tolerance) so each is accepted once;
             ``None`` (default) skips the check.
         url_forms: The canonical URI forms tried, in order (default
-            :data:`~examkit.integrity_advocate.DEFAULT_CALLBACK_FORMS`: the callback URL
+            ``DEFAULT_CALLBACK_FORMS``: the callback URL
             without its query, then with it, both percent-encoded then lower-cased, then the full URL
             lower-cased then ``encodeURIComponent``-encoded). The form the vendor signs is not
             documented.

@@ -325,7 +325,11 @@ class BulkOutcome:
         return field if isinstance(field, str) else ""
 
     def csv_row(self) -> dict[str, str]:
-        """Return the candidate's own row plus the outcome columns (:data:`OUTCOME_COLUMNS`)."""
+        """Return the candidate's own row plus the outcome columns.
+
+        The outcome columns are ``test_id``, ``status``, ``error``, ``error_field``, ``http_status``
+        and ``allocated``.
+        """
         row = dict(self.candidate.row) or {
             "email": self.candidate.email or "",
             "name": self.candidate.name or "",
@@ -416,7 +420,7 @@ class BulkReport:
 
     @property
     def valid(self) -> list[BulkOutcome]:
-        """Dry run: the candidates whose request is valid and would be sent."""
+        """In a dry run, the candidates whose request is valid and would be sent."""
         return self._with(OutcomeStatus.VALID)
 
     @property
@@ -503,7 +507,7 @@ class BulkReport:
         neutralize_formulas: bool = True,
         encoding: str = "utf-8",
     ) -> None:
-        """Write every outcome as CSV: the candidate's own columns, then :data:`OUTCOME_COLUMNS`.
+        """Write every outcome as CSV: the candidate's own columns, then the outcome columns.
 
         The outcomes file is the only record of which test ID went to whom, so an existing file
         is never replaced unless ``overwrite=True``.
@@ -850,7 +854,7 @@ def issue_bulk(  # noqa: PLR0912, PLR0915 - validation, pool, and interruption h
             :attr:`BulkReport.stopped` says why. ``None`` never stops. Default 3.
 
     Returns:
-        The report: one outcome per candidate, in input order.
+        A report with one outcome per candidate, in input order.
 
     Raises:
         ConfigurationError: A setting is out of range, or a candidate is not a candidate.

@@ -156,7 +156,7 @@ class InventoryRecord:
 
     @property
     def available(self) -> bool:
-        """Whether the test ID can be used: status ``Ready`` and nothing in ``assigned-to``."""
+        """Whether the test ID can be used (status ``Ready`` and nothing in ``assigned-to``)."""
         return self.status is ExamStatus.READY and not self.is_assigned
 
 

@@ -153,7 +153,7 @@ class FakeIntegrityAdvocate(FaultInjection):
             :meth:`client`.
         tolerance: Allowed ``amx`` timestamp difference in seconds
             (:data:`~examkit.core.DEFAULT_TOLERANCE`).
-        end_marker: How the last page is marked (see :data:`EndMarker`).
+        end_marker: How the last page is marked (``"empty"``, ``"null"``, ``"none"`` or ``"repeat"``).
 
     Attributes:
         adapter: The underlying :class:`~examkit.testing.http.FakeHttpAdapter` (its

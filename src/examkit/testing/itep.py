@@ -152,7 +152,7 @@ class FakeItep(FaultInjection):
         """Make more test IDs of ``test_type`` available.
 
         Raises:
-            ValidationError: An ID does not have the shape :class:`ItepClient` reads.
+            ValidationError: An ID does not have the shape :class:`~examkit.itep.ItepClient` reads.
         """
         checked = _checked_ids(test_ids)
         with self._lock:
@@ -263,7 +263,7 @@ class FakeItep(FaultInjection):
 
 
 def _checked_ids(test_ids: Iterable[str]) -> list[str]:
-    """Return the IDs as a list, refusing any that :class:`ItepClient` would not read back."""
+    """Return the IDs as a list, refusing any that :class:`~examkit.itep.ItepClient` would not read back."""
     if isinstance(test_ids, str):
         raise ValidationError(
             "inventory takes a list of test IDs per test type, not one string", field="inventory"

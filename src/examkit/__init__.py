@@ -4,8 +4,10 @@ The vendor subpackages (:mod:`examkit.itep`, :mod:`examkit.integrity_advocate`,
 :mod:`examkit.assessio`, :mod:`examkit.testpress`) hold each vendor's signers, models, webhook
 verifiers and clients. This package re-exports the version, :class:`WebhookRequest` and the whole error
 hierarchy, so ``except examkit.WebhookVerificationError`` works wherever a verifier is used. The
-vendors' own errors (:class:`RegistrationError`, :class:`BulkIssueInterrupted`, :class:`PageLimitError`,
-:class:`BodyAlreadyReadError`) are importable here too; they load with their package, on first use.
+vendors' own errors (:class:`~examkit.itep.RegistrationError`,
+:class:`~examkit.itep.BulkIssueInterrupted`, :class:`~examkit.integrity_advocate.PageLimitError`,
+:class:`~examkit.integrations.BodyAlreadyReadError`) are importable here too; they load with their
+package, on first use.
 """
 
 from typing import TYPE_CHECKING

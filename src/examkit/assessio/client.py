@@ -273,9 +273,9 @@ class AssessioClient(_AssessioCalls):
         timeout: Seconds for connecting and reading, one number or a ``(connect, read)`` pair.
         clock: The clock that stamps signatures.
         deadline: The longest one call may take in all, in seconds (default 60; see
-            :data:`~examkit.core.http.DEFAULT_DEADLINE`).
+            :data:`~examkit.core.DEFAULT_DEADLINE`).
         max_response_bytes: The largest answer read, in bytes after decompression (default 10 MiB;
-            see :data:`~examkit.core.http.DEFAULT_MAX_RESPONSE_BYTES`).
+            see :data:`~examkit.core.DEFAULT_MAX_RESPONSE_BYTES`).
 
     Raises:
         ConfigurationError: A setting is missing or invalid.
@@ -359,7 +359,7 @@ class AssessioClient(_AssessioCalls):
 
         Everything is validated before anything is sent. The request is never retried
         automatically (a retry could create a second order); on a
-        :class:`~examkit.core.errors.TransportError` check with Assessio before ordering again.
+        :class:`~examkit.TransportError` check with Assessio before ordering again.
 
         Args:
             assessment_type: ``AssessmentType.MAP``, ``AssessmentType.MATCH_V_V2``, or the name of a
@@ -371,7 +371,7 @@ class AssessioClient(_AssessioCalls):
                 and ``last_name``.
 
         Returns:
-            The result: the whole JSON response and the link found through ``link_paths``.
+            The whole JSON response and the link found through ``link_paths``.
 
         Raises:
             ValidationError: An argument is invalid; nothing was sent.
@@ -478,7 +478,7 @@ class AsyncAssessioClient(_AssessioCalls):
 
         Everything is validated before anything is sent. The request is never retried
         automatically (a retry could create a second order); on a
-        :class:`~examkit.core.errors.TransportError` check with Assessio before ordering again.
+        :class:`~examkit.TransportError` check with Assessio before ordering again.
 
         Args:
             assessment_type: ``AssessmentType.MAP``, ``AssessmentType.MATCH_V_V2``, or the name of a
@@ -490,7 +490,7 @@ class AsyncAssessioClient(_AssessioCalls):
                 and ``last_name``.
 
         Returns:
-            The result: the whole JSON response and the link found through ``link_paths``.
+            The whole JSON response and the link found through ``link_paths``.
 
         Raises:
             ValidationError: An argument is invalid; nothing was sent.

@@ -147,7 +147,7 @@ def explain(
         The diagnosis; its ``outcome`` is the verifier's verdict.
 
     Raises:
-        ValidationError: ``request`` is not a :class:`~examkit.core.webhook.WebhookRequest`, or
+        ValidationError: ``request`` is not a :class:`~examkit.WebhookRequest`, or
             ``labels`` is not a mapping.
         ConfigurationError: ``clock`` is not a clock.
     """

@@ -329,7 +329,7 @@ class AssessmentSubmittedEvent:
 
     Attributes:
         payload: The typed payload.
-        event_type: Always :attr:`~examkit.assessio.EventType.ASSESSMENT_SUBMITTED`.
+        event_type: Always ``EventType.ASSESSMENT_SUBMITTED``.
         extra: Keys of the envelope (next to ``eventType`` and ``payload``) examkit does not know.
         body_authenticated: Whether a ``Signature`` header (an HMAC of the timestamp and the body) was
             checked: ``True`` only when the verifier has a ``signature_secret``. The integrator API key

@@ -104,7 +104,7 @@ def verify_signature_header(
     """Verify a ``Signature`` header for ``body``; return its timestamp (Unix seconds).
 
     The signature is checked first, then the timestamp, so a
-    :class:`~examkit.core.errors.TimestampOutsideToleranceError` always concerns an authentic
+    :class:`~examkit.TimestampOutsideToleranceError` always concerns an authentic
     request (a useful hint that a clock is off).
 
     Args:
@@ -253,8 +253,8 @@ def _verification_clock(request: WebhookRequest, clock: Clock) -> Clock:
 def parse_event(body: bytes | str) -> AssessioEvent:
     """Read a webhook body into its event, without verifying anything.
 
-    ``ASSESSMENT_SUBMITTED`` becomes an :class:`~examkit.assessio.models.AssessmentSubmittedEvent`;
-    any other ``eventType`` an :class:`~examkit.assessio.models.UnknownEvent` that keeps the
+    ``ASSESSMENT_SUBMITTED`` becomes an :class:`~examkit.assessio.AssessmentSubmittedEvent`;
+    any other ``eventType`` an :class:`~examkit.assessio.UnknownEvent` that keeps the
     payload.
 
     Raises:
@@ -475,7 +475,7 @@ class AssessioWebhookVerifier:
             MalformedSignatureError: The header is repeated with different values, or is not
                 ``Bearer <token>`` in the bearer scheme.
             SignatureMismatchError: The key matches none of the configured keys.
-            ValidationError: ``request`` is not a :class:`~examkit.core.webhook.WebhookRequest`.
+            ValidationError: ``request`` is not a :class:`~examkit.WebhookRequest`.
         """
         request = received(request, limit=None, vendor=VENDOR)
         _api_key_index(request, self.header, self.scheme, self._key_prints)
@@ -491,7 +491,7 @@ class AssessioWebhookVerifier:
             TimestampOutsideToleranceError: The signature's ``t`` is outside the tolerance.
             ReplayedRequestError: The replay guard has seen this signature before.
             PayloadError: The request is authentic but its body is malformed.
-            ValidationError: ``request`` is not a :class:`~examkit.core.webhook.WebhookRequest`.
+            ValidationError: ``request`` is not a :class:`~examkit.WebhookRequest`.
         """
         return self._verify(request)[0]
 

@@ -314,7 +314,7 @@ def main(argv: Sequence[str] | None = None, *, stdin: Any = None) -> int:
     """Run the ``examkit`` command and return its exit code.
 
     A closed output stream (``examkit demo | head -1``) ends the command quietly with
-    :data:`EXIT_PIPE` (141); standard output and standard error are then pointed at the null device,
+    ``EXIT_PIPE`` (141); standard output and standard error are then pointed at the null device,
     so that the interpreter's final flush does not fail again.
 
     Args:

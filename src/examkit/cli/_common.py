@@ -280,7 +280,7 @@ class Report:
 
 
 def report_from(diagnosis: Diagnosis) -> Report:
-    """The CLI's report of a library :class:`~examkit.core.diagnosis.Diagnosis` (its exit code too)."""
+    """The CLI's report of a library :class:`~examkit.core.Diagnosis` (its exit code too)."""
     report = Report(diagnosis.vendor)
     report.checks = [(check.mark, check.text) for check in diagnosis.checks]
     report.sections = [(section.title, list(section.lines)) for section in diagnosis.sections]

@@ -1,7 +1,7 @@
 """Small shared checks of settings, run when a verifier, signer or client is built.
 
 Each check returns the value it accepted (normalised where that is its job) or raises
-:class:`~examkit.core.errors.ConfigurationError` naming the setting and the type that was given; a value
+:class:`~examkit.ConfigurationError` naming the setting and the type that was given; a value
 is never repeated, since settings can be secrets. Private: the vendor packages call these from their
 constructors so that a wrong setting fails at construction, not at the first request.
 """
@@ -134,7 +134,7 @@ def check_tuple_of(
 
 
 def check_clock(value: object, *, setting: str = "clock", vendor: str | None = None) -> Any:
-    """A :class:`~examkit.core.clock.Clock` instance (an object with a callable ``time()``), or ``None``."""
+    """A :class:`~examkit.core.Clock` instance (an object with a callable ``time()``), or ``None``."""
     if value is None:
         return None
     if isinstance(value, type) or not callable(getattr(value, "time", None)):
@@ -152,7 +152,7 @@ def check_time_source(
 
 
 def check_replay_guard(value: object, *, setting: str = "replay_guard", vendor: str | None = None) -> Any:
-    """A :class:`~examkit.core.webhook.ReplayGuard` (an object with a callable ``add``), or ``None``."""
+    """A :class:`~examkit.core.ReplayGuard` (an object with a callable ``add``), or ``None``."""
     if value is None:
         return None
     if isinstance(value, type) or not callable(getattr(value, "add", None)):

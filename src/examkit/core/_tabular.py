@@ -123,8 +123,8 @@ def read_text(source: object, what: str, *, vendor: str | None = None) -> str:
     """Read a whole text file for people (a CSV export), from a path or an open text file.
 
     A byte-order mark is dropped. Anything else than a path or an open text-mode file is a
-    :class:`~examkit.core.errors.ValidationError`; a file that cannot be read (missing, not UTF-8) is a
-    :class:`~examkit.core.errors.PayloadError`.
+    :class:`~examkit.ValidationError`; a file that cannot be read (missing, not UTF-8) is a
+    :class:`~examkit.PayloadError`.
     """
     is_path = isinstance(source, str | os.PathLike)
     if not is_path and not callable(getattr(source, "read", None)):
@@ -209,8 +209,8 @@ def read_sheet(source: object, fmt: str, what: str, *, vendor: str | None = None
     """Read the first sheet of an ``.xlsx`` (openpyxl) or ``.xls`` (xlrd) file as rows of text cells.
 
     The reader library is imported here, only when a spreadsheet is read; a missing one is a
-    :class:`~examkit.core.errors.ConfigurationError` naming the extra to install. A file the library
-    cannot read (missing, another format, damaged) is a :class:`~examkit.core.errors.PayloadError`.
+    :class:`~examkit.ConfigurationError` naming the extra to install. A file the library
+    cannot read (missing, another format, damaged) is a :class:`~examkit.PayloadError`.
     Trailing empty cells of each row are dropped.
     """
     if not isinstance(source, str | os.PathLike):

@@ -270,10 +270,10 @@ class Transport(_Rules):
         retry: bool | None = None,
         expected: Iterable[int] = (),
     ) -> HttpResponse:
-        """Send one request and return its response, or raise an :class:`~examkit.core.errors.ApiError`.
+        """Send one request and return its response, or raise an :class:`~examkit.ApiError`.
 
         Only a 2xx answer (or a status in ``expected``) is returned. Redirects are not followed: a
-        3xx answer is an :class:`~examkit.core.errors.ApiError` naming where it pointed.
+        3xx answer is an :class:`~examkit.ApiError` naming where it pointed.
 
         Args:
             method: The HTTP method.

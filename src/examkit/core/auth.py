@@ -1,7 +1,7 @@
 """Shared credential checks on a webhook's headers: a token, HTTP basic credentials, an HMAC of the body.
 
 Vendor-neutral strategies: each takes the ``vendor`` its errors name, checks one header of a
-:class:`~examkit.core.webhook.WebhookRequest` in constant time, and reports which configured credential
+:class:`~examkit.WebhookRequest` in constant time, and reports which configured credential
 matched (:meth:`match` returns its position, for secret rotation). ``authenticate`` is the same check
 without the position, as the vendors' ``auth`` protocols expect.
 

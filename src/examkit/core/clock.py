@@ -187,7 +187,7 @@ def parse_epoch_seconds(
         value: The value as received.
         what: What the value is, for the message.
         error: The error class (or factory) to raise; callers pick the one that fits their context,
-            for example :class:`~examkit.core.errors.MalformedSignatureError` for a header.
+            for example :class:`~examkit.MalformedSignatureError` for a header.
 
     Raises:
         ValidationError: Or whatever ``error`` builds, when the value is not whole epoch seconds.

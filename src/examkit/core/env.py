@@ -1,7 +1,7 @@
 """Settings from environment variables, for the ``from_env()`` constructors and the CLI.
 
 The variables examkit reads are listed in the CLI reference. A missing, empty or blank variable, or one
-with whitespace around its value, is a :class:`~examkit.core.errors.ConfigurationError` that names it,
+with whitespace around its value, is a :class:`~examkit.ConfigurationError` that names it,
 never a ``KeyError``; its value is never repeated in a message.
 """
 

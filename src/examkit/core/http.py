@@ -3,7 +3,7 @@
 A vendor call is data (:class:`_Call`: method, URL, query, the exact body bytes, how to sign each
 attempt, how to read the answer). The rules here decide what an attempt's outcome means: whether a
 safe request is tried again (only idempotent methods, never POST or PATCH, with exponential backoff
-that honours ``Retry-After``), which answers are results, and which :class:`~examkit.core.errors.ApiError`
+that honours ``Retry-After``), which answers are results, and which :class:`~examkit.ApiError`
 the others become, with secrets scrubbed from every message. Nothing here sends a byte.
 
 Two transports move the bytes: ``examkit.core._transport_sync.Transport`` over a
@@ -65,14 +65,14 @@ DEFAULT_DEADLINE: Final = 60.0
 
 The read timeout restarts with every byte that arrives, so a server trickling its answer would hold a
 call for ever without it. Past the deadline the attempt fails with a
-:class:`~examkit.core.errors.TransportError`.
+:class:`~examkit.TransportError`.
 """
 
 DEFAULT_MAX_RESPONSE_BYTES: Final = 10 * 1024 * 1024
 """The most response-body bytes examkit reads (10 MiB, counted after decompression).
 
 A larger answer, or one that inflates past it (a gzip bomb), fails with a
-:class:`~examkit.core.errors.TransportError` without being read in full.
+:class:`~examkit.TransportError` without being read in full.
 """
 
 MAX_RESPONSE_CAP: Final = 2**40  # a cap larger than 1 TiB is no cap, only a mistyped setting
@@ -101,7 +101,7 @@ class RetryPolicy:
         max_backoff: The longest wait between attempts, in seconds.
         retry_statuses: Statuses worth another try.
         max_retry_after: The longest ``Retry-After`` honoured; a vendor asking for more gets a
-            :class:`~examkit.core.errors.RateLimitError` at once.
+            :class:`~examkit.RateLimitError` at once.
     """
 
     max_attempts: int = 3

@@ -10,7 +10,7 @@ names. The converter then:
 * turns sentinel values into ``None`` where a field is marked ``Annotated[X | None, NoneIf("-1", "0")]``;
 * keeps enum values it does not know, for fields typed ``SomeEnum | str``;
 * keeps unknown keys in the model's ``extra`` mapping instead of dropping them;
-* reports any problem as :class:`~examkit.core.errors.PayloadError` whose ``field`` is the path in the
+* reports any problem as :class:`~examkit.PayloadError` whose ``field`` is the path in the
   vendor's spelling, e.g. ``Sessions[2].Start_Date``.
 
 The fast path runs cattrs without detailed validation; only when it fails does a second, detailed pass
@@ -57,7 +57,7 @@ MAX_JSON_DEPTH: Final = 64
 """The deepest nesting of arrays and objects any examkit JSON decoder accepts (``{"a": [1]}`` is 2).
 
 Vendor payloads nest a few levels; a deeper body is refused with a
-:class:`~examkit.core.errors.PayloadError` whose ``reason`` is ``"too deep"`` before anything walks
+:class:`~examkit.PayloadError` whose ``reason`` is ``"too deep"`` before anything walks
 it, so no code that recurses over a payload can reach Python's recursion limit."""
 
 # The key under which the wrapper hands unknown keys to cattrs' generated function. Any text works: a
@@ -455,7 +455,7 @@ class PayloadConverter:
     """A vendor's converter between its JSON payloads and examkit's attrs models.
 
     Args:
-        vendor: The vendor name, carried by every :class:`~examkit.core.errors.PayloadError`.
+        vendor: The vendor name, carried by every :class:`~examkit.PayloadError`.
         key_style: Maps an attribute name to the vendor's key when no explicit rename is given
             (for example ``str.title`` style functions); the default keeps the name as it is.
 
@@ -606,7 +606,7 @@ class PayloadConverter:
         """Read values of type ``tp`` with ``hook(value, tp)``, for types the core does not know.
 
         Register hooks before the models that use the type. A hook refuses a value by raising
-        :class:`ValueError` (or :class:`~examkit.core.errors.PayloadError`) with a message that says what
+        :class:`ValueError` (or :class:`~examkit.PayloadError`) with a message that says what
         was expected; the converter adds the vendor's key path.
         """
         with self._lock:

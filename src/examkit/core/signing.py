@@ -2,7 +2,7 @@
 
 Everything here works on bytes. Signatures arrive as text from headers or JSON; they are decoded
 strictly (:func:`decode_signature`) into bytes before a constant-time comparison, so malformed input is
-reported as :class:`~examkit.core.errors.MalformedSignatureError` and never leaks a ``binascii.Error``,
+reported as :class:`~examkit.MalformedSignatureError` and never leaks a ``binascii.Error``,
 ``UnicodeEncodeError`` or ``TypeError``.
 
 Secrets are wrapped in :class:`Secret`, whose ``repr`` and ``str`` never show the value.

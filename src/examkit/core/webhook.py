@@ -3,7 +3,7 @@
 A :class:`WebhookRequest` holds a request exactly as it arrived: the raw body bytes, the headers
 (looked up case-insensitively), and the absolute URL and method for schemes that sign them. Every
 vendor verifier takes one and returns a typed event, or raises a
-:class:`~examkit.core.errors.WebhookVerificationError`.
+:class:`~examkit.WebhookVerificationError`.
 """
 
 from __future__ import annotations
@@ -375,7 +375,7 @@ class Verified(Generic[EventT_co]):
 
     @property
     def rotation_note(self) -> str:
-        """A short, secret-free line for logs: ``"secret 2 of 2 matched"``, or ``""``."""
+        """A short, secret-free line for logs, such as ``"secret 2 of 2 matched"``, or ``""``."""
         if self.key_index is None:
             return ""
         return f"secret {self.key_index + 1} of {self.key_count} matched"
@@ -391,7 +391,7 @@ class ReplayGuard(Protocol):
 
     A guard may also offer ``discard(key)``, to forget a key again. The framework adapters use it when
     the view failed to handle an accepted request, so that the vendor's retry is not refused as a
-    replay and the event is not lost (see :func:`replay_scope`).
+    replay and the event is not lost (see ``replay_scope``).
     """
 
     def add(self, key: str, *, ttl: float) -> bool:

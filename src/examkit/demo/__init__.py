@@ -1,8 +1,8 @@
 """The offline tour behind ``examkit demo``.
 
-Each vendor contributes one section: a function that takes a :class:`DemoOutput`, runs that vendor's
+Each vendor contributes one section: a function that takes a ``DemoOutput``, runs that vendor's
 features against examkit's in-process fakes (no network), and reports every step. A section raises
-:class:`DemoError` when something does not behave as documented, which makes ``examkit demo`` exit
+``DemoError`` when something does not behave as documented, which makes ``examkit demo`` exit
 non-zero: the demo doubles as a smoke test.
 """
 

@@ -15,7 +15,7 @@ be read (:class:`BodyAlreadyReadError`) and the one raised when a shared replay 
 Status codes (see :func:`status_for_error`):
 
 - 400: a missing or malformed signature, timestamp or nonce, or a malformed body
-  (:class:`~examkit.core.errors.PayloadError`);
+  (:class:`~examkit.PayloadError`);
 - 401: a signature mismatch, or a timestamp outside the tolerance;
 - 409: a replayed request (its nonce or id was accepted before);
 - 413: a body over the verifier's ``max_body_size`` (or the framework's own limit);

@@ -86,7 +86,7 @@ def adapter_body_limit(verifier: object) -> int | None:
     """The body limit the decorators read with: the verifier's ``max_body_size``, else 1 MiB.
 
     Every examkit verifier exposes ``max_body_size`` (``None``: no limit of its own). A verifier
-    without that attribute gets :data:`~examkit.core.webhook.DEFAULT_MAX_BODY_SIZE`, the default
+    without that attribute gets :data:`~examkit.core.DEFAULT_MAX_BODY_SIZE`, the default
     of examkit's own verifiers, so that no body is ever read unbounded by accident.
     """
     value = getattr(verifier, "max_body_size", DEFAULT_MAX_BODY_SIZE)
@@ -155,8 +155,8 @@ def status_for_error(error: ExamkitError) -> int | None:
     """Return the HTTP status the adapters answer for ``error``, or ``None`` if they do not answer it.
 
     400 for a missing or malformed signature, timestamp, nonce or body (including any other
-    :class:`~examkit.core.errors.WebhookVerificationError` and a
-    :class:`~examkit.core.errors.ValidationError` while reading the request), 401 for a signature
+    :class:`~examkit.WebhookVerificationError` and a
+    :class:`~examkit.ValidationError` while reading the request), 401 for a signature
     mismatch or a timestamp outside the tolerance, 409 for a replay, 413 for a body over the
     verifier's limit, 503 when the shared replay guard is unreachable
     (:class:`ReplayGuardUnavailableError`). Configuration errors (and any other examkit error)
@@ -265,7 +265,7 @@ def split_public_url(public_url: str) -> tuple[str, str, str]:
 def verify_logged(verifier: Any, request: WebhookRequest) -> Any:
     """Verify ``request``, with ``verify_detailed`` when the verifier has it (logging which secret matched).
 
-    A verifier's ``verify_detailed`` returns a :class:`~examkit.core.webhook.Verified`; its
+    A verifier's ``verify_detailed`` returns a :class:`~examkit.core.Verified`; its
     ``rotation_note`` (``"secret 2 of 2 matched"``, never a secret) is logged at ``INFO`` so that an
     operator sees when an old secret stops being used. Verifiers without it are called with ``verify``.
     """

@@ -112,7 +112,7 @@ def webhook_request_from_django(
     trust_forwarded: bool = False,
     max_body_size: int | None = DEFAULT_MAX_BODY_SIZE,
 ) -> WebhookRequest:
-    """Build a :class:`~examkit.core.webhook.WebhookRequest` from a Django ``HttpRequest``.
+    """Build a :class:`~examkit.WebhookRequest` from a Django ``HttpRequest``.
 
     The body is the raw bytes as received, as ``request.body`` keeps them (so the view can still
     read ``request.body`` or ``request.POST``), read within ``max_body_size``: with a
@@ -285,7 +285,7 @@ def verified_webhook(
 
 
 class DjangoCacheReplayGuard:
-    """A :class:`~examkit.core.webhook.ReplayGuard` backed by Django's cache framework.
+    """A :class:`~examkit.core.ReplayGuard` backed by Django's cache framework.
 
     Several web workers (processes, hosts behind a load balancer) share one view of the nonces seen,
     through the cache backend they already run: Redis, Memcached, the database. Each key is stored

@@ -102,7 +102,7 @@ def webhook_request_from_flask(
     trust_forwarded: bool = False,
     max_body_size: int | None = DEFAULT_MAX_BODY_SIZE,
 ) -> WebhookRequest:
-    """Build a :class:`~examkit.core.webhook.WebhookRequest` from a Flask (Werkzeug) request.
+    """Build a :class:`~examkit.WebhookRequest` from a Flask (Werkzeug) request.
 
     The body is the raw bytes as received, read from ``request.stream`` within ``max_body_size``
     and cached as ``request.get_data(cache=True)`` would (so the view can still read

@@ -87,7 +87,7 @@ class _Settings:
 
 
 class RedisReplayGuard(_Settings):
-    """A :class:`~examkit.core.webhook.ReplayGuard` shared by every worker through Redis (redis-py).
+    """A :class:`~examkit.core.ReplayGuard` shared by every worker through Redis (redis-py).
 
     Args:
         client: A ``redis.Redis`` client (``redis.Redis.from_url(...)``). Give it a

@@ -138,7 +138,7 @@ async def webhook_request_from_starlette(
     forwarded_allow_ips: str | Iterable[str] | None = None,
     max_body_size: int | None = DEFAULT_MAX_BODY_SIZE,
 ) -> WebhookRequest:
-    """Build a :class:`~examkit.core.webhook.WebhookRequest` from a Starlette (or FastAPI) request.
+    """Build a :class:`~examkit.WebhookRequest` from a Starlette (or FastAPI) request.
 
     The body is the raw bytes as received, read from the ASGI stream within ``max_body_size`` and
     cached as ``await request.body()`` does (so the view can still read it). The absolute URL

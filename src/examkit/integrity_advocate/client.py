@@ -488,9 +488,9 @@ class IntegrityAdvocateClient(_IntegrityAdvocateCalls):
         signing_form: The canonical URI form to sign (default: no query, encode then lower-case).
         max_pages: The default page cap of every listing (default 250).
         deadline: The longest one attempt may take in all, in seconds (default 60; see
-            :data:`~examkit.core.http.DEFAULT_DEADLINE`).
+            :data:`~examkit.core.DEFAULT_DEADLINE`).
         max_response_bytes: The largest answer read, in bytes after decompression (default 10 MiB;
-            see :data:`~examkit.core.http.DEFAULT_MAX_RESPONSE_BYTES`).
+            see :data:`~examkit.core.DEFAULT_MAX_RESPONSE_BYTES`).
 
     Raises:
         ConfigurationError: The app id is not a GUID, the API key is not base64 of the documented
@@ -778,7 +778,7 @@ class IntegrityAdvocateClient(_IntegrityAdvocateCalls):
         lost answer would report "nothing to close").
 
         Returns:
-            :attr:`EndSessionResult.CLOSED` on 200, :attr:`EndSessionResult.NOTHING_TO_CLOSE` on 404
+            ``EndSessionResult.CLOSED`` on 200, ``EndSessionResult.NOTHING_TO_CLOSE`` on 404
             (no such app, participant or open session; also when it was already closed).
 
         Raises:
@@ -1097,7 +1097,7 @@ class AsyncIntegrityAdvocateClient(_IntegrityAdvocateCalls):
         lost answer would report "nothing to close").
 
         Returns:
-            :attr:`EndSessionResult.CLOSED` on 200, :attr:`EndSessionResult.NOTHING_TO_CLOSE` on 404
+            ``EndSessionResult.CLOSED`` on 200, ``EndSessionResult.NOTHING_TO_CLOSE`` on 404
             (no such app, participant or open session; also when it was already closed).
 
         Raises:

@@ -202,7 +202,7 @@ def explain(
         request: The callback as received.
         app_id: Your App Id.
         api_key: Your API key.
-        tolerance: As the verifier's (default :data:`~examkit.core.clock.DEFAULT_TOLERANCE`).
+        tolerance: As the verifier's (default :data:`~examkit.core.DEFAULT_TOLERANCE`).
         clock: As the verifier's (default the system clock).
         url_forms: As the verifier's.
         callback_url: As the verifier's: the public URL to check against instead of ``request.url``.

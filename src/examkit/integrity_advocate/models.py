@@ -443,7 +443,7 @@ class ReviewCallback:
 
     @property
     def authenticated_fields(self) -> tuple[str, ...]:
-        """The body keys the signature covers: none, for this scheme (see :attr:`body_authenticated`)."""
+        """The body keys the signature covers (none, for this scheme; see :attr:`body_authenticated`)."""
         return ()
 
     def is_authenticated(self, key: str) -> bool:
@@ -550,7 +550,7 @@ class ByStatus:
 
     Attributes:
         status: A :class:`ParticipantStatus`, or the exact text to send.
-        in_progress_value: What to send for :attr:`ParticipantStatus.IN_PROGRESS`: the
+        in_progress_value: What to send for ``ParticipantStatus.IN_PROGRESS``: the
             vendor's filter list spells it ``"InProgress"`` while its data says ``"In Progress"``.
     """
 

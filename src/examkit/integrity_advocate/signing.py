@@ -231,7 +231,7 @@ def validate_app_id(app_id: object, *, setting: str = "app_id") -> str:
 
 
 def api_key_from(api_key: SecretInput, *, setting: str = "api_key") -> Secret:
-    """Check an API key; return it as a :class:`~examkit.core.signing.Secret` of the decoded bytes.
+    """Check an API key; return it as a :class:`~examkit.core.Secret` of the decoded bytes.
 
     The key must be strict, padded base64 text of 41 to 50 characters (see :data:`API_KEY_LENGTHS`).
 

@@ -108,7 +108,7 @@ class AmxVerifier:
         api_key: One API key or several (any may match).
         forms: The canonical URI forms to try, in order.
         tolerance: Allowed clock difference either way, in seconds (default
-            :data:`~examkit.core.clock.DEFAULT_TOLERANCE`, 300).
+            :data:`~examkit.core.DEFAULT_TOLERANCE`, 300).
         clock: The clock for the freshness check.
         replay_guard: Remembers nonces so each is accepted once; ``None`` disables the check.
 
@@ -321,12 +321,12 @@ class IntegrityAdvocateWebhookVerifier:
         api_key: Your API key, or several during a rotation (any may match).
         tolerance: Allowed difference between the header's timestamp and the time the request was
             received (its ``received_at``, else the clock's now), either way, in seconds or as a
-            timedelta (default :data:`~examkit.core.clock.DEFAULT_TOLERANCE`, 300).
+            timedelta (default :data:`~examkit.core.DEFAULT_TOLERANCE`, 300).
         clock: The clock for the freshness check (tests inject a fixed one).
         replay_guard: Remembers accepted nonces (for twice the tolerance) so each is accepted once;
             ``None`` (default) skips the check.
         url_forms: The canonical URI forms tried, in order (default
-            :data:`~examkit.integrity_advocate.DEFAULT_CALLBACK_FORMS`: the callback URL
+            ``DEFAULT_CALLBACK_FORMS``: the callback URL
             without its query, then with it, both percent-encoded then lower-cased, then the full URL
             lower-cased then ``encodeURIComponent``-encoded). The form the vendor signs is not
             documented.

@@ -33,7 +33,7 @@ class FulfillmentSigner:
     """Builds the signature header for a fulfillment body.
 
     Args:
-        api_key: The API key (kept as a :class:`~examkit.core.signing.Secret`).
+        api_key: The API key (kept as a :class:`~examkit.core.Secret`).
         header: The name of the header that carries the signature. Required: the vendor's documents
             do not name it.
         encoding: How the digest is written (unconfirmed; lower-case hex by default).

@@ -164,7 +164,7 @@ class Candidate:
         candidate_id: Your own id; with a name and e-mail it fills ``assigned-to``.
         expires: An expiry date for the assignment. Text is read as an ISO date (``YYYY-MM-DD``);
             text that is not one is kept as given, and the candidate then fails with a
-            :class:`~examkit.core.errors.ValidationError` naming it, without anything being sent.
+            :class:`~examkit.ValidationError` naming it, without anything being sent.
         product_code: Overrides the run's product code for this candidate.
         track: Overrides the run's tracking code.
         bcc: Overrides the run's copy address.
@@ -190,7 +190,7 @@ class Candidate:
         """Build a candidate from a CSV row (see :class:`CandidateColumns`).
 
         An unreadable expiry date (in whichever column ``columns`` names) is kept for the attempt
-        to report (the candidate then fails with a :class:`~examkit.core.errors.ValidationError`),
+        to report (the candidate then fails with a :class:`~examkit.ValidationError`),
         so reading a file never loses a row nor drops a date silently.
         """
         columns = columns or CandidateColumns()
@@ -329,7 +329,11 @@ class BulkOutcome:
         return field if isinstance(field, str) else ""
 
     def csv_row(self) -> dict[str, str]:
-        """Return the candidate's own row plus the outcome columns (:data:`OUTCOME_COLUMNS`)."""
+        """Return the candidate's own row plus the outcome columns.
+
+        The outcome columns are ``test_id``, ``status``, ``error``, ``error_field``, ``http_status``
+        and ``allocated``.
+        """
         row = dict(self.candidate.row) or {
             "email": self.candidate.email or "",
             "name": self.candidate.name or "",
@@ -420,7 +424,7 @@ class BulkReport:
 
     @property
     def valid(self) -> list[BulkOutcome]:
-        """Dry run: the candidates whose request is valid and would be sent."""
+        """In a dry run, the candidates whose request is valid and would be sent."""
         return self._with(OutcomeStatus.VALID)
 
     @property
@@ -507,7 +511,7 @@ class BulkReport:
         neutralize_formulas: bool = True,
         encoding: str = "utf-8",
     ) -> None:
-        """Write every outcome as CSV: the candidate's own columns, then :data:`OUTCOME_COLUMNS`.
+        """Write every outcome as CSV: the candidate's own columns, then the outcome columns.
 
         The outcomes file is the only record of which test ID went to whom, so an existing file
         is never replaced unless ``overwrite=True``.
@@ -938,7 +942,7 @@ def issue_bulk(  # noqa: PLR0912, PLR0915 - validation, pool, and interruption h
             :attr:`BulkReport.stopped` says why. ``None`` never stops. Default 3.
 
     Returns:
-        The report: one outcome per candidate, in input order.
+        A report with one outcome per candidate, in input order.
 
     Raises:
         ConfigurationError: A setting is out of range, or a candidate is not a candidate.

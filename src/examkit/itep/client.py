@@ -375,7 +375,7 @@ class ItepClient(_ItepCalls):
 
     Args:
         api_key: The API key from the PRODUCT CODES screen. Kept as a
-            :class:`~examkit.core.signing.Secret`; never shown.
+            :class:`~examkit.core.Secret`; never shown.
         signature_header: The name of the header that carries the HMAC signature. Required: the
             vendor's documents do not name it (ask iTEP).
         endpoint: The fulfillment URL (the documented one by default).
@@ -387,15 +387,15 @@ class ItepClient(_ItepCalls):
             when set, each body carries ``"sequence": <next number>`` unless you pass one.
         embed_json_as_text: Send ``assigned-to`` and ``registration`` as JSON text in a string
             rather than as nested objects (the vendor's example nests them).
-        require_test_id: Raise :class:`~examkit.core.errors.ApiError` when a successful response
+        require_test_id: Raise :class:`~examkit.ApiError` when a successful response
             holds no readable test ID (default). Off: return the result with ``test_id=None``.
         test_id_keys: JSON keys tried, case-insensitively, to read the test ID.
         session: A :class:`requests.Session` (proxies, certificates, or a fake's adapter).
         timeout: Seconds for connecting and reading, one number or a pair.
         deadline: The longest one call may take in all, in seconds (default 60; see
-            :data:`~examkit.core.http.DEFAULT_DEADLINE`).
+            :data:`~examkit.core.DEFAULT_DEADLINE`).
         max_response_bytes: The largest answer read, in bytes after decompression (default 10 MiB;
-            see :data:`~examkit.core.http.DEFAULT_MAX_RESPONSE_BYTES`).
+            see :data:`~examkit.core.DEFAULT_MAX_RESPONSE_BYTES`).
 
     Raises:
         ConfigurationError: A setting is missing or malformed.
@@ -513,8 +513,8 @@ class ItepClient(_ItepCalls):
             email: The candidate's e-mail (optional for ``GTX-``).
             bcc: A copy address.
             track: Your tracking code (needed for results webhooks).
-            assigned_to: The ``assigned-to`` object; see :class:`~examkit.itep.models.AssignedTo`.
-            registration: A :class:`~examkit.itep.registration.Registration` or a mapping with
+            assigned_to: The ``assigned-to`` object; see :class:`~examkit.itep.AssignedTo`.
+            registration: A :class:`~examkit.itep.Registration` or a mapping with
                 the vendor's field names (validated either way).
             extra: Further top-level fields, sent unchanged (e.g. ``sequence=3``).
 
@@ -573,7 +573,7 @@ class ItepClient(_ItepCalls):
         )
 
     def fulfil(self, request: FulfillmentRequest) -> FulfillmentResult:
-        """Send a prepared :class:`~examkit.itep.models.FulfillmentRequest` (either family).
+        """Send a prepared :class:`~examkit.itep.FulfillmentRequest` (either family).
 
         Raises:
             ValidationError: The request is not a ``FulfillmentRequest``.
@@ -597,7 +597,7 @@ class ItepClient(_ItepCalls):
         dry_run: bool = False,
         stop_after: int | None = 3,
     ) -> BulkReport:
-        """Issue (``GTX-``) or send (``STX-``) a test ID to each candidate; see :func:`~examkit.itep.bulk.issue_bulk`."""  # noqa: E501
+        """Issue (``GTX-``) or send (``STX-``) a test ID to each candidate; see :func:`~examkit.itep.issue_bulk`."""  # noqa: E501
         from examkit.itep.bulk import issue_bulk  # noqa: PLC0415 - loaded on first use
 
         return issue_bulk(
@@ -741,8 +741,8 @@ class AsyncItepClient(_ItepCalls):
             email: The candidate's e-mail (optional for ``GTX-``).
             bcc: A copy address.
             track: Your tracking code (needed for results webhooks).
-            assigned_to: The ``assigned-to`` object; see :class:`~examkit.itep.models.AssignedTo`.
-            registration: A :class:`~examkit.itep.registration.Registration` or a mapping with
+            assigned_to: The ``assigned-to`` object; see :class:`~examkit.itep.AssignedTo`.
+            registration: A :class:`~examkit.itep.Registration` or a mapping with
                 the vendor's field names (validated either way).
             extra: Further top-level fields, sent unchanged (e.g. ``sequence=3``).
 
@@ -801,7 +801,7 @@ class AsyncItepClient(_ItepCalls):
         )
 
     async def fulfil(self, request: FulfillmentRequest) -> FulfillmentResult:
-        """Send a prepared :class:`~examkit.itep.models.FulfillmentRequest` (either family).
+        """Send a prepared :class:`~examkit.itep.FulfillmentRequest` (either family).
 
         Raises:
             ValidationError: The request is not a ``FulfillmentRequest``.

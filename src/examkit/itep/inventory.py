@@ -133,7 +133,7 @@ class InventoryRecord:
     Attributes:
         test_id: The test ID.
         test_type: The test type.
-        status: The status (an :class:`~examkit.itep.models.ExamStatus`, or the text as exported).
+        status: The status (an :class:`~examkit.itep.ExamStatus`, or the text as exported).
         assigned_to_text: The ``assigned-to`` cell as exported (empty when unassigned).
         assigned_to: The cell decoded as a JSON object, or ``None`` when empty or not JSON.
         expires: The assignment's expiry date read from ``assigned_to`` (see ``expiry_keys``).
@@ -155,7 +155,7 @@ class InventoryRecord:
 
     @property
     def available(self) -> bool:
-        """Whether the test ID can be used: status ``Ready`` and nothing in ``assigned-to``."""
+        """Whether the test ID can be used (status ``Ready`` and nothing in ``assigned-to``)."""
         return self.status is ExamStatus.READY and not self.is_assigned
 
 

@@ -37,14 +37,14 @@ DigestEncoding: TypeAlias = Literal["hex", "HEX", "base64"]
 
 
 def key_of(api_key: SecretInput) -> Secret:
-    """The API key as a masked :class:`~examkit.core.signing.Secret` (checked once)."""
+    """The API key as a masked :class:`~examkit.core.Secret` (checked once)."""
     if isinstance(api_key, Secret):
         return api_key
     return secrets_from(api_key, name="api_key", vendor=_VENDOR)[0]
 
 
 def body_bytes(body: object) -> bytes:
-    """The body as bytes, or a :class:`~examkit.core.errors.ValidationError` when it is not bytes."""
+    """The body as bytes, or a :class:`~examkit.ValidationError` when it is not bytes."""
     if isinstance(body, bytearray | memoryview):
         return bytes(body)
     if not isinstance(body, bytes):

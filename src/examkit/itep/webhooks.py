@@ -312,7 +312,7 @@ class ItepWebhookVerifier:
     """Verifies an iTEP results webhook and returns its typed :class:`ExamResult`.
 
     The request is authenticated first (with ``auth``), then the body is read; an authentic request
-    with a malformed body raises :class:`~examkit.core.errors.PayloadError`.
+    with a malformed body raises :class:`~examkit.PayloadError`.
 
     Args:
         auth: How the requests are authenticated. Required: iTEP configures this per tracking code
@@ -413,7 +413,7 @@ class ItepWebhookVerifier:
             SignatureMismatchError: They do not match.
             ReplayedRequestError: The same body was already accepted (with a replay guard).
             PayloadError: The request is authentic but the body is malformed.
-            ValidationError: ``request`` is not a :class:`~examkit.core.webhook.WebhookRequest`.
+            ValidationError: ``request`` is not a :class:`~examkit.WebhookRequest`.
         """
         body = received(request, limit=self._limit, vendor=VENDOR).body
         outcome: object = self._auth.authenticate(request)  # type: ignore[func-returns-value]

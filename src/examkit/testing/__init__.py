@@ -13,7 +13,8 @@ adapters, so the real clients run unchanged against them, and every fake has the
 Each vendor has its own module (:mod:`examkit.testing.itep`, :mod:`examkit.testing.integrity_advocate`,
 :mod:`examkit.testing.assessio`, :mod:`examkit.testing.testpress`). This package holds what they share:
 :class:`SignedWebhooks` (each vendor's webhook correctly signed, and a verifier accepting it) and
-:func:`forget_replays`. The pytest plugin (:mod:`examkit.testing.pytest_plugin`) turns them into fixtures.
+:func:`forget_replays`. The pytest plugin (``examkit.testing.pytest_plugin``, found by pytest) turns
+them into fixtures.
 """
 
 from __future__ import annotations

@@ -91,7 +91,7 @@ class FakeAssessio(FaultInjection):
         integrator_secret: The secret it checks ``Signature`` headers with.
         require_signature: Whether a ``Signature`` header is required (a sandbox can switch it off).
         tolerance: Seconds of clock skew accepted, either way
-            (:data:`~examkit.core.clock.DEFAULT_TOLERANCE`).
+            (:data:`~examkit.core.DEFAULT_TOLERANCE`).
         clock: The fake's clock. By default it follows the client's: the system clock, or the clock
             of the last client made with :meth:`client`.
         base_url: The host it serves.

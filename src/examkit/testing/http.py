@@ -109,13 +109,13 @@ class FakeHttpAdapter(BaseAdapter):
         self._routes[(method.upper(), path)] = handler
 
     def session(self) -> requests.Session:
-        """Return a new session on which this adapter serves :attr:`base_url`."""
+        """Return a new session on which this adapter serves ``base_url``."""
         session = requests.Session()
         session.mount(self.base_url, self)
         return session
 
     def httpx_client(self) -> httpx.AsyncClient:
-        """Return a new ``httpx.AsyncClient`` on which this fake serves :attr:`base_url`.
+        """Return a new ``httpx.AsyncClient`` on which this fake serves ``base_url``.
 
         The async twin of :meth:`session` (needs ``httpx``, the ``async`` extra). Handlers run on
         a worker thread, so a handler that sleeps (to play latency) does not block the event loop.

@@ -151,8 +151,8 @@ class FakeIntegrityAdvocate(FaultInjection):
             :data:`DEMO_NOW` unless you pass ``clock=``). A clock given here is also the clock of
             :meth:`client`.
         tolerance: Allowed ``amx`` timestamp difference in seconds
-            (:data:`~examkit.core.clock.DEFAULT_TOLERANCE`).
-        end_marker: How the last page is marked (see :data:`EndMarker`).
+            (:data:`~examkit.core.DEFAULT_TOLERANCE`).
+        end_marker: How the last page is marked (``"empty"``, ``"null"``, ``"none"`` or ``"repeat"``).
 
     Attributes:
         adapter: The underlying :class:`~examkit.testing.http.FakeHttpAdapter` (its

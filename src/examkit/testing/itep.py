@@ -3,7 +3,7 @@
 :class:`FakeItep` answers the fulfillment POST like iTEP would as far as examkit knows: it checks
 the signature header (HMAC-SHA256 of the exact body bytes), allocates test IDs from the inventory
 you give it, each exactly once, and records the e-mails an ``STX-`` code would send instead of
-sending them. :func:`build_results_webhook` makes a :class:`~examkit.core.webhook.WebhookRequest`
+sending them. :func:`build_results_webhook` makes a :class:`~examkit.WebhookRequest`
 with a ``data=<json>`` body, authenticated the way your verifier expects.
 
 >>> fake = FakeItep(api_key="test-api-key", signature_header="X-Itep-Signature",
@@ -103,9 +103,9 @@ class FakeItep(FaultInjection):
         signature_header: The header it reads the signature from.
         inventory: Available test IDs per test type (``{"Academic-Plus": ["123982B8AP", "3279B035APR"]}``);
             the test type is the product code without its ``GTX-``/``STX-`` prefix. Each ID must have the
-            shape :class:`~examkit.itep.client.ItepClient` reads from an answer (4 to 40 letters, digits
+            shape :class:`~examkit.itep.ItepClient` reads from an answer (4 to 40 letters, digits
             or hyphens, at least one digit, like iTEP's ``123982B8AP``): the fake refuses any other with
-            :class:`~examkit.core.errors.ValidationError`, so it never hands out an ID the client cannot
+            :class:`~examkit.ValidationError`, so it never hands out an ID the client cannot
             read.
         encoding: The digest encoding it expects.
         response_style: ``"json"`` answers ``{"TestID": "..."}``; ``"text"`` answers the bare ID.
@@ -151,7 +151,7 @@ class FakeItep(FaultInjection):
         """Make more test IDs of ``test_type`` available.
 
         Raises:
-            ValidationError: An ID does not have the shape :class:`ItepClient` reads.
+            ValidationError: An ID does not have the shape :class:`~examkit.itep.ItepClient` reads.
         """
         checked = _checked_ids(test_ids)
         with self._lock:
@@ -176,7 +176,7 @@ class FakeItep(FaultInjection):
         return self.adapter.session()
 
     def client(self, **settings: Any) -> ItepClient:
-        """Return an :class:`~examkit.itep.client.ItepClient` wired to this fake."""
+        """Return an :class:`~examkit.itep.ItepClient` wired to this fake."""
         options: dict[str, Any] = {
             "api_key": self.api_key,
             "signature_header": self.signature_header,
@@ -192,7 +192,7 @@ class FakeItep(FaultInjection):
         return self.adapter.httpx_client()
 
     def async_client(self, **settings: Any) -> AsyncItepClient:
-        """Return an :class:`~examkit.itep.client.AsyncItepClient` wired to this fake."""
+        """Return an :class:`~examkit.itep.AsyncItepClient` wired to this fake."""
         options: dict[str, Any] = {
             "api_key": self.api_key,
             "signature_header": self.signature_header,
@@ -262,7 +262,7 @@ class FakeItep(FaultInjection):
 
 
 def _checked_ids(test_ids: Iterable[str]) -> list[str]:
-    """Return the IDs as a list, refusing any that :class:`ItepClient` would not read back."""
+    """Return the IDs as a list, refusing any that :class:`~examkit.itep.ItepClient` would not read back."""
     if isinstance(test_ids, str):
         raise ValidationError(
             "inventory takes a list of test IDs per test type, not one string", field="inventory"
@@ -293,9 +293,9 @@ def build_results_webhook(
     Args:
         result: The results as a mapping (serialised compactly) or as JSON text (sent as is);
             the vendor's sample (:data:`SAMPLE_RESULT_RAW`) by default.
-        token: ``(header, token)`` for :class:`~examkit.itep.webhooks.TokenHeaderAuth`.
-        basic: ``(username, password)`` for :class:`~examkit.itep.webhooks.BasicAuth`.
-        hmac: ``(header, secret)`` for :class:`~examkit.itep.webhooks.HmacBodyAuth` (hex).
+        token: ``(header, token)`` for :class:`~examkit.itep.TokenHeaderAuth`.
+        basic: ``(username, password)`` for :class:`~examkit.itep.BasicAuth`.
+        hmac: ``(header, secret)`` for :class:`~examkit.itep.HmacBodyAuth` (hex).
         headers: More headers.
         url: The URL, if your code looks at it.
     """

@@ -5,9 +5,9 @@ with pytest (``pip install 'examkit[testing]'``); ask for the fixtures by name. 
 ``pytest -p no:examkit``.
 
 Fixtures:
-    ``examkit_clock``: a :class:`~examkit.core.clock.FixedClock` frozen at
+    ``examkit_clock``: a :class:`~examkit.core.FixedClock` frozen at
     :data:`~examkit.testing.FROZEN_NOW`, shared by everything below in the same test.
-    ``examkit_replay_guard``: a new :class:`~examkit.core.webhook.InMemoryReplayGuard` on that clock.
+    ``examkit_replay_guard``: a new :class:`~examkit.core.InMemoryReplayGuard` on that clock.
     ``examkit_webhooks``: a :class:`~examkit.testing.SignedWebhooks` building correctly signed
     webhooks of each vendor and the verifiers that accept them.
     ``fake_itep``, ``fake_integrity_advocate``, ``fake_assessio``, ``fake_testpress``: each

@@ -168,7 +168,7 @@ def exam_webhook_request(
     encoding: Encoding = DEFAULT_ENCODING,
     url: str = "https://institute.example/testpress/webhook",
 ) -> WebhookRequest:
-    """Return a :class:`~examkit.core.webhook.WebhookRequest` carrying a signed exam webhook."""
+    """Return a :class:`~examkit.WebhookRequest` carrying a signed exam webhook."""
     return WebhookRequest(
         body=sign_exam_webhook(payload, private_key=private_key, encoding=encoding),
         headers={"Content-Type": "application/json"},
@@ -231,7 +231,7 @@ class FakeTestpress(FaultInjection):
         """Return a :class:`~examkit.testpress.TestpressAttempts` with the fake's keys and encoding.
 
         Testpress has no API to call: its "client" signs the create-attempt form, which the user's
-        browser posts to :attr:`exam_url` (in a test, post it with :meth:`session`). ``settings`` pass
+        browser posts to ``exam_url`` (in a test, post it with :meth:`session`). ``settings`` pass
         through (a ``clock`` given here becomes the fake's clock too, unless the fake has its own).
         """
         from examkit.testpress import TestpressAttempts  # noqa: PLC0415 - loaded when used

@@ -135,7 +135,7 @@ class TestpressAttempts:
             form.
             The documentation calls ``surl`` a "percentage encoded URL", but a form POST encodes it
             anyway; default ``False`` (unconfirmed).
-        review_path: The review-attempt path (default :data:`DEFAULT_REVIEW_PATH`).
+        review_path: The review-attempt path (default ``"/exams/attempts/"``).
         review_query: The review link's query parameters, in order (default
             :data:`REVIEW_QUERY_URL_TEMPLATE`).
         clock: The clock that sets ``time`` (default: the system clock).

@@ -67,7 +67,7 @@ def explain(
             ``{"public_key": "EXAMKIT_TESTPRESS_PUBLIC_KEY"}`` (default: the setting names).
 
     Returns:
-        The diagnosis: ``diagnosis.ok``, ``diagnosis.render()`` and ``diagnosis.to_dict()``. Settings
+        A diagnosis, with ``diagnosis.ok``, ``diagnosis.render()`` and ``diagnosis.to_dict()``. Settings
         the verifier refuses give the outcome ``CANNOT_VERIFY``.
 
     Raises:

@@ -207,7 +207,7 @@ class ExamWebhookEvent:
 
     @property
     def user(self) -> WebhookUser:
-        """The user: id (authenticated), user name and e-mail (not authenticated)."""
+        """The user, with their id (authenticated), user name and e-mail (not authenticated)."""
         return WebhookUser(id=self.user_id, username=self.username, email=self.email)
 
     def is_authenticated(self, key: str) -> bool:

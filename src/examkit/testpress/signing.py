@@ -9,7 +9,7 @@ r"""Testpress's signature schemes, as pure functions.
   ``user_id``.
 
 Which percent-encoding Testpress means is not documented; every function takes ``encoding``, one of
-:class:`~examkit.core.encoding.PercentEncoding` (default :data:`DEFAULT_ENCODING`,
+:class:`~examkit.core.PercentEncoding` (default :data:`DEFAULT_ENCODING`,
 ``PYTHON_QUOTE``, unconfirmed) or ``None`` for no encoding at all.
 
 **The literal rule.** The webhook hash takes each value exactly as it appears in the JSON text:

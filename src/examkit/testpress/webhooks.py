@@ -8,12 +8,12 @@ completion response posted back to ``surl`` under an explicit :class:`Completion
 Testpress puts its signature (``hash``) inside the JSON body, so the body must be decoded before it
 can be checked. It is decoded once, keeping each number's literal text; a body that cannot be
 decoded
-is reported as :class:`~examkit.core.errors.MalformedSignatureError` (the signature cannot be read),
-never as a :class:`~examkit.core.errors.PayloadError`. Only after the hash matched is the payload
+is reported as :class:`~examkit.MalformedSignatureError` (the signature cannot be read),
+never as a :class:`~examkit.PayloadError`. Only after the hash matched is the payload
 turned into the typed event; a payload that then does not fit the model is a ``PayloadError``.
 
 The scheme carries no timestamp and no nonce, so there is no freshness window. An optional
-:class:`~examkit.core.webhook.ReplayGuard` can remember each accepted hash so that one delivery is
+:class:`~examkit.core.ReplayGuard` can remember each accepted hash so that one delivery is
 processed once.
 """
 
@@ -97,8 +97,8 @@ class TestpressWebhookVerifier:
         encoding: The percent-encoding of the hashed values (default ``PYTHON_QUOTE``, unconfirmed;
             ``None`` for none).
         hash_fields: The payload keys the hash covers, in order, with
-            :data:`~examkit.testpress.signing.PRIVATE_KEY` where the private key goes (default
-            :data:`~examkit.testpress.signing.DEFAULT_WEBHOOK_HASH_FIELDS`).
+            :data:`~examkit.testpress.PRIVATE_KEY` where the private key goes (default
+            :data:`~examkit.testpress.DEFAULT_WEBHOOK_HASH_FIELDS`).
         max_body_size: The largest body accepted, in bytes (default 1 MiB; ``None``: no limit).
         replay_guard: Remembers accepted hashes so a delivery is accepted once (default: none).
         replay_ttl: How long the guard remembers a hash, in seconds (default seven days).

@@ -52,6 +52,7 @@ CORE: frozenset[str] | None = frozenset(
     {
         "ApiError",
         "AuthenticationError",
+        "Check",
         "Clock",
         "ConfigurationError",
         "DEFAULT_MAX_BODY_SIZE",
@@ -74,6 +75,7 @@ CORE: frozenset[str] | None = frozenset(
         "RetryPolicy",
         "Secret",
         "SecretInput",
+        "Section",
         "ServerError",
         "SignatureMismatchError",
         "SystemClock",

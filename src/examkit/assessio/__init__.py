@@ -1,8 +1,8 @@
 """Assessio (psychometric assessments): signed assessment-link orders and the results webhook.
 
-* :func:`signature_header`: the ``Signature`` header (HMAC-SHA256 over :func:`signed_message`,
+* :func:`signature_header`: the ``Signature`` header (HMAC-SHA256 over ``signed_message``,
   ``<t>.<raw body>``, with the integrator secret); :class:`SignatureVerifier` and
-  :func:`verify_signature_header` check one.
+  ``verify_signature_header`` check one.
 * :class:`AssessioClient`: ``POST /development/v1/assessment-link-order`` in the sandbox or
   production, signed, never retried.
 * :class:`AssessioWebhookVerifier`: authenticates Assessio's webhook calls with the

@@ -2,7 +2,7 @@
 
 :func:`explain` runs the real :class:`~examkit.assessio.AssessioWebhookVerifier` for the verdict and,
 around it, compares the integrator-api-key header with the configured key(s) and rebuilds the signed
-``<t>.<raw body>`` with :func:`~examkit.assessio.signed_message`, trying the usual mistakes (a
+``<t>.<raw body>`` with ``signed_message``, trying the usual mistakes (a
 trailing newline, a secret with spaces or quotes, the provider key used as the signing secret). No
 secret and no expected signature ever appears in the result: only lengths, shapes and whether each
 variant matches.

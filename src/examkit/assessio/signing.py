@@ -391,7 +391,7 @@ def match_signatures(
     *,
     header_name: str = SIGNATURE_HEADER,
 ) -> tuple[int, bytes]:
-    """Check the signatures against :func:`signed_message` of ``timestamp`` and ``body``.
+    """Check the signatures against ``signed_message`` of ``timestamp`` and ``body``.
 
     Every key and signature is compared in constant time (no early exit). Returns the position of
     the key that matched and the digest that matched (unique per signed request: a replay nonce).

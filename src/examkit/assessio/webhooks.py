@@ -132,7 +132,7 @@ def verify_signature_header(
 class SignatureVerifier:
     """A prepared ``Signature`` header check, for verifying many requests with the same settings.
 
-    :func:`verify_signature_header` in object form: the secrets, tolerance and header layout are
+    ``verify_signature_header`` in object form: the secrets, tolerance and header layout are
     checked once, here, so each :meth:`verify` does only the per-request work.
 
     Args:

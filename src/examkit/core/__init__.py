@@ -9,7 +9,7 @@ verifying webhooks stays cheap.
 
 from examkit.core._exports import lazy_exports, publish
 from examkit.core.clock import DEFAULT_TOLERANCE, Clock, FixedClock, SystemClock, Tolerance
-from examkit.core.diagnosis import Diagnosis, Outcome
+from examkit.core.diagnosis import Check, Diagnosis, Outcome, Section
 from examkit.core.encoding import PercentEncoding
 from examkit.core.errors import (
     ApiError,
@@ -47,6 +47,7 @@ __all__ = [
     "DEFAULT_TOLERANCE",
     "ApiError",
     "AuthenticationError",
+    "Check",
     "Clock",
     "ConfigurationError",
     "Diagnosis",
@@ -67,6 +68,7 @@ __all__ = [
     "RetryPolicy",
     "Secret",
     "SecretInput",
+    "Section",
     "ServerError",
     "SignatureMismatchError",
     "SystemClock",

@@ -16,10 +16,7 @@ import attrs
 
 from examkit.core._enums import StrEnum
 
-__all__ = [
-    "Diagnosis",
-    "Outcome",
-]
+__all__ = ["Check", "Diagnosis", "Outcome", "Section"]
 
 
 class Outcome(StrEnum):

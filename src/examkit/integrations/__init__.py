@@ -8,7 +8,7 @@
 
 This package itself imports no framework: it holds what the adapters share, the mapping from an
 examkit error to an HTTP status (:func:`status_for_error`), the generic response body
-(:data:`REJECTED_BODY`), the logger they report to, the error raised when the body can no longer
+(``webhook rejected``), the logger they report to, the error raised when the body can no longer
 be read (:class:`BodyAlreadyReadError`) and the one raised when a shared replay guard is unreachable
 (:class:`ReplayGuardUnavailableError`).
 

@@ -204,7 +204,7 @@ def verified_webhook(
     keyword arguments when it has any. ``async def`` views work too (with ``flask[async]``).
 
     A request that fails verification never reaches the view: the decorator answers it with the
-    generic body :data:`~examkit.integrations.REJECTED_BODY` and the status of
+    generic body ``webhook rejected`` and the status of
     :func:`~examkit.integrations.status_for_error`: 400 for a missing or malformed signature or body,
     401 for a signature mismatch or a stale timestamp, 409 for a replay, 413 for a body over the
     limit. The specific cause is logged to the ``examkit.integrations`` logger.

@@ -245,7 +245,7 @@ def verified_webhook(
     in Starlette's thread pool. Put the decorator below FastAPI's route decorator.
 
     A request that fails verification never reaches the view: the decorator answers it with the
-    generic body :data:`~examkit.integrations.REJECTED_BODY` and the status of
+    generic body ``webhook rejected`` and the status of
     :func:`~examkit.integrations.status_for_error` (400, 401, 409, 413, or 503 when a shared replay
     guard is unreachable). The cause is logged; when the verifier offers ``verify_detailed``, which
     secret matched is logged at ``INFO``. The replay claim is released when the view raises or answers

@@ -1,6 +1,6 @@
 """Bulk issuance from asyncio code: :meth:`examkit.itep.AsyncItepClient.issue_bulk`.
 
-The twin of :func:`examkit.itep.bulk.issue_bulk`, with the same rules from the same code (the
+The twin of :func:`examkit.itep.issue_bulk`, with the same rules from the same code (the
 resume and dry-run plan, the outcome of each error, the stop-early rule, the report and its CSV);
 only the way the calls are run differs: tasks on one event loop, at most ``concurrency`` in flight
 at once (an :class:`asyncio.Semaphore`), over the client's one ``httpx.AsyncClient``.

@@ -10,7 +10,7 @@ asked (``overwrite=True``), and a run can resume from it: candidates already iss
 candidates where nothing can have been allocated are tried again, and candidates where a test ID
 may have been allocated are listed for a person to check in the iTEP administration system.
 
-Each worker thread uses its own copy of the client (:meth:`~examkit.itep.client.ItepClient.copy`, its own
+Each worker thread uses its own copy of the client (:meth:`~examkit.itep.ItepClient.copy`, its own
 :class:`requests.Session`), because a session's state is not documented as thread-safe.
 
 From asyncio, :meth:`AsyncItepClient.issue_bulk <examkit.itep.client.AsyncItepClient.issue_bulk>` is
@@ -919,7 +919,7 @@ def issue_bulk(  # noqa: PLR0912, PLR0915 - validation, pool, and interruption h
 
     Args:
         client: The client whose settings (signature, endpoint, session) are used. Each worker
-            thread gets its own :meth:`~examkit.itep.client.ItepClient.copy`.
+            thread gets its own :meth:`~examkit.itep.ItepClient.copy`.
         candidates: :class:`Candidate` objects, or CSV rows (mappings) read with ``columns``.
         product_code: The default product code.
         track: The default tracking code.

@@ -827,8 +827,8 @@ class AsyncItepClient(_ItepCalls):
     ) -> BulkReport:
         """Issue (``GTX-``) or send (``STX-``) a test ID to each candidate, each attempted at most once.
 
-        The async twin of :meth:`~examkit.itep.client.ItepClient.issue_bulk` (see
-        :func:`~examkit.itep.bulk.issue_bulk`):
+        The async twin of :meth:`~examkit.itep.ItepClient.issue_bulk` (see
+        :func:`~examkit.itep.issue_bulk`):
         the same resume, dry-run and stop-early rules, the same :class:`~examkit.itep.BulkReport`
         and outcomes CSV. At most ``concurrency`` calls are in flight at once (an
         :class:`asyncio.Semaphore`), all over this client's ``httpx.AsyncClient``.
@@ -849,7 +849,7 @@ class AsyncItepClient(_ItepCalls):
             concurrency: How many calls are in flight at once (1 to 256).
             progress: Called after each candidate with ``(outcome, done, total)``; an exception
                 it raises is logged and ignored.
-            progress_bar: As for :meth:`~examkit.itep.client.ItepClient.issue_bulk`.
+            progress_bar: As for :meth:`~examkit.itep.ItepClient.issue_bulk`.
             columns: How to read candidates given as mappings.
             resume: The outcomes of an earlier run (a report, or the CSV it wrote).
             dry_run: Validate every candidate and build its body, sending nothing.
@@ -857,7 +857,7 @@ class AsyncItepClient(_ItepCalls):
                 (``None`` never stops).
 
         Returns:
-            The report: one outcome per candidate, in input order.
+            The report, with one outcome per candidate in input order.
 
         Raises:
             ConfigurationError: A setting is out of range, or a candidate is not a candidate.

@@ -292,7 +292,7 @@ def build_results_webhook(
 
     Args:
         result: The results as a mapping (serialised compactly) or as JSON text (sent as is);
-            the vendor's sample (:data:`SAMPLE_RESULT_RAW`) by default.
+            the vendor's sample (``SAMPLE_RESULT_RAW``) by default.
         token: ``(header, token)`` for :class:`~examkit.itep.TokenHeaderAuth`.
         basic: ``(username, password)`` for :class:`~examkit.itep.BasicAuth`.
         hmac: ``(header, secret)`` for :class:`~examkit.itep.HmacBodyAuth` (hex).

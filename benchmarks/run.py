@@ -140,6 +140,21 @@ def run(  # noqa: PLR0915 - one straight report, section by section
                 )
             )
 
+    body_len, peak = webhooks.tp_peak_memory(64 * 1024 if cfg.quick else 1 << 20)
+    emit(
+        f"Testpress `verify` of a {body_len} B body: peak traced memory during the call "
+        f"{peak / 1e6:.2f} MB, **{peak / body_len:.1f}x** the body (tracemalloc, after one warm-up call)."
+    )
+    emit()
+    budgets.append(
+        Budget(
+            f"testpress: peak memory at {body_len // 1024} KB",
+            "≤ 3x the body",
+            f"{peak / body_len:.1f}x",
+            peak <= 3 * body_len,
+        )
+    )
+
     # -- the typed event at 2 KB -------------------------------------------------------------------
     emit("## Verified, typed event at 2 KB (Integrity Advocate participant with sessions and flags)")
     emit()

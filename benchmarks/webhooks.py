@@ -556,3 +556,28 @@ ALL_VENDORS: Final = {
     "assessio": assessio_cases,
     "testpress": tp_cases,
 }
+
+
+def tp_peak_memory(target: int = 1 << 20) -> tuple[int, int]:
+    """Testpress ``verify`` of a body of about ``target`` bytes: (body length, peak traced bytes).
+
+    The peak is what tracemalloc sees allocated during the call on top of what was there before it
+    (the body itself is built beforehand and not counted).
+    """
+    import tracemalloc  # noqa: PLC0415 - only this case traces memory
+
+    body = _grow(tp_body, target)
+    verifier = TestpressWebhookVerifier(
+        public_key=TP_PUBLIC, private_key=TP_PRIVATE, max_body_size=2 * len(body)
+    )
+    request = WebhookRequest(body=body, headers={})
+    verifier.verify(request)  # warm: converters and caches are built once, not per request
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        before = tracemalloc.get_traced_memory()[0]
+        verifier.verify(request)
+        peak = tracemalloc.get_traced_memory()[1] - before
+    finally:
+        tracemalloc.stop()
+    return len(body), peak

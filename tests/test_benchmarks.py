@@ -121,3 +121,9 @@ def test_harness_times_cpu_by_default() -> None:
     defaults = harness.measure.__kwdefaults__
     assert defaults is not None
     assert defaults["timer"] is time.process_time
+
+
+def test_testpress_peak_memory_case_runs_small() -> None:
+    length, peak = webhooks.tp_peak_memory(4096)
+    assert length >= 4096
+    assert peak > length  # at least the decoded text is allocated during the call

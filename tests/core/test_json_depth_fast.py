@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -45,3 +46,12 @@ def test_brackets_and_escaped_quotes_inside_strings_are_not_nesting() -> None:
     assert '\\"' not in plain  # the split path
     assert not exceeds_json_depth(plain, 3)
     assert exceeds_json_depth(plain, 2)
+
+
+def test_a_large_text_takes_the_regular_expression_and_agrees(monkeypatch: pytest.MonkeyPatch) -> None:
+    from examkit.core import serde
+
+    text = json.dumps([["[[[[", {"k": "]]]]"}]])
+    monkeypatch.setattr(serde, "_SPLIT_LIMIT", 0)
+    assert not exceeds_json_depth(text, 3)
+    assert exceeds_json_depth(text, 2)

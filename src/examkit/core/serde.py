@@ -817,22 +817,29 @@ def exceeds_json_depth(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
     """
     if text.count("[") + text.count("{") <= limit:
         return False
-    steps = _outside_strings(text).encode("utf-8", "surrogatepass").translate(_DEPTH_STEPS, _NOT_BRACKETS)
+    steps = _depth_steps(text)
     if b"\x01" * (limit + 1) in steps:  # the usual deep body: a run of openers, found by a search
         return True
     return max(itertools.accumulate(memoryview(steps).cast("b")), default=0) > limit
 
 
-def _outside_strings(text: str) -> str:
-    """The JSON ``text`` with its strings cut out (their brackets and colons are not structure).
+def _depth_steps(text: str) -> bytes:
+    """The brackets of the JSON ``text`` outside its strings, as signed steps (1 opens, -1 closes).
 
     Without an escaped quote, every ``"`` of valid JSON opens or closes a string, so splitting on
-    quotes and keeping every other piece is exact (at C speed); otherwise a regular expression that
-    knows escapes cuts them out.
+    quotes and keeping every other piece cuts the strings out exactly, at C speed. The pieces cost
+    several times the text in memory, so a large text (or one with an escaped quote) has its
+    strings cut out by a regular expression that knows escapes, which needs about one copy.
     """
-    if '\\"' not in text:
-        return "".join(text.split('"')[::2])
-    return _JSON_STRING_RE.sub("", text)
+    if len(text) <= _SPLIT_LIMIT and '\\"' not in text:
+        outside = "".join(text.split('"')[::2])
+    else:
+        outside = _JSON_STRING_RE.sub("", text)
+    return outside.encode("utf-8", "surrogatepass").translate(_DEPTH_STEPS, _NOT_BRACKETS)
+
+
+_SPLIT_LIMIT: Final = 256 * 1024
+"""Texts up to this many characters take the fast split in :func:`_depth_steps`."""
 
 
 def _has_lone_surrogate(text: str, value: Any, *, from_utf8: bool) -> bool:

@@ -65,8 +65,13 @@ def measure(
     rounds: int = 15,
     batch_seconds: float = 0.02,
     seed: int = 1234,
+    timer: Callable[[], float] = time.process_time,
 ) -> dict[str, Stats]:
-    """Time every case in interleaved rounds and return its per-call statistics."""
+    """Time every case in interleaved rounds and return its per-call statistics.
+
+    The default ``timer`` is :func:`time.process_time`: these cases are single-threaded CPU work, and
+    CPU time does not count the moments another process holds the core (this machine is shared).
+    """
     rng = random.Random(seed)
     sizes = {name: calibrate(func, batch_seconds) for name, func in cases.items()}
     samples: dict[str, list[float]] = {name: [] for name in cases}
@@ -78,10 +83,10 @@ def measure(
             rng.shuffle(names)
             for name in names:
                 func, size = cases[name], sizes[name]
-                start = time.perf_counter()
+                start = timer()
                 for _ in range(size):
                     func()
-                samples[name].append((time.perf_counter() - start) / size)
+                samples[name].append((timer() - start) / size)
             gc.collect()
     finally:
         if gc_was_enabled:
@@ -92,3 +97,18 @@ def measure(
 def ratio(stats: Mapping[str, Stats], case: str, baseline: str) -> float:
     """The median of ``case`` divided by the median of ``baseline``."""
     return stats[case].median / stats[baseline].median
+
+
+CONTROL_TOLERANCE = 0.03
+"""How far from 1.00x the control (a case timed twice under two names) may read for a run to count."""
+
+
+def control_ok(
+    stats: Mapping[str, Stats], case: str, twin: str, tolerance: float = CONTROL_TOLERANCE
+) -> bool:
+    """Whether two identical cases read within ``tolerance`` of 1.00x of each other in this run.
+
+    When they do not, the machine's noise in this run is larger than the differences being judged:
+    every verdict of the run is "inconclusive", not "yes" or "no".
+    """
+    return abs(ratio(stats, case, twin) - 1.0) <= tolerance

@@ -166,6 +166,12 @@ class VendorCases:
     body_len: int
     cases: dict[str, Callable[[], object]] = field(default_factory=dict)
     checks: dict[str, Callable[[bool], bool]] = field(default_factory=dict)
+    floors: tuple[str, ...] = ("floor",)
+    """The signature-only floors: a ratio is always to the fastest of them in the same run."""
+
+    def best_floor(self, stats: Mapping[str, Any]) -> str:
+        """The name of the fastest floor in ``stats`` (a mapping of case name to harness stats)."""
+        return min(self.floors, key=lambda name: stats[name].median)
 
     def add(self, name: str, run: Callable[..., object], good: tuple[Any, ...], bad: tuple[Any, ...]) -> None:
         """Add a case that runs ``run(*good)``; its check runs ``run(*bad)`` when asked for tampered input.
@@ -275,6 +281,7 @@ def ia_cases(size: str, *, with_typed: bool = True) -> VendorCases:
     out.add("floor", floor, (body, headers), tampered)
     out.add("floor+json.loads", floor_json, (body, headers), tampered)
     out.add("floor, URL canonicalised once", floor_cached, (body, headers), tampered)
+    out.floors = ("floor", "floor, URL canonicalised once")
     out.add(
         "examkit sig",
         lambda h: amx.verify(h["Authorization"], method="POST", url=IA_URL),
@@ -364,6 +371,13 @@ def tp_cases(size: str, *, with_typed: bool = True) -> VendorCases:
     out.add("floor", floor, (body, {}), tampered)
     # The floor already decodes the JSON (the hash is inside it): floor+json.loads is the floor.
     out.add("floor+json.loads", floor, (body, {}), tampered)
+    # Everything up to the typed step (strict decode, key and hash checks; no model, no replay claim).
+    out.add(
+        "examkit sig",
+        verifier._authenticate,
+        (WebhookRequest(body=body, headers={}),),
+        (WebhookRequest(body=tampered[0], headers={}),),
+    )
     if with_typed:
         out.add(
             "examkit typed",
@@ -534,10 +548,6 @@ def typed_cases(size: str = "2KB") -> VendorCases:
     out.cases["json.loads"] = lambda: json.loads(body)
     out.cases["json.loads+Decimal"] = lambda: json.loads(body, parse_float=Decimal)
     out.cases["examkit load_json"] = lambda: load_json(body)
-    orjson = _optional("orjson")
-    if orjson is not None:
-        loads = orjson.loads
-        out.cases["orjson.loads"] = lambda: loads(body)
     return out
 
 
@@ -547,3 +557,28 @@ ALL_VENDORS: Final = {
     "assessio": assessio_cases,
     "testpress": tp_cases,
 }
+
+
+def tp_peak_memory(target: int = 1 << 20) -> tuple[int, int]:
+    """Testpress ``verify`` of a body of about ``target`` bytes: (body length, peak traced bytes).
+
+    The peak is what tracemalloc sees allocated during the call on top of what was there before it
+    (the body itself is built beforehand and not counted).
+    """
+    import tracemalloc  # noqa: PLC0415 - only this case traces memory
+
+    body = _grow(tp_body, target)
+    verifier = TestpressWebhookVerifier(
+        public_key=TP_PUBLIC, private_key=TP_PRIVATE, max_body_size=2 * len(body)
+    )
+    request = WebhookRequest(body=body, headers={})
+    verifier.verify(request)  # warm: converters and caches are built once, not per request
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        before = tracemalloc.get_traced_memory()[0]
+        verifier.verify(request)
+        peak = tracemalloc.get_traced_memory()[1] - before
+    finally:
+        tracemalloc.stop()
+    return len(body), peak

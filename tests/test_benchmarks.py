@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -71,3 +72,58 @@ def test_async_client_throughput_case_uses_one_connection_each() -> None:
     assert result.handwritten_connections == 1
     assert result.examkit_rps > 0
     assert result.handwritten_rps > 0
+
+
+@pytest.mark.parametrize("vendor", sorted(webhooks.ALL_VENDORS))
+def test_every_scheme_has_a_signature_row(vendor: str) -> None:
+    cases = webhooks.ALL_VENDORS[vendor]("2KB")
+    assert "examkit sig" in cases.cases
+    assert set(cases.floors) <= set(cases.cases)
+
+
+def test_integrity_advocate_is_compared_with_its_best_floor() -> None:
+    cases = webhooks.ia_cases("2KB", with_typed=False)
+    assert cases.floors == ("floor", "floor, URL canonicalised once")
+    fast = harness.Stats("fast", (1.0, 1.0, 1.0, 1.0))
+    slow = harness.Stats("slow", (2.0, 2.0, 2.0, 2.0))
+    assert cases.best_floor({"floor": slow, "floor, URL canonicalised once": fast}) == (
+        "floor, URL canonicalised once"
+    )
+    assert cases.best_floor({"floor": fast, "floor, URL canonicalised once": slow}) == "floor"
+
+
+def test_no_orjson_row() -> None:
+    assert not any("orjson" in name for name in webhooks.typed_cases("2KB").cases)
+
+
+def test_a_control_off_by_more_than_the_tolerance_makes_the_verdict_inconclusive() -> None:
+    base = harness.Stats("floor", (1.0, 1.0, 1.0, 1.0))
+    near = harness.Stats("twin", (1.02, 1.02, 1.02, 1.02))
+    far = harness.Stats("twin", (0.82, 0.82, 0.82, 0.82))
+    assert harness.control_ok({"floor": base, "twin": near}, "twin", "floor")
+    assert not harness.control_ok({"floor": base, "twin": far}, "twin", "floor")
+    from benchmarks import run  # the script module, imported only here
+
+    assert run._verdict(run.Budget("b", "≤ 1.3x", "1.10x", met=True, conclusive=False)) == "inconclusive"
+    assert run._verdict(run.Budget("b", "≤ 1.3x", "1.10x", met=True)) == "yes"
+    assert run._verdict(run.Budget("b", "≤ 1.3x", "1.50x", met=False)) == "**no**"
+
+
+def test_harness_times_cpu_by_default() -> None:
+    calls: list[int] = []
+
+    def timer() -> float:
+        calls.append(1)
+        return float(len(calls))
+
+    harness.measure({"a": lambda: None}, rounds=2, batch_seconds=0.0001, timer=timer)
+    assert len(calls) == 4  # two readings per round
+    defaults = harness.measure.__kwdefaults__
+    assert defaults is not None
+    assert defaults["timer"] is time.process_time
+
+
+def test_testpress_peak_memory_case_runs_small() -> None:
+    length, peak = webhooks.tp_peak_memory(4096)
+    assert length >= 4096
+    assert peak > length  # at least the decoded text is allocated during the call

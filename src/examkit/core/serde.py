@@ -799,7 +799,7 @@ def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 # A JSON string, escapes included: its brackets are text, not nesting.
 _JSON_STRING_RE: Final = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
-_NOT_BRACKETS_RE: Final = re.compile(r"[^\[\]{}]+")
+_NOT_BRACKETS: Final = bytes(b for b in range(256) if b not in b"[]{}")
 # Opening brackets become the signed byte 1, closing ones -1, so the running sum is the depth.
 _DEPTH_STEPS: Final = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")
 _SURROGATE_RE: Final = re.compile("[\ud800-\udfff]")
@@ -817,11 +817,29 @@ def exceeds_json_depth(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
     """
     if text.count("[") + text.count("{") <= limit:
         return False
-    brackets = _NOT_BRACKETS_RE.sub("", _JSON_STRING_RE.sub("", text)).encode("ascii")
-    steps = brackets.translate(_DEPTH_STEPS)
+    steps = _depth_steps(text)
     if b"\x01" * (limit + 1) in steps:  # the usual deep body: a run of openers, found by a search
         return True
     return max(itertools.accumulate(memoryview(steps).cast("b")), default=0) > limit
+
+
+def _depth_steps(text: str) -> bytes:
+    """The brackets of the JSON ``text`` outside its strings, as signed steps (1 opens, -1 closes).
+
+    Without an escaped quote, every ``"`` of valid JSON opens or closes a string, so splitting on
+    quotes and keeping every other piece cuts the strings out exactly, at C speed. The pieces cost
+    several times the text in memory, so a large text (or one with an escaped quote) has its
+    strings cut out by a regular expression that knows escapes, which needs about one copy.
+    """
+    if len(text) <= _SPLIT_LIMIT and '\\"' not in text:
+        outside = "".join(text.split('"')[::2])
+    else:
+        outside = _JSON_STRING_RE.sub("", text)
+    return outside.encode("utf-8", "surrogatepass").translate(_DEPTH_STEPS, _NOT_BRACKETS)
+
+
+_SPLIT_LIMIT: Final = 256 * 1024
+"""Texts up to this many characters take the fast split in :func:`_depth_steps`."""
 
 
 def _has_lone_surrogate(text: str, value: Any, *, from_utf8: bool) -> bool:

@@ -192,6 +192,8 @@ class KeyRing(tuple[bytes, ...]):
         True
         """
         wanted = tuple(candidates)
+        if len(self) == 1 and len(wanted) == 1:  # the usual case, without the loops
+            return 0 if hmac.compare_digest(wanted[0], hmac.digest(self[0], message, algorithm)) else None
         found: int | None = None
         for position, key in enumerate(self):
             digest = hmac.digest(key, message, algorithm)

@@ -23,6 +23,7 @@ and arrays cannot be hashed and make the request fail verification.
 from __future__ import annotations
 
 import hmac as _hmac
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Final, TypeAlias
 
@@ -356,8 +357,15 @@ def webhook_parts(
                 reason="hashed field not a string or number",
                 vendor=VENDOR,
             )
-        parts.append(encode_value(literal, encoding, field=field).encode("utf-8"))
+        if _UNRESERVED_RE.fullmatch(literal) is not None:  # every encoding leaves it as it is
+            parts.append(literal.encode("ascii"))
+        else:
+            parts.append(encode_value(literal, encoding, field=field).encode("utf-8"))
     return parts
+
+
+_UNRESERVED_RE: Final = re.compile(r"[A-Za-z0-9._-]*", re.ASCII)
+"""Text that every percent-encoding variant (and ``None``) leaves unchanged: the usual hashed value."""
 
 
 def _keyed_message(parts: list[bytes | None], secret: Secret, encoding: Encoding) -> bytes:

@@ -196,6 +196,26 @@ class TestpressWebhookVerifier:
         return Verified(event=event, key_index=index, key_count=len(self._secrets))
 
     def _verify(self, request: WebhookRequest) -> tuple[ExamWebhookEvent, int]:
+        payload, kept_literals, candidate, index = self._authenticate(request)
+        # Parsed before the replay claim: a payload that does not fit must not use up its hash.
+        # The decoded payload is this call's own: its few literal-keeping numbers are made plain in place.
+        event = CONVERTER.structure(make_plain(payload) if kept_literals else payload, ExamWebhookEvent)
+        if self._guard is not None:
+            claim_once(
+                self._guard,
+                f"examkit:{VENDOR}:{candidate.hex()}",
+                ttl=self._replay_ttl,
+                vendor=VENDOR,
+                message="this webhook (same hash) was accepted before",
+            )
+        return attrs.evolve(event, authenticated_fields=self._authenticated), index
+
+    def _authenticate(self, request: WebhookRequest) -> tuple[dict[str, Any], bool, bytes, int]:
+        """Everything up to the typed step: decode, check the key and the hash (no replay claim).
+
+        Returns the decoded payload, whether any number kept its literal, the sent hash and the
+        position of the private key that matched.
+        """
         body = received(request, limit=self._max_body_size, vendor=VENDOR).body
         try:
             payload, kept_literals = decode_with_literals(body)
@@ -235,18 +255,7 @@ class TestpressWebhookVerifier:
                 vendor=VENDOR,
                 reason="signature mismatch",
             )
-        # Parsed before the replay claim: a payload that does not fit must not use up its hash.
-        # The decoded payload is this call's own: its few literal-keeping numbers are made plain in place.
-        event = CONVERTER.structure(make_plain(payload) if kept_literals else payload, ExamWebhookEvent)
-        if self._guard is not None:
-            claim_once(
-                self._guard,
-                f"examkit:{VENDOR}:{candidate.hex()}",
-                ttl=self._replay_ttl,
-                vendor=VENDOR,
-                message="this webhook (same hash) was accepted before",
-            )
-        return attrs.evolve(event, authenticated_fields=self._authenticated), index
+        return payload, kept_literals, candidate, index
 
     def _messages(self, payload: dict[str, Any]) -> list[bytes]:
         """The hashed string once per private key (only the private key's part differs)."""

@@ -1,0 +1,106 @@
+"""The amx verifier's one-pass fast path accepts only what the general path accepts, with the same result."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from examkit.core.clock import FixedClock
+from examkit.core.errors import ValidationError, WebhookVerificationError
+from examkit.integrity_advocate import AmxVerifier, sign_request
+
+APP_ID = "00000000-1111-2222-3333-444444444444"
+KEY = base64.b64encode(bytes(range(32))).decode("ascii")
+OTHER_KEY = base64.b64encode(bytes(range(1, 33))).decode("ascii")
+URL = "https://lms.example.edu/examkit/ia/review-callback"
+NOW = 1_700_000_000
+
+
+class _GeneralOnly(AmxVerifier):
+    """The same verifier with its fast path switched off."""
+
+    __slots__ = ()
+
+    def _fast_authentic(self, value: object, method: object, url: object, now: float) -> None:
+        return None
+
+
+def _general(keys: list[str], value: object, method: object, url: object) -> object:
+    """The general path's verdict: the parsed header and key index, or the error's class and reason."""
+    verifier = _GeneralOnly(app_id=APP_ID, api_key=keys, clock=FixedClock(NOW))
+    try:
+        return verifier._authentic(value, method=method, url=url, header="Authorization", now=NOW)  # type: ignore[arg-type]
+    except (WebhookVerificationError, ValidationError) as exc:
+        return (type(exc), exc.reason)
+
+
+def _verifier(keys: list[str]) -> AmxVerifier:
+    verifier = AmxVerifier(app_id=APP_ID, api_key=keys, clock=FixedClock(NOW))
+    verifier._canonical_forms(URL)  # what the first request does: the fast path needs the cached form
+    return verifier
+
+
+_header = st.builds(
+    lambda key, method, url, ts, nonce: sign_request(
+        app_id=APP_ID, api_key=key, method=method, url=url, timestamp=ts, nonce=nonce
+    ),
+    st.sampled_from([KEY, OTHER_KEY]),
+    st.sampled_from(["POST", "GET", "post", "PUT"]),
+    st.sampled_from([URL, URL + "?x=1", "https://other.example/cb"]),
+    st.integers(NOW - 400, NOW + 400),
+    st.sampled_from(["5e6f7a8b9c0d1e2f", "n", "abc-DEF_1"]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    value=st.one_of(
+        _header,
+        _header.map(lambda v: v.replace("amx", "AMX", 1)),
+        _header.map(lambda v: v.replace(APP_ID, APP_ID.upper())),
+        _header.map(lambda v: v[:-1]),
+        _header.map(lambda v: v + " "),
+        st.text(max_size=40),
+        st.none(),
+    ),
+    method=st.one_of(st.sampled_from(["POST", "GET", "post", "PUT", "TRACE"]), st.just(["POST"])),
+    url=st.sampled_from([URL, URL + "?x=1", "https://other.example/cb"]),
+    keys=st.sampled_from([[KEY], [OTHER_KEY, KEY], [OTHER_KEY]]),
+)
+def test_fast_path_agrees_with_the_general_path(
+    value: object, method: object, url: str, keys: list[str]
+) -> None:
+    verifier = _verifier(keys)
+    fast = verifier._fast_authentic(value, method, url, NOW)
+    general = _general(keys, value, method, url)
+    if fast is not None:
+        assert fast == general
+        assert verifier._authentic(value, method=method, url=url, header="Authorization", now=NOW) == fast  # type: ignore[arg-type]
+
+
+def test_fast_path_takes_the_common_request() -> None:
+    verifier = _verifier([KEY])
+    value = sign_request(app_id=APP_ID, api_key=KEY, method="POST", url=URL, timestamp=NOW, nonce="n1")
+    fast = verifier._fast_authentic(value, "POST", URL, NOW)
+    assert fast is not None
+    auth, index = fast
+    assert (auth.app_id, auth.nonce, auth.timestamp, auth.timestamp_text, index) == (
+        APP_ID,
+        "n1",
+        NOW,
+        str(NOW),
+        0,
+    )
+    assert verifier.verify(value, method="POST", url=URL) == auth
+
+
+@pytest.mark.parametrize("ts", [NOW - 301, NOW + 301])
+def test_fast_path_leaves_a_stale_request_to_the_general_path(ts: int) -> None:
+    verifier = _verifier([KEY])
+    value = sign_request(app_id=APP_ID, api_key=KEY, method="POST", url=URL, timestamp=ts, nonce="n1")
+    assert verifier._fast_authentic(value, "POST", URL, NOW) is None
+    with pytest.raises(WebhookVerificationError):
+        verifier.verify(value, method="POST", url=URL)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import attrs
 
 from examkit.testing.testpress import exam_webhook_request, sample_exam_webhook_payload
-from examkit.testpress import ExamWebhookEvent, TestpressWebhookVerifier, parse_unverified_attempt_result
+from examkit.testpress import ExamWebhookEvent, TestpressWebhookVerifier
+from examkit.testpress.webhooks import parse_unverified_attempt_result
 from tests.integrity_advocate.test_notebook import HOSTILE, as_dict, tables
 
 PUB = "sxe7uKykEUT7WSnh"

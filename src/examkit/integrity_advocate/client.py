@@ -116,6 +116,10 @@ def _id(name: str, field: str, value: object) -> str:
 
 
 def _segment(value: str) -> str:
+    # A segment that is "." or ".." would be removed as a dot segment (RFC 3986 5.2.4) by the HTTP
+    # library before sending; percent-encoded, it stays a segment of that name.
+    if value in (".", ".."):
+        return value.replace(".", "%2E")
     return quote(value, safe="")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
@@ -70,5 +71,6 @@ def test_a_course_named_like_a_dot_segment_is_read_by_both_clients(course_id: st
     assert asyncio.run(read()) == [course_id]
     # What went over the wire names the course: no dot segment was removed on the way.
     for request in fake.adapter.calls("GET"):
-        assert request.path.startswith("/api/course/") and request.path.endswith("/participants")
+        assert request.path.startswith("/api/course/")
+        assert request.path.endswith("/participants")
         assert request.path.count("/") == 4

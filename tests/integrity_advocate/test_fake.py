@@ -64,7 +64,7 @@ def test_a_course_named_like_a_dot_segment_is_read_by_both_clients(course_id: st
     with fake.client() as client:
         assert [p.course_id for p in client.iter_participants(course_id)] == [course_id]
 
-    async def read() -> list[str]:
+    async def read() -> list[str | None]:
         async with fake.async_client() as client:
             return [p.course_id async for p in client.iter_participants(course_id)]
 

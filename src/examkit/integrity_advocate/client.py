@@ -14,7 +14,6 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final, Generic, TypedDict, TypeVar
-from urllib.parse import quote
 
 import requests
 from typing_extensions import Self, Unpack
@@ -42,6 +41,8 @@ from examkit.core.http import (
     _Call,
 )
 from examkit.core.signing import SecretInput
+from examkit.integrity_advocate._ids import check_id as _id
+from examkit.integrity_advocate._ids import path_segment as _segment
 from examkit.integrity_advocate._signer import AmxSigner
 from examkit.integrity_advocate.embed import DEFAULT_BASE_URL
 from examkit.integrity_advocate.models import (
@@ -87,8 +88,6 @@ DEFAULT_MAX_PAGES: Final = 250
 END_TOKENS: Final = frozenset({"", "null"})
 """``NextToken`` values that mean "no more pages" (besides ``null`` and a repeated token)."""
 
-_MAX_ID: Final = 1000
-
 
 class PageLimitError(ApiError):
     """A listing reached its page cap while the vendor still offered more pages.
@@ -102,25 +101,6 @@ class PageLimitError(ApiError):
     def __init__(self, message: str, *, pages: int, url: str) -> None:
         super().__init__(message, vendor=VENDOR, method="GET", url=url)
         self.pages = pages
-
-
-def _id(name: str, field: str, value: object) -> str:
-    if not isinstance(value, str) or not value.strip() or len(value) > _MAX_ID or not value.isprintable():
-        raise ValidationError(
-            f"{name} must be non-empty printable text of at most {_MAX_ID} characters",
-            field=field,
-            reason="bad id",
-            vendor=VENDOR,
-        )
-    return value
-
-
-def _segment(value: str) -> str:
-    # A segment that is "." or ".." would be removed as a dot segment (RFC 3986 5.2.4) by the HTTP
-    # library before sending; percent-encoded, it stays a segment of that name.
-    if value in (".", ".."):
-        return value.replace(".", "%2E")
-    return quote(value, safe="")
 
 
 _P = TypeVar("_P", ParticipantPage, SessionPage)

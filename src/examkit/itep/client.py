@@ -10,7 +10,6 @@ without I/O (``_ItepCalls``); :class:`ItepClient` sends them through :mod:`reque
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import IO, TYPE_CHECKING, Any, Final, TypedDict
@@ -47,6 +46,7 @@ from examkit.core.http import (
 from examkit.core.serde import load_json
 from examkit.core.signing import Secret, SecretInput, secrets_from
 from examkit.itep._fulfillment import DEFAULT_ENDPOINT, FulfillmentSigner, SequenceSource
+from examkit.itep._ids import BARE_ID as _BARE_ID
 from examkit.itep.models import (
     VENDOR,
     AssignedTo,
@@ -68,8 +68,6 @@ __all__ = ["AsyncItepClient", "ItepClient"]
 
 DEFAULT_TEST_ID_KEYS: Final = ("TestID", "test_id", "testid", "test-id", "testId", "id")
 """JSON keys examkit looks for (case-insensitively) to read the test ID from a response."""
-
-_BARE_ID: Final = re.compile(r"\A(?=[A-Za-z0-9-]*[0-9])[A-Za-z0-9][A-Za-z0-9-]{3,39}\Z", re.ASCII)
 
 
 def _fulfilment_transport_error(exc: TransportError, *, stx: bool) -> TransportError:

@@ -47,7 +47,7 @@ from examkit.core._checks import (
     check_text,
     config_error,
 )
-from examkit.core._copying import deepcopy_sharing
+from examkit.core._copying import sharing_deepcopy
 from examkit.core._repr import safe_repr
 from examkit.core.auth import TokenHeaderAuth, TokenMessages
 from examkit.core.clock import (
@@ -219,13 +219,8 @@ class SignatureVerifier:
         """How many integrator secrets this verifier holds."""
         return len(self._keys)
 
-    def __deepcopy__(self, memo: dict[int, Any]) -> SignatureVerifier:
-        # A new object with its own settings; what it was given to talk to the world (clock) is shared.
-        return deepcopy_sharing(
-            self,
-            memo,
-            self._clock,
-        )
+    # A new object with its own settings; what it was given to talk to the world (clock) is shared.
+    __deepcopy__ = sharing_deepcopy("_clock")
 
     @safe_repr
     def __repr__(self) -> str:
@@ -435,14 +430,8 @@ class AssessioWebhookVerifier:
         """Whether a ``Signature`` header is required and checked."""
         return self._signature is not None
 
-    def __deepcopy__(self, memo: dict[int, Any]) -> AssessioWebhookVerifier:
-        # A new object with its own settings; what it was given to talk to the world (guard, clock) is shared.
-        return deepcopy_sharing(
-            self,
-            memo,
-            self._guard,
-            self._clock,
-        )
+    # A new object with its own settings; what it was given to talk to the world (guard, clock) is shared.
+    __deepcopy__ = sharing_deepcopy("_guard", "_clock")
 
     @safe_repr
     def __repr__(self) -> str:

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final, Generic, TypedDict, TypeVar
 
 import requests
-from typing_extensions import Self, Unpack
+from typing_extensions import Unpack
 
 from examkit.core._checks import (
     check_callable,
@@ -25,7 +25,7 @@ from examkit.core._checks import (
     check_session,
     check_timeout,
 )
-from examkit.core._copying import deepcopy_sharing
+from examkit.core._copying import sharing_deepcopy
 from examkit.core._repr import safe_repr
 from examkit.core._transport_sync import Transport
 from examkit.core.clock import Clock, SystemClock
@@ -217,14 +217,8 @@ class _IntegrityAdvocateCalls:
         """The App Id this client signs as."""
         return self._signer.app_id
 
-    def __deepcopy__(self, memo: dict[int, Any]) -> Self:
-        # A new object with its own settings; what it was given to talk to the world (clock, nonce) is shared.
-        return deepcopy_sharing(
-            self,
-            memo,
-            self._clock,
-            self._nonce,
-        )
+    # A new object with its own settings; what it was given to talk to the world (clock, nonce) is shared.
+    __deepcopy__ = sharing_deepcopy("_clock", "_nonce")
 
     @safe_repr
     def __repr__(self) -> str:

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import IO, TYPE_CHECKING, Any, Final, TypedDict
 
 import requests
-from typing_extensions import Self, Unpack
+from typing_extensions import Unpack
 
 from examkit.core._checks import (
     check_bool,
@@ -23,7 +23,7 @@ from examkit.core._checks import (
     check_timeout,
     check_tuple_of,
 )
-from examkit.core._copying import deepcopy_sharing
+from examkit.core._copying import sharing_deepcopy
 from examkit.core._repr import safe_repr
 from examkit.core._transport_sync import Transport
 from examkit.core.env import env_setting
@@ -231,13 +231,8 @@ class _ItepCalls:
         """The signature header's name (for ``GTX-`` calls)."""
         return self._signer.header
 
-    def __deepcopy__(self, memo: dict[int, Any]) -> Self:
-        # A new object with its own settings; what it was given to talk to the world (sequence) is shared.
-        return deepcopy_sharing(
-            self,
-            memo,
-            self._sequence,
-        )
+    # A new object with its own settings; what it was given to talk to the world (sequence) is shared.
+    __deepcopy__ = sharing_deepcopy("_sequence")
 
     def _fulfil_call(self, request: FulfillmentRequest) -> _Call[FulfillmentResult]:
         """The signed POST of ``request``: never retried, its answer read into a result."""

@@ -34,7 +34,7 @@ from examkit.core._checks import (
     check_text,
     check_tuple_of,
 )
-from examkit.core._copying import deepcopy_sharing
+from examkit.core._copying import sharing_deepcopy
 from examkit.core._repr import safe_attrs_repr, safe_repr
 from examkit.core.encoding import PercentEncoding
 from examkit.core.env import env_setting
@@ -264,13 +264,8 @@ class TestpressWebhookVerifier:
             raise MalformedSignatureError(str(exc), vendor=VENDOR, reason=exc.reason) from None
         return [join_webhook_message(parts, private) for private in self._encoded_private]
 
-    def __deepcopy__(self, memo: dict[int, Any]) -> TestpressWebhookVerifier:
-        # A new object with its own settings; what it was given to talk to the world (guard) is shared.
-        return deepcopy_sharing(
-            self,
-            memo,
-            self._guard,
-        )
+    # A new object with its own settings; what it was given to talk to the world (guard) is shared.
+    __deepcopy__ = sharing_deepcopy("_guard")
 
     @safe_repr
     def __repr__(self) -> str:

@@ -344,6 +344,12 @@ ECHOES: dict[str, Callable[[str], str]] = {
     "html-decimal": lambda s: "".join(f"&#{ord(c)};" for c in s),
     "html-hex": lambda s: "".join(f"&#x{ord(c):X};" for c in s),
     "html-named": lambda s: "".join(_NAMED.get(c, c) for c in s),
+    "html-named-dash": lambda s: s.replace("-", "&dash;"),
+    "html-named-minus": lambda s: s.replace("-", "&minus;"),
+    "js-x": lambda s: "".join(f"\\x{ord(c):02x}" for c in s),
+    "js-u-braces": lambda s: "".join(f"\\u{{{ord(c):X}}}" for c in s),
+    "pct-u": lambda s: "".join(f"%u{ord(c):04X}" for c in s),
+    "full-width": lambda s: "".join(chr(ord(c) + 0xFEE0) for c in s),
     "html-escape": html.escape,
     "base64": lambda s: base64.b64encode(s.encode()).decode(),
     "base64-urlsafe": lambda s: base64.urlsafe_b64encode(s.encode()).decode().rstrip("="),
@@ -357,6 +363,9 @@ _KEY_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+
 
 @settings(max_examples=60)
 @example(secret="00000000tionErro", echo="base64", before=0, filler="x")  # a piece of "...ationError"
+# &hyphen; decodes to U+2010, not "-": found by hypothesis, once shown as "000000000\u2010000000".
+@example(secret="000000000-000000", echo="html-named", before=0, filler="x")
+@example(secret="000000000-000000", echo="full-width", before=0, filler="x")
 @given(
     secret=st.text(_KEY_ALPHABET, min_size=16, max_size=48),
     echo=st.sampled_from(sorted(ECHOES)),

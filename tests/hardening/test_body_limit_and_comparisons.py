@@ -76,12 +76,6 @@ ALLOWLIST: dict[tuple[str, str], str] = {
     ("core/_diagnosing.py", r"""if len(secret) > 1 and secret[0] in "\"'" and secret[-1] == secret[0]:"""): (
         "the configured secret's first and last characters, to hint at quotes pasted along with it"
     ),
-    ("cli/verify.py", "if secret.strip() != secret:"): (
-        "the configured secret against itself without surrounding whitespace, to hint at a stray newline"
-    ),
-    ("cli/verify.py", r"""if len(secret) > 1 and secret[0] in "\"'" and secret[-1] == secret[0]:"""): (
-        "the configured secret's first and last characters, to hint at quotes pasted along with it"
-    ),
 }
 
 

@@ -60,5 +60,24 @@ def _examkit_imports(path: Path) -> set[str]:
 @pytest.mark.parametrize("path", sorted(PACKAGE.glob("*.py")), ids=lambda p: p.name)
 def test_integrations_import_only_core_and_themselves(path: Path) -> None:
     allowed = ("examkit.core", "examkit.integrations")
-    bad = sorted(m for m in _examkit_imports(path) if not m.startswith(allowed))
+    # Integrations sit on top of the vendor packages (ARCHITECTURE.md), so a module may import vendor
+    # faces when it is vendor-specific by design: routing's routers are `WebhookRouter[ExamResult]`
+    # and so on (a base class needs the type at run time) and read `EventType` values. Only the faces,
+    # never a vendor's submodule, and only where listed here.
+    vendor_faces = {
+        "routing.py": {"examkit.itep", "examkit.integrity_advocate", "examkit.assessio", "examkit.testpress"}
+    }
+    permitted = vendor_faces.get(path.name, set())
+    bad = sorted(m for m in _examkit_imports(path) if not m.startswith(allowed) and m not in permitted)
     assert not bad, f"{path.name} imports {bad}"
+
+
+def test_only_routing_imports_vendor_faces() -> None:
+    # The exception above is deliberate and narrow: the framework adapters stay vendor-neutral.
+    vendors = ("examkit.itep", "examkit.integrity_advocate", "examkit.assessio", "examkit.testpress")
+    importing = sorted(
+        path.name
+        for path in PACKAGE.glob("*.py")
+        if any(m.startswith(vendors) for m in _examkit_imports(path))
+    )
+    assert importing == ["routing.py"]

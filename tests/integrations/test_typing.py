@@ -1,7 +1,7 @@
 """The decorators tie the view's event type to the verifier: type checkers catch a mismatch.
 
 A Testpress verifier on a view typed for an iTEP ``ExamResult`` must fail ``mypy --strict`` (and
-pyright, when it is installed), for each adapter; the matching view must pass, and keep its signature
+pyright, from the test extra), for each adapter; the matching view must pass, and keep its signature
 (the route's URL variables stay typed for callers).
 """
 
@@ -94,9 +94,10 @@ def test_the_flask_view_keeps_its_url_variables(tmp_path: Path) -> None:
     assert re.search(r'Revealed type is "def \(tenant: (builtins\.)?str\) -> ', output), output
 
 
-@pytest.mark.skipif(shutil.which("pyright") is None, reason="pyright is not installed")
 @pytest.mark.parametrize("adapter", sorted(VIEWS))
 def test_pyright_refuses_it_too(tmp_path: Path, adapter: str) -> None:
+    # pyright is in the test extra: a missing one is a broken environment, not a reason to skip.
+    assert shutil.which("pyright") is not None, "pyright is not installed: pip install -e '.[test]'"
     for event, expected in (("ExamResult", 1), ("ExamWebhookEvent", 0)):
         path = tmp_path / f"snippet_{event}.py"
         path.write_text(snippet(adapter, event).replace("reveal_type(results)\n", ""), encoding="utf-8")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from examkit.core.clock import FixedClock
@@ -23,6 +25,8 @@ IDENTIFIERS = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc
 
 
 @given(course_id=IDENTIFIERS, participant_id=IDENTIFIERS)
+@example(course_id=".", participant_id="p-1")  # found by hypothesis: /course/./participants lost its "."
+@example(course_id="..", participant_id="..")
 def test_every_participant_the_fake_holds_is_read_back_by_the_client(
     course_id: str, participant_id: str
 ) -> None:
@@ -51,3 +55,22 @@ def test_an_id_the_client_cannot_send_is_refused_up_front(participant_id: str, c
     fake = FakeIntegrityAdvocate()
     with pytest.raises(ValidationError, match="printable text"):
         fake.add_participant(make_participant(participant_id, course_id))
+
+
+@pytest.mark.parametrize("course_id", [".", "..", "a.b", "%2E", "c/1"])
+def test_a_course_named_like_a_dot_segment_is_read_by_both_clients(course_id: str) -> None:
+    fake = FakeIntegrityAdvocate()
+    fake.add_participant(make_participant("p-1", course_id))
+    with fake.client() as client:
+        assert [p.course_id for p in client.iter_participants(course_id)] == [course_id]
+
+    async def read() -> list[str | None]:
+        async with fake.async_client() as client:
+            return [p.course_id async for p in client.iter_participants(course_id)]
+
+    assert asyncio.run(read()) == [course_id]
+    # What went over the wire names the course: no dot segment was removed on the way.
+    for request in fake.adapter.calls("GET"):
+        assert request.path.startswith("/api/course/")
+        assert request.path.endswith("/participants")
+        assert request.path.count("/") == 4

@@ -47,8 +47,9 @@ from examkit.core._checks import (
     check_text,
     config_error,
 )
-from examkit.core._copying import deepcopy_sharing
+from examkit.core._copying import sharing_deepcopy
 from examkit.core._repr import safe_repr
+from examkit.core.auth import TokenHeaderAuth, TokenMessages
 from examkit.core.clock import (
     DEFAULT_TOLERANCE,
     Clock,
@@ -60,14 +61,11 @@ from examkit.core.clock import (
 from examkit.core.env import env_setting
 from examkit.core.errors import (
     ConfigurationError,
-    MalformedSignatureError,
-    MissingSignatureError,
     PayloadError,
-    SignatureMismatchError,
     ValidationError,
 )
 from examkit.core.serde import load_json
-from examkit.core.signing import KeyRing, SecretInput, credential_fingerprint, secrets_from
+from examkit.core.signing import KeyRing, SecretInput, secrets_from
 from examkit.core.webhook import (
     DEFAULT_MAX_BODY_SIZE,
     ReplayGuard,
@@ -220,13 +218,8 @@ class SignatureVerifier:
         """How many integrator secrets this verifier holds."""
         return len(self._keys)
 
-    def __deepcopy__(self, memo: dict[int, Any]) -> SignatureVerifier:
-        # A new object with its own settings; what it was given to talk to the world (clock) is shared.
-        return deepcopy_sharing(
-            self,
-            memo,
-            self._clock,
-        )
+    # A new object with its own settings; what it was given to talk to the world (clock) is shared.
+    __deepcopy__ = sharing_deepcopy("_clock")
 
     @safe_repr
     def __repr__(self) -> str:
@@ -321,40 +314,19 @@ class AssessioVerified(Verified[AssessioEvent]):
 attrs.resolve_types(AssessioVerified)
 
 
-def _api_key_index(request: WebhookRequest, header: str, scheme: ApiKeyScheme, prints: KeyRing) -> int:
-    """Check the api-key header against the key fingerprints; return the position that matched.
-
-    The whole token-header check in one place (a vendor-neutral strategy in ``core`` can replace it).
-    """
-    value = request.headers.get_single(header, vendor=VENDOR)
-    if value is None or not value.strip():
-        raise MissingSignatureError(
-            f"the request has no {header} header: Assessio sends the integrator-api-key "
-            "there (check the header setting if it uses another one)",
-            vendor=VENDOR,
-            reason="no api key",
-            header=header,
-        )
-    token = value.strip()
-    if scheme == "bearer":
-        word, _, rest = token.partition(" ")
-        if word.lower() != "bearer" or not rest.strip():
-            raise MalformedSignatureError(
-                f"the {header} header is not of the form 'Bearer <token>'",
-                vendor=VENDOR,
-                reason="not a bearer token",
-                header=header,
-            )
-        token = rest.strip()
-    index = prints.index_of(token.encode("utf-8", "surrogatepass"))
-    if index is None:
-        raise SignatureMismatchError(
-            f"the {header} header does not match the integrator-api-key",
-            vendor=VENDOR,
-            reason="api key mismatch",
-            header=header,
-        )
-    return index
+# Assessio's wording of the api-key header check (the check itself is core's TokenHeaderAuth).
+_API_KEY_MESSAGES: Final = TokenMessages(
+    missing=(
+        "the request has no {header} header: Assessio sends the integrator-api-key "
+        "there (check the header setting if it uses another one)"
+    ),
+    missing_reason="no api key",
+    mismatch="the {header} header does not match the integrator-api-key",
+    mismatch_reason="api key mismatch",
+    malformed="the {header} header is not of the form 'Bearer <token>'",
+    malformed_reason="not a bearer token",
+    empty_is_missing=True,
+)
 
 
 class AssessioWebhookVerifier:
@@ -398,11 +370,18 @@ class AssessioWebhookVerifier:
         max_body_size: int | None = DEFAULT_MAX_BODY_SIZE,
     ) -> None:
         keys = secrets_from(api_key, name="api_key", vendor=VENDOR)
-        self._key_prints = KeyRing(credential_fingerprint(k.key) for k in keys)
         self.header = check_text(header, setting="header", vendor=VENDOR)
         if not self.header.isascii():
             raise config_error("header", "a non-empty ASCII header name", header, vendor=VENDOR)
         self.scheme: ApiKeyScheme = check_choice(scheme, ("raw", "bearer"), setting="scheme", vendor=VENDOR)  # type: ignore[assignment]
+        self._api_key = TokenHeaderAuth(
+            vendor=VENDOR,
+            header=self.header,
+            token=keys,
+            scheme=self.scheme,
+            messages=_API_KEY_MESSAGES,
+            example_header=DEFAULT_API_KEY_HEADER,
+        )
         self.tolerance = tolerance_seconds(tolerance)
         self.header_format = check_instance(
             header_format, SignatureHeaderFormat, setting="header_format", vendor=VENDOR
@@ -450,20 +429,14 @@ class AssessioWebhookVerifier:
         """Whether a ``Signature`` header is required and checked."""
         return self._signature is not None
 
-    def __deepcopy__(self, memo: dict[int, Any]) -> AssessioWebhookVerifier:
-        # A new object with its own settings; what it was given to talk to the world (guard, clock) is shared.
-        return deepcopy_sharing(
-            self,
-            memo,
-            self._guard,
-            self._clock,
-        )
+    # A new object with its own settings; what it was given to talk to the world (guard, clock) is shared.
+    __deepcopy__ = sharing_deepcopy("_guard", "_clock")
 
     @safe_repr
     def __repr__(self) -> str:
         return (
             f"AssessioWebhookVerifier(header={self.header!r}, scheme={self.scheme!r}, "
-            f"keys={len(self._key_prints)}, checks_signature={self.checks_signature}, "
+            f"keys={self._api_key.key_count}, checks_signature={self.checks_signature}, "
             f"tolerance={self.tolerance:g})"
         )
 
@@ -478,7 +451,7 @@ class AssessioWebhookVerifier:
             ValidationError: ``request`` is not a :class:`~examkit.WebhookRequest`.
         """
         request = received(request, limit=None, vendor=VENDOR)
-        _api_key_index(request, self.header, self.scheme, self._key_prints)
+        self._api_key.match(request)
 
     def verify(self, request: WebhookRequest) -> AssessioEvent:
         """Verify ``request`` and return its event.
@@ -506,14 +479,14 @@ class AssessioWebhookVerifier:
         return AssessioVerified(
             event=event,
             key_index=key_index,
-            key_count=len(self._key_prints),
+            key_count=self._api_key.key_count,
             signature_key_index=signature_index,
             signature_key_count=0 if signature is None else signature.key_count,
         )
 
     def _verify(self, request: WebhookRequest) -> tuple[AssessioEvent, int, int | None]:
         body = received(request, limit=self.max_body_size, vendor=VENDOR).body
-        key_index = _api_key_index(request, self.header, self.scheme, self._key_prints)
+        key_index = self._api_key.match(request)
         digest: bytes | None = None
         signature_index: int | None = None
         signature = self._signature

@@ -41,6 +41,7 @@ from examkit.cli._common import (
     terminal_safe,
 )
 from examkit.core._exports import lazy_exports, publish
+from examkit.core.clock import DEFAULT_TOLERANCE
 
 __all__ = ["main"]
 
@@ -127,7 +128,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="'Name: value'",
         help="a request header (repeat for each)",
     )
-    verify.add_argument("--tolerance", type=float, default=300.0, help="allowed clock skew in seconds (300)")
+    verify.add_argument(
+        "--tolerance",
+        type=float,
+        default=DEFAULT_TOLERANCE,
+        help=f"allowed clock skew in seconds ({DEFAULT_TOLERANCE:g})",
+    )
     verify.add_argument("--now", type=float, help="check as of this Unix time (default: now)")
     _secret_options(verify)
 
@@ -231,8 +237,8 @@ def _secrets(args: argparse.Namespace, stdin: IO[bytes] | None, err: IO[str]) ->
     )
 
 
-def _verify(args: argparse.Namespace, stdin: IO[bytes] | None, out: IO[str], err: IO[str]) -> int:
-    from examkit.cli.verify import verify_request  # noqa: PLC0415
+def _verify_command(args: argparse.Namespace, stdin: IO[bytes] | None, out: IO[str], err: IO[str]) -> int:
+    from examkit.cli._verify import verify_request  # noqa: PLC0415
     from examkit.core.errors import ValidationError  # noqa: PLC0415
     from examkit.core.webhook import WebhookRequest  # noqa: PLC0415
 
@@ -297,7 +303,7 @@ def _sign(args: argparse.Namespace, stdin: IO[bytes] | None, out: IO[str], err: 
 
 def _run(args: argparse.Namespace, stdin: IO[bytes] | None, out: IO[str], err: IO[str]) -> int:
     if args.command == "verify":
-        return _verify(args, stdin, out, err)
+        return _verify_command(args, stdin, out, err)
     if args.command == "sign":
         return _sign(args, stdin, out, err)
     from examkit.cli import _calls as calls  # noqa: PLC0415

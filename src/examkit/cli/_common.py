@@ -28,14 +28,12 @@ __all__ = [
     "SecretSource",
     "curl_command",
     "default_stdin",
-    "describe_secret",
     "is_interactive",
     "parse_header_lines",
     "parse_overrides",
     "preview",
     "read_body",
     "shell_expanded",
-    "show_bytes",
     "terminal_lines",
     "terminal_safe",
 ]
@@ -217,24 +215,9 @@ def preview(text: str, limit: int = 160) -> str:
     return text if len(text) <= limit else text[:limit] + f"... ({len(text)} characters)"
 
 
-def show_bytes(data: bytes, limit: int = 160) -> str:
-    """Return bytes as readable text: UTF-8 with escapes for anything else, cut to ``limit``."""
-    return preview(terminal_safe(data.decode("utf-8", "backslashreplace")), limit)
-
-
 def terminal_lines(text: str) -> str:
     """Return multi-line text with each line passed through :func:`terminal_safe` (newlines kept)."""
     return "\n".join(terminal_safe(line) for line in text.split("\n"))
-
-
-def describe_secret(value: str) -> str:
-    """Describe a secret without showing it: its length and anything odd about its shape."""
-    notes = [f"{len(value)} characters"]
-    if value != value.strip():
-        notes.append("with surrounding whitespace")
-    if value[:1] in "\"'" and value[-1:] == value[:1] and len(value) > 1:
-        notes.append("wrapped in quotes")
-    return ", ".join(notes)
 
 
 @attrs.define
@@ -247,20 +230,6 @@ class Report:
     hints: list[str] = attrs.field(factory=list)
     verdict: str = ""
     code: int = EXIT_FAILED
-
-    def check(self, passed: bool | None, text: str) -> None:
-        """Add a check line: ``True`` passed, ``False`` failed, ``None`` informational."""
-        mark = "ok" if passed else ("FAIL" if passed is False else "info")
-        self.checks.append((mark, text))
-
-    def section(self, title: str, lines: Iterable[str]) -> None:
-        """Add a titled block of lines (signed strings, canonical forms tried)."""
-        self.sections.append((title, list(lines)))
-
-    def hint(self, text: str) -> None:
-        """Add a hint about what to change (kept once)."""
-        if text not in self.hints:
-            self.hints.append(text)
 
     def render(self, out: IO[str]) -> None:
         """Write the report."""

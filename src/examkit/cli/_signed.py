@@ -66,19 +66,19 @@ def _json_object(body: bytes, what: str) -> dict[str, Any]:
 def _sign_itep(
     args: argparse.Namespace, secrets: SecretSource, stdin: Any, url: str, now: int
 ) -> SignedRequest:
-    from examkit.cli.verify import _itep_auth, _itep_header  # noqa: PLC0415
+    from examkit.cli._verify import itep_auth, itep_header  # noqa: PLC0415
     from examkit.testing.itep import SAMPLE_RESULT_RAW, build_results_webhook  # noqa: PLC0415
 
-    kind = _itep_auth(args, secrets)
+    kind = itep_auth(args, secrets)
     text = _body_or(args, stdin, SAMPLE_RESULT_RAW.encode("utf-8")).decode("utf-8", "strict")
     _json_object(text.encode("utf-8"), "the results (the JSON that goes in the data field)")
     if kind == "hmac":
-        header = _itep_header(args, secrets, kind)
+        header = itep_header(args, secrets, kind)
         secret = secrets.require("EXAMKIT_ITEP_WEBHOOK_SECRET", "the iTEP webhook secret")
         request = build_results_webhook(text, hmac=(header, secret), url=url)
         return SignedRequest("POST", url, tuple(request.headers.items()), request.body)
     if kind == "token":
-        header = _itep_header(args, secrets, kind)
+        header = itep_header(args, secrets, kind)
         request = build_results_webhook(text, url=url)
         value = (args.prefix or "") + "$EXAMKIT_ITEP_WEBHOOK_TOKEN"
         return SignedRequest(

@@ -9,6 +9,7 @@ own replay guard would accept a request the original already accepted.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -45,3 +46,16 @@ def deepcopy_sharing(obj: T, memo: dict[int, Any], *shared: object) -> T:
     for name, value in getattr(obj, "__dict__", {}).items():
         object.__setattr__(new, name, copy.deepcopy(value, memo))
     return new
+
+
+def sharing_deepcopy(*names: str) -> Callable[[Any, dict[int, Any]], Any]:
+    """A ``__deepcopy__`` method that deep-copies as :func:`deepcopy_sharing`, sharing ``names``.
+
+    ``__deepcopy__ = sharing_deepcopy("_guard", "_clock")`` in a class body: the copy has its own
+    settings and shares the attributes named (an unset one is simply not shared).
+    """
+
+    def __deepcopy__(self: Any, memo: dict[int, Any]) -> Any:  # noqa: N807 - it is the method
+        return deepcopy_sharing(self, memo, *(getattr(self, name, None) for name in names))
+
+    return __deepcopy__

@@ -23,7 +23,7 @@ from requests.hooks import dispatch_hook
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 from urllib3.util.retry import Retry
 
-from examkit.core._copying import deepcopy_sharing
+from examkit.core._copying import sharing_deepcopy
 from examkit.core._repr import safe_repr
 from examkit.core.errors import ApiError
 from examkit.core.http import (
@@ -240,16 +240,9 @@ class Transport(_Rules):
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def __deepcopy__(self, memo: dict[int, Any]) -> Transport:
-        # A new transport with its own settings; the session (its connection pool, adapters and
-        # cookies), sleep and clock are shared, so a copied client talks through the same session.
-        return deepcopy_sharing(
-            self,
-            memo,
-            self.session,
-            self._sleep,
-            self._clock,
-        )
+    # A new transport with its own settings; the session (its connection pool, adapters and
+    # cookies), sleep and clock are shared, so a copied client talks through the same session.
+    __deepcopy__ = sharing_deepcopy("session", "_sleep", "_clock")
 
     @safe_repr
     def __repr__(self) -> str:

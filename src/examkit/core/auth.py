@@ -172,7 +172,7 @@ class TokenHeaderAuth:
         """Check the header against the token(s) in constant time (see :meth:`match`)."""
         self.match(request)
 
-    def match(self, request: WebhookRequest) -> int | None:
+    def match(self, request: WebhookRequest) -> int:
         """Check the header and return the position of the token it carries.
 
         Raises:

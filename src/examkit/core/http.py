@@ -27,6 +27,7 @@ import json
 import logging
 import random
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final, Generic, TypeVar
 from urllib.parse import quote, quote_plus, unquote, urlencode, urljoin, urlsplit, urlunsplit
@@ -347,8 +348,10 @@ class _Rules:
     def redact(self, text: str) -> str:
         r"""Return ``text`` safe to show: secrets replaced with ``***``, or all of it withheld.
 
-        The text is first normalised: JSON escapes (``\u002B``, ``\/``), percent escapes in either
-        case (``%2b``) and HTML entities (``&#43;``, ``&#x2B;``, ``&plus;``) are decoded. Every
+        The text is first normalised: JSON escapes (``\u002B``, ``\/``), JavaScript escapes
+        (``\x2B``, ``\u{2B}``, ``%u002B``), percent escapes in either case (``%2b``) and HTML entities
+        (``&#43;``, ``&#x2B;``, ``&plus;``) are decoded; a secret written with look-alike characters
+        (``&hyphen;`` decodes to U+2010, full-width forms) is found through them too. Every
         configured secret, in those forms and as base64 (standard or URL-safe) or hex, is replaced.
         If any run of :data:`_FRAGMENT` characters of any such form is still there (a secret cut in
         half, or written some other way), or a long credential-shaped token is, the whole text is
@@ -440,7 +443,11 @@ class _Rules:
 
 _JSON_ESCAPE: Final = re.compile(r"\\(?:u([0-9a-fA-F]{4})|([\"\\/bfnrt]))")
 _JSON_SIMPLE: Final = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
+_JS_ESCAPE: Final = re.compile(r"\\x([0-9a-fA-F]{2})|\\u\{([0-9a-fA-F]{1,6})\}|%u([0-9a-fA-F]{4})")
 _TOKEN: Final = re.compile(r"[A-Za-z0-9+/_=-]{32,}")
+# Characters that read as an ASCII one (what HTML's &hyphen;, &dash; and &minus; decode to), for
+# finding a secret echoed with them; NFKC folds the full-width forms.
+_DASHES: Final = {ord(c): "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2015\u2043\u2212\ufe58\ufe63\uff0d"}
 
 
 def _json_unescape(match: re.Match[str]) -> str:
@@ -450,11 +457,17 @@ def _json_unescape(match: re.Match[str]) -> str:
     return _JSON_SIMPLE.get(simple, simple)
 
 
+def _js_unescape(match: re.Match[str]) -> str:
+    code = int(next(group for group in match.groups() if group is not None), 16)
+    return chr(code) if code <= 0x10FFFF else match.group(0)
+
+
 def _normalise(text: str) -> str:
-    """Decode JSON escapes, percent escapes (either case) and HTML entities, until nothing changes."""
+    """Decode JSON, JavaScript and percent escapes (either case) and HTML entities, until nothing changes."""
     for _ in range(4):
         before = text
         text = _JSON_ESCAPE.sub(_json_unescape, text)
+        text = _JS_ESCAPE.sub(_js_unescape, text)
         text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")  # join \\u pairs
         text = html.unescape(text)
         text = unquote(text, errors="replace")
@@ -536,6 +549,14 @@ def _redact(text: str, secrets: tuple[Secret, ...]) -> str:
         if _has_fragment(redacted, plain) or _has_fragment(redacted.casefold(), folded):
             return WITHHELD
     shown = candidates[1]
+    # A secret spelt with look-alikes cannot be cut out where it stands: withhold the text.
+    alike = unicodedata.normalize("NFKC", shown).translate(_DASHES)
+    if alike != shown and (
+        any(form in alike for form in forms)
+        or _has_fragment(alike, plain)
+        or _has_fragment(alike.casefold(), folded)
+    ):
+        return WITHHELD
     if any(_credential_shaped(token) for token in _TOKEN.findall(shown)):
         return WITHHELD
     return shown

@@ -202,6 +202,32 @@ class KeyRing(tuple[bytes, ...]):
                     found = position
         return found
 
+    def hmac_index_per_key(
+        self, candidate: bytes, messages: Sequence[bytes], algorithm: HashAlgorithm = "sha256"
+    ) -> int | None:
+        """Return the position of the key whose HMAC of *its own* message is ``candidate``.
+
+        For schemes where each key signs a different string (Testpress hashes the private key into
+        the message): ``messages[i]`` goes with key ``i``. Every key is tried and compared in constant
+        time (no early exit); ``None`` when none matches.
+
+        >>> import hmac
+        >>> ring = KeyRing([b"old", b"new"])
+        >>> ring.hmac_index_per_key(hmac.digest(b"new", b"msg-new", "sha256"), [b"msg-old", b"msg-new"])
+        1
+        >>> ring.hmac_index_per_key(hmac.digest(b"new", b"msg-old", "sha256"), [b"msg-old", b"msg-new"])
+
+        Raises:
+            ValueError: ``messages`` does not hold exactly one message per key.
+        """
+        if len(messages) != len(self):
+            raise ValueError(f"{len(messages)} messages for {len(self)} keys")
+        found: int | None = None
+        for position, (key, message) in enumerate(zip(self, messages, strict=True)):
+            if hmac.compare_digest(candidate, hmac.digest(key, message, algorithm)) and found is None:
+                found = position
+        return found
+
     def index_of(self, presented: bytes) -> int | None:
         """Return the position of the fingerprint that ``presented`` matches (see :func:`credential_matches`).
 

@@ -14,10 +14,9 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final, Generic, TypedDict, TypeVar
-from urllib.parse import quote
 
 import requests
-from typing_extensions import Self, Unpack
+from typing_extensions import Unpack
 
 from examkit.core._checks import (
     check_callable,
@@ -26,7 +25,7 @@ from examkit.core._checks import (
     check_session,
     check_timeout,
 )
-from examkit.core._copying import deepcopy_sharing
+from examkit.core._copying import sharing_deepcopy
 from examkit.core._repr import safe_repr
 from examkit.core._transport_sync import Transport
 from examkit.core.clock import Clock, SystemClock
@@ -42,6 +41,8 @@ from examkit.core.http import (
     _Call,
 )
 from examkit.core.signing import SecretInput
+from examkit.integrity_advocate._ids import check_id as _id
+from examkit.integrity_advocate._ids import path_segment as _segment
 from examkit.integrity_advocate._signer import AmxSigner
 from examkit.integrity_advocate.embed import DEFAULT_BASE_URL
 from examkit.integrity_advocate.models import (
@@ -87,8 +88,6 @@ DEFAULT_MAX_PAGES: Final = 250
 END_TOKENS: Final = frozenset({"", "null"})
 """``NextToken`` values that mean "no more pages" (besides ``null`` and a repeated token)."""
 
-_MAX_ID: Final = 1000
-
 
 class PageLimitError(ApiError):
     """A listing reached its page cap while the vendor still offered more pages.
@@ -102,21 +101,6 @@ class PageLimitError(ApiError):
     def __init__(self, message: str, *, pages: int, url: str) -> None:
         super().__init__(message, vendor=VENDOR, method="GET", url=url)
         self.pages = pages
-
-
-def _id(name: str, field: str, value: object) -> str:
-    if not isinstance(value, str) or not value.strip() or len(value) > _MAX_ID or not value.isprintable():
-        raise ValidationError(
-            f"{name} must be non-empty printable text of at most {_MAX_ID} characters",
-            field=field,
-            reason="bad id",
-            vendor=VENDOR,
-        )
-    return value
-
-
-def _segment(value: str) -> str:
-    return quote(value, safe="")
 
 
 _P = TypeVar("_P", ParticipantPage, SessionPage)
@@ -233,14 +217,8 @@ class _IntegrityAdvocateCalls:
         """The App Id this client signs as."""
         return self._signer.app_id
 
-    def __deepcopy__(self, memo: dict[int, Any]) -> Self:
-        # A new object with its own settings; what it was given to talk to the world (clock, nonce) is shared.
-        return deepcopy_sharing(
-            self,
-            memo,
-            self._clock,
-            self._nonce,
-        )
+    # A new object with its own settings; what it was given to talk to the world (clock, nonce) is shared.
+    __deepcopy__ = sharing_deepcopy("_clock", "_nonce")
 
     @safe_repr
     def __repr__(self) -> str:

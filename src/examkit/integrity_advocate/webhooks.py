@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from binascii import a2b_base64
 from collections.abc import Sequence
-from typing import Any, Final
+from typing import Final
 
 from examkit.core._checks import (
     argument_number,
@@ -26,7 +26,7 @@ from examkit.core._checks import (
     check_tuple_of,
     label,
 )
-from examkit.core._copying import deepcopy_sharing
+from examkit.core._copying import sharing_deepcopy
 from examkit.core._repr import safe_repr
 from examkit.core.clock import (
     DEFAULT_TOLERANCE,
@@ -317,14 +317,8 @@ class AmxVerifier:
         self._canonical[url] = forms
         return forms
 
-    def __deepcopy__(self, memo: dict[int, Any]) -> AmxVerifier:
-        # A new object with its own settings; what it was given to talk to the world (guard, clock) is shared.
-        return deepcopy_sharing(
-            self,
-            memo,
-            self._guard,
-            self._clock,
-        )
+    # A new object with its own settings; what it was given to talk to the world (guard, clock) is shared.
+    __deepcopy__ = sharing_deepcopy("_guard", "_clock")
 
     @safe_repr
     def __repr__(self) -> str:

@@ -10,13 +10,12 @@ without I/O (``_ItepCalls``); :class:`ItepClient` sends them through :mod:`reque
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import IO, TYPE_CHECKING, Any, Final, TypedDict
 
 import requests
-from typing_extensions import Self, Unpack
+from typing_extensions import Unpack
 
 from examkit.core._checks import (
     check_bool,
@@ -24,7 +23,7 @@ from examkit.core._checks import (
     check_timeout,
     check_tuple_of,
 )
-from examkit.core._copying import deepcopy_sharing
+from examkit.core._copying import sharing_deepcopy
 from examkit.core._repr import safe_repr
 from examkit.core._transport_sync import Transport
 from examkit.core.env import env_setting
@@ -47,6 +46,7 @@ from examkit.core.http import (
 from examkit.core.serde import load_json
 from examkit.core.signing import Secret, SecretInput, secrets_from
 from examkit.itep._fulfillment import DEFAULT_ENDPOINT, FulfillmentSigner, SequenceSource
+from examkit.itep._ids import BARE_ID as _BARE_ID
 from examkit.itep.models import (
     VENDOR,
     AssignedTo,
@@ -68,8 +68,6 @@ __all__ = ["AsyncItepClient", "ItepClient"]
 
 DEFAULT_TEST_ID_KEYS: Final = ("TestID", "test_id", "testid", "test-id", "testId", "id")
 """JSON keys examkit looks for (case-insensitively) to read the test ID from a response."""
-
-_BARE_ID: Final = re.compile(r"\A(?=[A-Za-z0-9-]*[0-9])[A-Za-z0-9][A-Za-z0-9-]{3,39}\Z", re.ASCII)
 
 
 def _fulfilment_transport_error(exc: TransportError, *, stx: bool) -> TransportError:
@@ -233,13 +231,8 @@ class _ItepCalls:
         """The signature header's name (for ``GTX-`` calls)."""
         return self._signer.header
 
-    def __deepcopy__(self, memo: dict[int, Any]) -> Self:
-        # A new object with its own settings; what it was given to talk to the world (sequence) is shared.
-        return deepcopy_sharing(
-            self,
-            memo,
-            self._sequence,
-        )
+    # A new object with its own settings; what it was given to talk to the world (sequence) is shared.
+    __deepcopy__ = sharing_deepcopy("_sequence")
 
     def _fulfil_call(self, request: FulfillmentRequest) -> _Call[FulfillmentResult]:
         """The signed POST of ``request``: never retried, its answer read into a result."""

@@ -23,7 +23,7 @@ import attrs
 
 from examkit.core import auth as _auth
 from examkit.core._checks import check_choice, check_replay_guard, check_seconds, check_text
-from examkit.core._copying import deepcopy_sharing
+from examkit.core._copying import sharing_deepcopy
 from examkit.core._repr import safe_repr
 from examkit.core.env import env_setting
 from examkit.core.errors import ConfigurationError, PayloadError, SignatureMismatchError, ValidationError
@@ -472,13 +472,8 @@ class ItepWebhookVerifier:
             result = attrs.evolve(result, body_authenticated=True)
         return result
 
-    def __deepcopy__(self, memo: dict[int, Any]) -> ItepWebhookVerifier:
-        # A new object with its own settings; what it was given to talk to the world (guard) is shared.
-        return deepcopy_sharing(
-            self,
-            memo,
-            self._guard,
-        )
+    # A new object with its own settings; what it was given to talk to the world (guard) is shared.
+    __deepcopy__ = sharing_deepcopy("_guard")
 
     @safe_repr
     def __repr__(self) -> str:

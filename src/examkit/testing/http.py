@@ -10,9 +10,11 @@ count calls and look at the exact bytes that were sent.
 from __future__ import annotations
 
 import json
+import re
+import string
 import threading
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import parse_qsl, urlsplit
 
 import attrs
@@ -106,7 +108,7 @@ class FakeHttpAdapter(BaseAdapter):
 
     def route(self, method: str, path: str, handler: Handler) -> None:
         """Answer ``method path`` with ``handler``."""
-        self._routes[(method.upper(), path)] = handler
+        self._routes[(method.upper(), _canonical_path(path))] = handler
 
     def session(self) -> requests.Session:
         """Return a new session on which this adapter serves ``base_url``."""
@@ -168,7 +170,7 @@ class FakeHttpAdapter(BaseAdapter):
         )
         with self._lock:
             self.requests.append(fake)
-        handler = self._routes.get((fake.method, fake.path))
+        handler = self._routes.get((fake.method, _canonical_path(fake.path)))
         answer = (
             handler(fake)
             if handler is not None
@@ -179,6 +181,23 @@ class FakeHttpAdapter(BaseAdapter):
 
     def close(self) -> None:
         """Nothing to release."""
+
+
+_UNRESERVED: Final = frozenset(string.ascii_letters + string.digits + "-._~")
+_PERCENT: Final = re.compile(r"%([0-9A-Fa-f]{2})")
+
+
+def _canonical_path(path: str) -> str:
+    """A path as a server compares it: percent-encoded unreserved characters decoded (RFC 3986 6.2.2.2).
+
+    ``requests`` sends ``%2E`` as ``.`` and ``httpx`` keeps ``%2E``: both mean the same segment.
+    """
+
+    def decode(match: re.Match[str]) -> str:
+        char = chr(int(match.group(1), 16))
+        return char if char in _UNRESERVED else match.group(0).upper()
+
+    return _PERCENT.sub(decode, path)
 
 
 def _async_transport(adapter: FakeHttpAdapter) -> httpx.AsyncBaseTransport:

@@ -21,7 +21,6 @@ import json
 import time
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Final, Literal
-from urllib.parse import quote
 
 import requests
 
@@ -30,9 +29,17 @@ from examkit.core.encoding import canonical_json
 from examkit.core.errors import WebhookVerificationError
 from examkit.core.signing import SecretInput
 from examkit.core.webhook import InMemoryReplayGuard, WebhookRequest
-from examkit.integrity_advocate import AmxVerifier, CanonicalForm, Participant, sign_request
-from examkit.integrity_advocate.client import AsyncIntegrityAdvocateClient, IntegrityAdvocateClient, _id
-from examkit.integrity_advocate.embed import DEFAULT_BASE_URL
+from examkit.integrity_advocate import (
+    DEFAULT_BASE_URL,
+    AmxVerifier,
+    AsyncIntegrityAdvocateClient,
+    CanonicalForm,
+    IntegrityAdvocateClient,
+    Participant,
+    sign_request,
+)
+from examkit.integrity_advocate._ids import check_id as _id
+from examkit.integrity_advocate._ids import path_segment
 from examkit.integrity_advocate.models import to_wire
 from examkit.integrity_advocate.signing import new_nonce
 from examkit.testing._faults import FaultInjection, _FollowingClock
@@ -251,7 +258,7 @@ class FakeIntegrityAdvocate(FaultInjection):
         if course_id in self._courses:
             return
         self._courses[course_id] = []
-        enc = quote(course_id, safe="")
+        enc = path_segment(course_id)
         self.adapter.route(
             "GET",
             f"/api/course/{enc}/participants",
@@ -284,7 +291,7 @@ class FakeIntegrityAdvocate(FaultInjection):
             self._courses[cid].append(pid)
             self.adapter.route(
                 "PATCH",
-                f"/api/participant/{quote(pid, safe='')}-{quote(cid, safe='')}",
+                f"/api/participant/{path_segment(pid)}-{path_segment(cid)}",
                 self._faulty(lambda r: self._patch_participant(r, cid, pid)),
             )
         self._participants[(cid, pid)] = data

@@ -29,7 +29,8 @@ import requests
 from examkit.core.errors import ExamkitError, ValidationError
 from examkit.core.signing import hmac_sha256
 from examkit.core.webhook import WebhookRequest
-from examkit.itep.client import _BARE_ID, AsyncItepClient, ItepClient
+from examkit.itep import AsyncItepClient, ItepClient
+from examkit.itep._ids import BARE_ID as _BARE_ID
 from examkit.itep.signing import verify_body
 from examkit.testing._faults import FaultInjection
 from examkit.testing.http import FakeHttpAdapter, FakeRequest, FakeResponse

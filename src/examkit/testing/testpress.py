@@ -30,17 +30,16 @@ from examkit.core.signing import SecretInput, secrets_from
 from examkit.core.webhook import WebhookRequest
 from examkit.testing._faults import FaultInjection, _FollowingClock
 from examkit.testing.http import FakeHttpAdapter, FakeRequest, FakeResponse
-from examkit.testpress import CompletionHmacScheme
-from examkit.testpress.signing import (
+from examkit.testpress import (
     DEFAULT_ENCODING,
     DEFAULT_WEBHOOK_HASH_FIELDS,
     PRIVATE_KEY,
     PUBLIC_KEY,
-    Encoding,
+    CompletionHmacScheme,
     attempt_hmac,
-    encode_value,
     webhook_hash,
 )
+from examkit.testpress.signing import Encoding, encode_value
 
 __all__ = [
     "FakeTestpress",

@@ -14,13 +14,13 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any, Final
+from typing import Final
 from urllib.parse import quote, urlencode, urlsplit
 
 import attrs
 
 from examkit.core._checks import check_bool, check_choice, check_clock, check_text, check_tuple_of
-from examkit.core._copying import deepcopy_sharing
+from examkit.core._copying import sharing_deepcopy
 from examkit.core._repr import safe_repr
 from examkit.core.clock import Clock, SystemClock, epoch_to_datetime
 from examkit.core.env import env_setting
@@ -287,13 +287,8 @@ class TestpressAttempts:
         query = urlencode([(name, values[name]) for name in self._review_query])
         return f"{base}{self._review_path}?{query}"
 
-    def __deepcopy__(self, memo: dict[int, Any]) -> TestpressAttempts:
-        # A new object with its own settings; what it was given to talk to the world (clock) is shared.
-        return deepcopy_sharing(
-            self,
-            memo,
-            self._clock,
-        )
+    # A new object with its own settings; what it was given to talk to the world (clock) is shared.
+    __deepcopy__ = sharing_deepcopy("_clock")
 
     @safe_repr
     def __repr__(self) -> str:

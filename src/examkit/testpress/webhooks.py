@@ -34,7 +34,7 @@ from examkit.core._checks import (
     check_text,
     check_tuple_of,
 )
-from examkit.core._copying import deepcopy_sharing
+from examkit.core._copying import sharing_deepcopy
 from examkit.core._repr import safe_attrs_repr, safe_repr
 from examkit.core.encoding import PercentEncoding
 from examkit.core.env import env_setting
@@ -127,6 +127,7 @@ class TestpressWebhookVerifier:
         self._public_key = public_key
         self._public_key_bytes = public_key.encode("utf-8", "surrogatepass")
         self._secrets: tuple[Secret, ...] = secrets_from(private_key, name="private_key", vendor=VENDOR)
+        self._private_keys = KeyRing(s.key for s in self._secrets)
         self._encoding = encoding
         self._fields = fields
         self._authenticated = tuple(f for f in fields if f != PRIVATE_KEY)
@@ -248,7 +249,7 @@ class TestpressWebhookVerifier:
                 vendor=VENDOR,
                 reason="public key mismatch",
             )
-        index = _matching_key(candidate, self._secrets, self._messages(payload))
+        index = self._private_keys.hmac_index_per_key(candidate, self._messages(payload), "sha512")
         if index is None:
             raise SignatureMismatchError(
                 "the hash does not match: check private_key and the encoding and hash_fields settings",
@@ -271,13 +272,8 @@ class TestpressWebhookVerifier:
             raise MalformedSignatureError(str(exc), vendor=VENDOR, reason=exc.reason) from None
         return [join_webhook_message(parts, private) for private in self._encoded_private]
 
-    def __deepcopy__(self, memo: dict[int, Any]) -> TestpressWebhookVerifier:
-        # A new object with its own settings; what it was given to talk to the world (guard) is shared.
-        return deepcopy_sharing(
-            self,
-            memo,
-            self._guard,
-        )
+    # A new object with its own settings; what it was given to talk to the world (guard) is shared.
+    __deepcopy__ = sharing_deepcopy("_guard")
 
     @safe_repr
     def __repr__(self) -> str:
@@ -285,19 +281,6 @@ class TestpressWebhookVerifier:
             f"TestpressWebhookVerifier(public_key={self._public_key!r}, "
             f"private_keys=<{len(self._secrets)}>, encoding={self._encoding!r})"
         )
-
-
-def _matching_key(candidate: bytes, secrets: Sequence[Secret], messages: Sequence[bytes]) -> int | None:
-    """The position of the secret whose HMAC-SHA512 of its message is ``candidate``, or ``None``.
-
-    Every secret is tried and compared in constant time (no early exit). The expected digests live only
-    in this frame, which has returned before the verifier raises.
-    """
-    found: int | None = None
-    for position, (secret, message) in enumerate(zip(secrets, messages, strict=True)):
-        if _hmac.compare_digest(candidate, _hmac.digest(secret.key, message, "sha512")) and found is None:
-            found = position
-    return found
 
 
 def _check_encoding(encoding: object) -> None:

@@ -31,15 +31,13 @@ from examkit.core.webhook import WebhookRequest
 from examkit.testing._faults import FaultInjection, _FollowingClock
 from examkit.testing.http import FakeHttpAdapter, FakeRequest, FakeResponse
 from examkit.testpress import (
-    DEFAULT_ENCODING,
-    DEFAULT_WEBHOOK_HASH_FIELDS,
     PRIVATE_KEY,
     PUBLIC_KEY,
     CompletionHmacScheme,
     attempt_hmac,
     webhook_hash,
 )
-from examkit.testpress.signing import Encoding, encode_value
+from examkit.testpress.signing import DEFAULT_ENCODING, DEFAULT_WEBHOOK_HASH_FIELDS, Encoding, encode_value
 
 __all__ = [
     "FakeTestpress",

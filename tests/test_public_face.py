@@ -231,6 +231,7 @@ TESTPRESS: frozenset[str] | None = frozenset(
         "WebhookUser",
         "attempt_hmac",
         "explain",
+        "parse_unverified_attempt_result",
         "review_hmac",
         "webhook_hash",
     }

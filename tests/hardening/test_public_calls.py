@@ -288,10 +288,10 @@ def _show(value: object) -> str:
 def test_the_walk_reaches_the_public_face() -> None:
     names = {q.rsplit(".", 1)[-1] for q, _ in CALLABLES}
     for expected in (
-        "read_inventory_csv",
-        "parse_results_body",
+        "sign_body",
+        "signature_header",
         "get_single",
-        "verify_authorization",
+        "explain",
         "verify",
     ):
         assert expected in names
@@ -303,7 +303,7 @@ def test_the_walk_reaches_the_public_face() -> None:
     on_faces = _public_callables_on_faces() - NOT_WALKED
     with_parameters = {q for q in on_faces if _parameter_names(_face_callable(q))}
     assert covered == with_parameters, covered ^ with_parameters
-    assert len(covered) >= 53  # the count when the public face was last shrunk on purpose
+    assert len(covered) >= 40  # the faces hold 46 such callables today: a walk that broke finds few
 
 
 FACES = (

@@ -39,6 +39,7 @@ from examkit.testpress.webhooks import (
     CompletionHmacScheme,
     TestpressCompletionVerifier,
     TestpressWebhookVerifier,
+    parse_unverified_attempt_result,
 )
 
 if TYPE_CHECKING:
@@ -62,6 +63,7 @@ __all__ = [
     "WebhookUser",
     "attempt_hmac",
     "explain",
+    "parse_unverified_attempt_result",
     "review_hmac",
     "webhook_hash",
 ]

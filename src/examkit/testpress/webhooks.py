@@ -82,6 +82,7 @@ __all__ = [
     "CompletionHmacScheme",
     "TestpressCompletionVerifier",
     "TestpressWebhookVerifier",
+    "parse_unverified_attempt_result",
 ]
 
 DEFAULT_REPLAY_TTL: Final = 7 * 24 * 3600.0

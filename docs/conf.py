@@ -26,7 +26,12 @@ myst_heading_anchors = 3
 autodoc_default_options = {
     "members": True,
     "show-inheritance": True,
-    "inherited-members": "object,Mapping,BaseException,Exception,ValueError,TypeError,KeyError,LookupError,OSError,str,int,float,tuple,dict,list,Enum,StrEnum,Generic,Protocol",
+    "inherited-members": ",".join(
+        (
+            "object,Mapping,BaseException,Exception,ValueError,TypeError,KeyError,LookupError,OSError",
+            "str,int,float,tuple,dict,list,Enum,StrEnum,Generic,Protocol",
+        )
+    ),
 }
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"
@@ -47,7 +52,13 @@ intersphinx_mapping = {
 # The libraries examkit builds on publish no inventory that this offline build can read; their names
 # are left as plain text. Internal (examkit.*) references are never ignored.
 nitpick_ignore_regex = [
-    (r"py:.*", r"(requests|urllib3|httpx|attrs?|cattrs?|django|flask|werkzeug|starlette|fastapi|redis|celery|typing_extensions|pandas|openpyxl|xlrd|tqdm|pytest|_pytest)(\..*)?"),
+    (
+        r"py:.*",
+        (
+            r"(requests|urllib3|httpx|attrs?|cattrs?|django|flask|werkzeug|starlette|fastapi|redis|celery"
+            r"|typing_extensions|pandas|openpyxl|xlrd|tqdm|pytest|_pytest)(\..*)?"
+        ),
+    ),
 ]
 
 html_theme = "furo"

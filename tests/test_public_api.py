@@ -148,6 +148,7 @@ def test_importing_examkit_loads_no_vendor_package() -> None:
         "loaded = sorted(m for m in sys.modules if m.split('.')[:2][-1] in "
         f"{(*VENDORS, 'integrations')!r} and m.startswith('examkit.'))\n"
         "assert not loaded, loaded\n"
+        "assert 'cattrs' not in sys.modules, 'the converter loads with the first model, not with examkit'\n"
         "examkit.RegistrationError, examkit.PageLimitError, examkit.BodyAlreadyReadError\n"
         "assert 'examkit.itep' in sys.modules and 'examkit.integrations' in sys.modules\n"
     )

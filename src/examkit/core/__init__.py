@@ -7,6 +7,8 @@ are the ones users need (the submodules list no others). Nothing here imports an
 verifying webhooks stays cheap.
 """
 
+from typing import TYPE_CHECKING
+
 from examkit.core._exports import lazy_exports, publish
 from examkit.core.clock import DEFAULT_TOLERANCE, Clock, FixedClock, SystemClock, Tolerance
 from examkit.core.diagnosis import Check, Diagnosis, Outcome, Section
@@ -30,7 +32,6 @@ from examkit.core.errors import (
     ValidationError,
     WebhookVerificationError,
 )
-from examkit.core.http import RetryPolicy
 from examkit.core.signing import Secret, SecretInput
 from examkit.core.webhook import (
     DEFAULT_MAX_BODY_SIZE,
@@ -82,5 +83,10 @@ __all__ = [
     "WebhookVerifier",
 ]
 
-__getattr__, __dir__ = lazy_exports(__name__, __all__, {})
+if TYPE_CHECKING:
+    from examkit.core.http import RetryPolicy
+
+# RetryPolicy loads on first use: core.http brings the payload converter (cattrs), which importing
+# examkit for its errors or a clock need not pay for.
+__getattr__, __dir__ = lazy_exports(__name__, __all__, {"RetryPolicy": ".http"})
 publish(__name__, globals(), __all__)

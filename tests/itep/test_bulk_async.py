@@ -152,11 +152,14 @@ def test_stop_early_with_calls_in_flight_starts_nothing_more() -> None:
             async_client_for(server), cohort(20), product_code=GTX, concurrency=4, stop_after=3
         )
         sent = sum(server.received.values())
-    # The first 4 start together; once 3 have failed no more start, the 4th in flight finishes.
-    assert sent == 4
+    # The first 4 start together. Each stall that ends frees a slot: while fewer than 3 have failed, the
+    # next candidate may start (the timeouts end a little apart, more so on a loaded machine), and once 3
+    # have failed none does. So at least the first 4 and at most 4 + (3 - 1) are sent, each once, every one
+    # sent is a failure, and the rest are not attempted.
+    assert 4 <= sent <= 4 + 3 - 1
     assert all(n == 1 for n in server.received.values())
-    assert len(report.failed) == 4
-    assert len(report.not_attempted) == 16
+    assert len(report.failed) == sent
+    assert len(report.not_attempted) == 20 - sent
     assert report.stopped is not None
 
 

@@ -526,7 +526,7 @@ def pydantic_participant_model() -> Any:
     return pydantic.create_model("Participant", __config__=config, **participant_fields)
 
 
-def typed_cases(size: str = "2KB") -> VendorCases:
+def ia_typed_cases(size: str = "2KB") -> VendorCases:
     """The typed-event budget: examkit's IA verifier vs the IA floor + pydantic, and JSON decoders."""
     out = ia_cases(size)
     body = _grow(ia_body, SIZES[size])
@@ -557,6 +557,13 @@ ALL_VENDORS: Final = {
     "assessio": assessio_cases,
     "testpress": tp_cases,
 }
+
+TYPED: Final[dict[str, Callable[[str], VendorCases]]] = {
+    "integrity_advocate": ia_typed_cases,
+}
+"""The typed-event budget per vendor: each table has ``examkit typed`` and, when pydantic is installed
+and the suite has an equivalent model, ``floor+pydantic`` (the vendor's floor, then pydantic v2
+``model_validate_json``). A vendor missing here reads "n/a" in the budget table."""
 
 
 def tp_peak_memory(target: int = 1 << 20) -> tuple[int, int]:

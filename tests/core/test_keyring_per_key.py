@@ -42,20 +42,23 @@ def test_a_key_with_another_keys_message_does_not_match(keys: list[bytes], data:
 
 
 def test_every_key_is_tried_even_after_a_match() -> None:
-    tried: list[bytes] = []
+    compared: list[tuple[bytes, bytes]] = []
     keys = [b"first", b"second", b"third"]
     messages = [b"m1", b"m2", b"m3"]
     candidate = hmac.digest(b"first", b"m1", "sha256")
-    original = hmac.digest
+    original = hmac.compare_digest
 
-    def digest(key: bytes, msg: bytes, algorithm: str) -> bytes:
-        tried.append(key)
-        return original(key, msg, algorithm)
+    def compare(a: bytes, b: bytes) -> bool:
+        compared.append((a, b))
+        return original(a, b)
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("examkit.core.signing.hmac.digest", digest)
+        patch.setattr("examkit.core.signing.hmac.compare_digest", compare)
         assert KeyRing(keys).hmac_index_per_key(candidate, messages) == 0
-    assert tried == keys  # no early exit: the match on the first key does not stop the loop
+    # No early exit: the match on the first key does not stop the loop; each key's own digest is compared.
+    assert [b for _, b in compared] == [
+        hmac.digest(k, m, "sha256") for k, m in zip(keys, messages, strict=True)
+    ]
 
 
 def test_one_message_per_key_is_required() -> None:

@@ -16,7 +16,7 @@ import hashlib
 import hmac
 import re
 from collections.abc import Iterable, Sequence
-from typing import Final, Literal, TypeAlias
+from typing import Any, Final, Literal, TypeAlias
 
 from examkit.core._checks import argument_bytes, argument_choice, label
 from examkit.core._repr import safe_repr
@@ -153,18 +153,62 @@ class Secret:
         return self
 
 
+_TRANS_36: Final = bytes(x ^ 0x36 for x in range(256))
+_TRANS_5C: Final = bytes(x ^ 0x5C for x in range(256))
+
+
+def _hmac_pads(key: bytes, algorithm: str) -> tuple[Any, Any]:
+    """The hash states after the inner and the outer padded key of HMAC (RFC 2104), for ``key``.
+
+    Continuing a copy of the inner state with the message, then a copy of the outer state with the
+    inner digest, gives ``hmac.digest(key, message, algorithm)``; preparing them once saves the key
+    schedule (and OpenSSL's per-call set-up of a MAC) on every request.
+    """
+    inner = hashlib.new(algorithm)
+    outer = hashlib.new(algorithm)
+    block = inner.block_size
+    if len(key) > block:  # a long key is hashed first, as HMAC defines
+        key = hashlib.new(algorithm, key).digest()
+    key = key.ljust(block, b"\0")
+    inner.update(key.translate(_TRANS_36))
+    outer.update(key.translate(_TRANS_5C))
+    return inner, outer
+
+
+def _prepared_mac(pads: tuple[Any, Any], prefix: bytes, message: bytes) -> bytes:
+    """The HMAC of ``prefix + message`` from prepared pads, without joining the two (no copy of a body)."""
+    inner = pads[0].copy()
+    if prefix:
+        inner.update(prefix)
+    inner.update(message)
+    outer = pads[1].copy()
+    outer.update(inner.digest())
+    digest: bytes = outer.digest()
+    return digest
+
+
 class KeyRing(tuple[bytes, ...]):
     """Key material prepared once for a hot path: a tuple of bytes whose ``repr`` hides the values.
 
     Verifiers keep derived keys (decoded bytes, expected credentials) ready for each request; held in
     a ``KeyRing``, they do not show up when a debugger or an error reporter prints the object's
-    attributes.
+    attributes. The HMAC methods prepare each key's padded hash states once per algorithm (kept in
+    the ring, whose ``repr`` hides them too) and reuse them on every call.
 
     >>> KeyRing([b"k1", b"k2"])
     KeyRing(<2 keys>)
     """
 
-    __slots__ = ()
+    # No __slots__ (a tuple subclass cannot have non-empty ones): the instance dict holds the prepared
+    # HMAC states, one entry per algorithm, built on first use.
+
+    def _pads(self, algorithm: str) -> tuple[tuple[Any, Any], ...]:
+        """Each key's prepared HMAC states for ``algorithm`` (built once; a race builds the same twice)."""
+        prepared: tuple[tuple[Any, Any], ...] | None = self.__dict__.get(algorithm)
+        if prepared is None:
+            prepared = tuple(_hmac_pads(key, algorithm) for key in self)
+            self.__dict__[algorithm] = prepared
+        return prepared
 
     def hmac_matches(self, candidate: bytes, message: bytes, algorithm: HashAlgorithm = "sha256") -> bool:
         """Tell whether ``candidate`` is the HMAC of ``message`` under any of the keys.
@@ -176,13 +220,19 @@ class KeyRing(tuple[bytes, ...]):
         return self.hmac_matching((candidate,), message, algorithm) != b""
 
     def hmac_index(
-        self, candidates: Iterable[bytes], message: bytes, algorithm: HashAlgorithm = "sha256"
+        self,
+        candidates: Iterable[bytes],
+        message: bytes,
+        algorithm: HashAlgorithm = "sha256",
+        *,
+        prefix: bytes = b"",
     ) -> int | None:
         """Return the position of the key under which one of ``candidates`` is the HMAC of ``message``.
 
         Every key and candidate is compared in constant time (no early exit), so timing does not show
         which key matched; ``None`` when none does. Verifiers report the position so that an operator
-        rotating secrets sees when the old one stops being used.
+        rotating secrets sees when the old one stops being used. With ``prefix``, the signed bytes are
+        ``prefix + message``, hashed in two steps so that a large body is never copied.
 
         >>> import hmac
         >>> ring = KeyRing([b"old", b"new"])
@@ -192,11 +242,12 @@ class KeyRing(tuple[bytes, ...]):
         True
         """
         wanted = tuple(candidates)
-        if len(self) == 1 and len(wanted) == 1:  # the usual case, without the loops
-            return 0 if hmac.compare_digest(wanted[0], hmac.digest(self[0], message, algorithm)) else None
+        pads = self._pads(algorithm)
+        if len(pads) == 1 and len(wanted) == 1:  # the usual case, without the loops
+            return 0 if hmac.compare_digest(wanted[0], _prepared_mac(pads[0], prefix, message)) else None
         found: int | None = None
-        for position, key in enumerate(self):
-            digest = hmac.digest(key, message, algorithm)
+        for position, key_pads in enumerate(pads):
+            digest = _prepared_mac(key_pads, prefix, message)
             for candidate in wanted:
                 if hmac.compare_digest(candidate, digest) and found is None:
                     found = position
@@ -223,8 +274,8 @@ class KeyRing(tuple[bytes, ...]):
         if len(messages) != len(self):
             raise ValueError(f"{len(messages)} messages for {len(self)} keys")
         found: int | None = None
-        for position, (key, message) in enumerate(zip(self, messages, strict=True)):
-            if hmac.compare_digest(candidate, hmac.digest(key, message, algorithm)) and found is None:
+        for position, (pads, message) in enumerate(zip(self._pads(algorithm), messages, strict=True)):
+            if hmac.compare_digest(candidate, _prepared_mac(pads, b"", message)) and found is None:
                 found = position
         return found
 
@@ -242,17 +293,22 @@ class KeyRing(tuple[bytes, ...]):
         return found
 
     def hmac_matching(
-        self, candidates: Iterable[bytes], message: bytes, algorithm: HashAlgorithm = "sha256"
+        self,
+        candidates: Iterable[bytes],
+        message: bytes,
+        algorithm: HashAlgorithm = "sha256",
+        *,
+        prefix: bytes = b"",
     ) -> bytes:
         """Return the candidate that is the HMAC of ``message`` under one of the keys, or ``b""``.
 
         Like :meth:`hmac_matches`, for a header carrying several signatures: every key and candidate
-        is compared in constant time.
+        is compared in constant time. ``prefix`` is as in :meth:`hmac_index`.
         """
         wanted = tuple(candidates)
         matched = b""
-        for key in self:
-            digest = hmac.digest(key, message, algorithm)
+        for pads in self._pads(algorithm):
+            digest = _prepared_mac(pads, prefix, message)
             for candidate in wanted:
                 if hmac.compare_digest(candidate, digest):
                     matched = candidate

@@ -188,7 +188,24 @@ def signed_message(timestamp: int | datetime, body: bytes | str) -> bytes:
     Raises:
         ValidationError: ``timestamp`` is not whole Unix seconds or ``body`` is not bytes or text.
     """
-    return b"%d." % _timestamp(timestamp) + _body(body)
+    return signed_prefix(timestamp) + _body(body)
+
+
+def signed_prefix(timestamp: int | datetime) -> bytes:
+    """Return the bytes signed before the body: ``<t>.`` (``t`` in decimal ASCII).
+
+    :func:`signed_message` is this followed by the body; verifiers hash the two one after the other,
+    so that the body is never copied.
+
+    >>> signed_prefix(1700000000)
+    b'1700000000.'
+
+    Raises:
+        ValidationError: ``timestamp`` is not whole Unix seconds.
+    """
+    if type(timestamp) is not int or not 0 <= timestamp < 10**12:
+        timestamp = _timestamp(timestamp)
+    return b"%d." % timestamp
 
 
 def compute_signature(*, secret: SecretInput, body: bytes | str, timestamp: int | datetime) -> str:
@@ -401,11 +418,12 @@ def match_signatures(
         SignatureMismatchError: No signature matches any key.
     """
     candidates = [_decode_hex(s, header_name) for s in signatures]
-    message = signed_message(timestamp, body)
-    index = keys.hmac_index(candidates, message)
+    prefix = signed_prefix(timestamp)  # then the body: hashed in two steps, the body is not copied
+    body = _body(body)
+    index = keys.hmac_index(candidates, body, prefix=prefix)
     if index is None:
         raise _mismatch(header_name)
     if len(candidates) == 1:
         return index, candidates[0]
     # Several signatures (a sender mid-rotation): the one the matching key produced.
-    return index, KeyRing(keys[index : index + 1]).hmac_matching(candidates, message)
+    return index, KeyRing(keys[index : index + 1]).hmac_matching(candidates, body, prefix=prefix)

@@ -241,10 +241,17 @@ class KeyRing(tuple[bytes, ...]):
         >>> ring.hmac_index([b"0" * 32], b"msg") is None
         True
         """
+        pads = self.__dict__.get(algorithm) or self._pads(algorithm)
+        if len(pads) == 1 and type(candidates) is tuple and len(candidates) == 1:
+            # The usual case (one key, one signature) without the loops or calls: _prepared_mac inline.
+            inner = pads[0][0].copy()
+            if prefix:
+                inner.update(prefix)
+            inner.update(message)
+            outer = pads[0][1].copy()
+            outer.update(inner.digest())
+            return 0 if hmac.compare_digest(candidates[0], outer.digest()) else None
         wanted = tuple(candidates)
-        pads = self._pads(algorithm)
-        if len(pads) == 1 and len(wanted) == 1:  # the usual case, without the loops
-            return 0 if hmac.compare_digest(wanted[0], _prepared_mac(pads[0], prefix, message)) else None
         found: int | None = None
         for position, key_pads in enumerate(pads):
             digest = _prepared_mac(key_pads, prefix, message)

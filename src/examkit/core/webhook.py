@@ -70,6 +70,18 @@ class Headers(Mapping[str, str]):
     __slots__ = ("_items",)
 
     def __init__(self, headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None) -> None:
+        if type(headers) is dict:
+            # The usual case, a plain dict of text: one pass. Anything this does not take as it is (a
+            # value or name that is not exactly text, two names that differ only in case) goes the
+            # general way below, which accepts or refuses it.
+            fast = {
+                name.lower(): [(name, value)]
+                for name, value in headers.items()
+                if type(name) is str and type(value) is str
+            }
+            if len(fast) == len(headers):
+                self._items = fast
+                return
         items: dict[str, list[tuple[str, str]]] = {}
         pairs: Iterable[tuple[str, str]]
         if headers is None:
@@ -86,7 +98,12 @@ class Headers(Mapping[str, str]):
                     raise ValidationError(
                         "header names and values must be text", field=str(name), reason="not text"
                     )
-                items.setdefault(name.lower(), []).append((name, value))
+                key = name.lower()
+                entry = items.get(key)
+                if entry is None:
+                    items[key] = [(name, value)]
+                else:
+                    entry.append((name, value))
         except (TypeError, ValueError) as exc:
             if isinstance(exc, ValidationError):
                 raise
@@ -191,7 +208,7 @@ class WebhookRequest:
         method: str = "POST",
         received_at: float | None = None,
     ) -> None:
-        if isinstance(body, bytearray | memoryview):
+        if type(body) is not bytes and isinstance(body, bytearray | memoryview):
             body = bytes(body)
         if not isinstance(body, bytes):
             raise ValidationError(
@@ -330,6 +347,14 @@ def received(request: object, *, limit: int | None, vendor: str | None = None) -
         ValidationError: ``request`` is not a :class:`WebhookRequest`.
         PayloadTooLargeError: Its body is larger than ``limit`` bytes.
     """
+    if type(request) is WebhookRequest:
+        # The usual case, without the calls below: a request of bytes, a limit checked when the
+        # verifier was built (None, or a whole number that the body does not exceed).
+        body = request.body
+        if type(body) is bytes and (
+            limit is None or (type(limit) is int and limit > 0 and len(body) <= limit)
+        ):
+            return request
     if not isinstance(request, WebhookRequest):
         raise ValidationError(
             "verify() takes a WebhookRequest(body=..., headers=..., url=..., method=...): build one from "

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import base64
+import pickle
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from examkit.core.clock import FixedClock
 from examkit.core.errors import ValidationError, WebhookVerificationError
-from examkit.integrity_advocate import AmxVerifier, sign_request
+from examkit.integrity_advocate import AmxAuthorization, AmxVerifier, sign_request
+from examkit.integrity_advocate.webhooks import _authorization
 
 APP_ID = "00000000-1111-2222-3333-444444444444"
 KEY = base64.b64encode(bytes(range(32))).decode("ascii")
@@ -104,3 +107,38 @@ def test_fast_path_leaves_a_stale_request_to_the_general_path(ts: int) -> None:
     assert verifier._fast_authentic(value, "POST", URL, NOW) is None
     with pytest.raises(WebhookVerificationError):
         verifier.verify(value, method="POST", url=URL)
+
+
+def test_the_fast_path_builds_the_same_parsed_header_as_the_class() -> None:
+    digest = bytes(range(32))
+    built = _authorization(APP_ID, digest, "5e6f7a8b9c0d1e2f", NOW, str(NOW))
+    expected = AmxAuthorization(
+        app_id=APP_ID, signature=digest, nonce="5e6f7a8b9c0d1e2f", timestamp=NOW, timestamp_text=str(NOW)
+    )
+    assert type(built) is AmxAuthorization
+    assert built == expected
+    assert hash(built) == hash(expected)
+    assert repr(built) == repr(expected)
+    assert attrs.asdict(built) == {
+        "app_id": APP_ID,
+        "signature": digest,
+        "nonce": "5e6f7a8b9c0d1e2f",
+        "timestamp": NOW,
+        "timestamp_text": "1700000000",
+    }
+    assert pickle.loads(pickle.dumps(built)) == expected  # noqa: S301 - bytes this test made
+    assert attrs.evolve(built, nonce="other").nonce == "other"
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        built.nonce = "changed"  # type: ignore[misc]
+
+
+def test_verify_returns_the_parsed_header() -> None:
+    value = sign_request(app_id=APP_ID, api_key=KEY, method="POST", url=URL, timestamp=NOW, nonce="n-1")
+    auth = _verifier([KEY]).verify(value, method="POST", url=URL)
+    assert (auth.app_id, auth.nonce, auth.timestamp, auth.timestamp_text) == (
+        APP_ID,
+        "n-1",
+        NOW,
+        "1700000000",
+    )
+    assert auth.signature == base64.b64decode(value.split(":")[1])

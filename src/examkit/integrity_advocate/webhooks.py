@@ -15,7 +15,7 @@ header it expects on API calls, signed with the same API key.
 from __future__ import annotations
 
 from binascii import a2b_base64
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Final
 
 from examkit.core._checks import (
@@ -98,6 +98,46 @@ def _request_arguments(method: object, url: object) -> None:
 
 def _normal_guid(value: str) -> str:
     return value.strip("{}").replace("-", "").lower()
+
+
+def _authorization_builder() -> Callable[[str, bytes, str, int, str], AmxAuthorization]:
+    """What builds a verified header's :class:`AmxAuthorization` on the hot path.
+
+    The class is a frozen, slotted attrs class with plain fields; its ``__init__`` stores each field
+    through ``object.__setattr__``. The builder stores them straight into the slots, the same values
+    in the same object, for about a third less per request. A class with anything more in its
+    ``__init__`` (a validator, a converter, a post-init hook, a field outside the slots) is built by
+    its own ``__init__``.
+    """
+    cls = AmxAuthorization
+    fields = cls.__attrs_attrs__
+    names = tuple(f.name for f in fields)
+    plain = (
+        not hasattr(cls, "__attrs_post_init__")
+        and not hasattr(cls, "__attrs_pre_init__")
+        and names == ("app_id", "signature", "nonce", "timestamp", "timestamp_text")
+        and all(f.validator is None and f.converter is None and f.init and f.alias == f.name for f in fields)
+        and set(vars(cls).get("__slots__", ())) - {"__weakref__"} == set(names)
+    )
+    if not plain:  # pragma: no cover - the model as it is takes the branch below
+        return cls
+    setters = tuple(vars(cls)[name].__set__ for name in names)
+    set_app_id, set_signature, set_nonce, set_timestamp, set_text = setters
+    new = object.__new__
+
+    def build(app_id: str, signature: bytes, nonce: str, timestamp: int, text: str) -> AmxAuthorization:
+        auth: AmxAuthorization = new(cls)
+        set_app_id(auth, app_id)
+        set_signature(auth, signature)
+        set_nonce(auth, nonce)
+        set_timestamp(auth, timestamp)
+        set_text(auth, text)
+        return auth
+
+    return build
+
+
+_authorization = _authorization_builder()
 
 
 class AmxVerifier:
@@ -287,7 +327,7 @@ class AmxVerifier:
         for canonical in forms:
             index = self._keys.hmac_index((digest,), (prefix + canonical + suffix).encode("utf-8"))
             if index is not None:
-                auth = AmxAuthorization(app_id, digest, nonce, seconds, timestamp)
+                auth = _authorization(app_id, digest, nonce, seconds, timestamp)
                 return auth, index
         return None
 

@@ -142,3 +142,27 @@ def test_verify_returns_the_parsed_header() -> None:
         "1700000000",
     )
     assert auth.signature == base64.b64decode(value.split(":")[1])
+
+
+@pytest.mark.parametrize("cached", [False, True], ids=["first request (general path)", "fast path"])
+@pytest.mark.parametrize("key", [KEY, OTHER_KEY], ids=["matching key", "other key"])
+def test_the_parsed_header_is_built_only_once_the_signature_matched(cached: bool, key: str) -> None:
+    built: list[tuple[object, ...]] = []
+
+    def counting(*fields: object) -> AmxAuthorization:
+        built.append(fields)
+        return _authorization(*fields)  # type: ignore[arg-type]
+
+    value = sign_request(app_id=APP_ID, api_key=key, method="POST", url=URL, timestamp=NOW, nonce="n-2")
+    verifier = (
+        _verifier([KEY]) if cached else AmxVerifier(app_id=APP_ID, api_key=[KEY], clock=FixedClock(NOW))
+    )
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("examkit.integrity_advocate.webhooks._authorization", counting)
+        if key == KEY:
+            assert verifier.verify(value, method="POST", url=URL).nonce == "n-2"
+            assert len(built) == 1
+        else:
+            with pytest.raises(WebhookVerificationError, match="the amx signature does not match"):
+                verifier.verify(value, method="POST", url=URL)
+            assert built == []

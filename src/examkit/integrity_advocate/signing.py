@@ -27,7 +27,7 @@ import hmac
 import re
 import uuid
 from collections.abc import Sequence
-from typing import Final
+from typing import Final, TypeAlias
 
 import attrs
 
@@ -416,7 +416,12 @@ def authorization_value(app_id: str, digest: bytes, nonce: str, timestamp: str) 
     return f"{_SCHEME} {app_id}:{to_base64(digest)}:{nonce}:{timestamp}"
 
 
-def _fast_parse(value: object) -> AmxAuthorization | None:
+HeaderParts: TypeAlias = "tuple[str, bytes, str, str]"
+"""A read ``amx`` header: app id, decoded signature, nonce, and the timestamp as sent (digits)."""
+
+
+def _fast_parts(value: object) -> HeaderParts | None:
+    """The parts of a header of the canonical layout in one match, or ``None`` for any other value."""
     if type(value) is not str:
         return None
     match = _FAST_HEADER_RE.match(value)
@@ -427,13 +432,19 @@ def _fast_parse(value: object) -> AmxAuthorization | None:
         digest = base64.b64decode(signature, validate=True)
     except (binascii.Error, ValueError):  # pragma: no cover - the pattern admits only valid base64
         return None
+    return app_id, digest, nonce, timestamp
+
+
+def _authorization_of(parts: HeaderParts) -> AmxAuthorization:
+    app_id, digest, nonce, timestamp = parts
     return AmxAuthorization(
-        app_id=app_id,
-        signature=digest,
-        nonce=nonce,
-        timestamp=int(timestamp),
-        timestamp_text=timestamp,
+        app_id=app_id, signature=digest, nonce=nonce, timestamp=int(timestamp), timestamp_text=timestamp
     )
+
+
+def _fast_parse(value: object) -> AmxAuthorization | None:
+    parts = _fast_parts(value)
+    return None if parts is None else _authorization_of(parts)
 
 
 def parse_authorization(value: str | None, *, header: str = "Authorization") -> AmxAuthorization:
@@ -444,6 +455,21 @@ def parse_authorization(value: str | None, *, header: str = "Authorization") -> 
         MalformedSignatureError: The value is not in that layout, the signature is not base64 of 32
             bytes, or the timestamp is not whole seconds.
     """
+    return _authorization_of(authorization_parts(value, header=header))
+
+
+def authorization_parts(value: str | None, *, header: str = "Authorization") -> HeaderParts:
+    """Read a header value as :func:`parse_authorization` does, into its parts (no object built).
+
+    Verifiers read the parts, check the signature, and build the :class:`AmxAuthorization` only for
+    a header that matched.
+
+    Raises:
+        The same errors as :func:`parse_authorization`, with the same messages.
+    """
+    fast = _fast_parts(value)
+    if fast is not None:
+        return fast
     header = label(header, "Authorization")
     if value is None or (_is_text(value) and not value.strip()):
         raise MissingSignatureError(
@@ -481,10 +507,4 @@ def parse_authorization(value: str | None, *, header: str = "Authorization") -> 
     if not _TIMESTAMP_RE.match(timestamp):
         raise malformed("the timestamp is not whole Unix seconds")
     digest = decode_signature(signature, encoding="base64", algorithm="sha256", vendor=VENDOR, header=header)
-    return AmxAuthorization(
-        app_id=app_id,
-        signature=digest,
-        nonce=nonce,
-        timestamp=int(timestamp),
-        timestamp_text=timestamp,
-    )
+    return app_id, digest, nonce, timestamp

@@ -64,8 +64,7 @@ from examkit.integrity_advocate.signing import (
     DEFAULT_REQUEST_FORM,
     CanonicalForm,
     _api_keys_from,
-    _fast_parse,
-    parse_authorization,
+    authorization_parts,
     signed_message,
     validate_app_id,
 )
@@ -255,8 +254,9 @@ class AmxVerifier:
             return fast
         if type(method) is not str or type(url) is not str:
             _request_arguments(method, url)
-        auth = _fast_parse(value) or parse_authorization(value, header=header)
-        if auth.app_id != self._app_id_text and _normal_guid(auth.app_id) != self._app_id:
+        # Read into parts: the AmxAuthorization is built only for a header whose signature matched.
+        app_id, digest, nonce, timestamp_text = authorization_parts(value, header=header)
+        if app_id != self._app_id_text and _normal_guid(app_id) != self._app_id:
             raise SignatureMismatchError(
                 f"the {header} header is for another App Id: check the app_id setting",
                 vendor=VENDOR,
@@ -270,12 +270,12 @@ class AmxVerifier:
                 reason="bad method",
                 header=header,
             )
-        prefix = auth.app_id + method.upper()
-        suffix = auth.timestamp_text + auth.nonce
+        prefix = app_id + method.upper()
+        suffix = timestamp_text + nonce
         # The keyed work happens inside the KeyRing (every key, constant time): no key is a local here.
         index = None
         for canonical in self._canonical_forms(url):
-            index = self._keys.hmac_index((auth.signature,), signed_message(prefix, canonical, suffix))
+            index = self._keys.hmac_index((digest,), signed_message(prefix, canonical, suffix))
             if index is not None:
                 break
         if index is None:
@@ -287,14 +287,16 @@ class AmxVerifier:
                 reason="signature mismatch",
                 header=header,
             )
-        if abs(auth.timestamp - now) > self._tolerance:
+        timestamp = int(timestamp_text)
+        if abs(timestamp - now) > self._tolerance:
             check_freshness(
-                auth.timestamp,
+                timestamp,
                 clock=FixedClock(now),
                 tolerance=self._tolerance,
                 vendor=VENDOR,
                 header=header,
             )
+        auth = _authorization(app_id, digest, nonce, timestamp, timestamp_text)
         return auth, index
 
     def _fast_authentic(

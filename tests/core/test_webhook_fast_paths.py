@@ -30,10 +30,37 @@ def _view(headers: Headers) -> object:
     )  # fmt: skip
 
 
+def _general(pairs: list[tuple[str, str]]) -> Headers:
+    """The general path: pairs from an iterator, which no one-pass path takes."""
+    return Headers(iter(pairs))
+
+
 @given(st.dictionaries(names, values, max_size=6))
 def test_a_dict_reads_as_its_pairs(given_headers: dict[str, str]) -> None:
     # The pairs in the same order take the general path; both must read the same, repeats included.
-    assert _view(Headers(given_headers)) == _view(Headers(list(given_headers.items())))
+    assert _view(Headers(given_headers)) == _view(_general(list(given_headers.items())))
+
+
+@given(st.lists(st.tuples(names, values), max_size=6))
+def test_a_list_of_pairs_reads_as_the_general_path(pairs: list[tuple[str, str]]) -> None:
+    # Repeated names (in any case) are common in a list: the general path keeps them in order.
+    assert _view(Headers(pairs)) == _view(_general(pairs))
+    as_lists: list[object] = [[name, value] for name, value in pairs]
+    assert _view(Headers(as_lists)) == _view(_general(pairs))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ([("X-Sig", 1)], "header names and values must be text"),
+        ([("Host", "h"), (b"X", "v")], "header names and values must be text"),
+        ([("X-Sig", "v", "w")], "headers must be a mapping or"),
+        (["X-Sig"], "headers must be a mapping or"),
+    ],
+)
+def test_a_list_that_is_not_pairs_of_text_is_refused(bad: list[object], message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        Headers(bad)  # type: ignore[arg-type]
 
 
 def test_names_that_differ_in_case_are_one_header() -> None:

@@ -70,18 +70,10 @@ class Headers(Mapping[str, str]):
     __slots__ = ("_items",)
 
     def __init__(self, headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None) -> None:
-        if type(headers) is dict:
-            # The usual case, a plain dict of text: one pass. Anything this does not take as it is (a
-            # value or name that is not exactly text, two names that differ only in case) goes the
-            # general way below, which accepts or refuses it.
-            fast = {
-                name.lower(): [(name, value)]
-                for name, value in headers.items()
-                if type(name) is str and type(value) is str
-            }
-            if len(fast) == len(headers):
-                self._items = fast
-                return
+        fast = _one_pass_index(headers)
+        if fast is not None:
+            self._items = fast
+            return
         items: dict[str, list[tuple[str, str]]] = {}
         pairs: Iterable[tuple[str, str]]
         if headers is None:
@@ -171,6 +163,30 @@ class Headers(Mapping[str, str]):
         # Header values can hold credentials (Authorization); show the names only.
         names = ", ".join(repr(n) for n in self)
         return f"Headers([{names}])"
+
+
+def _one_pass_index(headers: object) -> dict[str, list[tuple[str, str]]] | None:
+    """The header index of the usual inputs in one pass, or ``None``: then the general loop decides.
+
+    A plain dict of text, or a list of ``(name, value)`` tuples of text (the framework adapters' form,
+    each tuple kept). Anything this does not take as it is (a name or value that is not exactly text,
+    a name repeated or differing only in case) goes the general way, which accepts or refuses it.
+    """
+    if type(headers) is dict:
+        index = {
+            name.lower(): [(name, value)]
+            for name, value in headers.items()
+            if type(name) is str and type(value) is str
+        }
+    elif type(headers) is list:
+        index = {
+            pair[0].lower(): [pair]
+            for pair in headers
+            if type(pair) is tuple and len(pair) == 2 and type(pair[0]) is str and type(pair[1]) is str
+        }
+    else:
+        return None
+    return index if len(index) == len(headers) else None
 
 
 class WebhookRequest:

@@ -7,6 +7,11 @@ and ends with::
     __getattr__, __dir__ = lazy_exports(__name__, __all__, _LAZY)
     publish(__name__, globals(), __all__)
 
+The vendor packages and :mod:`examkit.core` list every name as lazy, so that importing one verifier
+loads that verifier's modules and no others. The first use of a name loads its submodule and publishes
+all of the face's names from it at once; a module that loads a face's submodule itself, on first use
+(a verifier building its first typed event), calls :func:`load` so that the same happens.
+
 :func:`publish` rewrites ``__module__`` of the classes and functions defined inside the package so
 that a ``repr``, a traceback or the API reference says ``examkit.itep.ExamResult`` rather than
 ``examkit.itep.models.ExamResult`` (httpx and openai-python do the same). Before it does, it resolves
@@ -17,17 +22,30 @@ the string annotations of attrs classes against their defining module, because t
 from __future__ import annotations
 
 import importlib
-import inspect
 import sys
 import typing
 from collections.abc import Callable, Iterable, Mapping
+from types import ModuleType
 from typing import Any
 
 __all__: list[str] = []
 
+# For each package face built by lazy_exports: its module and which submodule defines each lazy name.
+_FACES: dict[str, tuple[ModuleType, dict[str, str]]] = {}
+
 
 def _is_face(module: str) -> bool:
     return hasattr(sys.modules.get(module), "__path__")
+
+
+def _resolve_annotations(cls: type, namespace: dict[str, Any]) -> None:
+    # Subclasses and users' tools (typing.get_type_hints) evaluate a class's own string annotations
+    # in the module its __module__ names: keep them as resolved objects. (This is what
+    # inspect.get_annotations returns for a class; importing inspect costs milliseconds.)
+    own = dict(cls.__dict__.get("__annotations__") or {})  # noqa: RUF063
+    if any(isinstance(v, str) for v in own.values()):
+        hints = typing.get_type_hints(cls, globalns=namespace, include_extras=True)
+        cls.__annotations__ = {name: hints.get(name, hint) for name, hint in own.items()}
 
 
 def _rewrite(package: str, value: object, *, claim: bool = False) -> None:
@@ -40,14 +58,15 @@ def _rewrite(package: str, value: object, *, claim: bool = False) -> None:
         if hasattr(value, "__attrs_attrs__"):
             import attrs  # noqa: PLC0415 - attrs is loaded already by any attrs class
 
+            # Bases first: a base that no face has published yet (core.webhook.Verified, whose face
+            # loads lazily) still holds string annotations, which only its own module can resolve.
+            for base in reversed(value.__mro__[1:]):
+                base_module = sys.modules.get(base.__module__)
+                if base.__module__.startswith("examkit.") and base_module is not None:
+                    _resolve_annotations(base, vars(base_module))
             namespace = vars(sys.modules[module])
             attrs.resolve_types(value, globalns=namespace)
-            # Subclasses and users' tools (typing.get_type_hints) evaluate a class's own string
-            # annotations in the module its __module__ names: keep them as resolved objects.
-            own = inspect.get_annotations(value)
-            if any(isinstance(v, str) for v in own.values()):
-                hints = typing.get_type_hints(value, globalns=namespace, include_extras=True)
-                value.__annotations__ = {name: hints.get(name, hint) for name, hint in own.items()}
+            _resolve_annotations(value, namespace)
         try:
             value.__module__ = package
         except (AttributeError, TypeError):  # pragma: no cover - a built-in type
@@ -71,27 +90,51 @@ def publish(
             _rewrite(package, namespace[name], claim=claim)
 
 
+def _load_group(package: str, source: str) -> ModuleType:
+    """Import ``source`` (``".models"``) of ``package`` and publish every lazy name it defines."""
+    face, table = _FACES[package]
+    loaded = importlib.import_module(source, package)
+    for name, where in table.items():
+        if where == source and name not in vars(face):
+            value = getattr(loaded, name)
+            _rewrite(package, value)
+            setattr(face, name, value)
+    return loaded
+
+
+def load(name: str) -> ModuleType:
+    """Import the module ``name`` as first use through its package face would.
+
+    A module that defers importing a sibling (``examkit.itep.models``, on the first typed event) loads
+    it with this, so the sibling's public names read as the face (``examkit.itep.ExamResult``) however
+    the sibling came to be loaded first.
+    """
+    package, _, leaf = name.rpartition(".")
+    if package in _FACES:
+        return _load_group(package, "." + leaf)
+    return importlib.import_module(name)
+
+
 def lazy_exports(
     package: str, names: Iterable[str], lazy: Mapping[str, str]
 ) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
     """Return the ``__getattr__`` and ``__dir__`` of a package whose ``lazy`` names load on first use.
 
     ``lazy`` maps a public name to the submodule (relative to ``package``, such as ``".client"``) that
-    defines it. The submodule is imported on first access, the value cached in the package, and its
-    ``__module__`` rewritten like the eager names.
+    defines it. On first access to any of them the submodule is imported, and each of the names it
+    defines is cached in the package with its ``__module__`` rewritten like the eager names.
     """
     public = sorted(set(names))
     table = dict(lazy)
     module = sys.modules[package]
+    _FACES[package] = (module, table)
 
     def module_getattr(name: str) -> Any:
         source = table.get(name)
         if source is None:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
-        value = getattr(importlib.import_module(source, package), name)
-        _rewrite(package, value)
-        setattr(module, name, value)
-        return value
+        _load_group(package, source)
+        return vars(module)[name]
 
     def module_dir() -> list[str]:
         return sorted(set(vars(module)) | set(public))

@@ -22,6 +22,7 @@ the string annotations of attrs classes against their defining module, because t
 from __future__ import annotations
 
 import importlib
+import inspect
 import sys
 import typing
 from collections.abc import Callable, Iterable, Mapping
@@ -40,9 +41,8 @@ def _is_face(module: str) -> bool:
 
 def _resolve_annotations(cls: type, namespace: dict[str, Any]) -> None:
     # Subclasses and users' tools (typing.get_type_hints) evaluate a class's own string annotations
-    # in the module its __module__ names: keep them as resolved objects. (This is what
-    # inspect.get_annotations returns for a class; importing inspect costs milliseconds.)
-    own = dict(cls.__dict__.get("__annotations__") or {})  # noqa: RUF063
+    # in the module its __module__ names: keep them as resolved objects.
+    own = inspect.get_annotations(cls)
     if any(isinstance(v, str) for v in own.values()):
         hints = typing.get_type_hints(cls, globalns=namespace, include_extras=True)
         cls.__annotations__ = {name: hints.get(name, hint) for name, hint in own.items()}

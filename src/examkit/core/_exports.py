@@ -90,15 +90,26 @@ def publish(
             _rewrite(package, namespace[name], claim=claim)
 
 
+def _imported(module: ModuleType | None) -> bool:
+    """Whether ``module`` is loaded and has finished running (a module mid-import is left alone)."""
+    return module is not None and not getattr(getattr(module, "__spec__", None), "_initializing", False)
+
+
 def _load_group(package: str, source: str) -> ModuleType:
-    """Import ``source`` (``".models"``) of ``package`` and publish every lazy name it defines."""
+    """Import ``source`` (``".models"``) of ``package`` and publish every lazy name it defines.
+
+    The names of the submodules that came with it (``models`` brings ``registration``) are published
+    too, so that a face's names read as the face whichever way their modules were loaded.
+    """
     face, table = _FACES[package]
     loaded = importlib.import_module(source, package)
     for name, where in table.items():
-        if where == source and name not in vars(face):
-            value = getattr(loaded, name)
-            _rewrite(package, value)
-            setattr(face, name, value)
+        if name not in vars(face):
+            module = sys.modules.get(package + where)
+            if module is loaded or (_imported(module) and hasattr(module, name)):
+                value = getattr(module, name)
+                _rewrite(package, value)
+                setattr(face, name, value)
     return loaded
 
 
@@ -113,6 +124,41 @@ def load(name: str) -> ModuleType:
     if package in _FACES:
         return _load_group(package, "." + leaf)
     return importlib.import_module(name)
+
+
+class _Deferred:
+    """Stands in a module's namespace for a sibling module until first use, then gives way to it."""
+
+    __slots__ = ("_alias", "_name", "_namespace")
+
+    def __init__(self, name: str, namespace: dict[str, Any], alias: str) -> None:
+        self._name = name
+        self._namespace = namespace
+        self._alias = alias
+
+    def __getattr__(self, attribute: str) -> Any:
+        module = load(self._name)
+        self._namespace[self._alias] = module  # later uses find the module itself: no cost per call
+        return getattr(module, attribute)
+
+    def __repr__(self) -> str:
+        return f"<module {self._name!r}, not loaded yet>"
+
+
+def deferred(name: str, namespace: dict[str, Any], alias: str) -> Any:
+    """Bind ``alias`` in ``namespace`` to the module ``name``, imported (with :func:`load`) on first use.
+
+    A verifier's module writes, instead of importing its models at the top::
+
+        if TYPE_CHECKING:
+            from examkit.itep import models as _models
+        else:  # the models (and cattrs) load with the first typed result
+            _models = deferred("examkit.itep.models", globals(), "_models")
+
+    and reads ``_models.CONVERTER`` where it builds a typed result. The first attribute read imports
+    the module and rebinds ``alias`` to it, so every later read is a plain module attribute.
+    """
+    return _Deferred(name, namespace, alias)
 
 
 def lazy_exports(

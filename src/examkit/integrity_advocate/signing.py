@@ -25,7 +25,6 @@ import binascii
 import functools
 import hmac
 import re
-import uuid
 from collections.abc import Sequence
 from typing import Final
 
@@ -279,6 +278,8 @@ def _is_text(value: object) -> bool:
 
 def new_nonce() -> str:
     """Return a fresh random nonce: 32 lower-case hex characters (never a ``:``)."""
+    import uuid  # noqa: PLC0415 - only signers need it: importing a verifier skips uuid (milliseconds)
+
     return uuid.uuid4().hex
 
 

@@ -33,6 +33,15 @@ __all__: list[str] = []
 
 # For each package face built by lazy_exports: its module and which submodule defines each lazy name.
 _FACES: dict[str, tuple[ModuleType, dict[str, str]]] = {}
+# For each module not loaded yet, the stand-ins waiting for it (deferred, defer): where each is bound,
+# under which key, and which attribute of the module replaces it (None: the module itself).
+_WAITING: dict[str, list[tuple[dict[str, Any], str, str | None]]] = {}
+
+
+def _give_way(name: str, module: ModuleType) -> None:
+    """Replace every stand-in waiting for the module ``name`` by the real module or attribute."""
+    for namespace, key, attribute in _WAITING.pop(name, ()):
+        namespace[key] = module if attribute is None else getattr(module, attribute)
 
 
 def _is_face(module: str) -> bool:
@@ -110,6 +119,10 @@ def _load_group(package: str, source: str) -> ModuleType:
                 value = getattr(module, name)
                 _rewrite(package, value)
                 setattr(face, name, value)
+    for where in set(table.values()):
+        module = sys.modules.get(package + where)
+        if module is not None and package + where in _WAITING and (module is loaded or _imported(module)):
+            _give_way(package + where, module)
     return loaded
 
 
@@ -121,9 +134,13 @@ def load(name: str) -> ModuleType:
     the sibling came to be loaded first.
     """
     package, _, leaf = name.rpartition(".")
+    if package:
+        importlib.import_module(package)  # a face registers itself when it runs
     if package in _FACES:
         return _load_group(package, "." + leaf)
-    return importlib.import_module(name)
+    module = importlib.import_module(name)
+    _give_way(name, module)
+    return module
 
 
 class _Deferred:
@@ -135,6 +152,7 @@ class _Deferred:
         self._name = name
         self._namespace = namespace
         self._alias = alias
+        _WAITING.setdefault(name, []).append((namespace, alias, None))
 
     def __getattr__(self, attribute: str) -> Any:
         module = load(self._name)
@@ -156,9 +174,58 @@ def deferred(name: str, namespace: dict[str, Any], alias: str) -> Any:
             _models = deferred("examkit.itep.models", globals(), "_models")
 
     and reads ``_models.CONVERTER`` where it builds a typed result. The first attribute read imports
-    the module and rebinds ``alias`` to it, so every later read is a plain module attribute.
+    the module and rebinds ``alias`` to it (as :func:`defer` does), so every later read is a plain
+    module attribute.
     """
     return _Deferred(name, namespace, alias)
+
+
+class _DeferredName:
+    """Stands in a module's namespace for a name of a sibling module, until the name is first used."""
+
+    __slots__ = ("_module", "_name", "_namespace")
+
+    def __init__(self, module: str, name: str, namespace: dict[str, Any]) -> None:
+        self._module = module
+        self._name = name
+        self._namespace = namespace
+        _WAITING.setdefault(module, []).append((namespace, name, name))
+
+    def _resolve(self) -> Any:
+        value = getattr(load(self._module), self._name)
+        self._namespace[self._name] = value  # later uses find the value itself: no cost per call
+        return value
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._resolve()(*args, **kwargs)
+
+    def __getattr__(self, attribute: str) -> Any:
+        return getattr(self._resolve(), attribute)
+
+    def __instancecheck__(self, instance: object) -> bool:
+        return isinstance(instance, self._resolve())
+
+    def __repr__(self) -> str:
+        return f"<{self._module}.{self._name}, not loaded yet>"
+
+
+def defer(module: str, namespace: dict[str, Any], *names: str) -> None:
+    """Bind each of ``names`` in ``namespace`` to the same name of ``module``, loaded on first use.
+
+    For a class or function a module only calls (never passes along as a value), where rewriting each
+    call site is not worth it::
+
+        if TYPE_CHECKING:
+            from examkit.integrity_advocate.models import AmxAuthorization
+        else:  # the models load with the first request checked
+            defer("examkit.integrity_advocate.models", globals(), "AmxAuthorization")
+
+    The first call (or attribute read) imports ``module`` with :func:`load`, which rebinds every name
+    waiting for that module, wherever it was deferred, to the real object: every later call is a
+    plain call. Loading the module through its package face does the same.
+    """
+    for name in names:
+        namespace[name] = _DeferredName(module, name, namespace)
 
 
 def lazy_exports(

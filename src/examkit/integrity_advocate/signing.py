@@ -26,7 +26,7 @@ import functools
 import hmac
 import re
 from collections.abc import Sequence
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import attrs
 
@@ -38,6 +38,7 @@ from examkit.core._checks import (
     label,
 )
 from examkit.core._enums import StrEnum
+from examkit.core._exports import defer
 from examkit.core.encoding import PercentEncoding, percent_encode
 from examkit.core.errors import (
     ConfigurationError,
@@ -52,7 +53,12 @@ from examkit.core.signing import (
     decode_signature,
     to_base64,
 )
-from examkit.integrity_advocate.models import VENDOR, AmxAuthorization
+from examkit.integrity_advocate._vendor import VENDOR
+
+if TYPE_CHECKING:
+    from examkit.integrity_advocate.models import AmxAuthorization
+else:  # the models load with the first header parsed, not with the verifier
+    defer("examkit.integrity_advocate.models", globals(), "AmxAuthorization")
 
 __all__ = [
     "DEFAULT_CALLBACK_FORMS",

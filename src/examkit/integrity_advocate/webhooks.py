@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from binascii import a2b_base64
 from collections.abc import Sequence
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from examkit.core._checks import (
     argument_number,
@@ -27,6 +27,7 @@ from examkit.core._checks import (
     label,
 )
 from examkit.core._copying import sharing_deepcopy
+from examkit.core._exports import defer
 from examkit.core._repr import safe_repr
 from examkit.core.clock import (
     DEFAULT_TOLERANCE,
@@ -56,7 +57,7 @@ from examkit.core.webhook import (
     received,
     verification_time,
 )
-from examkit.integrity_advocate.models import VENDOR, AmxAuthorization, ReviewCallback, parse_participant
+from examkit.integrity_advocate._vendor import VENDOR
 from examkit.integrity_advocate.signing import (
     _FAST_HEADER_RE,
     _METHOD_RE,
@@ -69,6 +70,17 @@ from examkit.integrity_advocate.signing import (
     signed_message,
     validate_app_id,
 )
+
+if TYPE_CHECKING:
+    from examkit.integrity_advocate.models import AmxAuthorization, ReviewCallback, parse_participant
+else:  # the models load with the first request checked, not with the verifier
+    defer(
+        "examkit.integrity_advocate.models",
+        globals(),
+        "AmxAuthorization",
+        "ReviewCallback",
+        "parse_participant",
+    )
 
 __all__ = [
     "AmxVerifier",

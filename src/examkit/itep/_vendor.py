@@ -1,4 +1,4 @@
-"""The vendor's name, as iTEP errors carry it; :mod:`examkit.itep.models` re-exports it.
+"""The vendor's name, as iTEP errors carry it (re-exported by ``models``).
 
 A module of its own so that the verifier side (``signing``, ``webhooks``) names the vendor without
 loading the models, which load with the first typed result.

@@ -7,10 +7,11 @@ and ends with::
     __getattr__, __dir__ = lazy_exports(__name__, __all__, _LAZY)
     publish(__name__, globals(), __all__)
 
-The vendor packages and :mod:`examkit.core` list every name as lazy, so that importing one verifier
-loads that verifier's modules and no others. The first use of a name loads its submodule and publishes
-all of the face's names from it at once; a module that loads a face's submodule itself, on first use
-(a verifier building its first typed event), calls :func:`load` so that the same happens.
+The vendor packages list every name as lazy (:mod:`examkit.core` the ones a verifier does not need),
+so that importing one verifier loads that verifier's modules and no others. The first use of a name
+loads its submodule and publishes all of the face's names from it at once. A verifier's module that
+needs its models only to build a typed event binds them with :func:`deferred` or :func:`defer`; they
+load with :func:`load`, which publishes them the same way.
 
 :func:`publish` rewrites ``__module__`` of the classes and functions defined inside the package so
 that a ``repr``, a traceback or the API reference says ``examkit.itep.ExamResult`` rather than

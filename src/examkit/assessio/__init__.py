@@ -17,31 +17,31 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from examkit.assessio.diagnose import explain
-from examkit.assessio.models import (
-    DEFAULT_LINK_PATHS,
-    AssessioEvent,
-    AssessmentLinkOrder,
-    AssessmentLinkOrderResult,
-    AssessmentScore,
-    AssessmentSubmitted,
-    AssessmentSubmittedEvent,
-    AssessmentType,
-    EventType,
-    PersonDetails,
-    SubScore,
-    UnknownEvent,
-)
-from examkit.assessio.signing import SignatureHeaderFormat, signature_header
-from examkit.assessio.webhooks import (
-    AssessioVerified,
-    AssessioWebhookVerifier,
-    SignatureVerifier,
-)
 from examkit.core._exports import lazy_exports, publish
 
 if TYPE_CHECKING:
     from examkit.assessio.client import AssessioClient, AsyncAssessioClient
+    from examkit.assessio.diagnose import explain
+    from examkit.assessio.models import (
+        DEFAULT_LINK_PATHS,
+        AssessioEvent,
+        AssessmentLinkOrder,
+        AssessmentLinkOrderResult,
+        AssessmentScore,
+        AssessmentSubmitted,
+        AssessmentSubmittedEvent,
+        AssessmentType,
+        EventType,
+        PersonDetails,
+        SubScore,
+        UnknownEvent,
+    )
+    from examkit.assessio.signing import SignatureHeaderFormat, signature_header
+    from examkit.assessio.webhooks import (
+        AssessioVerified,
+        AssessioWebhookVerifier,
+        SignatureVerifier,
+    )
 
 __all__ = [
     "DEFAULT_LINK_PATHS",
@@ -66,7 +66,28 @@ __all__ = [
     "signature_header",
 ]
 
-_LAZY = {"AssessioClient": ".client", "AsyncAssessioClient": ".client"}
+_LAZY = {
+    "explain": ".diagnose",
+    "DEFAULT_LINK_PATHS": ".models",
+    "AssessioEvent": ".models",
+    "AssessmentLinkOrder": ".models",
+    "AssessmentLinkOrderResult": ".models",
+    "AssessmentScore": ".models",
+    "AssessmentSubmitted": ".models",
+    "AssessmentSubmittedEvent": ".models",
+    "AssessmentType": ".models",
+    "EventType": ".models",
+    "PersonDetails": ".models",
+    "SubScore": ".models",
+    "UnknownEvent": ".models",
+    "SignatureHeaderFormat": ".signing",
+    "signature_header": ".signing",
+    "AssessioVerified": ".webhooks",
+    "AssessioWebhookVerifier": ".webhooks",
+    "SignatureVerifier": ".webhooks",
+    "AssessioClient": ".client",
+    "AsyncAssessioClient": ".client",
+}
 
 __getattr__, __dir__ = lazy_exports(__name__, __all__, _LAZY)
 publish(__name__, globals(), __all__)

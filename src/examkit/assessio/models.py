@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 import attrs
 
+from examkit.assessio._vendor import VENDOR as VENDOR  # noqa: PLC0414 - re-exported (mypy --strict)
 from examkit.core._enums import StrEnum
 from examkit.core._html import cell_text, html_table
 from examkit.core._repr import safe_attrs_repr
@@ -38,8 +39,6 @@ __all__ = [
     "UnknownEvent",
 ]
 
-VENDOR: Final = "assessio"
-"""The vendor name examkit errors carry for Assessio."""
 _EMAIL_RE: Final = re.compile(r"\A[^@\s]{1,64}@[^@\s.]+(?:\.[^@\s.]+)+\Z")
 # A BCP 47 shape: a 2-3 letter (or 4-8 letter) language, then subtags of 1-8 letters or digits.
 _LOCALE_RE: Final = re.compile(r"\A[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*\Z", re.ASCII)

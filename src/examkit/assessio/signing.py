@@ -22,7 +22,7 @@ from typing import Final
 
 import attrs
 
-from examkit.assessio.models import VENDOR
+from examkit.assessio._vendor import VENDOR
 from examkit.core._checks import argument_text, check_bool, check_choice, check_instance, label
 from examkit.core._repr import safe_attrs_repr
 from examkit.core.errors import (

@@ -19,18 +19,11 @@ Optionally the verifier also checks a ``Signature`` header signed like Assessio'
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 import attrs
 
-from examkit.assessio.models import (
-    CONVERTER,
-    VENDOR,
-    AssessioEvent,
-    AssessmentSubmittedEvent,
-    EventType,
-    UnknownEvent,
-)
+from examkit.assessio._vendor import VENDOR
 from examkit.assessio.signing import (
     DEFAULT_HEADER_FORMAT,
     SIGNATURE_HEADER,
@@ -50,6 +43,7 @@ from examkit.core._checks import (
     config_error,
 )
 from examkit.core._copying import sharing_deepcopy
+from examkit.core._exports import deferred
 from examkit.core._repr import safe_repr
 from examkit.core.auth import TokenHeaderAuth, TokenMessages
 from examkit.core.clock import (
@@ -78,6 +72,12 @@ from examkit.core.webhook import (
     received,
     verification_time,
 )
+
+if TYPE_CHECKING:
+    from examkit.assessio import models as _models
+    from examkit.assessio.models import AssessioEvent
+else:  # the models, and the converter's cattrs, load with the first typed event
+    _models = deferred("examkit.assessio.models", globals(), "_models")
 
 __all__ = [
     "AssessioVerified",
@@ -281,13 +281,13 @@ def parse_event(body: bytes | str) -> AssessioEvent:
             reason="missing",
             vendor=VENDOR,
         )
-    if event_type == EventType.ASSESSMENT_SUBMITTED.value:
-        return CONVERTER.structure(data, AssessmentSubmittedEvent)
-    return CONVERTER.structure(data, UnknownEvent)
+    if event_type == _models.EventType.ASSESSMENT_SUBMITTED.value:
+        return _models.CONVERTER.structure(data, _models.AssessmentSubmittedEvent)
+    return _models.CONVERTER.structure(data, _models.UnknownEvent)
 
 
 @attrs.frozen
-class AssessioVerified(Verified[AssessioEvent]):
+class AssessioVerified(Verified["AssessioEvent"]):  # a string: the models load with the first event
     """A verified Assessio event, and which configured secrets proved it (for secret rotation).
 
     ``key_index`` and ``key_count`` are about the integrator-api-key (``api_key``), which

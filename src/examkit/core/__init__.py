@@ -11,8 +11,6 @@ from typing import TYPE_CHECKING
 
 from examkit.core._exports import lazy_exports, publish
 from examkit.core.clock import DEFAULT_TOLERANCE, Clock, FixedClock, SystemClock, Tolerance
-from examkit.core.diagnosis import Check, Diagnosis, Outcome, Section
-from examkit.core.encoding import PercentEncoding
 from examkit.core.errors import (
     ApiError,
     AuthenticationError,
@@ -84,9 +82,20 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from examkit.core.diagnosis import Check, Diagnosis, Outcome, Section
+    from examkit.core.encoding import PercentEncoding
     from examkit.core.http import RetryPolicy
 
-# RetryPolicy loads on first use: core.http brings the payload converter (cattrs), which importing
-# examkit for its errors or a clock need not pay for.
-__getattr__, __dir__ = lazy_exports(__name__, __all__, {"RetryPolicy": ".http"})
+# What every verifier needs loads with the package (errors, clocks, secrets, the request); the rest on
+# first use: the diagnosis model, the encodings, and RetryPolicy's core.http (the HTTP call model).
+_LAZY = {
+    "Check": ".diagnosis",
+    "Diagnosis": ".diagnosis",
+    "Outcome": ".diagnosis",
+    "Section": ".diagnosis",
+    "PercentEncoding": ".encoding",
+    "RetryPolicy": ".http",
+}
+
+__getattr__, __dir__ = lazy_exports(__name__, __all__, _LAZY)
 publish(__name__, globals(), __all__)

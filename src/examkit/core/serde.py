@@ -31,20 +31,18 @@ import typing
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, timezone, tzinfo
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any, Final, TypeVar, Union, get_args, get_origin
+from typing import TYPE_CHECKING, Annotated, Any, Final, TypeVar, Union, get_args, get_origin
 
 import attrs
-import cattrs
-from cattrs.errors import (
-    BaseValidationError,
-    ClassValidationError,
-    IterableValidationError,
-    IterableValidationNote,
-)
-from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from examkit.core.clock import epoch_to_datetime, parse_epoch_seconds, parse_iso_date, parse_iso_datetime
 from examkit.core.errors import ExamkitError, PayloadError
+
+if TYPE_CHECKING:
+    # cattrs loads when a converter is first built or explains a failure, not with this module:
+    # verifying a signature reads JSON (load_json) and never pays for it.
+    import cattrs
+    from cattrs.errors import IterableValidationError
 
 __all__: list[str] = []
 
@@ -344,6 +342,8 @@ def _is_collection(tp: Any) -> bool:
 
 def _annotated(exc: Exception, index: int | str, tp: Any) -> IterableValidationError:
     """Wrap the first item error of a collection as cattrs does, so the error path names the item."""
+    from cattrs.errors import IterableValidationError, IterableValidationNote  # noqa: PLC0415
+
     note = IterableValidationNote(f"Structuring {tp!r} @ index {index!r}", index, tp)
     exc.__notes__ = [*getattr(exc, "__notes__", []), note]  # type: ignore[attr-defined]
     return IterableValidationError(f"While structuring {tp!r}", [exc], tp)
@@ -496,6 +496,8 @@ class PayloadConverter:
     # -- building -------------------------------------------------------------------------------
 
     def _make_converter(self, *, detailed: bool) -> cattrs.Converter:
+        import cattrs  # noqa: PLC0415 - loaded with the first converter, not with examkit
+
         conv = cattrs.Converter(detailed_validation=detailed)
         conv.register_structure_hook(int, _structure_int)
         conv.register_structure_hook(Decimal, _structure_decimal)
@@ -695,6 +697,12 @@ class PayloadConverter:
         return self._wire_names.get(cls, {}).get(attribute, attribute)
 
     def _explain(self, exc: BaseException, cls: Any, path: str) -> tuple[str, str]:
+        from cattrs.errors import (  # noqa: PLC0415 - loaded already: a converter raised exc
+            BaseValidationError,
+            ClassValidationError,
+            IterableValidationError,
+        )
+
         if isinstance(exc, ClassValidationError | IterableValidationError | BaseValidationError):
             owner = getattr(exc, "cl", cls)
             for sub in exc.exceptions:
@@ -719,6 +727,8 @@ class PayloadConverter:
 def _register_model(
     conv: cattrs.Converter, cls: type, wire: dict[str, str], keeps_extra: bool, local: tuple[str, ...]
 ) -> None:
+    from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override  # noqa: PLC0415
+
     known = frozenset(wire.values())
     overrides: dict[str, Any] = {name: override(rename=key) for name, key in wire.items()}
     overrides.update({name: override(omit=True) for name in local})

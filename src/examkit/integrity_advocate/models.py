@@ -23,6 +23,7 @@ from examkit.core._enums import StrEnum
 from examkit.core._html import cell_text, html_table, pandas_frame, plain_value
 from examkit.core.errors import ValidationError
 from examkit.core.serde import EpochSeconds, NoneIf, PayloadConverter, extra_field
+from examkit.integrity_advocate._vendor import VENDOR as VENDOR  # noqa: PLC0414 - re-exported (mypy --strict)
 
 __all__ = [
     "AmxAuthorization",
@@ -48,9 +49,6 @@ __all__ = [
     "SessionPage",
     "decode_data_uri",
 ]
-
-VENDOR: Final = "integrity_advocate"
-"""The vendor name carried by every examkit error about Integrity Advocate."""
 
 
 class ParticipantStatus(StrEnum):

@@ -25,9 +25,8 @@ import binascii
 import functools
 import hmac
 import re
-import uuid
 from collections.abc import Sequence
-from typing import Final, TypeAlias
+from typing import TYPE_CHECKING, Final, TypeAlias
 
 import attrs
 
@@ -39,6 +38,7 @@ from examkit.core._checks import (
     label,
 )
 from examkit.core._enums import StrEnum
+from examkit.core._exports import defer
 from examkit.core.encoding import PercentEncoding, percent_encode
 from examkit.core.errors import (
     ConfigurationError,
@@ -53,7 +53,12 @@ from examkit.core.signing import (
     decode_signature,
     to_base64,
 )
-from examkit.integrity_advocate.models import VENDOR, AmxAuthorization
+from examkit.integrity_advocate._vendor import VENDOR
+
+if TYPE_CHECKING:
+    from examkit.integrity_advocate.models import AmxAuthorization
+else:  # the models load with the first header parsed, not with the verifier
+    defer("examkit.integrity_advocate.models", globals(), "AmxAuthorization")
 
 __all__ = [
     "DEFAULT_CALLBACK_FORMS",
@@ -279,6 +284,8 @@ def _is_text(value: object) -> bool:
 
 def new_nonce() -> str:
     """Return a fresh random nonce: 32 lower-case hex characters (never a ``:``)."""
+    import uuid  # noqa: PLC0415 - only signers need it: importing a verifier skips uuid (milliseconds)
+
     return uuid.uuid4().hex
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from binascii import a2b_base64
 from collections.abc import Callable, Sequence
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from examkit.core._checks import (
     argument_number,
@@ -27,6 +27,7 @@ from examkit.core._checks import (
     label,
 )
 from examkit.core._copying import sharing_deepcopy
+from examkit.core._exports import defer
 from examkit.core._repr import safe_repr
 from examkit.core.clock import (
     DEFAULT_TOLERANCE,
@@ -56,7 +57,7 @@ from examkit.core.webhook import (
     received,
     verification_time,
 )
-from examkit.integrity_advocate.models import VENDOR, AmxAuthorization, ReviewCallback, parse_participant
+from examkit.integrity_advocate._vendor import VENDOR
 from examkit.integrity_advocate.signing import (
     _FAST_HEADER_RE,
     _METHOD_RE,
@@ -68,6 +69,17 @@ from examkit.integrity_advocate.signing import (
     signed_message,
     validate_app_id,
 )
+
+if TYPE_CHECKING:
+    from examkit.integrity_advocate.models import AmxAuthorization, ReviewCallback, parse_participant
+else:  # the models load with the first request checked, not with the verifier
+    defer(
+        "examkit.integrity_advocate.models",
+        globals(),
+        "AmxAuthorization",
+        "ReviewCallback",
+        "parse_participant",
+    )
 
 __all__ = [
     "AmxVerifier",
@@ -108,7 +120,9 @@ def _authorization_builder() -> Callable[[str, bytes, str, int, str], AmxAuthori
     ``__init__`` (a validator, a converter, a post-init hook, a field outside the slots) is built by
     its own ``__init__``.
     """
-    cls = AmxAuthorization
+    from examkit.integrity_advocate import models  # noqa: PLC0415 - the models load here, on first use
+
+    cls = models.AmxAuthorization
     fields = cls.__attrs_attrs__
     names = tuple(f.name for f in fields)
     plain = (
@@ -136,7 +150,17 @@ def _authorization_builder() -> Callable[[str, bytes, str, int, str], AmxAuthori
     return build
 
 
-_authorization = _authorization_builder()
+def _first_authorization(
+    app_id: str, signature: bytes, nonce: str, timestamp: int, text: str
+) -> AmxAuthorization:
+    # The builder reads the model class, so it is made with the first verified header (the models load
+    # then, not with the verifier); it takes this function's place for every later request.
+    global _authorization  # noqa: PLW0603 - replaced once, on first use
+    _authorization = _authorization_builder()
+    return _authorization(app_id, signature, nonce, timestamp, text)
+
+
+_authorization: Callable[[str, bytes, str, int, str], AmxAuthorization] = _first_authorization
 
 
 class AmxVerifier:

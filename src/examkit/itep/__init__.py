@@ -9,36 +9,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from examkit.core._exports import lazy_exports, publish
-from examkit.itep._fulfillment import DEFAULT_ENDPOINT, CounterSequence, TimeSequence
-from examkit.itep.models import (
-    AssignedTo,
-    CefrLevel,
-    ExamResult,
-    ExamStatus,
-    FulfillmentRequest,
-    FulfillmentResult,
-    ProductFamily,
-    SectionResult,
-)
-from examkit.itep.registration import (
-    Education,
-    FieldOfStudy,
-    Gender,
-    Registration,
-    RegistrationError,
-    RegistrationProblem,
-)
-from examkit.itep.signing import sign_body
-from examkit.itep.webhooks import (
-    BasicAuth,
-    HmacBodyAuth,
-    ItepWebhookAuth,
-    ItepWebhookVerifier,
-    NoAuthentication,
-    TokenHeaderAuth,
-)
 
 if TYPE_CHECKING:
+    from examkit.itep._fulfillment import DEFAULT_ENDPOINT, CounterSequence, TimeSequence
     from examkit.itep.bulk import (
         BulkIssueInterrupted,
         BulkOutcome,
@@ -57,6 +30,33 @@ if TYPE_CHECKING:
         InventoryRecord,
         Reconciliation,
         StatusChange,
+    )
+    from examkit.itep.models import (
+        AssignedTo,
+        CefrLevel,
+        ExamResult,
+        ExamStatus,
+        FulfillmentRequest,
+        FulfillmentResult,
+        ProductFamily,
+        SectionResult,
+    )
+    from examkit.itep.registration import (
+        Education,
+        FieldOfStudy,
+        Gender,
+        Registration,
+        RegistrationError,
+        RegistrationProblem,
+    )
+    from examkit.itep.signing import sign_body
+    from examkit.itep.webhooks import (
+        BasicAuth,
+        HmacBodyAuth,
+        ItepWebhookAuth,
+        ItepWebhookVerifier,
+        NoAuthentication,
+        TokenHeaderAuth,
     )
 
 __all__ = [
@@ -103,6 +103,30 @@ __all__ = [
 ]
 
 _LAZY = {
+    "DEFAULT_ENDPOINT": "._fulfillment",
+    "CounterSequence": "._fulfillment",
+    "TimeSequence": "._fulfillment",
+    "AssignedTo": ".models",
+    "CefrLevel": ".models",
+    "ExamResult": ".models",
+    "ExamStatus": ".models",
+    "FulfillmentRequest": ".models",
+    "FulfillmentResult": ".models",
+    "ProductFamily": ".models",
+    "SectionResult": ".models",
+    "Education": ".registration",
+    "FieldOfStudy": ".registration",
+    "Gender": ".registration",
+    "Registration": ".registration",
+    "RegistrationError": ".registration",
+    "RegistrationProblem": ".registration",
+    "sign_body": ".signing",
+    "BasicAuth": ".webhooks",
+    "HmacBodyAuth": ".webhooks",
+    "ItepWebhookAuth": ".webhooks",
+    "ItepWebhookVerifier": ".webhooks",
+    "NoAuthentication": ".webhooks",
+    "TokenHeaderAuth": ".webhooks",
     "AsyncItepClient": ".client",
     "ItepClient": ".client",
     "explain": ".diagnose",

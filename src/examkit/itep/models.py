@@ -19,6 +19,7 @@ from examkit.core._html import cell_text, html_table
 from examkit.core.encoding import canonical_json
 from examkit.core.errors import ValidationError
 from examkit.core.serde import NoneIf, PayloadConverter, extra_field
+from examkit.itep._vendor import VENDOR as VENDOR  # noqa: PLC0414 - re-exported (mypy --strict)
 from examkit.itep.registration import Registration
 
 __all__ = [
@@ -31,9 +32,6 @@ __all__ = [
     "ProductFamily",
     "SectionResult",
 ]
-
-VENDOR: Final = "itep"
-"""The vendor name examkit errors carry for iTEP."""
 
 _EMAIL_RE: Final = re.compile(r"\A[^@\s]+@[^@\s]+\Z")
 _RESERVED_KEYS: Final = frozenset({"product-code", "email", "bcc", "track", "assigned-to", "registration"})

@@ -16,7 +16,7 @@ import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from datetime import date
-from typing import Any, Final, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, runtime_checkable
 from urllib.parse import parse_qsl
 
 import attrs
@@ -24,6 +24,7 @@ import attrs
 from examkit.core import auth as _auth
 from examkit.core._checks import check_choice, check_replay_guard, check_seconds, check_text
 from examkit.core._copying import sharing_deepcopy
+from examkit.core._exports import deferred
 from examkit.core._repr import safe_repr
 from examkit.core.env import env_setting
 from examkit.core.errors import ConfigurationError, PayloadError, SignatureMismatchError, ValidationError
@@ -38,7 +39,13 @@ from examkit.core.webhook import (
     claim_once,
     received,
 )
-from examkit.itep.models import CONVERTER, SECTION_PREFIXES, VENDOR, ExamResult
+from examkit.itep._vendor import VENDOR
+
+if TYPE_CHECKING:
+    from examkit.itep import models as _models
+    from examkit.itep.models import ExamResult
+else:  # the models, and the converter's cattrs, load with the first typed result
+    _models = deferred("examkit.itep.models", globals(), "_models")
 
 __all__ = [
     "BasicAuth",
@@ -257,7 +264,7 @@ def parse_results_json(data: Mapping[str, Any] | bytes | str) -> ExamResult:
     marked: dict[str, Any] = {}
     for key, value in decoded.items():
         prefix, sep, rest = key.partition("_") if isinstance(key, str) else ("", "", "")
-        if sep and rest in _SECTION_KEYS and prefix in SECTION_PREFIXES:
+        if sep and rest in _SECTION_KEYS and prefix in _models.SECTION_PREFIXES:
             sections.setdefault(prefix + _SECTION_MARK, {})[rest] = value
         elif isinstance(key, str) and _SECTION_MARK in key:
             marked[key] = value
@@ -267,7 +274,7 @@ def parse_results_json(data: Mapping[str, Any] | bytes | str) -> ExamResult:
         shaped["TestDate"] = _test_date(shaped["TestDate"])
     shaped.update(sections)
     try:
-        result = CONVERTER.structure(shaped, ExamResult)
+        result = _models.CONVERTER.structure(shaped, _models.ExamResult)
     except PayloadError as exc:
         field = exc.field.replace(_SECTION_MARK + ".", "_") if exc.field else None
         where = field or "the payload"

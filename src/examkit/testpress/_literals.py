@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any, Final
 
 from examkit.core.serde import decode_strict_json, json_text
-from examkit.testpress.models import VENDOR
+from examkit.testpress._vendor import VENDOR
 
 __all__: list[str] = []
 

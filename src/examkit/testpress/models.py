@@ -19,6 +19,7 @@ from examkit.core._enums import StrEnum
 from examkit.core._html import cell_text, html_table
 from examkit.core.errors import PayloadError
 from examkit.core.serde import NoneIf, PayloadConverter, extra_field
+from examkit.testpress._vendor import VENDOR as VENDOR  # noqa: PLC0414 - re-exported (mypy --strict)
 
 __all__ = [
     "AttemptResult",
@@ -30,9 +31,6 @@ __all__ = [
     "SubjectStats",
     "WebhookUser",
 ]
-
-VENDOR: Final = "testpress"
-"""The vendor name carried by every error this package raises."""
 
 
 class AttemptState(StrEnum):

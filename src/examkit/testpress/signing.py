@@ -33,7 +33,7 @@ from examkit.core.encoding import PercentEncoding, percent_encode
 from examkit.core.errors import PayloadError, ValidationError
 from examkit.core.signing import Secret, SecretInput, secrets_from
 from examkit.testpress._literals import literal_text, load_json_with_literals
-from examkit.testpress.models import VENDOR
+from examkit.testpress._vendor import VENDOR
 
 __all__ = [
     "PRIVATE_KEY",

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import hmac as _hmac
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import parse_qsl
 
 import attrs
@@ -35,6 +35,7 @@ from examkit.core._checks import (
     check_tuple_of,
 )
 from examkit.core._copying import sharing_deepcopy
+from examkit.core._exports import deferred
 from examkit.core._repr import safe_attrs_repr, safe_repr
 from examkit.core.encoding import PercentEncoding
 from examkit.core.env import env_setting
@@ -65,7 +66,7 @@ from examkit.core.webhook import (
     received,
 )
 from examkit.testpress._literals import decode_with_literals, literal_text, make_plain
-from examkit.testpress.models import CONVERTER, VENDOR, AttemptResult, ExamWebhookEvent
+from examkit.testpress._vendor import VENDOR
 from examkit.testpress.signing import (
     DEFAULT_ENCODING,
     DEFAULT_WEBHOOK_HASH_FIELDS,
@@ -77,6 +78,12 @@ from examkit.testpress.signing import (
     join_webhook_message,
     webhook_parts,
 )
+
+if TYPE_CHECKING:
+    from examkit.testpress import models as _models
+    from examkit.testpress.models import AttemptResult, ExamWebhookEvent
+else:  # the models, and the converter's cattrs, load with the first typed result
+    _models = deferred("examkit.testpress.models", globals(), "_models")
 
 __all__ = [
     "CompletionHmacScheme",
@@ -201,7 +208,9 @@ class TestpressWebhookVerifier:
         payload, kept_literals, candidate, index = self._authenticate(request)
         # Parsed before the replay claim: a payload that does not fit must not use up its hash.
         # The decoded payload is this call's own: its few literal-keeping numbers are made plain in place.
-        event = CONVERTER.structure(make_plain(payload) if kept_literals else payload, ExamWebhookEvent)
+        event = _models.CONVERTER.structure(
+            make_plain(payload) if kept_literals else payload, _models.ExamWebhookEvent
+        )
         if self._guard is not None:
             claim_once(
                 self._guard,
@@ -392,7 +401,7 @@ def _form_fields(fields: Mapping[str, str] | bytes | str) -> dict[str, str]:
 
 
 def _structure_result(data: dict[str, str], *, verified: bool) -> AttemptResult:
-    result = CONVERTER.structure(data, AttemptResult)
+    result = _models.CONVERTER.structure(data, _models.AttemptResult)
     return attrs.evolve(result, verified=verified) if verified else result
 
 

@@ -56,6 +56,10 @@ _MAX_FORM_FIELDS: Final = 64
 # no real key uses (a payload key spelled that way is still kept, in ``extra``), and not NUL: cattrs before
 # 26.2 writes renamed keys into generated source, which cannot hold a NUL.
 _SECTION_MARK: Final = "\x1f"
+# "Grammar_Level" -> ("Grammar<mark>", "Level"): the same split as partitioning a key at its first "_".
+_SECTION_OF: Final = {
+    f"{prefix}_{key}": (prefix + _SECTION_MARK, key) for prefix in SECTION_PREFIXES for key in _SECTION_KEYS
+}
 
 
 @runtime_checkable
@@ -255,10 +259,11 @@ def parse_results_json(data: Mapping[str, Any] | bytes | str) -> ExamResult:
     shaped: dict[str, Any] = {}
     sections: dict[str, dict[str, Any]] = {}
     marked: dict[str, Any] = {}
+    section_of = _SECTION_OF.get
     for key, value in decoded.items():
-        prefix, sep, rest = key.partition("_") if isinstance(key, str) else ("", "", "")
-        if sep and rest in _SECTION_KEYS and prefix in SECTION_PREFIXES:
-            sections.setdefault(prefix + _SECTION_MARK, {})[rest] = value
+        target = section_of(key)
+        if target is not None:
+            sections.setdefault(target[0], {})[target[1]] = value
         elif isinstance(key, str) and _SECTION_MARK in key:
             marked[key] = value
         else:

@@ -12,12 +12,13 @@ Nothing here imports :mod:`requests`.
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any, Final, Literal, Protocol, runtime_checkable
-from urllib.parse import parse_qsl
+from urllib.parse import unquote
 
 import attrs
 
@@ -182,23 +183,48 @@ class HmacBodyAuth(_auth.HmacBodyAuth):
         )
 
 
+def _form_pairs(text: str) -> list[tuple[str, str]]:
+    """Split a non-empty form body into its (name, value) pairs, as the standard library does.
+
+    The same pairs, and a :class:`ValueError` (a :class:`UnicodeDecodeError` for bad UTF-8) for the same
+    bodies, as ``parse_qsl(text, keep_blank_values=True, strict_parsing=True, encoding="utf-8",
+    errors="strict", max_num_fields=_MAX_FORM_FIELDS)``; only the percent-decoding is faster.
+    """
+    if 1 + text.count("&") > _MAX_FORM_FIELDS:
+        raise ValueError("too many form fields")
+    pairs = []
+    for piece in text.split("&"):
+        name, has_eq, value = piece.partition("=")
+        if not has_eq:
+            raise ValueError("a form field without '='")
+        pairs.append((_unquote_plus(name), _unquote_plus(value)))
+    return pairs
+
+
+def _unquote_plus(text: str) -> str:
+    r"""``urllib.parse.unquote_plus(text, errors="strict")``, decoding the escapes at C speed.
+
+    Every ``%XX`` becomes ``\xXX`` for the bytes-escape decoder (backslashes already in the text are
+    doubled first, so they stay as they are). A ``%`` that is not followed by two hex digits makes that
+    decoder refuse; the standard library, which keeps such a ``%`` as text, then decodes the value.
+    """
+    text = text.replace("+", " ")
+    if "%" not in text:
+        return text
+    try:
+        escaped = text.encode("utf-8").replace(b"\\", b"\\\\").replace(b"%", b"\\x")
+        raw: bytes = codecs.escape_decode(escaped)[0]
+    except ValueError:
+        return unquote(text, encoding="utf-8", errors="strict")
+    return raw.decode("utf-8")
+
+
 def _form_data(body: bytes, field: str) -> str:
     try:
         text = body.decode("utf-8")
         # parse_qsl refuses an empty string under strict parsing before Python 3.11 and accepts it
         # after; an empty body simply has no fields, on every version.
-        pairs = (
-            []
-            if not text
-            else parse_qsl(
-                text,
-                keep_blank_values=True,
-                strict_parsing=True,
-                encoding="utf-8",
-                errors="strict",
-                max_num_fields=_MAX_FORM_FIELDS,
-            )
-        )
+        pairs = _form_pairs(text) if text else []
     except ValueError as exc:  # UnicodeDecodeError is a ValueError too
         reason = "not UTF-8" if isinstance(exc, UnicodeDecodeError) else "not a form body"
         raise PayloadError(

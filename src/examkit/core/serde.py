@@ -430,7 +430,8 @@ def _collection_hook(conv: cattrs.Converter, tp: Any, *, detailed: bool) -> Call
     if not detailed:
 
         def fast_hook(value: Any, _: Any) -> Any:
-            check(value)
+            if type(value) is not list:
+                check(value)
             return make([structure_item(v, item) for v in value])
 
         return fast_hook
@@ -844,12 +845,20 @@ def _wrap_structure(
     def hook(data: Any, tp: Any) -> Any:
         if type(data) is not dict and not isinstance(data, Mapping):
             raise _ConversionError(f"expected an object ({name}), got {_describe(data)}")
-        if keeps_extra and not data.keys() <= known:
-            unknown = {k: v for k, v in data.items() if k not in known}
-            data = {**data, _EXTRA_KEY: unknown}
         return generated(data, tp)
 
-    return hook
+    if not keeps_extra:
+        return hook
+
+    def extra_hook(data: Any, tp: Any) -> Any:
+        if type(data) is not dict and not isinstance(data, Mapping):
+            raise _ConversionError(f"expected an object ({name}), got {_describe(data)}")
+        if data.keys() <= known:
+            return generated(data, tp)
+        unknown = {k: v for k, v in data.items() if k not in known}
+        return generated({**data, _EXTRA_KEY: unknown}, tp)
+
+    return extra_hook
 
 
 def _wrap_unstructure(generated: Callable[[Any], Any], keeps_extra: bool) -> Callable[[Any], Any]:

@@ -612,7 +612,7 @@ def pydantic_itep_result_model() -> Any:
                 shaped[key] = value
         return shaped
 
-    optional_section = (Optional[section], None)  # noqa: UP045
+    optional_section = Optional[section]  # type: ignore[valid-type]  # noqa: UP045
     result_fields: dict[str, Any] = {
         "test_id": (str, pydantic.Field(alias="TestID")),
         "oid": (text, pydantic.Field(None, alias="OID")),
@@ -631,7 +631,7 @@ def pydantic_itep_result_model() -> Any:
             Annotated[Optional[Union[ExamStatus, str]], ordered, empty],  # noqa: UP007, UP045
             pydantic.Field(None, alias="Status"),
         ),
-        **{prefix.lower(): (optional_section[0], pydantic.Field(None, alias=prefix)) for prefix in prefixes},
+        **{prefix.lower(): (optional_section, pydantic.Field(None, alias=prefix)) for prefix in prefixes},
     }
     validators = {"gather": pydantic.model_validator(mode="before")(gather_sections)}
     return pydantic.create_model("ExamResult", __config__=config, __validators__=validators, **result_fields)

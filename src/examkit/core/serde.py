@@ -65,7 +65,6 @@ it, so no code that recurses over a payload can reach Python's recursion limit."
 # be plain text, because cattrs before 26.2 writes renamed keys into generated source unescaped.
 _EXTRA_KEY: Final = "__examkit_extra__"
 _INT_RE: Final = re.compile(r"\A[+-]?[0-9]+\Z", re.ASCII)
-_DECIMAL_RE: Final = re.compile(r"\A[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z", re.ASCII)
 _MAX_NUMBER_CHARS: Final = 100
 _UTC: Final = timezone.utc
 # Scores and levels are small numbers; "1e99999999" is a valid literal whose formatting or int() would
@@ -163,9 +162,9 @@ def _structure_int(value: object, _: Any) -> int:
 def _decimal_text(text: str) -> Decimal | None:
     """Read a stripped decimal literal, or return ``None`` when it is not one (or is too large).
 
-    ``Decimal()`` itself also accepts underscores, non-ASCII digits, ``NaN`` and ``Infinity``; an ASCII
-    text without ``_`` whose value is finite is exactly a text :data:`_DECIMAL_RE` matches, and that
-    test runs at C speed without the pattern.
+    A decimal literal is ``[+-]?(digits[.digits?] | .digits)([eE][+-]?digits)?`` in ASCII digits.
+    ``Decimal()`` also reads underscores, non-ASCII digits, ``NaN`` and ``Infinity``; an ASCII text
+    without ``_`` that it reads as a finite number is exactly such a literal, so no pattern is needed.
     """
     if len(text) > _MAX_NUMBER_CHARS or not text.isascii() or "_" in text:
         return None
@@ -727,12 +726,12 @@ class PayloadConverter:
 # call; anything else, and any value the fast path cannot read, goes to the general ``hook``, which
 # decides and explains exactly as before.
 
-Hook = Callable[[Any, Any], Any]
+_Hook = Callable[[Any, Any], Any]
 
 
 def _sentinel_fast_path(
-    inner: Any, keyed: frozenset[tuple[type, object]], hook: Hook, *, epoch: bool
-) -> Hook:
+    inner: Any, keyed: frozenset[tuple[type, object]], hook: _Hook, *, epoch: bool
+) -> _Hook:
     texts = frozenset(s for kind, s in keyed if kind is str)
     if epoch:
         return _epoch_fast(texts, hook)
@@ -748,7 +747,7 @@ def _sentinel_fast_path(
     return hook
 
 
-def _epoch_fast(texts: frozenset[object], hook: Hook) -> Hook:
+def _epoch_fast(texts: frozenset[object], hook: _Hook) -> _Hook:
     def epoch_hook(value: Any, _: Any) -> Any:
         if type(value) is str:
             if value in texts:
@@ -763,7 +762,7 @@ def _epoch_fast(texts: frozenset[object], hook: Hook) -> Hook:
     return epoch_hook
 
 
-def _text_fast(texts: frozenset[object], hook: Hook) -> Hook:
+def _text_fast(texts: frozenset[object], hook: _Hook) -> _Hook:
     def text_hook(value: Any, _: Any) -> Any:
         if type(value) is str:
             return None if value in texts else value
@@ -772,7 +771,7 @@ def _text_fast(texts: frozenset[object], hook: Hook) -> Hook:
     return text_hook
 
 
-def _decimal_fast(texts: frozenset[object], hook: Hook) -> Hook:
+def _decimal_fast(texts: frozenset[object], hook: _Hook) -> _Hook:
     def decimal_hook(value: Any, _: Any) -> Any:
         if type(value) is str:
             if value in texts:
@@ -785,7 +784,7 @@ def _decimal_fast(texts: frozenset[object], hook: Hook) -> Hook:
     return decimal_hook
 
 
-def _int_fast(texts: frozenset[object], keyed: frozenset[tuple[type, object]], hook: Hook) -> Hook:
+def _int_fast(texts: frozenset[object], keyed: frozenset[tuple[type, object]], hook: _Hook) -> _Hook:
     def int_hook(value: Any, _: Any) -> Any:
         kind = type(value)
         if kind is str:
@@ -800,7 +799,7 @@ def _int_fast(texts: frozenset[object], keyed: frozenset[tuple[type, object]], h
     return int_hook
 
 
-def _enum_fast(texts: frozenset[object], members: Mapping[object, object], hook: Hook) -> Hook:
+def _enum_fast(texts: frozenset[object], members: Mapping[object, object], hook: _Hook) -> _Hook:
     def enum_hook(value: Any, _: Any) -> Any:
         if type(value) is str:
             return None if value in texts else members.get(value, value)

@@ -551,6 +551,176 @@ def ia_typed_cases(size: str = "2KB") -> VendorCases:
     return out
 
 
+def pydantic_itep_result_model() -> Any:
+    """Build a pydantic v2 model equivalent to examkit's iTEP ``ExamResult`` (or ``None``).
+
+    Same fields and wire names: decimals sent as strings (``""`` is ``None``), ``TestDate`` as M/D/YYYY
+    to a ``date``, the CEFR level and status as enums that keep unknown text, the five sections
+    gathered from their flat ``Grammar_Level``-style keys into nested models, unknown keys kept.
+    """
+    pydantic = _optional("pydantic")
+    if pydantic is None:
+        return None
+    import re  # noqa: PLC0415
+    from datetime import date  # noqa: PLC0415
+    from typing import Annotated, Optional, Union  # noqa: PLC0415
+
+    from examkit.itep import CefrLevel, ExamStatus  # noqa: PLC0415
+
+    def empty_none(value: object) -> object:
+        return None if value == "" else value
+
+    date_re = re.compile(r"\A([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})\Z", re.ASCII)
+
+    def test_date(value: object) -> object:
+        if value is None or value == "":
+            return None
+        match = date_re.match(value) if isinstance(value, str) else None
+        if match is None:
+            raise ValueError("expected a date as M/D/YYYY")
+        month, day, year = (int(part) for part in match.groups())
+        return date(year, month, day)
+
+    empty = pydantic.BeforeValidator(empty_none)
+    number = Annotated[Optional[Decimal], empty]  # noqa: UP045
+    text = Annotated[Optional[str], empty]  # noqa: UP045
+    whole = Annotated[Optional[int], empty]  # noqa: UP045
+    # Left to right: a known value becomes the enum member, any other text stays text.
+    ordered = pydantic.Field(union_mode="left_to_right")
+    cefr = Annotated[Optional[Union[CefrLevel, str]], ordered, empty]  # noqa: UP007, UP045
+    config = pydantic.ConfigDict(extra="allow", frozen=True, populate_by_name=True)
+    section_fields: dict[str, Any] = {
+        "level": (number, pydantic.Field(None, alias="Level")),
+        "score": (number, pydantic.Field(None, alias="Score")),
+        "percent": (number, pydantic.Field(None, alias="Percent")),
+        "cefr": (cefr, pydantic.Field(None, alias="cefr")),
+        "question_count": (whole, pydantic.Field(None, alias="Question_Count")),
+    }
+    section = pydantic.create_model("SectionResult", __config__=config, **section_fields)
+    prefixes = ("Grammar", "Listening", "Reading", "Writing", "Speaking")
+    section_keys = frozenset(section_fields[name][1].alias for name in section_fields)
+
+    def gather_sections(data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        shaped: dict[str, Any] = {}
+        for key, value in data.items():
+            prefix, sep, rest = key.partition("_")
+            if sep and rest in section_keys and prefix in prefixes:
+                shaped.setdefault(prefix, {})[rest] = value
+            else:
+                shaped[key] = value
+        return shaped
+
+    optional_section = Optional[section]  # type: ignore[valid-type]  # noqa: UP045
+    result_fields: dict[str, Any] = {
+        "test_id": (str, pydantic.Field(alias="TestID")),
+        "oid": (text, pydantic.Field(None, alias="OID")),
+        "duration": (number, pydantic.Field(None, alias="Duration")),
+        "test_date": (
+            Annotated[Optional[date], pydantic.BeforeValidator(test_date)],  # noqa: UP045
+            pydantic.Field(None, alias="TestDate"),
+        ),
+        "test_month": (whole, pydantic.Field(None, alias="TestMonth")),
+        "test_day": (whole, pydantic.Field(None, alias="TestDay")),
+        "test_year": (whole, pydantic.Field(None, alias="TestYear")),
+        "score_report_url": (text, pydantic.Field(None, alias="score_report_url")),
+        "overall_level": (number, pydantic.Field(None, alias="Overall_Level")),
+        "overall_cefr": (cefr, pydantic.Field(None, alias="Overall_cefr")),
+        "status": (
+            Annotated[Optional[Union[ExamStatus, str]], ordered, empty],  # noqa: UP007, UP045
+            pydantic.Field(None, alias="Status"),
+        ),
+        **{prefix.lower(): (optional_section, pydantic.Field(None, alias=prefix)) for prefix in prefixes},
+    }
+    validators = {"gather": pydantic.model_validator(mode="before")(gather_sections)}
+    return pydantic.create_model("ExamResult", __config__=config, __validators__=validators, **result_fields)
+
+
+def itep_typed_cases(size: str = "2KB") -> VendorCases:
+    """The typed-event budget for iTEP: the verifier vs the HMAC floor, the form field, then pydantic."""
+    out = itep_cases(size)
+    full = SIZES[size] > 1500
+    body = _grow(lambda n: itep_body(n, full=full), SIZES[size])
+    headers = {ITEP_HEADER: hmac.new(ITEP_SECRET.encode(), body, hashlib.sha256).hexdigest()}
+    key = ITEP_SECRET.encode()
+    model = pydantic_itep_result_model()
+    if model is not None:
+        validate = model.model_validate_json
+
+        def floor_pydantic(b: bytes, h: Mapping[str, str]) -> object:
+            good = hmac.compare_digest(bytes.fromhex(h[ITEP_HEADER]), hmac.digest(key, b, "sha256"))
+            return good and validate(dict(parse_qsl(b.decode("utf-8")))["data"])
+
+        out.add("floor+pydantic", floor_pydantic, (body, headers), (_flip(body), headers))
+    return out
+
+
+def pydantic_assessio_event_model() -> Any:
+    """Build a pydantic v2 model equivalent to examkit's ``AssessmentSubmittedEvent`` (or ``None``).
+
+    Same fields and wire names: scores as exact ``Decimal``, the assessment type and event type as
+    enums that keep unknown text, sub-scores nested, unknown keys kept at every level.
+    """
+    pydantic = _optional("pydantic")
+    if pydantic is None:
+        return None
+    from typing import Annotated, Union  # noqa: PLC0415
+
+    from examkit.assessio import AssessmentType, EventType  # noqa: PLC0415
+
+    config = pydantic.ConfigDict(extra="allow", frozen=True, populate_by_name=True)
+    # Left to right: a known value becomes the enum member, any other text stays text.
+    ordered = pydantic.Field(union_mode="left_to_right")
+    sub_score = pydantic.create_model("SubScore", __config__=config, key=(str, ...), value=(Decimal, ...))
+    score_fields: dict[str, Any] = {
+        "type": (str, ...),
+        "key": (str, ...),
+        "value": (Decimal, ...),
+        "sub_scores": (tuple[sub_score, ...], pydantic.Field((), alias="subScores")),  # type: ignore[valid-type]
+    }
+    score = pydantic.create_model("AssessmentScore", __config__=config, **score_fields)
+    payload_fields: dict[str, Any] = {
+        "order_reference_id": (str, pydantic.Field(alias="orderReferenceId")),
+        "assessment_type": (
+            Annotated[Union[AssessmentType, str], ordered],  # noqa: UP007
+            pydantic.Field(alias="assessmentType"),
+        ),
+        "scores": (tuple[score, ...], pydantic.Field((), alias="assessmentScores")),  # type: ignore[valid-type]
+    }
+    payload = pydantic.create_model("AssessmentSubmitted", __config__=config, **payload_fields)
+    event_fields: dict[str, Any] = {
+        "payload": (payload, ...),
+        "event_type": (
+            Annotated[Union[EventType, str], ordered],  # noqa: UP007
+            pydantic.Field(alias="eventType"),
+        ),
+    }
+    return pydantic.create_model("AssessmentSubmittedEvent", __config__=config, **event_fields)
+
+
+def assessio_typed_cases(size: str = "2KB") -> VendorCases:
+    """The typed-event budget for Assessio: the verifier vs the ``Signature`` floor, then pydantic."""
+    out = assessio_cases(size, competitors=False)
+    body = _grow(assessio_body, SIZES[size])
+    request = sign_webhook(body=body, api_key=ASSESSIO_KEY, signature_secret=ASSESSIO_SECRET, timestamp=NOW)
+    headers = dict(request.headers)
+    key = ASSESSIO_SECRET.encode()
+    model = pydantic_assessio_event_model()
+    if model is not None:
+        validate = model.model_validate_json
+
+        def floor_pydantic(b: bytes, h: Mapping[str, str]) -> object:
+            t_part, s_part = h["Signature"].split(",")
+            t = t_part.removeprefix("t=")
+            mac = hmac.digest(key, t.encode("ascii") + b"." + b, "sha256")
+            good = hmac.compare_digest(bytes.fromhex(s_part.removeprefix("signature=")), mac)
+            return good and abs(int(t) - NOW) <= TOLERANCE and validate(b)
+
+        out.add("floor+pydantic", floor_pydantic, (body, headers), (_flip(body), headers))
+    return out
+
+
 ALL_VENDORS: Final = {
     "itep": itep_cases,
     "integrity_advocate": ia_cases,
@@ -560,6 +730,8 @@ ALL_VENDORS: Final = {
 
 TYPED: Final[dict[str, Callable[[str], VendorCases]]] = {
     "integrity_advocate": ia_typed_cases,
+    "itep": itep_typed_cases,
+    "assessio": assessio_typed_cases,
 }
 """The typed-event budget per vendor: each table has ``examkit typed`` and, when pydantic is installed
 and the suite has an equivalent model, ``floor+pydantic`` (the vendor's floor, then pydantic v2

@@ -247,3 +247,28 @@ def test_an_override_is_unstructured_with_the_vendors_keys() -> None:
         b'{"Override_Date":"1586808802","Override_Status":"Valid","Override_Reason":"ok",'
         b'"Override_LMSUser_FirstName":"Ada","Override_LMSUser_LastName":"Teacher","Override_LMSUser_Id":"t-9"}'
     )
+
+
+def test_null_arrays_read_as_empty_and_other_values_are_kept() -> None:
+    flag = {"Id": "f1", "FlagType_Id": 3, "Created": "1586808802"}
+    data = {
+        "ParticipantIdentifier": "student-42",
+        "Sessions": [
+            {"Activity_Id": "a1", "Flags": None},
+            {"Activity_Id": "a2", "Flags": [flag]},
+            {"Activity_Id": "a3"},
+        ],
+    }
+    p = parse_participant(data)
+    assert [s.activity_id for s in p.sessions] == ["a1", "a2", "a3"]
+    assert p.sessions[0].flags == ()
+    assert [f.id for f in p.sessions[1].flags] == ["f1"]
+    assert p.sessions[1].flags[0].created == utc(2020, 4, 13, 20, 13, 22)
+    assert p.sessions[2].flags == ()
+    assert data["Sessions"][0] == {"Activity_Id": "a1", "Flags": None}  # the caller's data is untouched
+    assert parse_participant({"ParticipantIdentifier": "s", "Sessions": None}).sessions == ()
+    page = parse_participant_page({"Participants": [data]})
+    assert page.participants[0].sessions[0].flags == ()
+    with pytest.raises(PayloadError) as info:
+        parse_participant({"ParticipantIdentifier": "s", "Sessions": [{"Flags": "x"}]})
+    assert info.value.field == "Sessions[0].Flags"

@@ -63,7 +63,6 @@ it, so no code that recurses over a payload can reach Python's recursion limit."
 # be plain text, because cattrs before 26.2 writes renamed keys into generated source unescaped.
 _EXTRA_KEY: Final = "__examkit_extra__"
 _INT_RE: Final = re.compile(r"\A[+-]?[0-9]+\Z", re.ASCII)
-_DECIMAL_RE: Final = re.compile(r"\A[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z", re.ASCII)
 _MAX_NUMBER_CHARS: Final = 100
 _UTC: Final = timezone.utc
 # Scores and levels are small numbers; "1e99999999" is a valid literal whose formatting or int() would
@@ -140,6 +139,8 @@ def _describe(value: object) -> str:  # noqa: PLR0911 - one return per kind of v
 
 
 def _structure_int(value: object, _: Any) -> int:
+    if type(value) is int:
+        return value
     if isinstance(value, bool):
         raise _ConversionError(f"expected an integer, got {_describe(value)}")
     if isinstance(value, int):
@@ -156,7 +157,37 @@ def _structure_int(value: object, _: Any) -> int:
     raise _ConversionError(f"expected an integer, got {_describe(value)}")
 
 
+def _decimal_text(text: str) -> Decimal | None:
+    """Read a stripped decimal literal, or return ``None`` when it is not one (or is too large).
+
+    A decimal literal is ``[+-]?(digits[.digits?] | .digits)([eE][+-]?digits)?`` in ASCII digits.
+    ``Decimal()`` also reads underscores, non-ASCII digits, ``NaN`` and ``Infinity``; an ASCII text
+    without ``_`` that it reads as a finite number is exactly such a literal, so no pattern is needed.
+    """
+    if len(text) > _MAX_NUMBER_CHARS or not text.isascii() or "_" in text:
+        return None
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        return None
+    if not number.is_finite() or abs(number.adjusted()) > _MAX_DECIMAL_EXPONENT:
+        return None
+    return number
+
+
 def _structure_decimal(value: object, _: Any) -> Decimal:
+    kind = type(value)
+    if kind is str:
+        number = _decimal_text(value.strip())  # type: ignore[attr-defined]
+        if number is not None:
+            return number
+        raise _ConversionError(f"expected a decimal number, got {_describe(value)}")
+    if kind is int:
+        return Decimal(value)  # type: ignore[arg-type]
+    return _structure_decimal_other(value)
+
+
+def _structure_decimal_other(value: object) -> Decimal:
     if isinstance(value, Decimal):
         if value.is_finite() and abs(value.adjusted()) <= _MAX_DECIMAL_EXPONENT:
             return value
@@ -167,16 +198,10 @@ def _structure_decimal(value: object, _: Any) -> Decimal:
     elif isinstance(value, float):
         if math.isfinite(value):
             return Decimal(repr(value))
-    elif isinstance(value, str):
-        text = value.strip()
-        if len(text) <= _MAX_NUMBER_CHARS and _DECIMAL_RE.match(text):
-            try:
-                number = Decimal(text)
-            except InvalidOperation:  # pragma: no cover - the pattern admits only valid literals
-                pass
-            else:
-                if abs(number.adjusted()) <= _MAX_DECIMAL_EXPONENT:
-                    return number
+    elif isinstance(value, str):  # a subclass of str
+        number = _decimal_text(str(value).strip())
+        if number is not None:
+            return number
     raise _ConversionError(f"expected a decimal number, got {_describe(value)}")
 
 
@@ -191,7 +216,7 @@ def _structure_bool(value: object, _: Any) -> bool:
 
 
 def _structure_str(value: object, _: Any) -> str:
-    if isinstance(value, str):
+    if type(value) is str or isinstance(value, str):
         return value
     if isinstance(value, int) and not isinstance(value, bool):
         # An identifier sent as a number: writing it as text loses nothing.
@@ -404,7 +429,8 @@ def _collection_hook(conv: cattrs.Converter, tp: Any, *, detailed: bool) -> Call
     if not detailed:
 
         def fast_hook(value: Any, _: Any) -> Any:
-            check(value)
+            if type(value) is not list:
+                check(value)
             return make([structure_item(v, item) for v in value])
 
         return fast_hook
@@ -563,30 +589,7 @@ class PayloadConverter:
 
         if others or not optional:
             return hook
-        # Fast paths for the two shapes vendor payloads are full of; anything unusual takes `hook`.
-        if epoch:
-
-            def epoch_hook(value: Any, _: Any) -> Any:
-                if type(value) is str:
-                    if (str, value) in keyed:
-                        return None
-                    if value.isascii() and value.isdigit() and len(value) <= 11:
-                        try:
-                            return datetime.fromtimestamp(int(value), _UTC)
-                        except (OverflowError, OSError, ValueError):
-                            pass
-                return hook(value, _)
-
-            return epoch_hook
-        if inner is str:
-
-            def text_hook(value: Any, _: Any) -> Any:
-                if type(value) is str:
-                    return None if (str, value) in keyed else value
-                return hook(value, _)
-
-            return text_hook
-        return hook
+        return _sentinel_fast_path(inner, keyed, hook, epoch=epoch)
 
     @staticmethod
     def _open_enum_hook(tp: Any) -> Callable[[Any, Any], Any]:
@@ -724,6 +727,95 @@ class PayloadConverter:
         return path, "has the wrong type or shape"
 
 
+# --- fast paths for optional fields with sentinels --------------------------------------------------
+#
+# Vendor payloads are full of optional fields marked NoneIf(...) whose wire value is a string: a number,
+# a time or an enum value sent as text. Each fast path answers the usual string (or exact int) in one
+# call; anything else, and any value the fast path cannot read, goes to the general ``hook``, which
+# decides and explains exactly as before.
+
+_Hook = Callable[[Any, Any], Any]
+
+
+def _sentinel_fast_path(
+    inner: Any, keyed: frozenset[tuple[type, object]], hook: _Hook, *, epoch: bool
+) -> _Hook:
+    texts = frozenset(s for kind, s in keyed if kind is str)
+    if epoch:
+        return _epoch_fast(texts, hook)
+    if inner is str:
+        return _text_fast(texts, hook)
+    if inner is Decimal:
+        return _decimal_fast(texts, hook)
+    if inner is int:
+        return _int_fast(texts, keyed, hook)
+    enum_cls = _open_enum(inner)
+    if enum_cls is not None:
+        return _enum_fast(texts, {member.value: member for member in enum_cls}, hook)
+    return hook
+
+
+def _epoch_fast(texts: frozenset[object], hook: _Hook) -> _Hook:
+    def epoch_hook(value: Any, _: Any) -> Any:
+        if type(value) is str:
+            if value in texts:
+                return None
+            if value.isascii() and value.isdigit() and len(value) <= 11:
+                try:
+                    return datetime.fromtimestamp(int(value), _UTC)
+                except (OverflowError, OSError, ValueError):
+                    pass
+        return hook(value, _)
+
+    return epoch_hook
+
+
+def _text_fast(texts: frozenset[object], hook: _Hook) -> _Hook:
+    def text_hook(value: Any, _: Any) -> Any:
+        if type(value) is str:
+            return None if value in texts else value
+        return hook(value, _)
+
+    return text_hook
+
+
+def _decimal_fast(texts: frozenset[object], hook: _Hook) -> _Hook:
+    def decimal_hook(value: Any, _: Any) -> Any:
+        if type(value) is str:
+            if value in texts:
+                return None
+            number = _decimal_text(value.strip())
+            if number is not None:
+                return number
+        return hook(value, _)
+
+    return decimal_hook
+
+
+def _int_fast(texts: frozenset[object], keyed: frozenset[tuple[type, object]], hook: _Hook) -> _Hook:
+    def int_hook(value: Any, _: Any) -> Any:
+        kind = type(value)
+        if kind is str:
+            if value in texts:
+                return None
+            if value.isascii() and value.isdigit() and len(value) <= _MAX_NUMBER_CHARS:
+                return int(value)
+        elif kind is int and (int, value) not in keyed:
+            return value
+        return hook(value, _)
+
+    return int_hook
+
+
+def _enum_fast(texts: frozenset[object], members: Mapping[object, object], hook: _Hook) -> _Hook:
+    def enum_hook(value: Any, _: Any) -> Any:
+        if type(value) is str:
+            return None if value in texts else members.get(value, value)
+        return hook(value, _)
+
+    return enum_hook
+
+
 def _register_model(
     conv: cattrs.Converter, cls: type, wire: dict[str, str], keeps_extra: bool, local: tuple[str, ...]
 ) -> None:
@@ -762,12 +854,20 @@ def _wrap_structure(
     def hook(data: Any, tp: Any) -> Any:
         if type(data) is not dict and not isinstance(data, Mapping):
             raise _ConversionError(f"expected an object ({name}), got {_describe(data)}")
-        if keeps_extra and not data.keys() <= known:
-            unknown = {k: v for k, v in data.items() if k not in known}
-            data = {**data, _EXTRA_KEY: unknown}
         return generated(data, tp)
 
-    return hook
+    if not keeps_extra:
+        return hook
+
+    def extra_hook(data: Any, tp: Any) -> Any:
+        if type(data) is not dict and not isinstance(data, Mapping):
+            raise _ConversionError(f"expected an object ({name}), got {_describe(data)}")
+        if data.keys() <= known:
+            return generated(data, tp)
+        unknown = {k: v for k, v in data.items() if k not in known}
+        return generated({**data, _EXTRA_KEY: unknown}, tp)
+
+    return extra_hook
 
 
 def _wrap_unstructure(generated: Callable[[Any], Any], keeps_extra: bool) -> Callable[[Any], Any]:

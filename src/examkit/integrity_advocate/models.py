@@ -786,8 +786,10 @@ def override_wire(*, status: OverrideStatus, reason: str, overrider: Overrider, 
 
 def _drop_nulls(data: Any, keys: tuple[str, ...]) -> Any:
     """Treat ``null`` arrays as empty (the vendor sends null for absent values)."""
-    if isinstance(data, Mapping) and any(data.get(k, 0) is None for k in keys):
-        return {k: v for k, v in data.items() if not (k in keys and v is None)}
+    if isinstance(data, Mapping):
+        for key in keys:
+            if data.get(key, 0) is None:
+                return {k: v for k, v in data.items() if not (k in keys and v is None)}
     return data
 
 
@@ -806,8 +808,13 @@ def _normalise_session(data: Any) -> Any:
 
 def _normalise_participant(data: Any) -> Any:
     data = _drop_nulls(data, ("Sessions",))
-    if isinstance(data, Mapping) and isinstance(data.get("Sessions"), list):
-        data = {**data, "Sessions": [_normalise_session(s) for s in data["Sessions"]]}
+    if isinstance(data, Mapping):
+        sessions = data.get("Sessions")
+        if isinstance(sessions, list):
+            # Copied only when a session has null flags: otherwise the copy would equal the original.
+            for session in sessions:
+                if isinstance(session, Mapping) and session.get("Flags", 0) is None:
+                    return {**data, "Sessions": [_normalise_session(s) for s in sessions]}
     return data
 
 

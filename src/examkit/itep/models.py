@@ -19,6 +19,7 @@ from examkit.core._html import cell_text, html_table
 from examkit.core.encoding import canonical_json
 from examkit.core.errors import ValidationError
 from examkit.core.serde import NoneIf, PayloadConverter, extra_field
+from examkit.itep._vendor import SECTION_PREFIXES as SECTION_PREFIXES  # noqa: PLC0414 - re-exported
 from examkit.itep._vendor import VENDOR as VENDOR  # noqa: PLC0414 - re-exported (mypy --strict)
 from examkit.itep.registration import Registration
 
@@ -471,9 +472,6 @@ class ExamResult:
         header = ("Section", "Level", "Score", "Percent", "CEFR")
         return html_table(header, rows, caption=caption, row_headers=True)
 
-
-SECTION_PREFIXES: Final = ("Grammar", "Listening", "Reading", "Writing", "Speaking")
-"""The vendor's section key prefixes, in the order the sample sends them."""
 
 CONVERTER: Final = PayloadConverter(vendor=VENDOR)
 """The one converter between iTEP's spellings and the models above."""

@@ -132,6 +132,8 @@ class TestpressWebhookVerifier:
         self._encoding = encoding
         self._fields = fields
         self._authenticated = tuple(f for f in fields if f != PRIVATE_KEY)
+        # The top-level keys whose literal text is read: the hashed ones and the public key.
+        self._exact_fields = frozenset((*self._authenticated, "key"))
         try:
             # The private key's encoded form is part of every hashed string: compute it once.
             self._encoded_private = KeyRing(encoded_private_key(s.reveal(), encoding) for s in self._secrets)
@@ -220,7 +222,7 @@ class TestpressWebhookVerifier:
         """
         body = received(request, limit=self._max_body_size, vendor=VENDOR).body
         try:
-            payload, kept_literals = decode_with_literals(body)
+            payload, kept_literals = decode_with_literals(body, exact_fields=self._exact_fields)
         except PayloadError as exc:
             reason = "body too deep" if exc.reason == "too deep" else "body not JSON"
             raise MalformedSignatureError(

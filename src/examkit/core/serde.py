@@ -1056,6 +1056,7 @@ class _CountingScanners(threading.local):
 
 _COUNTING: Final = _CountingScanners()
 _WHITESPACE: Final = re.compile(r"[ \t\n\r]*")
+_WHITESPACE_CHARS: Final = " \t\n\r"  # ("" is in it too: an empty text goes to the full check)
 
 
 def _whitespace_end(text: str, pos: int) -> int:
@@ -1102,12 +1103,13 @@ def _decode_fast(text: str, raw: bytes, parse_float: Callable[[str], Any]) -> An
     """
     if b"\\" in raw:
         return _UNDECIDED
-    scan = _COUNTING.scanner(parse_float)
-    sizes = _COUNTING.sizes
+    counting = _COUNTING
+    scan = counting.scanners.get(parse_float) or counting.scanner(parse_float)
+    sizes = counting.sizes
     start = len(sizes)  # a hook that decodes JSON itself would add, and take off, its own sizes
     try:
-        value, end = scan(text, _whitespace_end(text, 0))
-        if _whitespace_end(text, end) != len(text):
+        value, end = scan(text, _whitespace_end(text, 0) if text[:1] in _WHITESPACE_CHARS else 0)
+        if end != len(text) and _whitespace_end(text, end) != len(text):
             return _UNDECIDED
         objects, keys = len(sizes) - start, sum(sizes[start:])
     except (StopIteration, ValueError, ArithmeticError, RecursionError):

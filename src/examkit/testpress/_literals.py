@@ -76,8 +76,13 @@ def decode_with_literals(body: bytes, *, exact_fields: Collection[str] | None = 
     elsewhere written ``-0`` may then decode to a plain ``0``, which :func:`make_plain` would give
     anyway. ``None``: every ``-0`` keeps its literal.
     """
-    text = json_text(body, vendor=VENDOR, allow_str=False)
+    if type(body) is not bytes:
+        json_text(body, vendor=VENDOR, allow_str=False)  # refuses what is not bytes, or not UTF-8
     raw = bytes(body)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = json_text(raw, vendor=VENDOR)  # raises the usual "not UTF-8" error
     kept = _KEPT.count
     before = len(kept)
     try:
@@ -96,11 +101,8 @@ def _may_hold_negative_zero(value: Any, exact_fields: Collection[str] | None) ->
     """Whether a ``0`` whose literal counts was decoded (one of ``exact_fields``, or any)."""
     if exact_fields is None or not isinstance(value, dict):
         return True
-    for name in exact_fields:
-        item = value.get(name)
-        if type(item) is int and item == 0:
-            return True
-    return False
+    # Also true for a false or a 0.0 (they equal 0): a search for -0 wasted, never one missed.
+    return 0 in map(value.get, exact_fields)
 
 
 class _Kept(threading.local):

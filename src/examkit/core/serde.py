@@ -1103,6 +1103,10 @@ def _decode_fast(text: str, raw: bytes, parse_float: Callable[[str], Any]) -> An
     """
     if b"\\" in raw:
         return _UNDECIDED
+    # The marks first: translating allocates a copy the size of the body before it shrinks, and
+    # before decoding there is no decoded value beside it (the peak stays the text plus the value).
+    small = len(raw) <= _SMALL_BODY
+    marks = raw.translate(_DIGITS_AS_ZERO, _NOT_MARKS) if small else raw.translate(None, _NOT_COLONS)
     counting = _COUNTING
     scan = counting.scanners.get(parse_float) or counting.scanner(parse_float)
     sizes = counting.sizes
@@ -1116,8 +1120,6 @@ def _decode_fast(text: str, raw: bytes, parse_float: Callable[[str], Any]) -> An
         return _UNDECIDED
     finally:
         del sizes[start:]
-    small = len(raw) <= _SMALL_BODY
-    marks = raw.translate(_DIGITS_AS_ZERO, _NOT_MARKS) if small else raw.translate(None, _NOT_COLONS)
     if not _shallow(marks, objects) and _structure_too_deep(_outside_strings(raw) or b""):
         return _TOO_DEEP
     # The pairs are at most the colons in the body less some known to stand inside strings. With the

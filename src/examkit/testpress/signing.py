@@ -322,7 +322,7 @@ def join_webhook_message(parts: Sequence[bytes | None], private: bytes) -> bytes
     The one place the webhook's signed string is assembled: :func:`webhook_message`,
     :func:`webhook_hash` and the verifier (once per configured key) all end here.
     """
-    return b"|".join(private if p is None else p for p in parts)
+    return b"|".join([private if p is None else p for p in parts])
 
 
 def webhook_parts(

@@ -1050,10 +1050,12 @@ class _CountingScanners(threading.local):
             )
             # The C scanner the decoder itself would use (typeshed does not describe it).
             scan = json.scanner.make_scanner(decoder)  # type: ignore[arg-type]
-            self.scanners[parse_float] = scan
+            if len(self.scanners) < _MAX_CACHED_SCANNERS:  # a new hook per call is not kept forever
+                self.scanners[parse_float] = scan
         return scan
 
 
+_MAX_CACHED_SCANNERS: Final = 8
 _COUNTING: Final = _CountingScanners()
 _WHITESPACE: Final = re.compile(r"[ \t\n\r]*")
 _WHITESPACE_CHARS: Final = " \t\n\r"  # ("" is in it too: an empty text goes to the full check)

@@ -345,20 +345,12 @@ def assessio_cases(size: str, *, with_typed: bool = True, competitors: bool = Tr
 # -- Testpress: HMAC-SHA512 of quoted payload values joined with "|", inside the JSON ---------------
 
 
-def tp_cases(size: str, *, with_typed: bool = True) -> VendorCases:
-    body = _grow(tp_body, SIZES[size])
-    verifier = TestpressWebhookVerifier(public_key=TP_PUBLIC, private_key=TP_PRIVATE)
+def tp_floor() -> Callable[[bytes, Mapping[str, str]], bool]:
+    """The Testpress floor: ``json.loads``, the hashed values quoted and joined, HMAC-SHA512."""
     private = quote(TP_PRIVATE, safe="/")
     fields = ("key", "attempt_id", "correct_answers_count", None, "incorrect_answers_count",
               "unanswered_answers_count", "percentage", "score", "user_id")  # fmt: skip
     key = TP_PRIVATE.encode()
-    # Change a hashed value after signing: the score becomes 9.00.
-    tampered: tuple[bytes, dict[str, str]] = (
-        body.replace(b'"score":"7.00","speed"', b'"score":"9.00","speed"'),
-        {},
-    )
-    assert tampered[0] != body
-    out = VendorCases("testpress", size, len(body))
 
     def floor(b: bytes, h: Mapping[str, str]) -> bool:
         data = json.loads(b)
@@ -367,6 +359,23 @@ def tp_cases(size: str, *, with_typed: bool = True) -> VendorCases:
         parts = [private if f is None else quote(str(data[f]), safe="/") for f in fields]
         mac = hmac.digest(key, "|".join(parts).encode("utf-8"), "sha512")
         return hmac.compare_digest(bytes.fromhex(data["hash"]), mac)
+
+    return floor
+
+
+def _tp_tampered(body: bytes) -> bytes:
+    """Change a hashed value after signing: the score becomes 9.00."""
+    tampered = body.replace(b'"score":"7.00","speed"', b'"score":"9.00","speed"')
+    assert tampered != body
+    return tampered
+
+
+def tp_cases(size: str, *, with_typed: bool = True) -> VendorCases:
+    body = _grow(tp_body, SIZES[size])
+    verifier = TestpressWebhookVerifier(public_key=TP_PUBLIC, private_key=TP_PRIVATE)
+    tampered: tuple[bytes, dict[str, str]] = (_tp_tampered(body), {})
+    out = VendorCases("testpress", size, len(body))
+    floor = tp_floor()
 
     out.add("floor", floor, (body, {}), tampered)
     # The floor already decodes the JSON (the hash is inside it): floor+json.loads is the floor.
@@ -721,6 +730,124 @@ def assessio_typed_cases(size: str = "2KB") -> VendorCases:
     return out
 
 
+def pydantic_exam_event_model() -> Any:
+    """Build a pydantic v2 model equivalent to examkit's Testpress ``ExamWebhookEvent`` (or ``None``).
+
+    Same fields and wire names (``key`` is ``public_key``), scores as ``Decimal``, counts as ``int``,
+    times as aware datetimes, the exam's duration (``"0:30:00"`` or ``"1 day, 2:00:00"``) as a
+    ``timedelta`` by the same rule, the attempt state as the enum when known and text otherwise, the
+    statistics as nested models, unknown keys kept.
+    """
+    pydantic = _optional("pydantic")
+    if pydantic is None:
+        return None
+    import re  # noqa: PLC0415
+    from datetime import timedelta  # noqa: PLC0415
+    from typing import Annotated, Optional, Union  # noqa: PLC0415
+
+    from examkit.testpress import AttemptState  # noqa: PLC0415
+
+    duration_re = re.compile(
+        r"\A(?:(?P<days>-?[0-9]{1,6}) days?, )?(?P<h>[0-9]{1,2}):(?P<m>[0-5][0-9]):(?P<s>[0-5][0-9])"
+        r"(?:\.(?P<f>[0-9]{1,6}))?\Z",
+        re.ASCII,
+    )
+
+    def duration(value: object) -> object:
+        match = duration_re.match(value.strip()) if isinstance(value, str) else None
+        if match is None:
+            raise ValueError("expected a duration such as '0:30:00'")
+        return timedelta(
+            days=int(match["days"] or 0),
+            hours=int(match["h"]),
+            minutes=int(match["m"]),
+            seconds=int(match["s"]),
+            microseconds=int((match["f"] or "0").ljust(6, "0")),
+        )
+
+    config = pydantic.ConfigDict(extra="allow", frozen=True, populate_by_name=True)
+    aware: Any = pydantic.AwareDatetime
+    when = Optional[aware]  # noqa: UP045
+    count = Optional[int]  # noqa: UP045
+    score = Optional[Decimal]  # noqa: UP045
+    text = Optional[str]  # noqa: UP045
+    exam = pydantic.create_model(
+        "Exam",
+        __config__=config,
+        id=(int, ...),
+        title=(str, ...),
+        duration=(Optional[Annotated[timedelta, pydantic.BeforeValidator(duration)]], None),  # noqa: UP045
+        start_date=(when, None),
+        end_date=(when, None),
+    )
+    subject = pydantic.create_model(
+        "SubjectStats",
+        __config__=config,
+        subject_name=(text, None),
+        parent_subject_id=(count, None),
+        total_count=(count, None),
+        correct_answers_count=(count, None),
+        incorrect_answers_count=(count, None),
+        partial_correct_answers_count=(count, None),
+        unanswered_count=(count, None),
+        answered_count=(count, None),
+        score=(score, None),
+    )
+    level = pydantic.create_model(
+        "DifficultyLevelStats",
+        __config__=config,
+        total_count=(count, None),
+        correct_answers_count=(count, None),
+        incorrect_answers_count=(count, None),
+        partial_correct_answers_count=(count, None),
+        unanswered_count=(count, None),
+    )
+    fields: dict[str, Any] = {
+        "public_key": (str, pydantic.Field(alias="key")),
+        "attempt_id": (int, ...),
+        "attempt_state": (
+            Optional[Annotated[Union[AttemptState, str], pydantic.Field(union_mode="left_to_right")]],  # noqa: UP007, UP045
+            None,
+        ),
+        "user_id": (int, ...),
+        "username": (text, None),
+        "email": (text, None),
+        "exam": (Optional[exam], None),  # noqa: UP045
+        "total_count": (count, None),
+        "correct_answers_count": (int, ...),
+        "incorrect_answers_count": (int, ...),
+        "unanswered_answers_count": (int, ...),
+        "partial_correct_answers_count": (count, None),
+        "score": (Decimal, ...),
+        "percentage": (Decimal, ...),
+        "accuracy": (score, None),
+        "speed": (score, None),
+        "subject_stats": (tuple[subject, ...], ()),  # type: ignore[valid-type]
+        "difficulty_level_stats": (dict[str, level], pydantic.Field(default_factory=dict)),  # type: ignore[valid-type]
+        "completed_on": (when, None),
+        "attempt_start_time": (when, None),
+        "institute_attempt_id": (text, None),
+        "hash": (str, ...),
+    }
+    return pydantic.create_model("ExamWebhookEvent", __config__=config, **fields)
+
+
+def tp_typed_cases(size: str = "2KB") -> VendorCases:
+    """The typed-event budget: examkit's Testpress verifier vs the Testpress floor + pydantic."""
+    out = tp_cases(size)
+    model = pydantic_exam_event_model()
+    if model is not None:
+        validate = model.model_validate_json
+        floor = tp_floor()
+
+        def floor_pydantic(b: bytes, h: Mapping[str, str]) -> object:
+            return floor(b, h) and validate(b)
+
+        body = _grow(tp_body, SIZES[size])
+        out.add("floor+pydantic", floor_pydantic, (body, {}), (_tp_tampered(body), {}))
+    return out
+
+
 ALL_VENDORS: Final = {
     "itep": itep_cases,
     "integrity_advocate": ia_cases,
@@ -732,6 +859,7 @@ TYPED: Final[dict[str, Callable[[str], VendorCases]]] = {
     "integrity_advocate": ia_typed_cases,
     "itep": itep_typed_cases,
     "assessio": assessio_typed_cases,
+    "testpress": tp_typed_cases,
 }
 """The typed-event budget per vendor: each table has ``examkit typed`` and, when pydantic is installed
 and the suite has an equivalent model, ``floor+pydantic`` (the vendor's floor, then pydantic v2

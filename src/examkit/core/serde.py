@@ -23,7 +23,9 @@ import collections.abc
 import enum
 import itertools
 import json
+import json.scanner
 import math
+import operator
 import re
 import threading
 import types
@@ -31,6 +33,7 @@ import typing
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, timezone, tzinfo
 from decimal import Decimal, InvalidOperation
+from itertools import compress, repeat
 from typing import TYPE_CHECKING, Annotated, Any, Final, TypeVar, Union, get_args, get_origin
 
 import attrs
@@ -1036,17 +1039,26 @@ def decode_strict_json(
     from_utf8: bool = False,
     parse_float: Callable[[str], Any] = Decimal,
     parse_int: Callable[[str], Any] | None = None,
+    raw: bytes | None = None,
 ) -> Any:
     """Decode JSON ``text`` under examkit's one strict policy (see the section comment above).
 
     ``parse_float`` must return an exact :class:`~decimal.Decimal` (a subclass may keep the literal);
     ``parse_int`` (default: the C decoder's ``int``) may do the same for integers. ``from_utf8`` says
-    the text was decoded from UTF-8 bytes (so it holds no surrogate of its own).
+    the text was decoded from UTF-8 bytes (so it holds no surrogate of its own). ``raw``, when given,
+    is those UTF-8 bytes (``text`` is ``raw`` decoded): it lets the usual body take the fast path
+    (:func:`_decode_fast`), which accepts exactly what the full check accepts.
 
     Raises:
         PayloadError: The text is not JSON, nested too deeply (``reason="too deep"``), repeats a key,
             holds ``NaN``/``Infinity`` or a lone surrogate (``reason="not JSON"``).
     """
+    if raw is not None and parse_int is None:
+        fast = _decode_fast(text, raw, parse_float)
+        if fast is _TOO_DEEP:
+            raise _too_deep(vendor)
+        if fast is not _UNDECIDED:
+            return fast
     if exceeds_json_depth(text):
         raise _too_deep(vendor)
     decoder = json.JSONDecoder(
@@ -1096,7 +1108,8 @@ def load_json(body: bytes | str, *, vendor: str | None = None) -> Any:
             surrogate.
     """
     text = json_text(body, vendor=vendor)
-    return decode_strict_json(text, vendor=vendor, from_utf8=not isinstance(body, str))
+    raw = None if isinstance(body, str) else bytes(body)
+    return decode_strict_json(text, vendor=vendor, from_utf8=raw is not None, raw=raw)
 
 
 def _too_deep(vendor: str | None) -> PayloadError:
@@ -1105,3 +1118,184 @@ def _too_deep(vendor: str | None) -> PayloadError:
         reason="too deep",
         vendor=vendor,
     )
+
+
+# --- the fast path: the same verdicts, without a Python call per key-value pair -------------------
+#
+# The full check above hands every object's pairs to a Python hook to find a repeated key; that hook
+# and its list of pairs cost about half as much again as decoding itself. The fast path lets the C
+# decoder build each dict and only records how many keys each one kept (an object hook), then compares
+# their sum with the number of key-value pairs written in the text: its colons outside strings. A
+# repeated key keeps one key for two pairs, so the two numbers agree exactly when no object repeats a
+# key. Those colons (and the brackets, for the depth) are found at C speed on the bytes: without a
+# backslash in the body, every ``"`` opens or closes a string. Whenever the fast path is not sure (a
+# backslash, a decoding error, counts that differ), it answers "undecided" and the full check runs,
+# so every refusal, and its message, stays what it was.
+
+_UNDECIDED: Final = object()
+_TOO_DEEP: Final = object()
+_STRUCTURE_ONLY: Final = bytes(b for b in range(256) if b not in b'":[]{}')
+"""Every byte but the quote, the colon and the brackets: deleted, they leave the body's structure."""
+_QUICK_NESTING_ROUNDS: Final = 8
+
+
+class _CountingScanners(threading.local):
+    """Per thread: one C scanner per ``parse_float`` hook, whose object hook records each dict's size."""
+
+    def __init__(self) -> None:
+        self.sizes: list[int] = []
+        self.scanners: dict[Callable[[str], Any], Callable[[str, int], tuple[Any, int]]] = {}
+
+    def scanner(self, parse_float: Callable[[str], Any]) -> Callable[[str, int], tuple[Any, int]]:
+        scan = self.scanners.get(parse_float)
+        if scan is None:
+            record = self.sizes.append
+
+            def counted(obj: dict[str, Any]) -> dict[str, Any]:
+                record(len(obj))
+                return obj
+
+            decoder = json.JSONDecoder(
+                parse_float=parse_float, parse_constant=_reject_constant, object_hook=counted
+            )
+            # The C scanner the decoder itself would use (typeshed does not describe it).
+            scan = json.scanner.make_scanner(decoder)  # type: ignore[arg-type]
+            if len(self.scanners) < _MAX_CACHED_SCANNERS:  # a new hook per call is not kept forever
+                self.scanners[parse_float] = scan
+        return scan
+
+
+_MAX_CACHED_SCANNERS: Final = 8
+_COUNTING: Final = _CountingScanners()
+_WHITESPACE: Final = re.compile(r"[ \t\n\r]*")
+_WHITESPACE_CHARS: Final = " \t\n\r"  # ("" is in it too: an empty text goes to the full check)
+
+
+def _whitespace_end(text: str, pos: int) -> int:
+    """Where the JSON whitespace (the decoder's own rule) from ``pos`` ends."""
+    match = _WHITESPACE.match(text, pos)
+    return match.end() if match else pos
+
+
+def _outside_strings(raw: bytes) -> bytes | None:
+    """The colons and brackets of the JSON bytes ``raw`` outside its strings, or ``None``.
+
+    ``None`` when the body holds a backslash (an escaped quote would make the quotes' parity lie).
+    Taking out two adjacent quotes never changes which other character is inside a string, so the
+    many strings without a colon or bracket go at C speed before the rest are cut out.
+    """
+    if b"\\" in raw:
+        return None
+    marks = raw.translate(None, _STRUCTURE_ONLY).replace(b'""', b"")
+    if b'"' in marks:
+        marks = b"".join(marks.split(b'"')[::2])
+    return marks
+
+
+def _structure_too_deep(marks: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether the outside-string ``marks`` nest more than ``limit`` levels (the depth rule exactly)."""
+    steps = marks.translate(_DEPTH_STEPS, _NOT_BRACKETS)
+    if steps.count(b"\x01") <= limit:
+        return False
+    if b"\x01" * (limit + 1) in steps:
+        return True
+    rest = steps
+    for _ in range(_QUICK_NESTING_ROUNDS):  # each round takes out every innermost pair: one level
+        rest = rest.replace(b"\x01\xff", b"")
+        if not rest:
+            return False
+    return max(itertools.accumulate(memoryview(steps).cast("b")), default=0) > limit
+
+
+def _decode_fast(text: str, raw: bytes, parse_float: Callable[[str], Any]) -> Any:
+    """Decode as the full check would, or return ``_UNDECIDED`` (or ``_TOO_DEEP``) when not sure.
+
+    ``text`` is ``raw`` decoded from UTF-8, so it holds no surrogate of its own; without a backslash
+    it holds no escape either (so no lone surrogate), and every ``"`` opens or closes a string.
+    """
+    if b"\\" in raw:
+        return _UNDECIDED
+    # The marks first: translating allocates a copy the size of the body before it shrinks, and
+    # before decoding there is no decoded value beside it (the peak stays the text plus the value).
+    small = len(raw) <= _SMALL_BODY
+    marks = raw.translate(_DIGITS_AS_ZERO, _NOT_MARKS) if small else raw.translate(None, _NOT_COLONS)
+    counting = _COUNTING
+    scan = counting.scanners.get(parse_float) or counting.scanner(parse_float)
+    sizes = counting.sizes
+    start = len(sizes)  # a hook that decodes JSON itself would add, and take off, its own sizes
+    try:
+        value, end = scan(text, _whitespace_end(text, 0) if text[:1] in _WHITESPACE_CHARS else 0)
+        if end != len(text) and _whitespace_end(text, end) != len(text):
+            return _UNDECIDED
+        objects, keys = len(sizes) - start, sum(sizes[start:])
+    except (StopIteration, ValueError, ArithmeticError, RecursionError):
+        return _UNDECIDED
+    finally:
+        del sizes[start:]
+    if not _shallow(marks, objects) and _structure_too_deep(_outside_strings(raw) or b""):
+        return _TOO_DEEP
+    # The pairs are at most the colons in the body less some known to stand inside strings. With the
+    # quotes and digits kept (a small body), every pair's colon follows its key's closing quote,
+    # while a colon inside a string mostly follows a digit or another colon (times, URLs). In a large
+    # body, the marks are only colons and brackets, and the colons of the strings near the top are
+    # counted on the decoded value. No more pairs than keys kept: no key was repeated.
+    if small:
+        pairs = marks.count(b'":')
+    else:
+        pairs = marks.count(b":")
+        if pairs != keys:
+            pairs -= _colons_near_top(value, pairs - keys)
+    if pairs != keys:
+        exact = _outside_strings(raw)
+        if exact is None or exact.count(b":") != keys:
+            return _UNDECIDED
+    return value
+
+
+_DIGITS_AS_ZERO: Final = bytes.maketrans(b"123456789", b"000000000")
+_NOT_MARKS: Final = bytes(b for b in range(256) if b not in b'":[]{}0123456789')
+"""Deleted from a small body to leave its marks: quotes, colons, brackets and digits (as ``0``)."""
+_NOT_COLONS: Final = bytes(b for b in range(256) if b not in b":[]{}")
+"""Deleted from a large body to leave its marks: colons and brackets."""
+_SMALL_BODY: Final = 16 * 1024
+"""Bodies up to this many bytes keep quotes and digits among their marks (one pass, no walk)."""
+
+
+def _colons_near_top(value: Any, wanted: int) -> int:
+    """Colons in the string values of a decoded top-level object and of its objects (up to ``wanted``).
+
+    Each counted string is one string of the body, so this is at most the colons inside strings.
+    The walk runs at C speed (no Python step per value) and stops once ``wanted`` are found.
+    """
+    if type(value) is not dict:
+        return 0
+    values = [*value.values()]
+    kinds = [*map(type, values)]
+    found = "".join(compress(values, map(operator.is_, kinds, repeat(str)))).count(":")
+    for inner in compress(values, map(operator.is_, kinds, repeat(dict))):
+        if found >= wanted:
+            break
+        inner_values = [*inner.values()]
+        strings = compress(inner_values, map(operator.is_, map(type, inner_values), repeat(str)))
+        found += "".join(strings).count(":")
+    return found
+
+
+def _shallow(marks: bytes, objects: int, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether the decoded body surely nests at most ``limit`` levels (``False``: not sure).
+
+    ``marks`` holds every bracket of the body, those inside strings too; ``objects`` is the number of
+    JSON objects decoded. The true depth is at most the running depth over all the brackets plus the
+    closing brackets that stand inside strings: every ``}`` but one per object, and at most every
+    ``]``.
+    """
+    steps = marks.translate(_DEPTH_STEPS, _NOT_BRACKETS)
+    if steps.count(b"\x01") <= limit:
+        return True
+    in_strings = marks.count(b"}") - objects + marks.count(b"]")
+    rest = steps
+    for rounds in range(1, _QUICK_NESTING_ROUNDS + 1):  # each round takes out every innermost pair
+        rest = rest.replace(b"\x01\xff", b"")
+        if not rest:
+            return rounds + in_strings <= limit
+    return False

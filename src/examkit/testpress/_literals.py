@@ -10,6 +10,8 @@ strict-JSON policy, :func:`examkit.core.serde.decode_strict_json`, shared with
 from __future__ import annotations
 
 import re
+import threading
+from collections.abc import Collection
 from decimal import Decimal
 from typing import Any, Final
 
@@ -45,7 +47,7 @@ class _LiteralDecimal(Decimal):
 _NEGATIVE_ZERO: Final = _LiteralInt("-0")
 
 # Where the literal -0 may stand (a false alarm inside a string only costs the slower decoder).
-_NEGATIVE_ZERO_RE: Final = re.compile(r"-0(?![0-9.eE])")
+_NEGATIVE_ZERO_RE: Final = re.compile(rb"-0(?![0-9.eE])")
 
 
 def load_json_with_literals(body: bytes) -> Any:
@@ -62,41 +64,70 @@ def load_json_with_literals(body: bytes) -> Any:
     return decode_with_literals(body)[0]
 
 
-def decode_with_literals(body: bytes) -> tuple[Any, bool]:
+def decode_with_literals(body: bytes, *, exact_fields: Collection[str] | None = None) -> tuple[Any, bool]:
     """Decode as :func:`load_json_with_literals` does; also tell whether any number kept a literal.
 
     Most numbers need no literal of their own: JSON writes every integer but ``-0`` as ``str`` writes
     it, and most fractions (``7.00``, ``0.5``) read back exactly from a plain ``Decimal``. Only the
     others (``-0``, ``1e3``) become literal-keeping objects, so a body of numbers costs one plain
     object per number, and a body without such literals needs no :func:`make_plain` pass.
+
+    ``exact_fields`` names the top-level keys whose literal is read (the hashed ones); an integer
+    elsewhere written ``-0`` may then decode to a plain ``0``, which :func:`make_plain` would give
+    anyway. ``None``: every ``-0`` keeps its literal.
     """
-    text = json_text(body, vendor=VENDOR, allow_str=False)
-    kept = False
+    if type(body) is not bytes:
+        json_text(body, vendor=VENDOR, allow_str=False)  # refuses what is not bytes, or not UTF-8
+    raw = bytes(body)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = json_text(raw, vendor=VENDOR)  # raises the usual "not UTF-8" error
+    kept = _KEPT.count
+    before = len(kept)
+    try:
+        value = decode_strict_json(text, vendor=VENDOR, from_utf8=True, parse_float=_parse_decimal, raw=raw)
+        if _may_hold_negative_zero(value, exact_fields) and _NEGATIVE_ZERO_RE.search(raw):
+            # Integers through a Python hook (slow, rare): the literal -0 may stand somewhere.
+            value = decode_strict_json(
+                text, vendor=VENDOR, from_utf8=True, parse_float=_parse_decimal, parse_int=_parse_int
+            )
+        return value, len(kept) > before
+    finally:
+        del kept[before:]
 
-    def parse_decimal(literal: str) -> Decimal:
-        nonlocal kept
-        number = Decimal(literal)
-        if str(number) == literal:
-            return number
-        kept = True
-        return _LiteralDecimal(literal)
 
-    def parse_int(literal: str) -> int:
-        nonlocal kept
-        if literal == "-0":
-            kept = True
-            return _NEGATIVE_ZERO
-        return int(literal)
+def _may_hold_negative_zero(value: Any, exact_fields: Collection[str] | None) -> bool:
+    """Whether a ``0`` whose literal counts was decoded (one of ``exact_fields``, or any)."""
+    if exact_fields is None or not isinstance(value, dict):
+        return True
+    # Also true for a false or a 0.0 (they equal 0): a search for -0 wasted, never one missed.
+    return 0 in map(value.get, exact_fields)
 
-    # Without a possible -0, integers are left to the C decoder (parse_int=None), the fastest path.
-    value = decode_strict_json(
-        text,
-        vendor=VENDOR,
-        from_utf8=True,
-        parse_float=parse_decimal,
-        parse_int=parse_int if _NEGATIVE_ZERO_RE.search(text) else None,
-    )
-    return value, kept
+
+class _Kept(threading.local):
+    """Per thread: one entry per literal-keeping number made (so a decode can tell it made some)."""
+
+    def __init__(self) -> None:
+        self.count: list[None] = []
+
+
+_KEPT: Final = _Kept()
+
+
+def _parse_decimal(literal: str) -> Decimal:
+    number = Decimal(literal)
+    if str(number) == literal:
+        return number
+    _KEPT.count.append(None)
+    return _LiteralDecimal(literal)
+
+
+def _parse_int(literal: str) -> int:
+    if literal == "-0":
+        _KEPT.count.append(None)
+        return _NEGATIVE_ZERO
+    return int(literal)
 
 
 def literal_text(value: object) -> str | None:

@@ -7,6 +7,7 @@ strings.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta
@@ -18,7 +19,7 @@ import attrs
 from examkit.core._enums import StrEnum
 from examkit.core._html import cell_text, html_table
 from examkit.core.errors import PayloadError
-from examkit.core.serde import NoneIf, PayloadConverter, extra_field
+from examkit.core.serde import NoneIf, PayloadConverter, _structure_decimal, extra_field
 from examkit.testpress._vendor import VENDOR as VENDOR  # noqa: PLC0414 - re-exported (mypy --strict)
 
 __all__ = [
@@ -315,9 +316,26 @@ def _structure_duration(value: object, _: Any) -> timedelta:
     raise PayloadError(f"expected a duration such as '0:30:00', got {shown}", reason="not a duration")
 
 
+@functools.lru_cache(maxsize=1024)
+def _decimal_from_text(text: str) -> Decimal:
+    return _structure_decimal(text, Decimal)
+
+
+def _structure_shared_decimal(value: object, tp: Any) -> Decimal:
+    """Read a decimal as the core does; one ``Decimal`` per distinct text (scores repeat: ``"7.00"``).
+
+    A ``Decimal`` cannot change, so equal texts may share one: a large webhook's statistics then
+    hold one object per distinct score instead of one per subject. Refusals are not cached.
+    """
+    if type(value) is str:
+        return _decimal_from_text(value)
+    return _structure_decimal(value, tp)
+
+
 def _build_converter() -> PayloadConverter:
     conv = PayloadConverter(vendor=VENDOR)
     conv.register_hook(timedelta, _structure_duration)
+    conv.register_hook(Decimal, _structure_shared_decimal)
     conv.register(Exam)
     conv.register(SubjectStats)
     conv.register(DifficultyLevelStats)

@@ -20,6 +20,7 @@ processed once.
 from __future__ import annotations
 
 import hmac as _hmac
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import parse_qsl
@@ -139,6 +140,8 @@ class TestpressWebhookVerifier:
         self._encoding = encoding
         self._fields = fields
         self._authenticated = tuple(f for f in fields if f != PRIVATE_KEY)
+        # The top-level keys whose literal text is read: the hashed ones and the public key.
+        self._exact_fields = frozenset((*self._authenticated, "key"))
         try:
             # The private key's encoded form is part of every hashed string: compute it once.
             self._encoded_private = KeyRing(encoded_private_key(s.reveal(), encoding) for s in self._secrets)
@@ -229,7 +232,7 @@ class TestpressWebhookVerifier:
         """
         body = received(request, limit=self._max_body_size, vendor=VENDOR).body
         try:
-            payload, kept_literals = decode_with_literals(body)
+            payload, kept_literals = decode_with_literals(body, exact_fields=self._exact_fields)
         except PayloadError as exc:
             reason = "body too deep" if exc.reason == "too deep" else "body not JSON"
             raise MalformedSignatureError(
@@ -248,7 +251,10 @@ class TestpressWebhookVerifier:
             raise MalformedSignatureError(
                 "the hash must be a string", vendor=VENDOR, reason="hash not a string"
             )
-        candidate = decode_signature(sent_hash, encoding="hex", algorithm="sha512", vendor=VENDOR)
+        if len(sent_hash) == 128 and _HEX_SHA512.fullmatch(sent_hash):  # the usual hash: as decode_signature
+            candidate = bytes.fromhex(sent_hash)
+        else:
+            candidate = decode_signature(sent_hash, encoding="hex", algorithm="sha512", vendor=VENDOR)
         key = literal_text(payload.get("key"))
         if key is None or not _hmac.compare_digest(
             key.encode("utf-8", "surrogatepass"), self._public_key_bytes
@@ -291,6 +297,10 @@ class TestpressWebhookVerifier:
             f"TestpressWebhookVerifier(public_key={self._public_key!r}, "
             f"private_keys=<{len(self._secrets)}>, encoding={self._encoding!r})"
         )
+
+
+_HEX_SHA512: Final = re.compile(r"[0-9a-fA-F]{128}")
+"""A hex SHA-512 digest, either case: what :func:`decode_signature` accepts and decodes with ``fromhex``."""
 
 
 def _check_encoding(encoding: object) -> None:

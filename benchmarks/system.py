@@ -82,6 +82,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     body = json.dumps({"Status": "Valid", "Override_Status": None}).encode()
 
     def do_GET(self) -> None:
+        if self.path == "/connections":  # the benchmark's own question, not a signed call
+            self._answer(json.dumps(sorted(_Handler.connections)).encode())
+            return
         agent = self.headers.get("User-Agent", "").split("/", 1)[0]
         _Handler.connections.add((agent, self.client_address[1]))
         if not self.headers.get("Authorization", "").startswith("amx "):
@@ -89,14 +92,61 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
+        self._answer(self.body)
+
+    def _answer(self, payload: bytes) -> None:
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(self.body)))
+        self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
-        self.wfile.write(self.body)
+        self.wfile.write(payload)
 
     def log_message(self, format: str, *args: Any) -> None:
         return
+
+
+class _StatusServer(http.server.ThreadingHTTPServer):
+    """The participant-status endpoint of :func:`client_throughput`, run in its own process."""
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+
+
+class _Vendor:
+    """A benchmark server (a class of this module) in its own Python process on 127.0.0.1.
+
+    The vendor runs on its own machine in real life: in this process its request handling would
+    compete with the client being measured for the GIL (and a thread switch waits up to
+    ``sys.getswitchinterval()`` for it), which measures the server's scheduling, not the client.
+    """
+
+    def __init__(self, server: str, *args: object) -> None:
+        root = str(Path(__file__).resolve().parent.parent)
+        script = (
+            f"import sys; sys.path.insert(0, {root!r}); from benchmarks.system import {server}; "
+            f"s = {server}(*{args!r}); print(s.server_address[1], flush=True); s.serve_forever()"
+        )
+        self._process = subprocess.Popen(  # noqa: S603 - our own interpreter
+            [sys.executable, "-c", script], stdout=subprocess.PIPE, text=True
+        )
+        assert self._process.stdout is not None
+        self.base_url = f"http://127.0.0.1:{int(self._process.stdout.readline())}"
+
+    def __enter__(self) -> _Vendor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._process.kill()
+        self._process.wait(5)
+        if self._process.stdout is not None:
+            self._process.stdout.close()
+
+    def connections(self) -> list[tuple[str, int]]:
+        """``(user agent family, client port)`` of every connection that carried a signed call."""
+        seen = requests.get(f"{self.base_url}/connections", timeout=5).json()
+        return [(str(agent), int(port)) for agent, port in seen]
 
 
 @dataclass(frozen=True)
@@ -126,14 +176,12 @@ def _spread(values: tuple[float, ...]) -> float:
 def client_throughput(total: int = 1000, rounds: int = 5) -> ThroughputResult:
     """``total`` signed GETs through ``IntegrityAdvocateClient`` vs a hand-written session loop.
 
-    Both send the same signed ``GET /api/2-0/participantstatus`` to a local server, interleaved in
-    ``rounds`` slices, each over one reused session (connections counted by the server).
+    Both send the same signed ``GET /api/2-0/participantstatus`` to a local server in its own
+    process (:class:`_Vendor`), interleaved in ``rounds`` slices, each over one reused session
+    (connections counted by the server).
     """
-    _Handler.connections = set()
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{server.server_address[1]}"
+    vendor = _Vendor("_StatusServer")
+    base = vendor.base_url
     url = base + "/api/2-0/participantstatus"
     params = {"participantidentifier": "student-42", "courseid": "course-7", "activityid": "quiz-1"}
     clock = SystemClock()
@@ -173,13 +221,12 @@ def client_throughput(total: int = 1000, rounds: int = 5) -> ThroughputResult:
                 spent[name] += took[name]
             ratios.append(took["hand"] / took["examkit"])
         done = per_round * rounds
-        seen = list(_Handler.connections)
+        seen = vendor.connections()
         client.close()
         hand_session.close()
         client_session.close()
     finally:
-        server.shutdown()
-        server.server_close()
+        vendor.__exit__()
     return ThroughputResult(
         requests=done,
         examkit_rps=done / spent["examkit"],
@@ -195,7 +242,7 @@ def async_client_throughput(total: int = 1000, rounds: int = 5) -> ThroughputRes
 
     Both send the same signed ``GET /api/2-0/participantstatus`` (the hand-written loop signs with
     ``AmxSigner`` and reads the JSON) over one ``httpx.AsyncClient`` each, interleaved in ``rounds``
-    slices in one event loop.
+    slices in one event loop, to a local server in its own process (:class:`_Vendor`).
     """
     import asyncio  # noqa: PLC0415
 
@@ -203,11 +250,8 @@ def async_client_throughput(total: int = 1000, rounds: int = 5) -> ThroughputRes
 
     from examkit.integrity_advocate import AsyncIntegrityAdvocateClient  # noqa: PLC0415
 
-    _Handler.connections = set()
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{server.server_address[1]}"
+    vendor = _Vendor("_StatusServer")
+    base = vendor.base_url
     url = base + "/api/2-0/participantstatus"
     params = {"participantidentifier": "student-42", "courseid": "course-7", "activityid": "quiz-1"}
     clock = SystemClock()
@@ -254,10 +298,9 @@ def async_client_throughput(total: int = 1000, rounds: int = 5) -> ThroughputRes
 
     try:
         spent, ratios, done = asyncio.run(main())
-        seen = list(_Handler.connections)
+        seen = vendor.connections()
     finally:
-        server.shutdown()
-        server.server_close()
+        vendor.__exit__()
     return ThroughputResult(
         requests=done,
         examkit_rps=done / spent["examkit"],

@@ -44,6 +44,10 @@ from examkit.core.webhook import Headers
 __all__: list[str] = []
 
 _T = TypeVar("_T")
+# asyncio.timeout (Python 3.11+) bounds an await without wrapping it in a task of its own.
+_timeout: Final[Callable[[float], contextlib.AbstractAsyncContextManager[None]] | None] = getattr(
+    asyncio, "timeout", None
+)
 
 # httpx's exceptions by what they say about the request: never sent, sent (or maybe sent).
 _NOT_CONNECTED: Final = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
@@ -208,20 +212,24 @@ class AsyncTransport(_Rules):
         """Build, sign and send one attempt; never raises (credentials live only in this frame)."""
         target = _with_query(url, params)
         try:
+            parsed = httpx.URL(target)  # parsed once: the URL signed is the URL sent
             request = self.client.build_request(
                 method,
-                target,
+                parsed,
                 headers={"User-Agent": USER_AGENT, **(headers or {})},
                 content=body,
                 timeout=self._timeout,
             )
-            request.url = httpx.URL(target)  # the URL signed is the URL sent: no client params
+            request.url = parsed  # without the client's own params
             if sign is not None:
                 request.headers.update(sign(method, target, body if body is not None else b""))
         except _BAD_URL as exc:
             return _Failure("config", type(exc).__name__)
         try:
-            return await asyncio.wait_for(self._exchange(request, url), self.deadline)
+            if _timeout is None:  # pragma: no cover - Python 3.10: a task per attempt
+                return await asyncio.wait_for(self._exchange(request, url), self.deadline)
+            async with _timeout(self.deadline):  # no task of its own: it cancels this one
+                return await self._exchange(request, url)
         except asyncio.TimeoutError:
             return _Failure("deadline", f"the {self.deadline:g} s deadline passed")
 
@@ -253,6 +261,9 @@ class AsyncTransport(_Rules):
         encoding = (raw.headers.get("Content-Encoding") or "identity").strip().lower()
         if encoding in ("", "identity") and length.isascii() and length.isdigit() and int(length) > limit:
             raise _TooLargeError(raw.status_code)
+        if encoding in ("", "identity") and length.isascii() and length.isdigit():
+            # The framing bounds the body at Content-Length (h11 reads no further): read it whole.
+            return await raw.aread()
         chunks: list[bytes] = []
         size = 0
         async for chunk in raw.aiter_bytes(_CHUNK):

@@ -295,6 +295,11 @@ class Transport(_Rules):
             never changes it and does not close it. Without one, the transport makes and owns its own.
             A urllib3 ``Retry`` on its adapters is not used: examkit sends through a non-retrying view
             of the adapter (same connection pool), and ``retry`` is the one retry layer.
+            The environment's settings (``HTTP_PROXY``, ``HTTPS_PROXY``, ``NO_PROXY``,
+            ``REQUESTS_CA_BUNDLE``), which requests reads again for every request, are merged with
+            the session's as requests merges them, once per host and per value of the session's
+            ``proxies``, ``verify``, ``cert`` and ``trust_env``: at a client's first call to a host.
+            A client made after the environment changed sees the change.
         timeout: Seconds for connecting and reading, as one number or a ``(connect, read)`` pair.
         retry: The retry policy for idempotent requests.
         secrets: Secrets to scrub from any text that ends up in an error message or log.

@@ -276,3 +276,25 @@ def test_a_users_async_client_proxy_wins_over_the_environment(monkeypatch: pytes
         _proxy_env(monkeypatch, env.url)
         assert asyncio.run(go(own.url)) == b"client"
         assert env.seen == []
+
+
+def test_parsed_urls_are_kept_per_target_and_bounded() -> None:
+    async def go(base: str) -> tuple[list[bytes], list[bytes], int]:
+        async with _transport() as transport:
+            again = [(await transport.request("GET", f"{base}/7")).body for _ in range(3)]
+            assert len(transport._urls) == 1
+            queried = [
+                (await transport.request("GET", f"{base}/q", params={"page": str(i)})).body for i in range(3)
+            ]
+            for i in range(_transport_async._URLS + 5):
+                transport._urls.setdefault(f"{base}/filler{i}", httpx.URL(f"{base}/filler{i}"))
+                if len(transport._urls) >= _transport_async._URLS:
+                    break
+            await transport.request("GET", f"{base}/8")
+            return again, queried, len(transport._urls)
+
+    with slow_server() as server:
+        again, queried, kept = asyncio.run(go(f"http://127.0.0.1:{server.server_address[1]}"))
+    assert again == [b"7"] * 3
+    assert queried == [b"q?page=0", b"q?page=1", b"q?page=2"]  # each target its own URL
+    assert kept <= _transport_async._URLS

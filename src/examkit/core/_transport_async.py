@@ -50,6 +50,7 @@ _timeout: Final[Callable[[float], contextlib.AbstractAsyncContextManager[None]] 
     asyncio, "timeout", None
 )
 
+_URLS: Final = 256  # parsed URLs kept per transport (the same endpoint, a status polled again)
 _POOLS: Final = 16  # connection pools of the client examkit makes ...
 _POOL_SIZE: Final = 8  # ... each with at most this many connections, all kept alive when idle
 
@@ -213,6 +214,7 @@ class AsyncTransport(_Rules):
             client = httpx.AsyncClient(verify=tls, mounts={"all://": _Pools(tls)})
         self.client = client
         self._sleep = sleep
+        self._urls: dict[str, httpx.URL] = {}  # httpx URLs are immutable: one per target is enough
         connect, read = self.timeout
         self._timeout = httpx.Timeout(connect=connect, read=read, write=read, pool=connect)
 
@@ -298,7 +300,11 @@ class AsyncTransport(_Rules):
         """Build, sign and send one attempt; never raises (credentials live only in this frame)."""
         target = _with_query(url, params)
         try:
-            parsed = httpx.URL(target)  # parsed once: the URL signed is the URL sent
+            parsed = self._urls.get(target)
+            if parsed is None:  # parsed once (httpx checks every character): the URL signed is sent
+                if len(self._urls) >= _URLS:
+                    self._urls.clear()
+                parsed = self._urls[target] = httpx.URL(target)
             request = self.client.build_request(
                 method,
                 parsed,

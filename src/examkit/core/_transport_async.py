@@ -170,7 +170,10 @@ class AsyncTransport(_Rules):
     Args:
         vendor: The vendor's name, carried by every error.
         client: An :class:`httpx.AsyncClient` to use (proxies, certificates, a mock transport).
-            examkit does not close it. Without one, the transport makes and owns its own.
+            examkit does not close it. Without one, the transport makes and owns its own, with
+            httpx's defaults (the environment's proxies and CA settings too) except that its
+            connections are spread over small pools and all kept alive while idle, so that many
+            concurrent calls (bulk issuance) reuse them.
         timeout: Seconds for connecting and reading, one number or a ``(connect, read)`` pair.
         retry: The retry policy for idempotent requests.
         secrets: Secrets to scrub from any text that ends up in an error message or log.

@@ -51,8 +51,8 @@ _timeout: Final[Callable[[float], contextlib.AbstractAsyncContextManager[None]] 
 )
 
 _URLS: Final = 256  # parsed URLs kept per transport (the same endpoint, a status polled again)
-_POOLS: Final = 16  # connection pools of the client examkit makes ...
-_POOL_SIZE: Final = 8  # ... each with at most this many connections, all kept alive when idle
+_POOLS: Final = 128  # connection pools of the client examkit makes (httpx's default: 100 connections)
+_POOL_SIZE: Final = 1  # ... each with at most this many connections, kept alive when idle
 
 
 class _ReleaseOnClose(httpx.AsyncByteStream):
@@ -79,14 +79,17 @@ class _Pools(httpx.AsyncBaseTransport):
     """httpx's own transport, several times over: the transport of the client examkit makes.
 
     httpcore's pool does work in proportion to the square of its connections for every request
-    that starts or ends (at 64 concurrent calls, about 1.5 ms of CPU per call), and keeps only 20
-    connections alive by default, so calls in waves reconnect. Each of these pools holds at most
-    :data:`_POOL_SIZE` connections, all kept alive while idle, and a request goes to the first pool
-    with a free connection: one call at a time always uses the first pool's one connection, and
-    64 concurrent calls use eight pools of 8. Everything else (HTTP/1.1, TLS verification) is
-    httpx's default. It is mounted for ``all://``, not passed as the client's ``transport``, so the
-    proxies of the environment (``HTTPS_PROXY``, ``NO_PROXY``) still apply: httpx reads them only for
-    a client made without a transport, and their more specific mounts take precedence.
+    that starts or ends (at 64 concurrent calls, about 1.5 ms of CPU per call; each idle connection
+    also costs a ``poll`` to see whether the server closed it), and keeps only 20 connections alive
+    by default, so calls in waves reconnect. Each of these pools holds at most :data:`_POOL_SIZE`
+    connections, kept alive while idle, and a request goes to the first pool with a free
+    connection: one call at a time always uses the first pool's connection, and 64 concurrent
+    calls use the first 64 pools. Past :data:`_POOLS` calls in flight, a call waits in the pool
+    with the fewest waiting (httpx's pool timeout applies, as past httpx's 100 connections).
+    Everything else (HTTP/1.1, TLS verification) is httpx's default. It is mounted for
+    ``all://``, not passed as the client's ``transport``, so the proxies of the environment
+    (``HTTPS_PROXY``, ``NO_PROXY``) still apply: httpx reads them only for a client made without
+    a transport, and their more specific mounts take precedence.
     """
 
     def __init__(self, tls: ssl.SSLContext) -> None:

@@ -9,6 +9,7 @@ connection, calls in waves reuse the connections of the wave before, and every a
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -298,3 +299,53 @@ def test_parsed_urls_are_kept_per_target_and_bounded() -> None:
     assert again == [b"7"] * 3
     assert queried == [b"q?page=0", b"q?page=1", b"q?page=2"]  # each target its own URL
     assert kept <= _transport_async._URLS
+
+
+class _Echo(BaseHTTPRequestHandler):
+    """Answers with the path and the headers it received, as JSON."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet."""
+
+    def do_GET(self) -> None:
+        body = json.dumps({"path": self.path, "headers": dict(self.headers.items())}).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def test_a_users_client_headers_and_cookies_apply_but_not_its_params() -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Echo)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+
+    def sign(_method: str, url: str, _body: bytes) -> dict[str, str]:
+        return {"Authorization": f"signed {url}"}
+
+    async def go() -> dict[str, object]:
+        async with httpx.AsyncClient(
+            params={"leak": "1"}, headers={"X-App": "mine", "User-Agent": "theirs"}, cookies={"c": "v"}
+        ) as client:
+            transport = AsyncTransport(vendor="Test", client=client, retry=RetryPolicy.none())
+            answer = await transport.request("GET", f"{base}/api", params={"q": "a b"}, sign=sign)
+            data: dict[str, object] = json.loads(answer.body)
+            return data
+
+    try:
+        seen = asyncio.run(go())
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+    headers = seen["headers"]
+    assert isinstance(headers, dict)
+    assert seen["path"] == "/api?q=a+b"  # the URL signed, without the client's params
+    assert headers["Authorization"] == f"signed {base}/api?q=a+b"
+    assert headers["X-App"] == "mine"
+    assert headers["Cookie"] == "c=v"
+    assert headers["User-Agent"].startswith("examkit/")

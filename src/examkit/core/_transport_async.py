@@ -311,14 +311,20 @@ class AsyncTransport(_Rules):
                 if len(self._urls) >= _URLS:
                     self._urls.clear()
                 parsed = self._urls[target] = httpx.URL(target)
-            request = self.client.build_request(
+            # What client.build_request makes (the client's headers and cookies, then ours; the
+            # timeout), without the client's params: the URL signed is the URL sent. (Built here:
+            # build_request merges even empty params into the URL, which parses it again.)
+            client = self.client
+            merged = httpx.Headers(client.headers)
+            merged.update({"User-Agent": USER_AGENT, **(headers or {})})
+            request = httpx.Request(
                 method,
                 parsed,
-                headers={"User-Agent": USER_AGENT, **(headers or {})},
                 content=body,
-                timeout=self._timeout,
+                headers=merged,
+                cookies=httpx.Cookies(client.cookies) if client.cookies else None,
+                extensions={"timeout": self._timeout.as_dict()},
             )
-            request.url = parsed  # without the client's own params
             if sign is not None:
                 request.headers.update(sign(method, target, body if body is not None else b""))
         except _BAD_URL as exc:

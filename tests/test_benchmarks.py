@@ -76,6 +76,14 @@ def test_async_client_throughput_case_uses_one_connection_each() -> None:
     assert result.handwritten_rps > 0
 
 
+def test_async_bulk_case_counts_every_run_and_keeps_one_time_per_round() -> None:
+    result = system.async_bulk_itep(candidates=6, latency=0.01, widths=(1, 3), rounds=2, repeats=2)
+    assert result.all_issued
+    assert result.min_attempts_per_candidate == result.max_attempts_per_candidate == 1  # every run
+    assert [len(result.seconds[w]) for w in (1, 3)] == [2, 2]
+    assert len(result.ratios(3)) == 2
+
+
 @pytest.mark.parametrize("vendor", sorted(webhooks.ALL_VENDORS))
 def test_every_scheme_has_a_signature_row(vendor: str) -> None:
     cases = webhooks.ALL_VENDORS[vendor]("2KB")

@@ -409,3 +409,51 @@ def test_the_benchmark_case_runs_small_and_sends_each_candidate_once() -> None:
     assert result.min_attempts_per_candidate == result.max_attempts_per_candidate == 1
     assert [len(v) for v in result.seconds.values()] == [2, 2]
     assert len(result.ratios(4)) == 2
+
+
+def test_a_cancelled_run_reports_and_writes_every_candidate_and_resumes_the_rest() -> None:
+    # Issue 16: cancellation marks the rest of the cohort NOT_ATTEMPTED, with the same report and
+    # CSV output as any run, and the report reaches the caller (on the exception it raises).
+    transport = SlowItep(delay=0.03)
+    error = cancelled_run(transport, 30, lambda _task, done: done >= 5 and transport.in_flight > 0)
+    assert isinstance(error, BulkIssueInterrupted)
+    report = error.report
+    assert_nothing_lost(report, transport, 30)
+    rows = list(csv.DictReader(io.StringIO(_csv(report))))
+    assert [row["email"] for row in rows] == [f"c{i}@example.com" for i in range(30)]  # cohort order
+    for row in rows:
+        answered = transport.answered.get(row["email"])
+        if answered is not None:
+            assert (row["status"], row["test_id"], row["allocated"]) == ("issued", answered, "yes")
+        else:
+            assert (row["status"], row["test_id"], row["allocated"]) == ("not_attempted", "", "no")
+            assert row["error"] == row["http_status"] == ""
+    assert {row["status"] for row in rows} == {"issued", "not_attempted"}
+    # The same columns as the sync twin's interrupted report.
+    sync_rows = _interrupted_sync_csv_header()
+    assert list(rows[0]) == sync_rows
+    # Resuming from the report sends to the not-attempted candidates only, each once.
+    first = dict(transport.received)
+    resumed = run_async(slow_client(transport), cohort(30), product_code=GTX, resume=report)
+    assert len(resumed.issued) == 30
+    assert transport.received == Counter(f"c{i}@example.com" for i in range(30))
+    assert all(transport.received[email] == 1 for email in first)
+
+
+def _csv(report: BulkReport) -> str:
+    out = io.StringIO()
+    report.write_csv(out)
+    return out.getvalue()
+
+
+def _interrupted_sync_csv_header() -> list[str]:
+    """The columns of a sync run stopped by Ctrl-C in its progress callback."""
+
+    def progress(_outcome: BulkOutcome, done: int, _total: int) -> None:
+        if done == 2:
+            raise KeyboardInterrupt
+
+    with itep_server() as server, pytest.raises(BulkIssueInterrupted) as info:
+        server.client().issue_bulk(cohort(6), product_code=GTX, max_workers=1, progress=progress)
+    assert {o.status for o in info.value.report} == {OutcomeStatus.ISSUED, OutcomeStatus.NOT_ATTEMPTED}
+    return list(csv.DictReader(io.StringIO(_csv(info.value.report))).fieldnames or [])

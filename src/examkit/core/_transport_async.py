@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+import ssl
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from typing import Any, Final, TypeVar
 
 import httpx
@@ -44,6 +45,96 @@ from examkit.core.webhook import Headers
 __all__: list[str] = []
 
 _T = TypeVar("_T")
+# asyncio.timeout (Python 3.11+) bounds an await without wrapping it in a task of its own.
+_timeout: Final[Callable[[float], contextlib.AbstractAsyncContextManager[None]] | None] = getattr(
+    asyncio, "timeout", None
+)
+
+_URLS: Final = 256  # parsed URLs kept per transport (the same endpoint, a status polled again)
+_POOLS: Final = 128  # connection pools of the client examkit makes (httpx's default: 100 connections)
+_POOL_SIZE: Final = 1  # ... each with at most this many connections, kept alive when idle
+
+
+class _ReleaseOnClose(httpx.AsyncByteStream):
+    """A response stream that tells its pool, once, when it is closed."""
+
+    def __init__(self, stream: httpx.AsyncByteStream, release: Callable[[], None]) -> None:
+        self._stream = stream
+        self._release: Callable[[], None] | None = release
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self._stream:
+            yield chunk
+
+    async def aclose(self) -> None:
+        release, self._release = self._release, None
+        try:
+            await self._stream.aclose()
+        finally:
+            if release is not None:
+                release()
+
+
+class _Pools(httpx.AsyncBaseTransport):
+    """httpx's own transport, several times over: the transport of the client examkit makes.
+
+    httpcore's pool does work in proportion to the square of its connections for every request
+    that starts or ends (at 64 concurrent calls, about 1.5 ms of CPU per call; each idle connection
+    also costs a ``poll`` to see whether the server closed it), and keeps only 20 connections alive
+    by default, so calls in waves reconnect. Each of these pools holds at most :data:`_POOL_SIZE`
+    connections, kept alive while idle, and a request goes to the first pool with a free
+    connection: one call at a time always uses the first pool's connection, and 64 concurrent
+    calls use the first 64 pools. Past :data:`_POOLS` calls in flight, a call waits in the pool
+    with the fewest waiting (httpx's pool timeout applies, as past httpx's 100 connections).
+    Everything else (HTTP/1.1, TLS verification) is httpx's default. It is mounted for
+    ``all://``, not passed as the client's ``transport``, so the proxies of the environment
+    (``HTTPS_PROXY``, ``NO_PROXY``) still apply: httpx reads them only for a client made without
+    a transport, and their more specific mounts take precedence.
+    """
+
+    def __init__(self, tls: ssl.SSLContext) -> None:
+        self._pools: list[httpx.AsyncHTTPTransport | None] = [None] * _POOLS  # made when first needed
+        self._busy = [0] * _POOLS
+        self._tls = tls  # httpx's default context, loaded once for the client and all its pools
+
+    def _pool(self, index: int) -> httpx.AsyncHTTPTransport:
+        pool = self._pools[index]
+        if pool is None:
+            limits = httpx.Limits(max_connections=_POOL_SIZE, max_keepalive_connections=_POOL_SIZE)
+            pool = self._pools[index] = httpx.AsyncHTTPTransport(verify=self._tls, limits=limits)
+        return pool
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        busy = self._busy
+        index = next((i for i, n in enumerate(busy) if n < _POOL_SIZE), None)
+        if index is None:  # every connection is in use: queue where the fewest wait
+            index = min(range(_POOLS), key=busy.__getitem__)
+        busy[index] += 1
+        released = False
+
+        def release() -> None:
+            nonlocal released
+            if not released:
+                released = True
+                busy[index] -= 1
+
+        try:
+            response = await self._pool(index).handle_async_request(request)
+        except BaseException:
+            release()
+            raise
+        stream = response.stream
+        if not isinstance(stream, httpx.AsyncByteStream):  # pragma: no cover - httpx's own are
+            release()
+            return response
+        response.stream = _ReleaseOnClose(stream, release)
+        return response
+
+    async def aclose(self) -> None:
+        for pool in self._pools:
+            if pool is not None:
+                await pool.aclose()
+
 
 # httpx's exceptions by what they say about the request: never sent, sent (or maybe sent).
 _NOT_CONNECTED: Final = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
@@ -82,7 +173,10 @@ class AsyncTransport(_Rules):
     Args:
         vendor: The vendor's name, carried by every error.
         client: An :class:`httpx.AsyncClient` to use (proxies, certificates, a mock transport).
-            examkit does not close it. Without one, the transport makes and owns its own.
+            examkit does not close it. Without one, the transport makes and owns its own, with
+            httpx's defaults (the environment's proxies and CA settings too) except that its
+            connections are spread over small pools and all kept alive while idle, so that many
+            concurrent calls (bulk issuance) reuse them.
         timeout: Seconds for connecting and reading, one number or a ``(connect, read)`` pair.
         retry: The retry policy for idempotent requests.
         secrets: Secrets to scrub from any text that ends up in an error message or log.
@@ -121,8 +215,12 @@ class AsyncTransport(_Rules):
 
             raise config_error("client", "an httpx.AsyncClient, or None", client, vendor=vendor)
         self._owns_client = client is None
-        self.client = client if client is not None else httpx.AsyncClient()
+        if client is None:
+            tls = httpx.create_ssl_context(verify=True, trust_env=True)  # what httpx would load
+            client = httpx.AsyncClient(verify=tls, mounts={"all://": _Pools(tls)})
+        self.client = client
         self._sleep = sleep
+        self._urls: dict[str, httpx.URL] = {}  # httpx URLs are immutable: one per target is enough
         connect, read = self.timeout
         self._timeout = httpx.Timeout(connect=connect, read=read, write=read, pool=connect)
 
@@ -208,20 +306,34 @@ class AsyncTransport(_Rules):
         """Build, sign and send one attempt; never raises (credentials live only in this frame)."""
         target = _with_query(url, params)
         try:
-            request = self.client.build_request(
+            parsed = self._urls.get(target)
+            if parsed is None:  # parsed once (httpx checks every character): the URL signed is sent
+                if len(self._urls) >= _URLS:
+                    self._urls.clear()
+                parsed = self._urls[target] = httpx.URL(target)
+            # What client.build_request makes (the client's headers and cookies, then ours; the
+            # timeout), without the client's params: the URL signed is the URL sent. (Built here:
+            # build_request merges even empty params into the URL, which parses it again.)
+            client = self.client
+            merged = httpx.Headers(client.headers)
+            merged.update({"User-Agent": USER_AGENT, **(headers or {})})
+            request = httpx.Request(
                 method,
-                target,
-                headers={"User-Agent": USER_AGENT, **(headers or {})},
+                parsed,
                 content=body,
-                timeout=self._timeout,
+                headers=merged,
+                cookies=httpx.Cookies(client.cookies) if client.cookies else None,
+                extensions={"timeout": self._timeout.as_dict()},
             )
-            request.url = httpx.URL(target)  # the URL signed is the URL sent: no client params
             if sign is not None:
                 request.headers.update(sign(method, target, body if body is not None else b""))
         except _BAD_URL as exc:
             return _Failure("config", type(exc).__name__)
         try:
-            return await asyncio.wait_for(self._exchange(request, url), self.deadline)
+            if _timeout is None:  # pragma: no cover - Python 3.10: a task per attempt
+                return await asyncio.wait_for(self._exchange(request, url), self.deadline)
+            async with _timeout(self.deadline):  # no task of its own: it cancels this one
+                return await self._exchange(request, url)
         except asyncio.TimeoutError:
             return _Failure("deadline", f"the {self.deadline:g} s deadline passed")
 
@@ -253,6 +365,9 @@ class AsyncTransport(_Rules):
         encoding = (raw.headers.get("Content-Encoding") or "identity").strip().lower()
         if encoding in ("", "identity") and length.isascii() and length.isdigit() and int(length) > limit:
             raise _TooLargeError(raw.status_code)
+        if encoding in ("", "identity") and length.isascii() and length.isdigit():
+            # The framing bounds the body at Content-Length (h11 reads no further): read it whole.
+            return await raw.aread()
         chunks: list[bytes] = []
         size = 0
         async for chunk in raw.aiter_bytes(_CHUNK):

@@ -8,15 +8,12 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-import math
 import os
 import queue
 import socket
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from types import FrameType
 from typing import Any, Final, TypeVar
 from urllib.parse import urlsplit
 
@@ -64,7 +61,7 @@ class _TooLargeError(Exception):
 
 
 class _Exchange:
-    """One attempt's send and body read, on a worker thread or inline, so that a deadline can end it."""
+    """One attempt's send and body read, run on a worker thread so that a deadline can end it."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -72,9 +69,6 @@ class _Exchange:
         self.body: bytes | None = None
         self.failure: _Failure | None = None
         self.abandoned = False
-        self.finished = False
-        self.thread_id: int | None = None  # set when the attempt runs inline, in the caller's thread
-        self.due = math.inf  # the deadline, on time.monotonic()
 
     def keep(self, raw: requests.Response) -> bool:
         with self._lock:
@@ -88,105 +82,6 @@ class _Exchange:
             raw = self.raw
         if raw is not None:
             _shut(raw)
-
-    def expire(self) -> None:
-        """Give up an inline attempt at its deadline: shut the socket its thread is using.
-
-        Before the response headers arrive the socket is found in the frames of the calling thread
-        between ``Transport._exchange`` and the innermost frame (the connection urllib3 is sending
-        or reading on); the lock keeps the attempt from finishing, and its thread from starting
-        another request on that connection, until the socket is shut.
-        """
-        with self._lock:
-            if self.finished:
-                return
-            self.abandoned = True
-            if self.raw is not None:
-                _shut(self.raw)
-            elif self.thread_id is not None:
-                for sock in _sockets_in_use(self.thread_id):
-                    with contextlib.suppress(OSError):
-                        sock.shutdown(socket.SHUT_RDWR)
-
-    def finish(self) -> bool:
-        """Mark the attempt finished; return whether its deadline had passed first."""
-        with self._lock:
-            self.finished = True
-            return self.abandoned
-
-
-def _sockets_in_use(thread_id: int) -> list[socket.socket]:
-    """The sockets held by the frames of ``thread_id`` inside ``Transport._exchange``, innermost first."""
-    frame: FrameType | None = sys._current_frames().get(thread_id)
-    found: list[socket.socket] = []
-    while frame is not None:
-        if frame.f_code is _EXCHANGE_CODE:
-            return found
-        for value in list(frame.f_locals.values()):
-            if isinstance(value, socket.socket):
-                found.append(value)
-                continue
-            attributes = getattr(value, "__dict__", None)
-            if isinstance(attributes, dict):
-                for name in ("sock", "_sock"):  # http.client and urllib3 connections, SocketIO
-                    held = attributes.get(name)
-                    if isinstance(held, socket.socket):
-                        found.append(held)
-        frame = frame.f_back
-    return []  # not inside an attempt (any more): nothing of it to shut
-
-
-class _Watchdog:
-    """One thread that ends inline attempts past their deadline, by shutting their sockets.
-
-    An inline attempt costs a dictionary entry, not a thread switch: the thread sleeps until the
-    earliest deadline it knows of and is woken only when an attempt with an earlier one starts
-    (which, with one deadline per transport, is the first attempt after an idle spell). An attempt
-    that ends in time is simply forgotten.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._wake = threading.Condition(self._lock)
-        self._active: dict[int, _Exchange] = {}
-        self._until = math.inf
-        self._running = False
-
-    def watch(self, exchange: _Exchange) -> None:
-        with self._lock:
-            self._active[id(exchange)] = exchange
-            if not self._running:
-                self._running = True
-                threading.Thread(target=self._serve, name="examkit-deadline", daemon=True).start()
-            elif exchange.due < self._until:
-                self._wake.notify()
-
-    def forget(self, exchange: _Exchange) -> None:
-        with self._lock:
-            self._active.pop(id(exchange), None)
-
-    def _serve(self) -> None:
-        while True:
-            with self._lock:
-                now = time.monotonic()
-                due = [e for e in self._active.values() if e.due <= now]
-                for exchange in due:
-                    del self._active[id(exchange)]
-                if not due:
-                    self._until = min((e.due for e in self._active.values()), default=math.inf)
-                    self._wake.wait(None if self._until == math.inf else self._until - now)
-                    continue
-            for exchange in due:
-                with contextlib.suppress(Exception):  # the watchdog must outlive any one attempt
-                    exchange.expire()
-
-    def reset(self) -> None:
-        """Start afresh (in a forked child the thread does not exist)."""
-        self._lock = threading.Lock()
-        self._wake = threading.Condition(self._lock)
-        self._active = {}
-        self._until = math.inf
-        self._running = False
 
 
 class _Workers:
@@ -235,10 +130,8 @@ class _Workers:
 
 
 _WORKERS: Final = _Workers()
-_WATCHDOG: Final = _Watchdog()
 if hasattr(os, "register_at_fork"):  # pragma: no branch - every supported platform but Windows
     os.register_at_fork(after_in_child=_WORKERS.forget)
-    os.register_at_fork(after_in_child=_WATCHDOG.reset)
 
 
 def _shut(raw: requests.Response) -> None:
@@ -460,35 +353,19 @@ class Transport(_Rules):
         except _BAD_URL as exc:
             return _Failure("config", type(exc).__name__)
         exchange = _Exchange()
-        if self._inline(adapter, prep, env):
-            # An open connection is waiting in the pool: no name lookup, nothing that a shut socket
-            # cannot end. Send from this thread; the watchdog shuts the socket at the deadline.
-            exchange.thread_id = threading.get_ident()
-            exchange.due = time.monotonic() + self.deadline
-            _WATCHDOG.watch(exchange)
+        context = contextvars.copy_context()
+        done = threading.Event()
+
+        def work() -> None:
             try:
-                self._exchange(exchange, adapter, prep, env)
+                context.run(self._exchange, exchange, adapter, prep, env)
             finally:
-                late = exchange.finish()
-                _WATCHDOG.forget(exchange)
-            if late:
-                if exchange.raw is not None:
-                    _shut(exchange.raw)
-                return _Failure("deadline", f"the {self.deadline:g} s deadline passed")
-        else:
-            context = contextvars.copy_context()
-            done = threading.Event()
+                done.set()
 
-            def work() -> None:
-                try:
-                    context.run(self._exchange, exchange, adapter, prep, env)
-                finally:
-                    done.set()
-
-            _WORKERS.run(work)
-            if not done.wait(self.deadline):
-                exchange.abandon()
-                return _Failure("deadline", f"the {self.deadline:g} s deadline passed")
+        _WORKERS.run(work)
+        if not done.wait(self.deadline):
+            exchange.abandon()
+            return _Failure("deadline", f"the {self.deadline:g} s deadline passed")
         if exchange.failure is not None:
             return exchange.failure
         raw, content = exchange.raw, exchange.body
@@ -499,31 +376,6 @@ class Transport(_Rules):
         with contextlib.suppress(Exception):
             dispatch_hook("response", prep.hooks, raw)  # type: ignore[no-untyped-call]
         return self.response(raw.status_code, Headers(list(raw.headers.items())), content, url)
-
-    @staticmethod
-    def _inline(
-        adapter: requests.adapters.BaseAdapter, prep: requests.PreparedRequest, env: Mapping[str, Any]
-    ) -> bool:
-        """Whether an attempt can run in the calling thread rather than on a worker.
-
-        Only through a :class:`requests.adapters.HTTPAdapter` whose urllib3 pool for this host holds
-        an idle, open connection: every wait of such an attempt is on a socket, which the watchdog
-        can shut at the deadline. A new connection (a name lookup cannot be ended) and any other
-        adapter go through a worker thread, which the caller stops waiting for at the deadline.
-        """
-        if not isinstance(adapter, requests.adapters.HTTPAdapter):
-            return False
-        try:
-            if hasattr(adapter, "get_connection_with_tls_context"):  # requests 2.32.2 and later
-                pool = adapter.get_connection_with_tls_context(
-                    prep, env.get("verify", True), proxies=env.get("proxies") or {}, cert=env.get("cert")
-                )
-            else:  # pragma: no cover - requests 2.31
-                pool = adapter.get_connection(prep.url or "", env.get("proxies") or {})
-            idle = list(pool.pool.queue)  # type: ignore[attr-defined]  # a LifoQueue of connections
-        except Exception:  # whatever the adapter does: the worker path reports it properly
-            return False
-        return any(getattr(conn, "sock", None) is not None for conn in idle)
 
     def _adapter(self, target: str) -> requests.adapters.BaseAdapter:
         adapter = self.session.get_adapter(target)
@@ -625,6 +477,3 @@ class Transport(_Rules):
         raw._content = content  # so that response hooks reading .content see these bytes
         raw._content_consumed = True  # type: ignore[attr-defined]
         return content
-
-
-_EXCHANGE_CODE: Final = Transport._exchange.__code__  # where an inline attempt's own frames begin

@@ -118,3 +118,18 @@ def test_the_prefix_and_the_body_are_the_signed_message() -> None:
         signed_prefix(-1)
     with pytest.raises(ExamkitError, match="whole, non-negative Unix seconds"):
         signed_prefix(True)
+
+
+class _BrokenClock:
+    """A clock that answers NaN: no timestamp can be judged fresh against it."""
+
+    def time(self) -> float:
+        return float("nan")
+
+
+def test_a_clock_that_answers_nan_refuses_even_an_authentic_header() -> None:
+    body = b"{}"
+    header = f"t={NOW},signature={_expected_hex(NOW, body)}"
+    verifier = SignatureVerifier(secret=SECRET, clock=_BrokenClock())
+    with pytest.raises(TimestampOutsideToleranceError):
+        verifier.verify(body, header)

@@ -166,6 +166,10 @@ def _depth(value: Any) -> int:
 
 
 def _lone(text: str) -> bool:
+    # What a reader sees: written with escapes, a high surrogate followed by a low one is one
+    # escaped pair ("\\ud800\\udc00" is U+10000), not two lone halves. (Written raw, as with
+    # ensure_ascii=False, the body is not UTF-8 and the oracle refuses it before it gets here.)
+    text = json.loads(json.dumps(text))
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
@@ -218,3 +222,11 @@ def test_property_the_surrogate_check_agrees_with_the_walk(value: Any, ensure_as
 def test_surrogate_escapes_by_hand(text: str, lone: bool) -> None:
     assert _lone_surrogate_escape(text) is lone
     assert _holds_lone_surrogate(json.loads(text)) is lone
+
+
+def test_an_escaped_surrogate_pair_is_one_character_not_two_lone_halves() -> None:
+    # JSON's escapes spell U+10000 as the pair \ud800\udc00 (RFC 8259, section 7); only a half on its
+    # own is refused.
+    assert load_json(b'["\\ud800\\udc00"]') == ["\U00010000"]
+    with pytest.raises(PayloadError, match="lone surrogate"):
+        load_json(b'["\\ud800"]')

@@ -223,7 +223,7 @@ class SignatureVerifier:
             timestamp, signatures = read_header(header, self._format, self._fast, SIGNATURE_HEADER)
             index, digest = match_signatures(timestamp, signatures, body, self._keys)
         now = clock.time()
-        if abs(timestamp - now) > self._window:  # check_freshness says how far off, at this same now
+        if not abs(timestamp - now) <= self._window:  # check_freshness says how far off, at this same now
             check_freshness(
                 timestamp, clock=_At(now), tolerance=self._window, vendor=VENDOR, header=SIGNATURE_HEADER
             )

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import sys
 from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
@@ -178,5 +179,8 @@ def test_verifying_a_large_webhook_needs_a_few_times_its_body_in_memory() -> Non
     assert len(event.subject_stats) == 3000
     # The budget is 3x the body (2.9x measured on 3.11); a copy of the text or a second tree of the
     # payload would add a whole body or more. Equal scores share one Decimal.
-    assert peak < 3.3 * len(request.body), peak / len(request.body)
+    # Measured: 2.9x on Python 3.11 (the budget's interpreter), 3.35x on 3.10, whose dicts and
+    # decoded objects are larger; the bound catches a second copy of the tree on every version.
+    bound = 3.5 if sys.version_info < (3, 11) else 3.3
+    assert peak < bound * len(request.body), peak / len(request.body)
     assert event.subject_stats[0].score is event.subject_stats[-1].score

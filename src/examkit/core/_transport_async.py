@@ -50,7 +50,7 @@ _timeout: Final[Callable[[float], contextlib.AbstractAsyncContextManager[None]] 
     asyncio, "timeout", None
 )
 
-_URLS: Final = 256  # parsed URLs kept per transport (the same endpoint, a status polled again)
+_URLS: Final = 8  # parsed URLs kept per transport (the same endpoint, a status polled again; pages differ)
 _POOLS: Final = 128  # connection pools of the client examkit makes (httpx's default: 100 connections)
 _POOL_SIZE: Final = 1  # ... each with at most this many connections, kept alive when idle
 

@@ -10,6 +10,7 @@ RetryPolicy says.
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 import hmac
 import json
@@ -440,6 +441,39 @@ def test_paging_10000_participants_through_the_async_client_keeps_memory_flat() 
     # One page of 10 rows is a few KB; 3,000 participants kept would be several MB.
     assert peak < 1024 * 1024, peak
     assert early < 1024 * 1024, early
+
+
+@pytest.mark.parametrize("twin", ["sync", "async"])
+def test_a_page_read_leaves_no_reference_cycle_for_the_collector(twin: str) -> None:
+    # httpx's response and its stream refer to each other; left so, every page read waits, with
+    # its body, for the cyclic collector (on Python 3.13 paging then peaked 0.6 MB higher).
+    with _recorder(participants=200) as server:
+        client = _ia(server.base_url, twin, max_pages=30)
+
+        def saved(rows: list[Any]) -> list[object]:
+            del rows[:]
+            gc.collect()
+            return list(gc.garbage)
+
+        async def walk_async() -> list[object]:
+            async with client:
+                rows = [participant async for participant in client.iter_participants("c-1", page_size=10)]
+            return saved(rows)
+
+        def walk_sync() -> list[object]:
+            with client:
+                rows = list(client.iter_participants("c-1", page_size=10))
+            return saved(rows)
+
+        gc.collect()
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        try:
+            garbage = asyncio.run(walk_async()) if twin == "async" else walk_sync()
+        finally:
+            gc.set_debug(0)
+            gc.garbage.clear()
+    kinds = {type(thing).__name__ for thing in garbage}
+    assert not kinds & {"Response", "Request", "BoundAsyncStream", "HTTPResponse"}, sorted(kinds)
 
 
 # -- settings -------------------------------------------------------------------------------------

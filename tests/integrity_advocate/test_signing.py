@@ -408,3 +408,18 @@ def test_verify_detailed_reports_the_position_of_the_key_that_signed(position: i
         header, method="GET", url=URL
     )
     assert (verified.key_index, verified.key_count) == (position, count)
+
+
+def test_urls_that_differ_only_in_a_query_not_signed_share_one_cached_canonical_form() -> None:
+    # Each page of a listing differs only in its query (nexttoken=...): without the query cut
+    # before the cache, every page took an entry of the 512 and held its URL and encoded form.
+    from examkit.integrity_advocate.signing import _canonicalize
+
+    base = "https://ca.integrityadvocateserver.com/api/course/6120/participants"
+    expected = "https%3a%2f%2fca.integrityadvocateserver.com%2fapi%2fcourse%2f6120%2fparticipants"
+    canonical_uri(base)
+    before = _canonicalize.cache_info()
+    assert {canonical_uri(f"{base}?limit=10&nexttoken={n}") for n in range(600)} == {expected}
+    after = _canonicalize.cache_info()
+    assert after.currsize == before.currsize
+    assert after.hits - before.hits == 600

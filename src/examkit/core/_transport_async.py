@@ -51,6 +51,7 @@ _timeout: Final[Callable[[float], contextlib.AbstractAsyncContextManager[None]] 
 )
 
 _URLS: Final = 8  # parsed URLs kept per transport (the same endpoint, a status polled again; pages differ)
+_CLOSED: Final = httpx.ByteStream(b"")  # the stream of a response once read and closed
 _POOLS: Final = 128  # connection pools of the client examkit makes (httpx's default: 100 connections)
 _POOL_SIZE: Final = 1  # ... each with at most this many connections, kept alive when idle
 
@@ -356,6 +357,10 @@ class AsyncTransport(_Rules):
         finally:
             with contextlib.suppress(Exception):
                 await raw.aclose()
+            # httpx's response and its stream refer to each other: cut the loop, so each response
+            # is freed when this call returns instead of waiting (with its body) for the cyclic
+            # collector, which on Python 3.13 let paging hold about 0.6 MB more at its peak.
+            raw.stream = _CLOSED
         return self.response(raw.status_code, Headers(list(raw.headers.items())), content, url)
 
     async def _read(self, raw: httpx.Response) -> bytes:

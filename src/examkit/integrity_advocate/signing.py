@@ -139,6 +139,10 @@ class CanonicalForm:
         """
         if not isinstance(url, str):
             raise ValidationError("url must be text", field="url", reason="not text", vendor=VENDOR)
+        if not self.include_query:
+            # Cut before the cache: each page of a listing differs only in its query, and would
+            # otherwise take an entry of its own.
+            url = url.split("?", 1)[0]
         return _canonicalize(url, self)
 
 

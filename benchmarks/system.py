@@ -184,12 +184,14 @@ def _spread(values: tuple[float, ...]) -> float:
     return (q[2] - q[0]) / statistics.median(values)
 
 
-def client_throughput(total: int = 1000, rounds: int = 20) -> ThroughputResult:
+def client_throughput(total: int = 1000, rounds: int = 20, *, own_session: bool = False) -> ThroughputResult:
     """``total`` signed GETs through ``IntegrityAdvocateClient`` vs a hand-written session loop.
 
     Both send the same signed ``GET /api/2-0/participantstatus`` to a local server in its own
     process (:class:`_Vendor`), interleaved in ``rounds`` slices, each over one reused session
-    (connections counted by the server).
+    (connections counted by the server). The client is given a ``requests.Session`` of the caller's,
+    or with ``own_session`` none, so that it makes its own (whose kept-alive calls are sent from
+    the calling thread rather than a worker thread).
     """
     vendor = _Vendor("_StatusServer")
     base = vendor.base_url
@@ -199,7 +201,11 @@ def client_throughput(total: int = 1000, rounds: int = 20) -> ThroughputResult:
     try:
         client_session = requests.Session()
         client = IntegrityAdvocateClient(
-            app_id=APP_ID, api_key=IA_KEY, base_url=base, session=client_session, retry=RetryPolicy.none()
+            app_id=APP_ID,
+            api_key=IA_KEY,
+            base_url=base,
+            session=None if own_session else client_session,
+            retry=RetryPolicy.none(),
         )
         hand_session = requests.Session()
         signer = AmxSigner(app_id=APP_ID, api_key=IA_KEY)

@@ -59,8 +59,9 @@ def test_bulk_and_paging_cases_run_small() -> None:
     assert paging.pages == 4
 
 
-def test_client_throughput_case_uses_one_connection_each() -> None:
-    result = system.client_throughput(total=10, rounds=2)
+@pytest.mark.parametrize("own_session", [False, True], ids=["your session", "its own session"])
+def test_client_throughput_case_uses_one_connection_each(own_session: bool) -> None:
+    result = system.client_throughput(total=10, rounds=2, own_session=own_session)
     assert result.requests == 10
     assert result.examkit_connections == 1
     assert result.handwritten_connections == 1

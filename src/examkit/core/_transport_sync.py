@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import math
 import os
 import queue
 import socket
@@ -18,6 +19,9 @@ from typing import Any, Final, TypeVar
 from urllib.parse import urlsplit
 
 import requests
+import urllib3
+import urllib3.connection
+import urllib3.poolmanager
 from requests.cookies import extract_cookies_to_jar
 from requests.hooks import dispatch_hook
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
@@ -61,7 +65,7 @@ class _TooLargeError(Exception):
 
 
 class _Exchange:
-    """One attempt's send and body read, run on a worker thread so that a deadline can end it."""
+    """One attempt's send and body read, on a worker thread or inline, so that a deadline can end it."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -69,6 +73,9 @@ class _Exchange:
         self.body: bytes | None = None
         self.failure: _Failure | None = None
         self.abandoned = False
+        self.finished = False
+        self.connection: urllib3.connection.HTTPConnection | None = None  # an inline attempt's
+        self.due = math.inf  # an inline attempt's deadline, on time.monotonic()
 
     def keep(self, raw: requests.Response) -> bool:
         with self._lock:
@@ -82,6 +89,182 @@ class _Exchange:
             raw = self.raw
         if raw is not None:
             _shut(raw)
+
+    def bind(self, connection: urllib3.connection.HTTPConnection) -> None:
+        """Note the connection an inline attempt sends on (it is shut now if the deadline passed)."""
+        with self._lock:
+            self.connection = connection
+            if self.abandoned:
+                _shut_connection(connection)
+
+    def unbind(self, connection: urllib3.connection.HTTPConnection) -> None:
+        """Forget the connection as it goes back to its pool: from then on it is another call's."""
+        with self._lock:
+            if self.connection is connection:
+                self.connection = None
+
+    def expire(self) -> None:
+        """End an inline attempt at its deadline: shut the socket of the connection it is using."""
+        with self._lock:
+            if self.finished:
+                return
+            self.abandoned = True
+            if self.connection is not None:
+                _shut_connection(self.connection)
+            elif self.raw is not None:
+                _shut(self.raw)
+
+    def finish(self) -> bool:
+        """Mark the attempt finished; return whether its deadline had passed first."""
+        with self._lock:
+            self.finished = True
+            return self.abandoned
+
+
+def _shut_connection(connection: urllib3.connection.HTTPConnection) -> None:
+    sock = getattr(connection, "sock", None)
+    if isinstance(sock, socket.socket):
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+
+
+class _Inline(threading.local):
+    """Per thread: the inline attempt in progress, told by the connections of examkit's own pools."""
+
+    exchange: _Exchange | None = None
+
+
+_INLINE: Final = _Inline()
+
+
+class _Bound:
+    """What examkit's connections add to urllib3's: each request says which attempt sends it.
+
+    An attempt sent from the calling thread can only be ended at its deadline by shutting its
+    socket from another thread (the watchdog); these connections tell that attempt, as every
+    request starts, that it is theirs. Everything else is urllib3's.
+    """
+
+    def request(self, *args: Any, **kwargs: Any) -> Any:
+        exchange = _INLINE.exchange
+        if exchange is not None:
+            exchange.bind(self)  # type: ignore[arg-type]
+        return super().request(*args, **kwargs)  # type: ignore[misc]
+
+
+class _Connection(_Bound, urllib3.connection.HTTPConnection):
+    """urllib3's HTTP connection that tells the inline attempt sending on it (:class:`_Bound`)."""
+
+
+class _TLSConnection(_Bound, urllib3.connection.HTTPSConnection):
+    """urllib3's HTTPS connection that tells the inline attempt sending on it (:class:`_Bound`)."""
+
+
+class _Releasing:
+    """What examkit's pools add to urllib3's: a connection given back is no longer the attempt's."""
+
+    def _put_conn(self, conn: Any) -> None:
+        exchange = _INLINE.exchange
+        if exchange is not None and conn is not None:
+            exchange.unbind(conn)
+        super()._put_conn(conn)  # type: ignore[misc]
+
+    def idle_open_connection(self) -> bool:
+        """Whether a connection with an open socket waits in the pool (no connect is needed)."""
+        waiting = getattr(getattr(self, "pool", None), "queue", ())  # a LifoQueue, or None once closed
+        return any(getattr(conn, "sock", None) is not None for conn in list(waiting))
+
+
+class _Pool(_Releasing, urllib3.HTTPConnectionPool):
+    ConnectionCls = _Connection
+
+
+class _TLSPool(_Releasing, urllib3.HTTPSConnectionPool):
+    ConnectionCls = _TLSConnection
+
+
+_POOL_CLASSES: Final = {"http": _Pool, "https": _TLSPool}
+
+
+class _Adapter(requests.adapters.HTTPAdapter):
+    """requests' adapter over pools of examkit's connections: the adapter of a session examkit makes.
+
+    Its pools and connections are urllib3's (TLS, proxies, keep-alive unchanged); they only tell an
+    attempt sent from the calling thread which connection it uses, so that the watchdog can end it
+    at its deadline (see :meth:`Transport._inline`). A session you pass keeps its own adapters, and
+    its attempts go through a worker thread.
+    """
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = _POOL_CLASSES
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        defaults = urllib3.poolmanager.pool_classes_by_scheme
+        if getattr(manager, "pool_classes_by_scheme", None) is defaults:  # not a SOCKS proxy's manager
+            manager.pool_classes_by_scheme = _POOL_CLASSES
+        return manager
+
+
+def _own_session() -> requests.Session:
+    session = requests.Session()
+    session.mount("https://", _Adapter())
+    session.mount("http://", _Adapter())
+    return session
+
+
+class _Watchdog:
+    """One thread that ends inline attempts past their deadline, by shutting their sockets.
+
+    An inline attempt costs a dictionary entry, not a thread switch: the thread sleeps until the
+    earliest deadline it knows of and is woken only when an attempt with an earlier one starts
+    (with one deadline per transport, the first attempt after an idle spell). An attempt that ends
+    in time is simply forgotten.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._wake = threading.Condition(self._lock)
+        self._active: dict[int, _Exchange] = {}
+        self._until = math.inf
+        self._running = False
+
+    def watch(self, exchange: _Exchange) -> None:
+        with self._lock:
+            self._active[id(exchange)] = exchange
+            if not self._running:
+                self._running = True
+                threading.Thread(target=self._serve, name="examkit-deadline", daemon=True).start()
+            elif exchange.due < self._until:
+                self._wake.notify()
+
+    def forget(self, exchange: _Exchange) -> None:
+        with self._lock:
+            self._active.pop(id(exchange), None)
+
+    def _serve(self) -> None:
+        while True:
+            with self._lock:
+                now = time.monotonic()
+                due = [e for e in self._active.values() if e.due <= now]
+                for exchange in due:
+                    del self._active[id(exchange)]
+                if not due:
+                    self._until = min((e.due for e in self._active.values()), default=math.inf)
+                    self._wake.wait(None if self._until == math.inf else self._until - now)
+                    continue
+            for exchange in due:
+                with contextlib.suppress(Exception):  # the watchdog must outlive any one attempt
+                    exchange.expire()
+
+    def reset(self) -> None:
+        """Start afresh (in a forked child the thread does not exist)."""
+        self._lock = threading.Lock()
+        self._wake = threading.Condition(self._lock)
+        self._active = {}
+        self._until = math.inf
+        self._running = False
 
 
 class _Workers:
@@ -130,8 +313,10 @@ class _Workers:
 
 
 _WORKERS: Final = _Workers()
+_WATCHDOG: Final = _Watchdog()
 if hasattr(os, "register_at_fork"):  # pragma: no branch - every supported platform but Windows
     os.register_at_fork(after_in_child=_WORKERS.forget)
+    os.register_at_fork(after_in_child=_WATCHDOG.reset)
 
 
 def _shut(raw: requests.Response) -> None:
@@ -227,7 +412,7 @@ class Transport(_Rules):
             max_response_bytes=max_response_bytes,
         )
         self._owns_session = session is None
-        self.session = session if session is not None else requests.Session()
+        self.session = session if session is not None else _own_session()
         self._sleep = sleep
         # What requests would work out again for every request: a retry-free view of each adapter,
         # and the environment's proxies and CA bundle for each host (read once per host).
@@ -353,19 +538,37 @@ class Transport(_Rules):
         except _BAD_URL as exc:
             return _Failure("config", type(exc).__name__)
         exchange = _Exchange()
-        context = contextvars.copy_context()
-        done = threading.Event()
-
-        def work() -> None:
+        if self._inline(adapter, prep, env):
+            # An open connection of examkit's own waits in the pool: no name lookup, nothing that a
+            # shut socket cannot end. Send from this thread; the watchdog shuts it at the deadline.
+            exchange.due = time.monotonic() + self.deadline
+            _WATCHDOG.watch(exchange)
+            _INLINE.exchange = exchange
             try:
-                context.run(self._exchange, exchange, adapter, prep, env)
+                self._exchange(exchange, adapter, prep, env)
             finally:
-                done.set()
+                _INLINE.exchange = None
+                late = exchange.finish()
+                _WATCHDOG.forget(exchange)
+            if late:
+                if exchange.raw is not None:
+                    _shut(exchange.raw)
+                return _Failure("deadline", f"the {self.deadline:g} s deadline passed")
+        else:
+            context = contextvars.copy_context()
+            done = threading.Lock()
+            done.acquire()  # released by the worker: cheaper to wait on than an Event
 
-        _WORKERS.run(work)
-        if not done.wait(self.deadline):
-            exchange.abandon()
-            return _Failure("deadline", f"the {self.deadline:g} s deadline passed")
+            def work() -> None:
+                try:
+                    context.run(self._exchange, exchange, adapter, prep, env)
+                finally:
+                    done.release()
+
+            _WORKERS.run(work)
+            if not done.acquire(timeout=self.deadline):
+                exchange.abandon()
+                return _Failure("deadline", f"the {self.deadline:g} s deadline passed")
         if exchange.failure is not None:
             return exchange.failure
         raw, content = exchange.raw, exchange.body
@@ -376,6 +579,31 @@ class Transport(_Rules):
         with contextlib.suppress(Exception):
             dispatch_hook("response", prep.hooks, raw)  # type: ignore[no-untyped-call]
         return self.response(raw.status_code, Headers(list(raw.headers.items())), content, url)
+
+    @staticmethod
+    def _inline(
+        adapter: requests.adapters.BaseAdapter, prep: requests.PreparedRequest, env: Mapping[str, Any]
+    ) -> bool:
+        """Whether an attempt can run in the calling thread rather than on a worker.
+
+        Only through the adapter of a session examkit made (:class:`_Adapter`), when the pool for
+        this host holds an idle connection with an open socket: every wait of such an attempt is
+        on that socket, which the watchdog can shut at the deadline. A new connection (a name lookup
+        cannot be ended) and the adapters of a session you pass go through a worker thread, which
+        the caller stops waiting for at the deadline.
+        """
+        if not isinstance(adapter, _Adapter):
+            return False
+        try:
+            if hasattr(adapter, "get_connection_with_tls_context"):  # requests 2.32.2 and later
+                pool = adapter.get_connection_with_tls_context(
+                    prep, env.get("verify", True), proxies=env.get("proxies") or {}, cert=env.get("cert")
+                )
+            else:  # requests 2.31 (the lowest leg)
+                pool = adapter.get_connection(prep.url or "", env.get("proxies") or {})
+        except Exception:  # whatever goes wrong, the worker path reports it properly
+            return False
+        return isinstance(pool, _Releasing) and pool.idle_open_connection()
 
     def _adapter(self, target: str) -> requests.adapters.BaseAdapter:
         adapter = self.session.get_adapter(target)

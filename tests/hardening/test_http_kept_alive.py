@@ -12,11 +12,13 @@ the calling thread and ended at their deadline by a watchdog that shuts their so
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import pytest
 import requests
@@ -249,3 +251,62 @@ def test_an_attempt_whose_deadline_passed_before_it_sends_shuts_the_connection_a
     finally:
         conn.sock.close()
         peer.close()
+
+
+def test_a_kept_alive_connection_the_server_closed_while_idle_keeps_the_deadline(
+    monkeypatch: pytest.MonkeyPatch, routes: list[tuple[bool, int]]
+) -> None:
+    # The pool still holds the socket of a connection the server closed while it was idle (its
+    # keep-alive timeout): urllib3 would reconnect, name lookup included, in the calling thread,
+    # where shutting a socket cannot end it. The attempt goes to a worker thread instead, before
+    # anything is sent, and the deadline holds through a slow lookup and a trickled answer.
+    deadline = 1.0
+    answers: list[int] = []
+
+    def handle(conn: socket.socket) -> None:
+        with conn:
+            conn.recv(65536)
+            answers.append(len(answers) + 1)
+            if len(answers) == 1:  # a good answer, then closed as an idle timeout would
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                time.sleep(0.2)
+                return
+            with contextlib.suppress(OSError):  # the headers, one byte at a time
+                for byte in b"HTTP/1.1 200 OK\r\nX-Pad: aaaaaaaaaaaaa\r\nContent-Length: 2\r\n\r\nok":
+                    conn.sendall(bytes([byte]))
+                    time.sleep(0.3)
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def accept() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                threading.Thread(target=handle, args=(listener.accept()[0],), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    lookup = socket.getaddrinfo
+    slow = threading.Event()
+
+    def slow_lookup(*args: Any, **kwargs: Any) -> Any:
+        if slow.is_set():
+            time.sleep(1.5)  # longer than the deadline
+        return lookup(*args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", slow_lookup)
+    transport = _transport_sync.Transport(vendor="v", deadline=deadline, timeout=(2, 2))
+    url = f"http://localhost:{port}/x"
+    try:
+        assert transport.request("GET", url, retry=False).status_code == 200
+        time.sleep(0.5)  # the server has closed the idle connection
+        slow.set()
+        start = time.monotonic()
+        with pytest.raises(TransportError) as info:
+            transport.request("GET", url, retry=False)
+        took = time.monotonic() - start
+    finally:
+        transport.close()
+        listener.close()
+    assert took < deadline + 0.5, took
+    assert "deadline" in str(info.value)
+    assert [inline for inline, _ in routes] == [False, True]  # it looked inline; it went to a worker

@@ -74,6 +74,7 @@ class _Exchange:
         self.failure: _Failure | None = None
         self.abandoned = False
         self.finished = False
+        self.reconnect = False  # an inline attempt that needed a connection, so sent nothing
         self.connection: urllib3.connection.HTTPConnection | None = None  # an inline attempt's
         self.due = math.inf  # an inline attempt's deadline, on time.monotonic()
 
@@ -109,10 +110,10 @@ class _Exchange:
             if self.finished:
                 return
             self.abandoned = True
+            # Only a connection still bound: one given back may be another call's already (urllib3
+            # puts it back before the response forgets it, so the response's is no guide).
             if self.connection is not None:
                 _shut_connection(self.connection)
-            elif self.raw is not None:
-                _shut(self.raw)
 
     def finish(self) -> bool:
         """Mark the attempt finished; return whether its deadline had passed first."""
@@ -123,6 +124,10 @@ class _Exchange:
 
 def _shut_connection(connection: urllib3.connection.HTTPConnection) -> None:
     sock = getattr(connection, "sock", None)
+    for _ in range(4):  # TLS inside TLS (an HTTPS proxy) or pyOpenSSL wrap the socket: unwrap
+        if sock is None or isinstance(sock, socket.socket):
+            break
+        sock = getattr(sock, "socket", None)
     if isinstance(sock, socket.socket):
         with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
@@ -137,13 +142,28 @@ class _Inline(threading.local):
 _INLINE: Final = _Inline()
 
 
+class _Reconnect(Exception):  # noqa: N818 - a signal between examkit's own parts, never shown
+    """Raised by a connection asked to connect during an inline attempt: nothing was sent yet.
+
+    The idle connection an attempt counted on was gone (the server closed it while idle, or another
+    thread took it first); a name lookup and a connect cannot be cut short by shutting a socket, so
+    the attempt starts again on a worker thread.
+    """
+
+
 class _Bound:
     """What examkit's connections add to urllib3's: each request says which attempt sends it.
 
     An attempt sent from the calling thread can only be ended at its deadline by shutting its
     socket from another thread (the watchdog); these connections tell that attempt, as every
-    request starts, that it is theirs. Everything else is urllib3's.
+    request starts, that it is theirs, and refuse to connect during one (:class:`_Reconnect`).
+    Everything else is urllib3's.
     """
+
+    def connect(self) -> None:
+        if _INLINE.exchange is not None:
+            raise _Reconnect
+        super().connect()  # type: ignore[misc]
 
     def request(self, *args: Any, **kwargs: Any) -> Any:
         exchange = _INLINE.exchange
@@ -230,14 +250,19 @@ class _Watchdog:
         self._until = math.inf
         self._running = False
 
-    def watch(self, exchange: _Exchange) -> None:
+    def watch(self, exchange: _Exchange) -> bool:
+        """Watch ``exchange`` until :meth:`forget`; ``False`` if the watchdog thread cannot start."""
         with self._lock:
-            self._active[id(exchange)] = exchange
             if not self._running:
+                try:
+                    threading.Thread(target=self._serve, name="examkit-deadline", daemon=True).start()
+                except RuntimeError:  # no more threads: the attempt takes the worker path
+                    return False
                 self._running = True
-                threading.Thread(target=self._serve, name="examkit-deadline", daemon=True).start()
             elif exchange.due < self._until:
                 self._wake.notify()
+            self._active[id(exchange)] = exchange
+            return True
 
     def forget(self, exchange: _Exchange) -> None:
         with self._lock:
@@ -538,23 +563,13 @@ class Transport(_Rules):
         except _BAD_URL as exc:
             return _Failure("config", type(exc).__name__)
         exchange = _Exchange()
-        if self._inline(adapter, prep, env):
-            # An open connection of examkit's own waits in the pool: no name lookup, nothing that a
-            # shut socket cannot end. Send from this thread; the watchdog shuts it at the deadline.
-            exchange.due = time.monotonic() + self.deadline
-            _WATCHDOG.watch(exchange)
-            _INLINE.exchange = exchange
-            try:
-                self._exchange(exchange, adapter, prep, env)
-            finally:
-                _INLINE.exchange = None
-                late = exchange.finish()
-                _WATCHDOG.forget(exchange)
-            if late:
+        if self._inline(adapter, prep, env) and self._send_inline(exchange, adapter, prep, env):
+            if exchange.abandoned:
                 if exchange.raw is not None:
                     _shut(exchange.raw)
                 return _Failure("deadline", f"the {self.deadline:g} s deadline passed")
         else:
+            exchange = _Exchange()  # afresh: an inline try that needed a connection sent nothing
             context = contextvars.copy_context()
             done = threading.Lock()
             done.acquire()  # released by the worker: cheaper to wait on than an Event
@@ -579,6 +594,31 @@ class Transport(_Rules):
         with contextlib.suppress(Exception):
             dispatch_hook("response", prep.hooks, raw)  # type: ignore[no-untyped-call]
         return self.response(raw.status_code, Headers(list(raw.headers.items())), content, url)
+
+    def _send_inline(
+        self,
+        exchange: _Exchange,
+        adapter: requests.adapters.BaseAdapter,
+        prep: requests.PreparedRequest,
+        env: Mapping[str, Any],
+    ) -> bool:
+        """Send from this thread, the watchdog ready to shut the socket at the deadline.
+
+        Returns ``False``, having sent nothing, when the attempt must go to a worker thread after
+        all: the idle connection was gone by the time it was taken (:class:`_Reconnect`), or the
+        watchdog cannot start.
+        """
+        exchange.due = time.monotonic() + self.deadline
+        if not _WATCHDOG.watch(exchange):
+            return False
+        _INLINE.exchange = exchange
+        try:
+            self._exchange(exchange, adapter, prep, env)
+        finally:
+            _INLINE.exchange = None
+            exchange.finish()
+            _WATCHDOG.forget(exchange)
+        return not exchange.reconnect
 
     @staticmethod
     def _inline(
@@ -638,7 +678,7 @@ class Transport(_Rules):
             self._envs[key] = env
         return env
 
-    def _exchange(
+    def _exchange(  # noqa: PLR0911 - one return per outcome, each recorded on the exchange
         self,
         exchange: _Exchange,
         adapter: requests.adapters.BaseAdapter,
@@ -656,6 +696,9 @@ class Transport(_Rules):
             )
         except _BAD_URL as exc:
             exchange.failure = _Failure("config", type(exc).__name__)
+            return
+        except _Reconnect:  # an inline attempt found it needs a new connection: nothing was sent
+            exchange.reconnect = True
             return
         except requests.Timeout as exc:
             sent = not _connect_failure(exc)

@@ -268,3 +268,20 @@ def test_default_tolerance_is_the_documented_300_seconds() -> None:
     verifier(clock=FixedClock(NOW + 300)).verify(request(hand_header(without_query())))
     with pytest.raises(TimestampOutsideToleranceError):
         verifier(clock=FixedClock(NOW + 301)).verify(request(hand_header(without_query(), nonce="n2")))
+
+
+class _NaNClock:
+    """A clock that answers NaN: no timestamp can be judged fresh against it."""
+
+    def time(self) -> float:
+        return float("nan")
+
+
+def test_a_clock_that_answers_nan_refuses_even_an_authentic_header() -> None:
+    # NaN compares false with everything, so "more than the tolerance away" was false too: an
+    # authentic header was taken as fresh. Twice: the second call takes the cached-URL fast path.
+    broken = verifier(clock=_NaNClock())
+    for _ in range(2):
+        with pytest.raises(TimestampOutsideToleranceError):
+            broken.verify(request(hand_header(without_query())))
+    assert verifier().verify(request(hand_header(without_query()))).authorization.nonce == "n0nce"

@@ -51,6 +51,7 @@ from examkit.core.clock import (
     Clock,
     SystemClock,
     Tolerance,
+    _At,
     check_freshness,
     tolerance_seconds,
 )
@@ -240,18 +241,6 @@ class SignatureVerifier:
     @safe_repr
     def __repr__(self) -> str:
         return f"SignatureVerifier(secrets={len(self._keys)}, tolerance={self._window:g})"
-
-
-class _At:
-    """A clock that shows one instant: a request's ``received_at``."""
-
-    __slots__ = ("_now",)
-
-    def __init__(self, now: float) -> None:
-        self._now = now
-
-    def time(self) -> float:
-        return self._now
 
 
 def _verification_clock(request: WebhookRequest, clock: Clock) -> Clock:

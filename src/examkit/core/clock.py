@@ -235,6 +235,22 @@ def epoch_to_datetime(seconds: float) -> datetime:
         raise ValidationError(f"{number:g} is outside the range of dates", field="seconds") from None
 
 
+class _At:
+    """A clock that shows one instant, unchecked: the ``now`` a verifier already read.
+
+    A :class:`FixedClock` would refuse a NaN; this one hands it on, so that :func:`check_freshness`
+    refuses the timestamp (a NaN is never within the tolerance).
+    """
+
+    __slots__ = ("_now",)
+
+    def __init__(self, now: float) -> None:
+        self._now = now
+
+    def time(self) -> float:
+        return self._now
+
+
 def check_freshness(
     timestamp: float,
     *,

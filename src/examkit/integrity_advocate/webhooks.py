@@ -32,9 +32,9 @@ from examkit.core._repr import safe_repr
 from examkit.core.clock import (
     DEFAULT_TOLERANCE,
     Clock,
-    FixedClock,
     SystemClock,
     Tolerance,
+    _At,
     check_freshness,
     tolerance_seconds,
 )
@@ -312,10 +312,10 @@ class AmxVerifier:
                 header=header,
             )
         timestamp = int(timestamp_text)
-        if abs(timestamp - now) > self._tolerance:
+        if not abs(timestamp - now) <= self._tolerance:  # a clock answering NaN is never "within"
             check_freshness(
                 timestamp,
-                clock=FixedClock(now),
+                clock=_At(now),
                 tolerance=self._tolerance,
                 vendor=VENDOR,
                 header=header,
@@ -344,7 +344,7 @@ class AmxVerifier:
             return None
         app_id, signature, nonce, timestamp = match.groups()
         seconds = int(timestamp)
-        if app_id != self._app_id_text or abs(seconds - now) > self._tolerance:
+        if app_id != self._app_id_text or not abs(seconds - now) <= self._tolerance:
             return None
         # The pattern admits only canonical base64 of 32 bytes, so the lenient decoder reads it exactly.
         digest = a2b_base64(signature)

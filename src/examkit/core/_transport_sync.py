@@ -346,10 +346,8 @@ if hasattr(os, "register_at_fork"):  # pragma: no branch - every supported platf
 
 def _shut(raw: requests.Response) -> None:
     connection = getattr(raw.raw, "connection", None) or getattr(raw.raw, "_connection", None)
-    sock = getattr(connection, "sock", None)
-    if isinstance(sock, socket.socket):
-        with contextlib.suppress(OSError):
-            sock.shutdown(socket.SHUT_RDWR)
+    if connection is not None:
+        _shut_connection(connection)
     with contextlib.suppress(Exception):
         raw.close()
 
